@@ -1,0 +1,215 @@
+# shellcheck shell=bash
+# Shared plumbing for services/*.sh: paths, pinned versions, fetching into the cache,
+# starting/stopping processes by recorded pid, health checks. Sourced, never run.
+set -euo pipefail
+
+SERVICES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CACHE=${LAKEPIPE_CACHE:-$HOME/.cache/lakepipe}
+STATE=$SERVICES_DIR/.state
+LOGS=$STATE/logs
+CONF=$STATE/conf              # HADOOP_CONF_DIR
+FETCH_LOG=$CACHE/fetch.log     # one line per download; a warm up.sh adds none
+
+# ---- pinned versions -------------------------------------------------------------
+KAFKA_VERSION=4.4.0            # org.apache.kafka:kafka_2.13 (KRaft)
+HADOOP_VERSION=3.5.0           # org.apache.hadoop:hadoop-client-minicluster
+TRINO_VERSION=476              # io.trino:trino-server-core + plugin zips, trino-cli
+PRESTO_VERSION=0.287           # com.facebook.presto:presto-server: the newest tarball on Maven Central
+PYSPARK_VERSION=4.3.0
+PYARROW_VERSION=26.0.1
+DUCKDB_VERSION=2.0.0
+POLARS_VERSION=2.1.0
+MVN_DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
+
+# ---- ports (loopback only) ---------------------------------------------------------
+KAFKA_PORT=9092
+KAFKA_CONTROLLER_PORT=9093
+HDFS_PORT=9000
+TRINO_PORT=8080
+PRESTO_PORT=8081
+
+ALL_SERVICES=(kafka hdfs trino prestodb spark)
+
+JAVA17_HOME=${LAKEPIPE_JAVA17_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
+# Trino >= 476 needs Java 24+: take the newest Temurin/OpenJDK >= 24 on the machine.
+find_new_java() {
+  local d v best="" bestv=0
+  for d in /usr/lib/jvm/*/; do
+    d=${d%/}
+    [[ -x $d/bin/java ]] || continue
+    v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$d/release" 2>/dev/null || true)
+    [[ -n $v && $v -ge 24 && $v -gt $bestv ]] && { best=$d; bestv=$v; }
+  done
+  echo "$best"
+}
+JAVA_NEW_HOME=${LAKEPIPE_JAVA_NEW_HOME:-$(find_new_java)}
+
+log() { printf '[services] %s\n' "$*" >&2; }
+die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
+
+mkdir -p "$CACHE" "$STATE" "$LOGS" "$CONF"
+
+# ---- fetching (Maven Central through mvn, checksums enforced with -C) ---------------
+mvn_() {
+  mvn -B -q -C -Dstyle.color=never -Dmaven.repo.local="$CACHE/m2" "$@"
+}
+
+# record a download: name, seconds, size
+note_fetch() {
+  local what=$1 secs=$2 path=$3 size
+  size=$(du -sm "$path" 2>/dev/null | cut -f1)
+  printf '%s\t%s\t%ss\t%sMB\n' "$(date -u +%FT%TZ)" "$what" "$secs" "$size" >>"$FETCH_LOG"
+  log "fetched $what in ${secs}s (${size} MB)"
+}
+
+# mvn_artifact G:A:V[:TYPE[:CLASSIFIER]] -> prints the path of the file in the cache repo,
+# downloading (checksum-verified) only when it is not there yet.
+mvn_artifact() {
+  local coord=$1 g a v t c f
+  IFS=: read -r g a v t c <<<"$coord"
+  t=${t:-jar}
+  f="$CACHE/m2/${g//.//}/$a/$v/$a-$v${c:+-$c}.$t"
+  if [[ ! -s $f ]]; then
+    local t0=$SECONDS
+    log "downloading $coord"
+    mvn_ "$MVN_DEP_PLUGIN:get" -Dtransitive=false -Dartifact="$g:$a:$v:$t${c:+:$c}" >&2 \
+      || die "download of $coord failed"
+    [[ -s $f ]] || die "download of $coord did not produce $f"
+    note_fetch "$coord" $((SECONDS - t0)) "$f"
+  fi
+  echo "$f"
+}
+
+# mvn_classpath DIR 'G:A:V[:scope]' ... -> DIR/lib holds the jars of these artifacts and
+# their runtime dependencies (resolved by mvn from a generated pom in DIR).
+mvn_classpath() {
+  local dir=$1; shift
+  [[ -f $dir/.done ]] && return 0
+  local t0=$SECONDS deps="" spec g a v
+  rm -rf "$dir"; mkdir -p "$dir"
+  for spec in "$@"; do
+    IFS=: read -r g a v <<<"$spec"
+    deps+="<dependency><groupId>$g</groupId><artifactId>$a</artifactId><version>$v</version></dependency>"
+  done
+  cat >"$dir/pom.xml" <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+<groupId>lakepipe.services</groupId><artifactId>$(basename "$dir")</artifactId><version>1</version>
+<packaging>pom</packaging><dependencies>$deps</dependencies></project>
+EOF
+  log "resolving $(basename "$dir") jars: $*"
+  (cd "$dir" && mvn_ "$MVN_DEP_PLUGIN:copy-dependencies" -DincludeScope=runtime \
+      -DoutputDirectory="$dir/lib" >"$dir/mvn.log" 2>&1) \
+    || { tail -20 "$dir/mvn.log" >&2; die "resolving $(basename "$dir") failed (see $dir/mvn.log)"; }
+  touch "$dir/.done"
+  note_fetch "$(basename "$dir") classpath" $((SECONDS - t0)) "$dir/lib"
+}
+
+# unpack ARCHIVE (tar.gz or zip) into DEST (once), stripping its single top folder
+unpack_once() {
+  local archive=$1 dest=$2
+  [[ -f $dest/.done ]] && return 0
+  rm -rf "$dest" "$dest.tmp"; mkdir -p "$dest.tmp"
+  case $archive in
+    *.tar.gz) tar -xzf "$archive" -C "$dest.tmp" ;;
+    *.zip) (cd "$dest.tmp" && python3 -m zipfile -e "$archive" .) ;;
+    *) die "unknown archive type: $archive" ;;
+  esac
+  local top
+  top=$(find "$dest.tmp" -mindepth 1 -maxdepth 1)
+  if [[ $(wc -l <<<"$top") -eq 1 && -d $top ]]; then mv "$top" "$dest"; rm -rf "$dest.tmp"
+  else mv "$dest.tmp" "$dest"; fi
+  touch "$dest/.done"
+}
+
+# ---- process bookkeeping -----------------------------------------------------------
+pidfile() { echo "$STATE/$1.pid"; }
+logfile() { echo "$LOGS/$1.log"; }
+
+proc_start_time() { awk '{print $22}' "/proc/$1/stat" 2>/dev/null || true; }
+
+# prints the recorded pid of SERVICE if that very process (same start time) is alive
+service_pid() {
+  local f pid st
+  f=$(pidfile "$1")
+  [[ -f $f ]] || return 1
+  read -r pid st <"$f" || return 1
+  [[ -n ${pid:-} && -d /proc/$pid ]] || return 1
+  [[ $(proc_start_time "$pid") == "$st" ]] || return 1
+  echo "$pid"
+}
+
+record_pid() { echo "$2 $(proc_start_time "$2")" >"$(pidfile "$1")"; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port_free() {
+  local port=$1 secs=${2:-30} i
+  for ((i = 0; i < secs * 5; i++)); do port_open "$port" || return 0; sleep 0.2; done
+  return 1
+}
+
+# launch SERVICE: runs "$@" detached in its own session, output to its log, pid recorded
+launch() {
+  local svc=$1; shift
+  local lf; lf=$(logfile "$svc")
+  : >"$lf"
+  setsid "$@" </dev/null >>"$lf" 2>&1 &
+  record_pid "$svc" $!
+  echo "$!"
+}
+
+# wait_healthy SERVICE TIMEOUT CHECK...: polls CHECK until it succeeds; fails with a clear
+# message if the process dies or the timeout passes.
+wait_healthy() {
+  local svc=$1 timeout=$2; shift 2
+  local t0=$SECONDS lf pid
+  lf=$(logfile "$svc")
+  while :; do
+    if ! pid=$(service_pid "$svc"); then
+      tail -15 "$lf" >&2 || true
+      die "$svc exited during start-up; see its log: $lf"
+    fi
+    if "$@" >/dev/null 2>&1; then
+      log "$svc healthy after $((SECONDS - t0))s (pid $pid, log $lf)"
+      return 0
+    fi
+    if ((SECONDS - t0 >= timeout)); then
+      tail -15 "$lf" >&2 || true
+      stop_service "$svc" || true
+      die "$svc not healthy within ${timeout}s; see its log: $lf"
+    fi
+    sleep 1
+  done
+}
+
+# fail early and clearly if another process holds a port this service needs
+require_port_free() {
+  local svc=$1 port
+  shift
+  for port in "$@"; do
+    port_open "$port" && die "$svc cannot start: port 127.0.0.1:$port is already in use (by a process not started by services/up.sh?); its log would be $(logfile "$svc")"
+  done
+  return 0
+}
+
+# stop SERVICE by its recorded pid: TERM, wait, then KILL; waits until it is gone
+stop_service() {
+  local svc=$1 pid i pgid
+  if pid=$(service_pid "$svc"); then
+    log "stopping $svc (pid $pid)"
+    # the process was started with setsid: it leads its own process group
+    pgid=$(ps -o pgid= -p "$pid" | tr -d ' ')
+    if [[ $pgid == "$pid" ]]; then kill -TERM -- "-$pid" 2>/dev/null || true
+    else kill -TERM "$pid" 2>/dev/null || true; fi
+    for ((i = 0; i < 150; i++)); do [[ -d /proc/$pid ]] || break; sleep 0.2; done
+    if [[ -d /proc/$pid ]]; then
+      log "$svc did not stop in 30s; killing pid $pid"
+      if [[ $pgid == "$pid" ]]; then kill -KILL -- "-$pid" 2>/dev/null || true
+      else kill -KILL "$pid" 2>/dev/null || true; fi
+      for ((i = 0; i < 50; i++)); do [[ -d /proc/$pid ]] || break; sleep 0.2; done
+    fi
+  fi
+  rm -f "$(pidfile "$svc")"
+}
+
+rss_mb() { awk '/VmRSS/ {printf "%d", $2/1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }
