@@ -1,0 +1,42 @@
+# lakepipe: the two commands are `make demo` and `make test`.
+SHELL := /bin/bash
+CARGO ?= cargo
+PREFIX ?= $(HOME)/.local
+TOOLS := pq-write pq-cat
+BIN := $(or $(CARGO_TARGET_DIR),target)/release
+SERVICES ?=
+
+.PHONY: build test unit-test demo bench install services-up services-down services-status clean
+
+build:
+	$(CARGO) build --release --workspace --locked
+
+# Every test: unit and CLI tests, then the real services and the tests that need them.
+test: build
+	bash tests/run.sh
+
+# Unit and CLI tests only (no services).
+unit-test: build
+	$(CARGO) test --release --workspace --locked
+
+demo: build
+	BIN=$(BIN) bash tests/demo.sh
+
+bench: build
+	BIN=$(BIN) bash bench/run.sh
+
+install: build
+	mkdir -p $(PREFIX)/bin
+	for t in $(TOOLS); do install -m 755 $(BIN)/$$t $(PREFIX)/bin/; done
+
+services-up:
+	bash services/up.sh $(SERVICES)
+
+services-down:
+	bash services/down.sh
+
+services-status:
+	bash services/status.sh
+
+clean:
+	$(CARGO) clean

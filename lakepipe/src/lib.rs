@@ -1,0 +1,17 @@
+//! Shared plumbing for the lakepipe tools.
+//!
+//! Every tool links this crate for the conventions of `../shared/SPEC.md`:
+//! - [`cli`]: error printing, exit codes, stdout handling, interrupts;
+//! - [`location`]: one parser for local, `file://` and `hdfs://` locations;
+//! - [`ddl`]: the Hive/Spark DDL type syntax (parse and print) and its Arrow mapping;
+//! - [`infer`] and [`decode`]: JSON lines -> Arrow schema and record batches;
+//! - [`encode`]: Arrow values -> JSON lines, CSV, TSV and tables;
+//! - [`read`]: Parquet inputs (files, folders, globs, `k=v` partitions).
+
+pub mod cli;
+pub mod ddl;
+pub mod decode;
+pub mod encode;
+pub mod infer;
+pub mod location;
+pub mod read;

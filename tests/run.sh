@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `make test`: unit and CLI tests, then start the real services, run the tests that need
+# them, and stop the services again (also when a test fails).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/release"
+export LAKEPIPE_BIN="$BIN"
+
+echo "== unit and CLI tests"
+cargo test --release --workspace --locked
+
+echo "== services"
+trap 'bash services/down.sh || true' EXIT
+bash services/up.sh ${TEST_SERVICES:-}
+# shellcheck disable=SC1091
+source services/.state/env.sh
+
+echo "== service smoke tests"
+bash services/smoke.sh
+
+echo "== interop and live tests"
+cargo test --release --workspace --locked --features live -- --test-threads 1 live_
