@@ -72,8 +72,9 @@ mvn_artifact() {
   if [[ ! -s $f ]]; then
     local t0=$SECONDS
     log "downloading $coord"
-    mvn_ "$MVN_DEP_PLUGIN:get" -Dtransitive=false -Dartifact="$g:$a:$v:$t${c:+:$c}" >&2 \
-      || die "download of $coord failed"
+    mvn_ "$MVN_DEP_PLUGIN:get" -Dtransitive=false -Dartifact="$g:$a:$v:$t${c:+:$c}" \
+      >"$CACHE/mvn-get.log" 2>&1 \
+      || { grep ERROR "$CACHE/mvn-get.log" | head -3 >&2; die "download of $coord failed (see $CACHE/mvn-get.log)"; }
     [[ -s $f ]] || die "download of $coord did not produce $f"
     note_fetch "$coord" $((SECONDS - t0)) "$f"
   fi
@@ -213,3 +214,10 @@ stop_service() {
 }
 
 rss_mb() { awk '/VmRSS/ {printf "%d", $2/1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }
+
+# the services themselves: install_X, start_X, X_healthy for each
+for _svc_file in "$SERVICES_DIR"/svc/*.sh; do
+  # shellcheck source=/dev/null
+  source "$_svc_file"
+done
+unset _svc_file

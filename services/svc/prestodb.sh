@@ -6,10 +6,12 @@ PRESTO_ETC=$STATE/prestodb/etc
 # 0.287 ships ASM 9.0, which cannot read Java 17 class files (major version 61): newer ASM
 # jars go first on the classpath.
 PRESTO_ASM=$CACHE/presto-asm-9.7.1
+PRESTO_CLI_JAR=$CACHE/m2/com/facebook/presto/presto-cli/$PRESTO_VERSION/presto-cli-$PRESTO_VERSION-executable.jar
 
 install_prestodb() {
   mvn_classpath "$PRESTO_ASM" org.ow2.asm:asm:9.7.1 org.ow2.asm:asm-tree:9.7.1 \
     org.ow2.asm:asm-analysis:9.7.1 org.ow2.asm:asm-util:9.7.1
+  install_presto_cli
   [[ -f $PRESTO_HOME/.done ]] && return 0
   local tgz p
   tgz=$(mvn_artifact "com.facebook.presto:presto-server:$PRESTO_VERSION:tar.gz")
@@ -17,6 +19,11 @@ install_prestodb() {
   for p in "$PRESTO_HOME"/plugin/*/; do
     [[ $(basename "$p") == tpch ]] || rm -rf "$p"
   done
+}
+
+# trino-cli cannot talk to PrestoDB (it sends X-Trino-* headers): presto-cli is its client.
+install_presto_cli() {
+  mvn_artifact "com.facebook.presto:presto-cli:$PRESTO_VERSION:jar:executable" >/dev/null
 }
 
 prestodb_config() {
