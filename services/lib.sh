@@ -221,3 +221,94 @@ for _svc_file in "$SERVICES_DIR"/svc/*.sh; do
   source "$_svc_file"
 done
 unset _svc_file
+
+# ---- service table -----------------------------------------------------------------
+# services a service needs started first
+service_deps() {
+  case $1 in
+    trino | spark) echo hdfs ;;
+    *) ;;
+  esac
+}
+
+service_address() {
+  case $1 in
+    kafka) echo "127.0.0.1:$KAFKA_PORT" ;;
+    hdfs) echo "hdfs://127.0.0.1:$HDFS_PORT" ;;
+    trino) echo "http://127.0.0.1:$TRINO_PORT" ;;
+    prestodb) echo "http://127.0.0.1:$PRESTO_PORT" ;;
+    spark) echo "services/bin/spark-sql" ;;
+  esac
+}
+
+# ports a service listens on (checked free before start and after stop)
+service_ports() {
+  case $1 in
+    kafka) echo "$KAFKA_PORT $KAFKA_CONTROLLER_PORT" ;;
+    hdfs) echo "$HDFS_PORT" ;;
+    trino) echo "$TRINO_PORT" ;;
+    prestodb) echo "$PRESTO_PORT" ;;
+  esac
+}
+
+is_daemon() { [[ $1 != spark ]]; }
+
+service_running() {
+  local svc=$1
+  if is_daemon "$svc"; then
+    service_pid "$svc" >/dev/null && "${svc}_healthy"
+  else
+    [[ -f $STATE/spark.ok && -f $VENV/.done ]]
+  fi
+}
+
+# ---- reference clients -------------------------------------------------------------
+install_kcat() {
+  command -v kcat >/dev/null && return 0
+  local t0=$SECONDS sudo=""
+  [[ $(id -u) == 0 ]] || sudo=sudo
+  log "installing kcat (Debian package)"
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq kcat; } \
+    >"$LOGS/apt-kcat.log" 2>&1 || { tail -5 "$LOGS/apt-kcat.log" >&2; die "apt-get install kcat failed"; }
+  note_fetch "kcat (apt)" $((SECONDS - t0)) "$(command -v kcat)"
+}
+
+install_clients() {
+  install_kcat
+  install_hdfs
+  install_trino_cli
+  install_presto_cli
+  install_python
+}
+
+# ---- env.sh --------------------------------------------------------------------------
+write_env() {
+  local f=$STATE/env.sh svc running=()
+  for svc in "${ALL_SERVICES[@]}"; do service_running "$svc" && running+=("$svc"); done
+  {
+    echo "# written by services/up.sh and down.sh on $(date -u +%FT%TZ); source it"
+    echo "export LAKEPIPE_SERVICES='${running[*]}'"
+    echo "export LAKEPIPE_CACHE='$CACHE'"
+    echo "export LAKEPIPE_SERVICES_LOGS='$LOGS'"
+    for svc in "${running[@]}"; do
+      case $svc in
+        kafka) echo "export KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT" ;;
+        hdfs)
+          echo "export HDFS_NAMENODE=hdfs://127.0.0.1:$HDFS_PORT"
+          echo "export HADOOP_CONF_DIR='$CONF'"
+          ;;
+        trino) echo "export PRESTO_SERVER=http://127.0.0.1:$TRINO_PORT" ;;
+        prestodb) echo "export PRESTODB_SERVER=http://127.0.0.1:$PRESTO_PORT" ;;
+      esac
+    done
+    command -v kcat >/dev/null && echo "export LAKEPIPE_KCAT='$(command -v kcat)'"
+    [[ -f $HADOOP_HOME/.done ]] && echo "export LAKEPIPE_HDFS_DFS='$SERVICES_DIR/bin/hdfs-dfs'"
+    [[ -s $TRINO_CLI_JAR ]] && echo "export LAKEPIPE_TRINO_CLI='$SERVICES_DIR/bin/trino-cli'"
+    [[ -s $PRESTO_CLI_JAR ]] && echo "export LAKEPIPE_PRESTO_CLI='$SERVICES_DIR/bin/presto-cli'"
+    if [[ -f $VENV/.done ]]; then
+      echo "export LAKEPIPE_PYTHON='$VENV_PY'"
+      echo "export LAKEPIPE_SPARK_SQL='$SERVICES_DIR/bin/spark-sql'"
+    fi
+  } >"$f.tmp"
+  mv "$f.tmp" "$f"
+}

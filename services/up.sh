@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Start lakepipe's real services on 127.0.0.1: services/up.sh [kafka hdfs trino prestodb spark]
+# (none = all). Fetches pinned versions into ${LAKEPIPE_CACHE:-~/.cache/lakepipe} once,
+# installs the reference clients, leaves healthy running services alone, and writes
+# services/.state/env.sh.
+source "$(dirname "$0")/lib.sh"
+
+want=("$@")
+((${#want[@]})) || want=("${ALL_SERVICES[@]}")
+order=()
+add() {
+  local s d
+  for s in "$@"; do
+    [[ " ${ALL_SERVICES[*]} " == *" $s "* ]] || die "unknown service '$s' (known: ${ALL_SERVICES[*]})"
+    [[ " ${order[*]} " == *" $s "* ]] && continue
+    for d in $(service_deps "$s"); do add "$d"; done
+    order+=("$s")
+  done
+}
+add "${want[@]}"
+
+t_all=$SECONDS
+install_clients
+for svc in "${order[@]}"; do "install_$svc"; done
+log "installed in $((SECONDS - t_all))s; starting: ${order[*]}"
+
+for svc in "${order[@]}"; do
+  if is_daemon "$svc" && pid=$(service_pid "$svc"); then
+    if "${svc}_healthy"; then
+      log "$svc already running (pid $pid)"
+      continue
+    fi
+    # started earlier and maybe still coming up: give it the same time a fresh start gets
+    log "$svc (pid $pid) is running but not healthy yet; waiting"
+    case $svc in kafka) t=90 ;; hdfs) t=120 ;; *) t=240 ;; esac
+    wait_healthy "$svc" "$t" "${svc}_healthy"
+    continue
+  fi
+  t0=$SECONDS
+  rm -f "$STATE/spark.ok"
+  "start_$svc"
+  [[ $svc == spark ]] && touch "$STATE/spark.ok"
+  echo "$(date -u +%FT%TZ) $svc started in $((SECONDS - t0))s" >>"$LOGS/starts.log"
+done
+write_env
+log "up in $((SECONDS - t_all))s: ${order[*]}; env: $STATE/env.sh"
