@@ -1,1 +1,840 @@
-//! (in progress)
+//! JSON lines -> Arrow record batches against a fixed schema.
+//!
+//! Values are deserialized straight into column builders (no intermediate `Value`),
+//! with strict checks: a float never lands silently in an integer column, an unknown
+//! field is reported, not dropped. A line that fails leaves no trace: every builder is
+//! truncated back to the row count before the line.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float32Array, Float64Array, Int16Array,
+    Int32Array, Int64Array, Int8Array, ListArray, MapArray, StringArray, StructArray, TimestampMicrosecondArray,
+    TimestampMillisecondArray, TimestampNanosecondArray, TimestampSecondArray,
+};
+use arrow::buffer::{NullBuffer, OffsetBuffer};
+use arrow::record_batch::{RecordBatch, RecordBatchOptions};
+use arrow_schema::{DataType, Field, FieldRef, Fields, Schema, SchemaRef, TimeUnit};
+use base64::Engine;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+/// Why a line was rejected.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LineError {
+    /// Not JSON (or not UTF-8), or not a JSON object.
+    Syntax(String),
+    /// A value that does not fit its column's type.
+    Type(String),
+    /// A field that is not in the schema (appeared after inference).
+    UnknownField { field: String, msg: String },
+}
+
+impl fmt::Display for LineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LineError::Syntax(m) | LineError::Type(m) => f.write_str(m),
+            LineError::UnknownField { msg, .. } => f.write_str(msg),
+        }
+    }
+}
+
+thread_local! {
+    /// Set when a field is unknown, so the error can be classified after serde returns.
+    static UNKNOWN_FIELD: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Decodes JSON objects (one per line) into record batches of `schema`.
+pub struct RowDecoder {
+    schema: SchemaRef,
+    root: Col,
+    flatten: Option<String>,
+}
+
+impl RowDecoder {
+    /// A decoder for `schema`. With `flatten`, nested objects in the input map onto
+    /// top-level columns named `outer{sep}inner`.
+    pub fn new(schema: SchemaRef, flatten: Option<String>) -> anyhow::Result<Self> {
+        let root = Col::new_struct("", schema.fields())?;
+        Ok(RowDecoder { schema, root, flatten })
+    }
+
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    /// Rows decoded since the last [`finish`](Self::finish).
+    pub fn len(&self) -> usize {
+        self.root.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Decode one line; on error nothing of the line is kept.
+    pub fn push(&mut self, line: &[u8]) -> Result<(), LineError> {
+        let before = self.root.len();
+        let result = self.push_inner(line);
+        if result.is_err() {
+            self.root.truncate(before);
+        }
+        result
+    }
+
+    fn push_inner(&mut self, line: &[u8]) -> Result<(), LineError> {
+        UNKNOWN_FIELD.with(|u| u.borrow_mut().take());
+        let mut de = serde_json::Deserializer::from_slice(line);
+        let res = match &self.flatten {
+            None => RootSeed { col: &mut self.root }.deserialize(&mut de),
+            Some(sep) => FlatRootSeed { col: &mut self.root, sep }.deserialize(&mut de),
+        }
+        .and_then(|()| de.end());
+        res.map_err(|e| {
+            let msg = clean_serde_msg(&e);
+            if let Some(field) = UNKNOWN_FIELD.with(|u| u.borrow_mut().take()) {
+                LineError::UnknownField { field, msg }
+            } else if e.is_data() {
+                LineError::Type(msg)
+            } else {
+                LineError::Syntax(msg)
+            }
+        })
+    }
+
+    /// The rows decoded so far as a batch; the decoder starts empty again.
+    pub fn finish(&mut self) -> anyhow::Result<RecordBatch> {
+        let rows = self.root.len();
+        let Col { kind: Kind::Struct { children, .. }, .. } = &mut self.root else { unreachable!("root is a struct") };
+        let columns = self
+            .schema
+            .fields()
+            .iter()
+            .zip(children.iter_mut())
+            .map(|(f, c)| c.finish(f.data_type()))
+            .collect::<Vec<_>>();
+        self.root.truncate(0);
+        Ok(RecordBatch::try_new_with_options(
+            self.schema.clone(),
+            columns,
+            &RecordBatchOptions::new().with_row_count(Some(rows)),
+        )?)
+    }
+}
+
+/// serde_json appends "at line 1 column N"; callers know the line, keep the column.
+fn clean_serde_msg(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    match msg.rfind(" at line ") {
+        Some(i) => format!("{} (column {})", &msg[..i], e.column()),
+        None => msg,
+    }
+}
+
+/// One column under construction: values plus validity, truncatable for rollback.
+struct Col {
+    /// Dotted path for error messages.
+    path: String,
+    valid: Vec<bool>,
+    kind: Kind,
+}
+
+enum Kind {
+    Bool(Vec<bool>),
+    Int { vals: Vec<i64>, min: i64, max: i64 },
+    Float { vals: Vec<f64>, single: bool },
+    Str { offsets: Vec<i32>, data: Vec<u8> },
+    Binary { offsets: Vec<i32>, data: Vec<u8> },
+    Decimal { vals: Vec<i128>, precision: u8, scale: i8 },
+    Date(Vec<i32>),
+    Timestamp { vals: Vec<i64>, unit: TimeUnit },
+    List { offsets: Vec<i32>, child: Box<Col> },
+    Struct { names: Vec<String>, children: Vec<Col> },
+    Map { offsets: Vec<i32>, keys: Box<Col>, values: Box<Col> },
+}
+
+impl Col {
+    fn new(path: String, dt: &DataType) -> anyhow::Result<Col> {
+        let int = |min: i64, max: i64| Kind::Int { vals: vec![], min, max };
+        let kind = match dt {
+            DataType::Boolean => Kind::Bool(vec![]),
+            DataType::Int8 => int(i8::MIN.into(), i8::MAX.into()),
+            DataType::Int16 => int(i16::MIN.into(), i16::MAX.into()),
+            DataType::Int32 => int(i32::MIN.into(), i32::MAX.into()),
+            DataType::Int64 => int(i64::MIN, i64::MAX),
+            DataType::Float32 => Kind::Float { vals: vec![], single: true },
+            DataType::Float64 => Kind::Float { vals: vec![], single: false },
+            DataType::Utf8 => Kind::Str { offsets: vec![0], data: vec![] },
+            DataType::Binary => Kind::Binary { offsets: vec![0], data: vec![] },
+            DataType::Decimal128(p, s) => Kind::Decimal { vals: vec![], precision: *p, scale: *s },
+            DataType::Date32 => Kind::Date(vec![]),
+            DataType::Timestamp(unit, _) => Kind::Timestamp { vals: vec![], unit: *unit },
+            DataType::List(f) => Kind::List { offsets: vec![0], child: Box::new(Col::new(path.clone(), f.data_type())?) },
+            DataType::Struct(fields) => return Col::new_struct(&path, fields),
+            DataType::Map(entries, _) => {
+                let DataType::Struct(kv) = entries.data_type() else { anyhow::bail!("{path}: malformed map type") };
+                Kind::Map {
+                    offsets: vec![0],
+                    keys: Box::new(Col::new(format!("{path} key"), kv[0].data_type())?),
+                    values: Box::new(Col::new(path.clone(), kv[1].data_type())?),
+                }
+            }
+            other => anyhow::bail!("column {path}: type {other} cannot be written from JSON"),
+        };
+        Ok(Col { path, valid: vec![], kind })
+    }
+
+    fn new_struct(path: &str, fields: &Fields) -> anyhow::Result<Col> {
+        let child_path = |n: &str| if path.is_empty() { n.to_string() } else { format!("{path}.{n}") };
+        let children =
+            fields.iter().map(|f| Col::new(child_path(f.name()), f.data_type())).collect::<anyhow::Result<Vec<_>>>()?;
+        let names = fields.iter().map(|f| f.name().clone()).collect();
+        Ok(Col { path: path.to_string(), valid: vec![], kind: Kind::Struct { names, children } })
+    }
+
+    fn len(&self) -> usize {
+        self.valid.len()
+    }
+
+    fn truncate(&mut self, n: usize) {
+        // A struct's children may be ahead of the struct itself mid-row (flatten).
+        if let Kind::Struct { children, .. } = &mut self.kind {
+            children.iter_mut().for_each(|c| c.truncate(n));
+        }
+        if self.valid.len() <= n {
+            return;
+        }
+        self.valid.truncate(n);
+        match &mut self.kind {
+            Kind::Bool(v) => v.truncate(n),
+            Kind::Int { vals, .. } => vals.truncate(n),
+            Kind::Float { vals, .. } => vals.truncate(n),
+            Kind::Str { offsets, data } | Kind::Binary { offsets, data } => {
+                offsets.truncate(n + 1);
+                data.truncate(offsets[n] as usize);
+            }
+            Kind::Decimal { vals, .. } => vals.truncate(n),
+            Kind::Date(v) => v.truncate(n),
+            Kind::Timestamp { vals, .. } => vals.truncate(n),
+            Kind::List { offsets, child } => {
+                offsets.truncate(n + 1);
+                child.truncate(offsets[n] as usize);
+            }
+            Kind::Struct { .. } => {}
+            Kind::Map { offsets, keys, values } => {
+                offsets.truncate(n + 1);
+                keys.truncate(offsets[n] as usize);
+                values.truncate(offsets[n] as usize);
+            }
+        }
+    }
+
+    fn push_null(&mut self) {
+        self.valid.push(false);
+        match &mut self.kind {
+            Kind::Bool(v) => v.push(false),
+            Kind::Int { vals, .. } => vals.push(0),
+            Kind::Float { vals, .. } => vals.push(0.0),
+            Kind::Str { offsets, .. } | Kind::Binary { offsets, .. } => offsets.push(*offsets.last().unwrap_or(&0)),
+            Kind::Decimal { vals, .. } => vals.push(0),
+            Kind::Date(v) => v.push(0),
+            Kind::Timestamp { vals, .. } => vals.push(0),
+            Kind::List { offsets, .. } | Kind::Map { offsets, .. } => offsets.push(*offsets.last().unwrap_or(&0)),
+            Kind::Struct { children, .. } => children.iter_mut().for_each(Col::push_null),
+        }
+    }
+
+    fn push_str_bytes(&mut self, s: &[u8]) -> Result<(), String> {
+        let Kind::Str { offsets, data } = &mut self.kind else { unreachable!() };
+        data.extend_from_slice(s);
+        let end = i32::try_from(data.len()).map_err(|_| format!("{}: more than 2 GiB of text in one batch", self.path))?;
+        offsets.push(end);
+        self.valid.push(true);
+        Ok(())
+    }
+
+    fn type_name(&self) -> &'static str {
+        match &self.kind {
+            Kind::Bool(_) => "a boolean",
+            Kind::Int { .. } => "an integer",
+            Kind::Float { .. } => "a number",
+            Kind::Str { .. } => "a string",
+            Kind::Binary { .. } => "base64 binary",
+            Kind::Decimal { .. } => "a decimal",
+            Kind::Date(_) => "a date (YYYY-MM-DD)",
+            Kind::Timestamp { .. } => "a timestamp",
+            Kind::List { .. } => "an array",
+            Kind::Struct { .. } => "an object",
+            Kind::Map { .. } => "an object (map)",
+        }
+    }
+
+    fn mismatch<E: de::Error>(&self, found: impl fmt::Display) -> E {
+        let path = if self.path.is_empty() { "row" } else { &self.path };
+        E::custom(format_args!("field {path}: expected {}, found {found}", self.type_name()))
+    }
+
+    fn finish(&mut self, dt: &DataType) -> ArrayRef {
+        let nulls = {
+            let v = std::mem::take(&mut self.valid);
+            if v.iter().all(|b| *b) { None } else { Some(NullBuffer::from(v)) }
+        };
+        match (&mut self.kind, dt) {
+            (Kind::Bool(v), _) => Arc::new(BooleanArray::new(std::mem::take(v).into(), nulls)),
+            (Kind::Int { vals, .. }, dt) => {
+                let v = std::mem::take(vals);
+                match dt {
+                    DataType::Int8 => Arc::new(Int8Array::new(v.iter().map(|x| *x as i8).collect(), nulls)),
+                    DataType::Int16 => Arc::new(Int16Array::new(v.iter().map(|x| *x as i16).collect(), nulls)),
+                    DataType::Int32 => Arc::new(Int32Array::new(v.iter().map(|x| *x as i32).collect(), nulls)),
+                    _ => Arc::new(Int64Array::new(v.into(), nulls)),
+                }
+            }
+            (Kind::Float { vals, single }, _) => {
+                let v = std::mem::take(vals);
+                if *single {
+                    Arc::new(Float32Array::new(v.iter().map(|x| *x as f32).collect(), nulls))
+                } else {
+                    Arc::new(Float64Array::new(v.into(), nulls))
+                }
+            }
+            (Kind::Str { offsets, data }, _) => {
+                let offs = OffsetBuffer::new(std::mem::replace(offsets, vec![0]).into());
+                // Safety net: the bytes came from serde_json `&str`s, so they are UTF-8.
+                Arc::new(StringArray::new(offs, std::mem::take(data).into(), nulls))
+            }
+            (Kind::Binary { offsets, data }, _) => {
+                let offs = OffsetBuffer::new(std::mem::replace(offsets, vec![0]).into());
+                Arc::new(BinaryArray::new(offs, std::mem::take(data).into(), nulls))
+            }
+            (Kind::Decimal { vals, precision, scale }, _) => Arc::new(
+                Decimal128Array::new(std::mem::take(vals).into(), nulls)
+                    .with_precision_and_scale(*precision, *scale)
+                    .expect("precision checked when the schema was parsed"),
+            ),
+            (Kind::Date(v), _) => Arc::new(Date32Array::new(std::mem::take(v).into(), nulls)),
+            (Kind::Timestamp { vals, unit, .. }, DataType::Timestamp(_, tz)) => {
+                let v = std::mem::take(vals);
+                match unit {
+                    TimeUnit::Second => Arc::new(TimestampSecondArray::new(v.into(), nulls).with_timezone_opt(tz.clone())),
+                    TimeUnit::Millisecond => {
+                        Arc::new(TimestampMillisecondArray::new(v.into(), nulls).with_timezone_opt(tz.clone()))
+                    }
+                    TimeUnit::Microsecond => {
+                        Arc::new(TimestampMicrosecondArray::new(v.into(), nulls).with_timezone_opt(tz.clone()))
+                    }
+                    TimeUnit::Nanosecond => {
+                        Arc::new(TimestampNanosecondArray::new(v.into(), nulls).with_timezone_opt(tz.clone()))
+                    }
+                }
+            }
+            (Kind::List { offsets, child }, DataType::List(f)) => {
+                let offs = OffsetBuffer::new(std::mem::replace(offsets, vec![0]).into());
+                let values = child.finish(f.data_type());
+                Arc::new(ListArray::new(f.clone(), offs, values, nulls))
+            }
+            (Kind::Struct { children, .. }, DataType::Struct(fields)) => {
+                let len = nulls.as_ref().map(|n| n.len());
+                let cols: Vec<ArrayRef> = fields.iter().zip(children.iter_mut()).map(|(f, c)| c.finish(f.data_type())).collect();
+                match len {
+                    _ if cols.is_empty() => unreachable!("structs have fields"),
+                    _ => Arc::new(StructArray::new(fields.clone(), cols, nulls)),
+                }
+            }
+            (Kind::Map { offsets, keys, values }, DataType::Map(entries, sorted)) => {
+                let DataType::Struct(kv) = entries.data_type() else { unreachable!() };
+                let offs = OffsetBuffer::new(std::mem::replace(offsets, vec![0]).into());
+                let k = keys.finish(kv[0].data_type());
+                let v = values.finish(kv[1].data_type());
+                let entries_arr = StructArray::new(kv.clone(), vec![k, v], None);
+                Arc::new(MapArray::new(entries.clone(), offs, entries_arr, nulls, *sorted))
+            }
+            _ => unreachable!("column kinds are built from the same types"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Value conversions shared by the visitors
+
+fn push_int<E: de::Error>(col: &mut Col, v: i128, text: &dyn fmt::Display) -> Result<(), E> {
+    let path_err = |c: &Col, what: &str| E::custom(format_args!("field {}: {text} {what}", c.path));
+    match &mut col.kind {
+        Kind::Int { vals, min, max } => {
+            if v < *min as i128 || v > *max as i128 {
+                return Err(path_err(col, "is out of range for the column's integer type"));
+            }
+            vals.push(v as i64);
+        }
+        Kind::Float { vals, .. } => vals.push(v as f64),
+        Kind::Decimal { vals, precision, scale } => {
+            let scaled = v.checked_mul(10i128.pow(*scale as u32)).filter(|x| fits_precision(*x, *precision));
+            match scaled {
+                Some(x) => vals.push(x),
+                None => return Err(path_err(col, "does not fit the decimal's precision")),
+            }
+        }
+        Kind::Timestamp { vals, unit, .. } => vals.push(from_millis(v as i64, *unit)),
+        Kind::Str { .. } => return col.push_str_bytes(text.to_string().as_bytes()).map_err(E::custom),
+        _ => return Err(col.mismatch(text)),
+    }
+    col.valid.push(true);
+    Ok(())
+}
+
+fn fits_precision(v: i128, precision: u8) -> bool {
+    v.unsigned_abs() < 10u128.pow(precision as u32)
+}
+
+fn from_millis(ms: i64, unit: TimeUnit) -> i64 {
+    match unit {
+        TimeUnit::Second => ms.div_euclid(1000),
+        TimeUnit::Millisecond => ms,
+        TimeUnit::Microsecond => ms.saturating_mul(1000),
+        TimeUnit::Nanosecond => ms.saturating_mul(1_000_000),
+    }
+}
+
+/// Exact decimal text -> scaled integer; refuses to round.
+fn parse_decimal(s: &str, precision: u8, scale: i8) -> Option<i128> {
+    let s = s.trim();
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if int.is_empty() && frac.is_empty() || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let frac_trimmed = frac.trim_end_matches('0');
+    if frac_trimmed.len() > scale.max(0) as usize {
+        return None;
+    }
+    let mut v: i128 = 0;
+    for b in int.bytes().chain(frac_trimmed.bytes()) {
+        v = v.checked_mul(10)?.checked_add((b - b'0') as i128)?;
+    }
+    v = v.checked_mul(10i128.checked_pow((scale as usize - frac_trimmed.len()) as u32)?)?;
+    let v = if neg { -v } else { v };
+    fits_precision(v, precision).then_some(v)
+}
+
+fn parse_date(s: &str) -> Option<i32> {
+    let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
+    Some((d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?).num_days() as i32)
+}
+
+/// ISO-8601 / RFC 3339 text -> value in `unit` (UTC; a naive time is taken as UTC).
+fn parse_timestamp(s: &str, unit: TimeUnit) -> Option<i64> {
+    let s = s.trim();
+    let dt = if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        t.naive_utc()
+    } else if let Ok(t) = chrono::DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%:z") {
+        t.naive_utc()
+    } else if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f") {
+        t
+    } else if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f") {
+        t
+    } else {
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?.and_hms_opt(0, 0, 0)?
+    };
+    let t = dt.and_utc();
+    Some(match unit {
+        TimeUnit::Second => t.timestamp(),
+        TimeUnit::Millisecond => t.timestamp_millis(),
+        TimeUnit::Microsecond => t.timestamp_micros(),
+        TimeUnit::Nanosecond => t.timestamp_nanos_opt()?,
+    })
+}
+
+fn push_text<E: de::Error>(col: &mut Col, s: &str) -> Result<(), E> {
+    let bad = |c: &Col| c.mismatch::<E>(format_args!("{:?}", truncate_for_msg(s)));
+    match &mut col.kind {
+        Kind::Str { .. } => return col.push_str_bytes(s.as_bytes()).map_err(E::custom),
+        Kind::Binary { offsets, data } => {
+            match base64::engine::general_purpose::STANDARD.decode(s) {
+                Ok(bytes) => {
+                    data.extend_from_slice(&bytes);
+                    offsets.push(data.len() as i32);
+                }
+                Err(_) => return Err(bad(col)),
+            }
+        }
+        Kind::Decimal { vals, precision, scale } => match parse_decimal(s, *precision, *scale) {
+            Some(v) => vals.push(v),
+            None => return Err(bad(col)),
+        },
+        Kind::Date(v) => match parse_date(s) {
+            Some(d) => v.push(d),
+            None => return Err(bad(col)),
+        },
+        Kind::Timestamp { vals, unit, .. } => match parse_timestamp(s, *unit) {
+            Some(t) => vals.push(t),
+            None => return Err(bad(col)),
+        },
+        _ => return Err(bad(col)),
+    }
+    col.valid.push(true);
+    Ok(())
+}
+
+fn truncate_for_msg(s: &str) -> String {
+    if s.chars().count() > 40 { format!("{}...", s.chars().take(40).collect::<String>()) } else { s.to_string() }
+}
+
+// ---------------------------------------------------------------------------------
+// serde visitors
+
+struct RootSeed<'a> {
+    col: &'a mut Col,
+}
+
+impl<'de> DeserializeSeed<'de> for RootSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(RootVisitor { col: self.col })
+    }
+}
+
+struct RootVisitor<'a> {
+    col: &'a mut Col,
+}
+
+impl<'de> Visitor<'de> for RootVisitor<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        ColVisitor { col: self.col }.visit_map(map)
+    }
+}
+
+struct ColSeed<'a> {
+    col: &'a mut Col,
+}
+
+impl<'de> DeserializeSeed<'de> for ColSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(ColVisitor { col: self.col })
+    }
+}
+
+struct ColVisitor<'a> {
+    col: &'a mut Col,
+}
+
+impl<'de> Visitor<'de> for ColVisitor<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.col.type_name())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.col.push_null();
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+        match &mut self.col.kind {
+            Kind::Bool(b) => b.push(v),
+            Kind::Str { .. } => return self.col.push_str_bytes(if v { b"true" } else { b"false" }).map_err(E::custom),
+            _ => return Err(self.col.mismatch(v)),
+        }
+        self.col.valid.push(true);
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        push_int(self.col, v as i128, &v)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        push_int(self.col, v as i128, &v)
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        let col = self.col;
+        match &mut col.kind {
+            Kind::Float { vals, .. } => vals.push(v),
+            // A whole-number float (e.g. 3.0) is an integer without loss; 3.5 is not.
+            Kind::Int { .. } if v.fract() == 0.0 && v.abs() < 9.007_199_254_740_992e15 => {
+                return push_int(col, v as i128, &v);
+            }
+            Kind::Decimal { .. } => {
+                let text = ryu::Buffer::new().format(v).to_string();
+                return push_text(col, &text);
+            }
+            Kind::Str { .. } => {
+                return col.push_str_bytes(ryu::Buffer::new().format(v).as_bytes()).map_err(E::custom);
+            }
+            _ => return Err(col.mismatch(v)),
+        }
+        col.valid.push(true);
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        push_text(self.col, v)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let col = self.col;
+        match &mut col.kind {
+            Kind::List { offsets, child } => {
+                while seq.next_element_seed(ColSeed { col: child })?.is_some() {}
+                offsets.push(i32::try_from(child.len()).map_err(|_| de::Error::custom("list too long"))?);
+            }
+            Kind::Str { .. } => {
+                let v: serde_json::Value = de::Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+                return col.push_str_bytes(v.to_string().as_bytes()).map_err(de::Error::custom);
+            }
+            _ => return Err(col.mismatch("an array")),
+        }
+        col.valid.push(true);
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let col = self.col;
+        let row = col.len();
+        match &mut col.kind {
+            Kind::Struct { names, children } => {
+                while let Some(idx) = map.next_key_seed(KeySeed { names })? {
+                    match idx {
+                        Ok(i) => {
+                            if children[i].len() > row {
+                                return Err(de::Error::custom(format_args!("duplicate key {}", children[i].path)));
+                            }
+                            map.next_value_seed(ColSeed { col: &mut children[i] })?;
+                        }
+                        Err(name) => {
+                            // A late field that is null loses nothing; any other value would.
+                            let v: serde_json::Value = map.next_value()?;
+                            if !v.is_null() {
+                                let path = if col.path.is_empty() { name.clone() } else { format!("{}.{name}", col.path) };
+                                let msg = format!("field {path} is not in the schema");
+                                UNKNOWN_FIELD.with(|u| *u.borrow_mut() = Some(path));
+                                return Err(de::Error::custom(msg));
+                            }
+                        }
+                    }
+                }
+                for c in children.iter_mut().filter(|c| c.len() == row) {
+                    c.push_null();
+                }
+            }
+            Kind::Map { offsets, keys, values } => {
+                while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    push_text::<A::Error>(keys, &k)?;
+                    map.next_value_seed(ColSeed { col: values })?;
+                }
+                offsets.push(i32::try_from(keys.len()).map_err(|_| de::Error::custom("map too large"))?);
+            }
+            Kind::Str { .. } => {
+                let v: serde_json::Value = de::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                return col.push_str_bytes(v.to_string().as_bytes()).map_err(de::Error::custom);
+            }
+            _ => return Err(col.mismatch("an object")),
+        }
+        col.valid.push(true);
+        Ok(())
+    }
+}
+
+/// Looks a key up among a struct's field names without allocating.
+struct KeySeed<'a> {
+    names: &'a [String],
+}
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = Result<usize, String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = Result<usize, String>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(self.names.iter().position(|n| n == v).ok_or_else(|| v.to_string()))
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// --flatten: nested objects map onto top-level columns `outer{sep}inner`
+
+struct FlatRootSeed<'a> {
+    col: &'a mut Col,
+    sep: &'a str,
+}
+
+impl<'de> DeserializeSeed<'de> for FlatRootSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        let row = self.col.len();
+        d.deserialize_map(FlatVisitor { root: self.col, sep: self.sep, prefix: String::new(), row })?;
+        let Kind::Struct { children, .. } = &mut self.col.kind else { unreachable!() };
+        for c in children.iter_mut().filter(|c| c.len() == row) {
+            c.push_null();
+        }
+        self.col.valid.push(true);
+        Ok(())
+    }
+}
+
+struct FlatVisitor<'a> {
+    root: &'a mut Col,
+    sep: &'a str,
+    prefix: String,
+    row: usize,
+}
+
+impl<'de> Visitor<'de> for FlatVisitor<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let name = if self.prefix.is_empty() { k.into_owned() } else { format!("{}{}{k}", self.prefix, self.sep) };
+            map.next_value_seed(FlatValueSeed { root: &mut *self.root, sep: self.sep, name, row: self.row })?;
+        }
+        Ok(())
+    }
+}
+
+struct FlatValueSeed<'a> {
+    root: &'a mut Col,
+    sep: &'a str,
+    name: String,
+    row: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for FlatValueSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        // Objects recurse with a longer prefix; anything else lands in its column.
+        let v: serde_json::Value = de::Deserialize::deserialize(d)?;
+        match v {
+            serde_json::Value::Object(m) if !m.is_empty() => {
+                for (k, inner) in m {
+                    let name = format!("{}{}{k}", self.name, self.sep);
+                    FlatValueSeed { root: &mut *self.root, sep: self.sep, name, row: self.row }
+                        .deserialize(inner)
+                        .map_err(de::Error::custom)?;
+                }
+                Ok(())
+            }
+            v => {
+                let Kind::Struct { names, children } = &mut self.root.kind else { unreachable!() };
+                let Some(i) = names.iter().position(|n| *n == self.name) else {
+                    if v.is_null() {
+                        return Ok(());
+                    }
+                    let msg = format!("field {} is not in the schema", self.name);
+                    UNKNOWN_FIELD.with(|u| *u.borrow_mut() = Some(self.name.clone()));
+                    return Err(de::Error::custom(msg));
+                };
+                if children[i].len() > self.row {
+                    return Err(de::Error::custom(format_args!("duplicate key {} after flattening", self.name)));
+                }
+                ColSeed { col: &mut children[i] }.deserialize(v).map_err(de::Error::custom)
+            }
+        }
+    }
+}
+
+/// Field helper for callers adding metadata columns.
+pub fn field(name: &str, dt: DataType) -> FieldRef {
+    Arc::new(Field::new(name, dt, true))
+}
+
+/// A schema with `extra` columns appended (e.g. Kafka metadata).
+pub fn with_extra(schema: &Schema, extra: &[FieldRef]) -> Schema {
+    let mut fields: Vec<FieldRef> = schema.fields().iter().cloned().collect();
+    fields.extend(extra.iter().cloned());
+    Schema::new(fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ddl::parse_schema;
+
+    fn decoder(ddl: &str) -> RowDecoder {
+        RowDecoder::new(Arc::new(parse_schema(ddl).unwrap()), None).unwrap()
+    }
+
+    fn json_rows(batch: &RecordBatch) -> String {
+        let mut w = arrow::json::LineDelimitedWriter::new(Vec::new());
+        w.write(batch).unwrap();
+        w.finish().unwrap();
+        String::from_utf8(w.into_inner()).unwrap()
+    }
+
+    #[test]
+    fn decodes_nested_rows() {
+        let mut d = decoder("id BIGINT, name STRING, tags ARRAY<STRING>, user STRUCT<id:BIGINT, country:STRING>, p DOUBLE");
+        d.push(br#"{"id":1,"name":"a","tags":["x","y"],"user":{"id":7,"country":"DE"},"p":1}"#).unwrap();
+        d.push(br#"{"id":2,"user":null}"#).unwrap();
+        d.push(br#"{"id":3,"user":{"id":8},"p":2.5}"#).unwrap();
+        let b = d.finish().unwrap();
+        assert_eq!(b.num_rows(), 3);
+        assert_eq!(
+            json_rows(&b),
+            "{\"id\":1,\"name\":\"a\",\"tags\":[\"x\",\"y\"],\"user\":{\"id\":7,\"country\":\"DE\"},\"p\":1.0}\n\
+             {\"id\":2}\n{\"id\":3,\"user\":{\"id\":8},\"p\":2.5}\n"
+        );
+        assert!(d.is_empty(), "finish resets");
+    }
+
+    #[test]
+    fn rejects_without_leaving_partial_rows() {
+        let mut d = decoder("id BIGINT, user STRUCT<id:BIGINT, tags:ARRAY<INT>>");
+        d.push(br#"{"id":1,"user":{"id":1,"tags":[1,2]}}"#).unwrap();
+        // fails deep inside, after appending to several builders
+        let e = d.push(br#"{"id":2,"user":{"id":2,"tags":[3,"x"]}}"#).unwrap_err();
+        assert!(matches!(e, LineError::Type(ref m) if m.contains("user.tags")), "{e:?}");
+        assert!(matches!(d.push(br#"{"id":1.5}"#).unwrap_err(), LineError::Type(_)), "no silent truncation");
+        let e = d.push(br#"{"id":3,"new":1}"#).unwrap_err();
+        assert!(matches!(e, LineError::UnknownField { ref field, .. } if field == "new"), "{e:?}");
+        assert!(matches!(d.push(b"{\"id\":").unwrap_err(), LineError::Syntax(_)));
+        assert!(matches!(d.push(b"[1]").unwrap_err(), LineError::Type(_) | LineError::Syntax(_)));
+        assert!(matches!(d.push(b"{\"id\":1}{").unwrap_err(), LineError::Syntax(_)), "trailing data");
+        assert!(d.push(b"{\"id\":\"\xff\"}").is_err(), "invalid UTF-8");
+        d.push(br#"{"id":4,"user":{"id":4,"tags":[]},"late":null}"#).unwrap();
+        let b = d.finish().unwrap();
+        assert_eq!(json_rows(&b), "{\"id\":1,\"user\":{\"id\":1,\"tags\":[1,2]}}\n{\"id\":4,\"user\":{\"id\":4,\"tags\":[]}}\n");
+    }
+
+    #[test]
+    fn typed_scalars() {
+        let mut d = decoder("d DECIMAL(6,2), dt DATE, ts TIMESTAMP, b BINARY, s STRING, t TINYINT, m MAP<STRING,INT>");
+        d.push(br#"{"d":"1234.5","dt":"2024-02-29","ts":"2024-01-01T00:00:01.5Z","b":"aGk=","s":{"x":[1]},"t":127,"m":{"a":1}}"#)
+            .unwrap();
+        d.push(br#"{"d":12.25,"ts":1700000000000,"s":3.5}"#).unwrap();
+        assert!(d.push(br#"{"d":"1.234"}"#).is_err(), "decimals are never rounded");
+        assert!(d.push(br#"{"t":128}"#).is_err(), "range checked");
+        assert!(d.push(br#"{"dt":"2024-02-30"}"#).is_err());
+        let b = d.finish().unwrap();
+        let out = json_rows(&b);
+        assert!(out.contains("\"s\":\"{\\\"x\\\":[1]}\""), "{out}");
+        assert!(out.contains("\"s\":\"3.5\""), "{out}");
+        let dec = b.column(0).as_any().downcast_ref::<Decimal128Array>().unwrap();
+        assert_eq!(dec.value(0), 123450);
+        assert_eq!(dec.value(1), 1225);
+        let ts = b.column(2).as_any().downcast_ref::<TimestampMicrosecondArray>().unwrap();
+        assert_eq!(ts.value(0), 1_704_067_201_500_000);
+        assert_eq!(ts.value(1), 1_700_000_000_000_000);
+    }
+
+    #[test]
+    fn flatten_maps_nested_keys() {
+        let schema = Arc::new(parse_schema("a_b BIGINT, user_id BIGINT, user_geo_cc STRING, tags ARRAY<BIGINT>").unwrap());
+        let mut d = RowDecoder::new(schema, Some("_".into())).unwrap();
+        d.push(br#"{"user":{"id":1,"geo":{"cc":"DE"}},"tags":[1]}"#).unwrap();
+        d.push(br#"{"user":null}"#).unwrap();
+        let e = d.push(br#"{"a_b":1,"a":{"b":2}}"#).unwrap_err();
+        assert!(e.to_string().contains("duplicate key a_b"), "{e}");
+        let b = d.finish().unwrap();
+        assert_eq!(json_rows(&b), "{\"user_id\":1,\"user_geo_cc\":\"DE\",\"tags\":[1]}\n{}\n");
+    }
+}

@@ -1,1 +1,253 @@
-//! (in progress)
+//! JSON lines -> Arrow schema inference, with the rules of SPEC.md "pq-write":
+//! int + float widen to double, a field that is sometimes an object (or list) and
+//! sometimes a scalar becomes a JSON string, other scalar conflicts become strings,
+//! all-null becomes string; nested objects become structs, arrays lists.
+
+use std::fmt;
+use std::sync::Arc;
+
+use arrow_schema::{DataType, Field, Fields, Schema};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use crate::ddl::LIST_ITEM;
+
+/// The inferred shape of a JSON value, merged over many lines.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shape {
+    Null,
+    Bool,
+    Int,
+    Float,
+    Str,
+    List(Box<Shape>),
+    Object(Vec<(String, Shape)>),
+    /// Objects/lists mixed with scalars: kept as JSON text.
+    Json,
+}
+
+impl Shape {
+    /// Merge another observation of the same field into this one.
+    pub fn merge(&mut self, other: Shape) {
+        use Shape::*;
+        let merged = match (std::mem::replace(self, Null), other) {
+            (Null, x) | (x, Null) => x,
+            (Json, _) | (_, Json) => Json,
+            (Int, Float) | (Float, Int) => Float,
+            (List(mut a), List(b)) => {
+                a.merge(*b);
+                List(a)
+            }
+            (Object(mut a), Object(b)) => {
+                for (k, v) in b {
+                    match a.iter_mut().find(|(n, _)| *n == k) {
+                        Some((_, s)) => s.merge(v),
+                        None => a.push((k, v)),
+                    }
+                }
+                Object(a)
+            }
+            (a, b) if a == b => a,
+            (List(_) | Object(_), _) | (_, List(_) | Object(_)) => Json,
+            _ => Str,
+        };
+        *self = merged;
+    }
+
+    /// Infer the shape of one JSON text.
+    pub fn of_json(line: &[u8]) -> Result<Shape, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_slice(line);
+        let shape = ShapeSeed.deserialize(&mut de)?;
+        de.end()?;
+        Ok(shape)
+    }
+
+    /// Nested objects become top-level keys joined by `sep` (`--flatten`).
+    pub fn flatten(self, sep: &str) -> Shape {
+        fn walk(prefix: &str, sep: &str, fields: Vec<(String, Shape)>, out: &mut Vec<(String, Shape)>) {
+            for (k, v) in fields {
+                let name = if prefix.is_empty() { k } else { format!("{prefix}{sep}{k}") };
+                match v {
+                    Shape::Object(inner) if !inner.is_empty() => walk(&name, sep, inner, out),
+                    other => match out.iter_mut().find(|(n, _)| *n == name) {
+                        Some((_, s)) => s.merge(other),
+                        None => out.push((name, other)),
+                    },
+                }
+            }
+        }
+        match self {
+            Shape::Object(fields) => {
+                let mut out = Vec::new();
+                walk("", sep, fields, &mut out);
+                Shape::Object(out)
+            }
+            other => other,
+        }
+    }
+
+    /// The Arrow type for this shape.
+    pub fn data_type(&self) -> DataType {
+        match self {
+            Shape::Null | Shape::Str | Shape::Json => DataType::Utf8,
+            Shape::Bool => DataType::Boolean,
+            Shape::Int => DataType::Int64,
+            Shape::Float => DataType::Float64,
+            Shape::List(item) => DataType::List(Arc::new(Field::new(LIST_ITEM, item.data_type(), true))),
+            // Parquet has no empty groups: an object that never had a key stays JSON text.
+            Shape::Object(fields) if fields.is_empty() => DataType::Utf8,
+            Shape::Object(fields) => DataType::Struct(Fields::from(
+                fields.iter().map(|(k, v)| Field::new(k, v.data_type(), true)).collect::<Vec<_>>(),
+            )),
+        }
+    }
+}
+
+/// Accumulates shapes of rows (top-level objects) into a schema.
+#[derive(Debug, Default)]
+pub struct SchemaInference {
+    root: Vec<(String, Shape)>,
+    rows: usize,
+}
+
+impl SchemaInference {
+    /// Add one row's shape; non-objects are the caller's error to report.
+    pub fn add(&mut self, shape: Shape) {
+        self.rows += 1;
+        if let Shape::Object(fields) = shape {
+            let mut root = Shape::Object(std::mem::take(&mut self.root));
+            root.merge(Shape::Object(fields));
+            if let Shape::Object(f) = root {
+                self.root = f;
+            }
+        }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The schema; `flatten` joins nested object keys into top-level columns.
+    pub fn schema(&self, flatten: Option<&str>) -> Schema {
+        let mut shape = Shape::Object(self.root.clone());
+        if let Some(sep) = flatten {
+            shape = shape.flatten(sep);
+        }
+        let Shape::Object(fields) = shape else { unreachable!("root is an object") };
+        Schema::new(fields.iter().map(|(k, v)| Field::new(k, v.data_type(), true)).collect::<Vec<_>>())
+    }
+}
+
+struct ShapeSeed;
+
+impl<'de> DeserializeSeed<'de> for ShapeSeed {
+    type Value = Shape;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Shape, D::Error> {
+        d.deserialize_any(ShapeVisitor)
+    }
+}
+
+struct ShapeVisitor;
+
+impl<'de> Visitor<'de> for ShapeVisitor {
+    type Value = Shape;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Shape, E> {
+        Ok(Shape::Null)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Shape, E> {
+        Ok(Shape::Bool)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Shape, E> {
+        Ok(Shape::Int)
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Shape, E> {
+        // Beyond i64 an integer only fits a double.
+        Ok(if v > i64::MAX as u64 { Shape::Float } else { Shape::Int })
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Shape, E> {
+        Ok(Shape::Float)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Shape, E> {
+        Ok(Shape::Str)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Shape, A::Error> {
+        let mut item = Shape::Null;
+        while let Some(s) = seq.next_element_seed(ShapeSeed)? {
+            item.merge(s);
+        }
+        Ok(Shape::List(Box::new(item)))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
+        let mut fields: Vec<(String, Shape)> = Vec::new();
+        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let v = map.next_value_seed(ShapeSeed)?;
+            match fields.iter_mut().find(|(n, _)| n.as_str() == k.as_ref()) {
+                Some((_, s)) => s.merge(v),
+                None => fields.push((k.into_owned(), v)),
+            }
+        }
+        Ok(Shape::Object(fields))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn infer(lines: &[&str], flatten: Option<&str>) -> Schema {
+        let mut inf = SchemaInference::default();
+        for l in lines {
+            inf.add(Shape::of_json(l.as_bytes()).unwrap());
+        }
+        inf.schema(flatten)
+    }
+
+    fn ty(s: &Schema, name: &str) -> DataType {
+        s.field_with_name(name).unwrap().data_type().clone()
+    }
+
+    #[test]
+    fn widening_rules() {
+        let s = infer(
+            &[
+                r#"{"i":1,"f":1,"mix":{"a":1},"n":null,"s":"x","b":true}"#,
+                r#"{"i":2,"f":1.5,"mix":3,"n":null,"s":5,"late":[1,2.5]}"#,
+            ],
+            None,
+        );
+        assert_eq!(ty(&s, "i"), DataType::Int64);
+        assert_eq!(ty(&s, "f"), DataType::Float64);
+        assert_eq!(ty(&s, "mix"), DataType::Utf8);
+        assert_eq!(ty(&s, "n"), DataType::Utf8);
+        assert_eq!(ty(&s, "s"), DataType::Utf8);
+        assert_eq!(ty(&s, "b"), DataType::Boolean);
+        assert!(matches!(ty(&s, "late"), DataType::List(f) if f.data_type() == &DataType::Float64));
+        let names: Vec<_> = s.fields().iter().map(|f| f.name().as_str()).collect();
+        assert_eq!(names, ["i", "f", "mix", "n", "s", "b", "late"], "first-seen order");
+    }
+
+    #[test]
+    fn nested_objects_become_structs_and_merge() {
+        let s = infer(&[r#"{"u":{"id":1}}"#, r#"{"u":{"country":"DE"}}"#, r#"{"u":null}"#], None);
+        let DataType::Struct(f) = ty(&s, "u") else { panic!() };
+        assert_eq!(f.len(), 2);
+        assert_eq!(f[0].data_type(), &DataType::Int64);
+    }
+
+    #[test]
+    fn flatten_joins_keys() {
+        let s = infer(&[r#"{"user":{"id":1,"geo":{"cc":"DE"}},"tags":[{"a":1}]}"#], Some("_"));
+        let names: Vec<_> = s.fields().iter().map(|f| f.name().as_str()).collect();
+        assert_eq!(names, ["user_id", "user_geo_cc", "tags"]);
+        assert!(matches!(ty(&s, "tags"), DataType::List(_)), "arrays stay arrays");
+    }
+
+    #[test]
+    fn empty_objects_and_lists() {
+        let s = infer(&[r#"{"o":{},"l":[]}"#], None);
+        assert_eq!(ty(&s, "o"), DataType::Utf8);
+        assert!(matches!(ty(&s, "l"), DataType::List(f) if f.data_type() == &DataType::Utf8));
+    }
+}
