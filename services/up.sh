@@ -25,6 +25,10 @@ for svc in "${order[@]}"; do "install_$svc"; done
 log "installed in $((SECONDS - t_all))s; starting: ${order[*]}"
 
 for svc in "${order[@]}"; do
+  if [[ $svc == spark ]] && service_running spark; then
+    log "spark already installed and checked"
+    continue
+  fi
   if is_daemon "$svc" && pid=$(service_pid "$svc"); then
     if "${svc}_healthy"; then
       log "$svc already running (pid $pid)"

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Smoke tests of the services through their reference clients. Needs services/up.sh first
+# (all services); a missing service is a failure, never a skip. Ends by checking that
+# down.sh leaves nothing behind and that a second up.sh downloads nothing (it restarts the
+# services that were running). Prints ok/FAIL per check and "N passed, N failed".
+source "$(dirname "$0")/lib.sh"
+set +e
+
+passed=0 failed=0
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+RUN_ID=$(date +%s)-$$
+
+ok() { echo "ok   $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
+# check NAME CMD...: runs CMD (a function) with a time limit
+check() {
+  local name=$1; shift
+  local out
+  if out=$("$@" 2>&1); then ok "$name"; else fail "$name" "$(tail -5 <<<"$out" | tr '\n' ' ')"; fi
+}
+need() { [[ -n ${!1:-} ]] || { echo "$1 is not set in $STATE/env.sh (service not started?)"; return 1; }; }
+
+if [[ -f $STATE/env.sh ]]; then source "$STATE/env.sh"; else echo "no $STATE/env.sh: run services/up.sh"; fi
+
+kafka_1000() {
+  need KAFKA_BROKERS && need LAKEPIPE_KCAT || return 1
+  local topic=smoke-$RUN_ID
+  seq 1 1000 | sed 's/^/message-/' >"$WORK/msgs"
+  # stdin is produced as one message per line
+  timeout 60 "$LAKEPIPE_KCAT" -P -b "$KAFKA_BROKERS" -t "$topic" <"$WORK/msgs" 2>&1 || return 1
+  timeout 60 "$LAKEPIPE_KCAT" -C -b "$KAFKA_BROKERS" -t "$topic" -e -q >"$WORK/got" || return 1
+  [[ $(wc -l <"$WORK/got") -eq 1000 ]] || { echo "consumed $(wc -l <"$WORK/got") messages, want 1000"; return 1; }
+  cmp "$WORK/msgs" "$WORK/got"
+}
+
+hdfs_put_ls_cat() {
+  need HDFS_NAMENODE && need LAKEPIPE_HDFS_DFS || return 1
+  local dir=/tmp/smoke-$RUN_ID
+  printf 'hello hdfs\nline 2\n' >"$WORK/hello.txt"
+  timeout 60 "$LAKEPIPE_HDFS_DFS" -mkdir -p "$dir" || return 1
+  timeout 60 "$LAKEPIPE_HDFS_DFS" -put "$WORK/hello.txt" "$dir/hello.txt" || return 1
+  local ls
+  ls=$(timeout 60 "$LAKEPIPE_HDFS_DFS" -ls "$dir") || return 1
+  grep -qE "^-rw-r--r-- +1 +$(id -un) +supergroup +18 .* $dir/hello.txt\$" <<<"$ls" || { echo "unexpected -ls: $ls"; return 1; }
+  [[ $(timeout 60 "$LAKEPIPE_HDFS_DFS" -cat "$dir/hello.txt") == $'hello hdfs\nline 2' ]]
+}
+
+hdfs_permission_denied() {
+  need LAKEPIPE_HDFS_DFS || return 1
+  local out
+  if out=$(HADOOP_USER_NAME=smoke-nobody timeout 60 "$LAKEPIPE_HDFS_DFS" -mkdir /smoke-denied-$RUN_ID 2>&1); then
+    echo "mkdir as another user under / succeeded"; return 1
+  fi
+  grep -q 'Permission denied' <<<"$out"
+}
+
+trino_nation() {
+  need PRESTO_SERVER && need LAKEPIPE_TRINO_CLI || return 1
+  local n
+  n=$(timeout 120 "$LAKEPIPE_TRINO_CLI" --server "$PRESTO_SERVER" --execute 'SELECT count(*) FROM tpch.tiny.nation') || return 1
+  [[ $n == '"25"' ]] || { echo "got $n"; return 1; }
+}
+
+prestodb_nation() {
+  need PRESTODB_SERVER && need LAKEPIPE_PRESTO_CLI || return 1
+  local n
+  n=$(timeout 120 "$LAKEPIPE_PRESTO_CLI" --server "$PRESTODB_SERVER" --execute 'SELECT count(*) FROM tpch.tiny.nation') || return 1
+  [[ $n == '"25"' ]] || { echo "got $n"; return 1; }
+}
+
+# a Parquet file written with the venv's pyarrow, put into HDFS under $1
+parquet_in_hdfs() {
+  "$LAKEPIPE_PYTHON" -c '
+import sys, pyarrow as pa, pyarrow.parquet as pq
+pq.write_table(pa.table({"id": pa.array([1, 2, 3], pa.int64()), "name": ["one", "two", "three"]}), sys.argv[1])
+' "$WORK/t.parquet" || return 1
+  timeout 60 "$LAKEPIPE_HDFS_DFS" -mkdir -p "$1" && timeout 60 "$LAKEPIPE_HDFS_DFS" -put -f "$WORK/t.parquet" "$1/part-0.parquet"
+}
+
+trino_hive_parquet() {
+  need PRESTO_SERVER && need HDFS_NAMENODE && need LAKEPIPE_PYTHON || return 1
+  local dir=/smoke/trino-$RUN_ID table="hive.smoke.t_${RUN_ID//-/_}"
+  parquet_in_hdfs "$dir" || return 1
+  local out
+  out=$(timeout 180 "$LAKEPIPE_TRINO_CLI" --server "$PRESTO_SERVER" --output-format TSV --execute "
+    CREATE SCHEMA IF NOT EXISTS hive.smoke WITH (location = '$HDFS_NAMENODE/smoke/trino-schema');
+    CREATE TABLE $table (id bigint, name varchar)
+      WITH (external_location = '$HDFS_NAMENODE$dir', format = 'PARQUET');
+    SELECT id, name FROM $table ORDER BY id;
+    DROP TABLE $table") || { echo "$out"; return 1; }
+  [[ $out == $'1\tone\n2\ttwo\n3\tthree' ]] || { echo "got: $out"; return 1; }
+}
+
+spark_external_parquet() {
+  need HDFS_NAMENODE && need LAKEPIPE_SPARK_SQL || return 1
+  local dir=/smoke/spark-$RUN_ID table="smoke_t_${RUN_ID//-/_}"
+  parquet_in_hdfs "$dir" || return 1
+  local out
+  out=$(timeout 300 "$LAKEPIPE_SPARK_SQL" -e "
+    CREATE EXTERNAL TABLE $table (id BIGINT, name STRING) STORED AS PARQUET
+      LOCATION '$HDFS_NAMENODE$dir';
+    SELECT id, name FROM $table ORDER BY id;
+    DROP TABLE $table") || { echo "$out"; return 1; }
+  [[ $out == $'1\tone\n2\ttwo\n3\tthree' ]] || { echo "got: $out"; return 1; }
+}
+
+echo "# services smoke tests ($RUN_ID)"
+check "kafka: kcat produces and consumes 1000 messages" kafka_1000
+check "hdfs: hdfs dfs -put, -ls, -cat" hdfs_put_ls_cat
+check "hdfs: permission denied for another user" hdfs_permission_denied
+check "trino: trino-cli count(*) tpch.tiny.nation = 25" trino_nation
+check "prestodb: presto-cli count(*) tpch.tiny.nation = 25" prestodb_nation
+check "trino: hive table over a Parquet file in HDFS" trino_hive_parquet
+check "spark: external Parquet table on HDFS" spark_external_parquet
+
+# ---- down.sh leaves nothing; a second up.sh downloads nothing --------------------------
+was_running=(${LAKEPIPE_SERVICES:-})
+pids=()
+for svc in kafka hdfs trino prestodb; do p=$(service_pid "$svc") && pids+=("$p"); done
+
+down_clean() {
+  bash "$SERVICES_DIR/down.sh" || return 1
+  local p port svc
+  for p in "${pids[@]}"; do [[ -d /proc/$p ]] && { echo "pid $p still alive"; return 1; }; done
+  for svc in kafka hdfs trino prestodb; do
+    for port in $(service_ports "$svc"); do port_open "$port" && { echo "port $port still open"; return 1; }; done
+  done
+  ((${#pids[@]} > 0)) || { echo "no service was running before down.sh"; return 1; }
+}
+
+up_again_no_download() {
+  local before after files_before files_after
+  before=$(wc -l <"$FETCH_LOG" 2>/dev/null || echo 0)
+  files_before=$(find "$CACHE" -path "$CACHE/venv-*" -prune -o -type f -print | wc -l)
+  bash "$SERVICES_DIR/up.sh" "${was_running[@]}" || return 1
+  after=$(wc -l <"$FETCH_LOG" 2>/dev/null || echo 0)
+  files_after=$(find "$CACHE" -path "$CACHE/venv-*" -prune -o -type f -print | wc -l)
+  [[ $before == "$after" && $files_before == "$files_after" ]] \
+    || { echo "up.sh fetched again: fetch.log $before -> $after lines, cache files $files_before -> $files_after"; return 1; }
+}
+
+check "down.sh: no started process left, ports free" down_clean
+check "up.sh again: restarts with the cache, downloads nothing" up_again_no_download
+
+echo "$passed passed, $failed failed"
+((failed == 0))
