@@ -105,7 +105,8 @@ EOF
   note_fetch "$(basename "$dir") classpath" $((SECONDS - t0)) "$dir/lib"
 }
 
-# unpack ARCHIVE (tar.gz or zip) into DEST (once), stripping its single top folder
+# unpack ARCHIVE (tar.gz or zip) into DEST (once), stripping its single top folder; the
+# archive is deleted afterwards (DEST/.done is what marks it installed)
 unpack_once() {
   local archive=$1 dest=$2
   [[ -f $dest/.done ]] && return 0
@@ -120,6 +121,7 @@ unpack_once() {
   if [[ $(wc -l <<<"$top") -eq 1 && -d $top ]]; then mv "$top" "$dest"; rm -rf "$dest.tmp"
   else mv "$dest.tmp" "$dest"; fi
   touch "$dest/.done"
+  rm -f "$archive"
 }
 
 # ---- process bookkeeping -----------------------------------------------------------

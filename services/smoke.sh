@@ -140,7 +140,23 @@ up_again_no_download() {
     || { echo "up.sh fetched again: fetch.log $before -> $after lines, cache files $files_before -> $files_after"; return 1; }
 }
 
+port_taken_fails_fast() {
+  local lpid out rc t0=$SECONDS
+  python3 -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(120)' "$PRESTO_PORT" &
+  lpid=$!
+  for _ in $(seq 50); do port_open "$PRESTO_PORT" && break; sleep 0.1; done
+  out=$(timeout 300 bash "$SERVICES_DIR/up.sh" prestodb 2>&1)
+  rc=$?
+  kill "$lpid"; wait "$lpid" 2>/dev/null
+  ((rc != 0)) || { echo "up.sh prestodb succeeded with its port taken"; return 1; }
+  grep -q "prestodb.*$(logfile prestodb)" <<<"$out" || { echo "message does not name the service and its log: $out"; return 1; }
+  ((SECONDS - t0 < 60)) || { echo "took $((SECONDS - t0))s"; return 1; }
+  echo "$out" | tail -1
+}
+
 check "down.sh: no started process left, ports free" down_clean
+check "up.sh: a taken port fails fast, naming the service and its log" port_taken_fails_fast
 check "up.sh again: restarts with the cache, downloads nothing" up_again_no_download
 
 echo "$passed passed, $failed failed"

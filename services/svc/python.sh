@@ -11,7 +11,7 @@ install_python() {
   rm -rf "$VENV"
   python3 -m venv "$VENV"
   # shellcheck disable=SC2086
-  PIP_CACHE_DIR=$CACHE/pip "$VENV/bin/pip" install -q $want >"$LOGS/pip-install.log" 2>&1 \
+  "$VENV/bin/pip" install -q --no-cache-dir $want >"$LOGS/pip-install.log" 2>&1 \
     || { tail -20 "$LOGS/pip-install.log" >&2; die "pip install failed; see $LOGS/pip-install.log"; }
   "$VENV_PY" -c 'import pyarrow, duckdb, polars, pyspark' || die "venv imports failed"
   echo "$want" >"$VENV/.done"
