@@ -1,10 +1,371 @@
-//! (in progress)
-use clap::Parser;
+//! pq-write: JSON lines to Parquet files that are never seen half-written.
+//!
+//! ```sh
+//! kcat-lite -C -e -t events -J | pq-write --envelope kcat --kafka-meta --partition-by event_type out/
+//! ```
 
+mod envelope;
+mod pipeline;
+mod sink;
+
+use std::fs::File;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use arrow::datatypes::Schema;
+use clap::{Parser, ValueEnum};
+use lakepipe::cli;
+use lakepipe::infer::{SchemaInference, Shape};
+use lakepipe::location::Location;
+use parquet::basic::{Compression, GzipLevel, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use pipeline::{BadLines, Chunk, Chunker, DecodeConfig};
+use sink::{Roll, Sink, Target};
+
+const EXAMPLES: &str = "\
+Examples:
+  # events from a topic, one folder per event type
+  kcat-lite -b localhost:9092 -t events -C -e | pq-write --partition-by event_type lake/events/
+
+  # a fixed schema; lines that do not fit go to a file instead of stopping the run
+  pq-write --schema 'id BIGINT, user STRUCT<id:BIGINT, country:STRING>, ts TIMESTAMP' \\
+           --bad-lines rejects.jsonl -i events.jsonl events.parquet
+
+  # kcat -J envelopes with Kafka metadata columns, a new file every 60 s
+  kcat-lite -C -t events -J | pq-write --envelope kcat --kafka-meta --roll-secs 60 lake/raw/
+
+  # copy a Parquet file with the same types
+  pq-cat x.parquet | pq-write --schema \"$(pq-cat --schema x.parquet)\" y.parquet";
+
+/// Write JSON lines (stdin or -i FILE) to Parquet: one file, or a folder of part files.
+///
+/// Files are written under a hidden name and renamed when complete, so Hive, Spark
+/// and Trino never see a partial file, even after SIGKILL. SIGINT/SIGTERM and EOF
+/// close the current file with a valid footer.
 #[derive(Parser, Debug)]
-#[command(version)]
-pub struct Args {}
+#[command(version, after_long_help = EXAMPLES)]
+pub struct Args {
+    /// A file (out.parquet) or a folder (ends with '/', or exists as a folder), local or file://
+    pub output: String,
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("not implemented yet")
+    /// Read JSON lines from FILE instead of stdin ('-' is stdin)
+    #[arg(short = 'i', long, value_name = "FILE", default_value = "-")]
+    pub input: String,
+
+    /// Column types in Hive/Spark DDL syntax ('id BIGINT, tags ARRAY<STRING>'), or @FILE holding them
+    #[arg(long, value_name = "DDL")]
+    pub schema: Option<String>,
+
+    /// Infer the schema from the first N lines [default: the first row group]
+    #[arg(long, value_name = "N")]
+    pub infer_rows: Option<usize>,
+
+    /// Turn nested objects into top-level columns joined by SEP ({"user":{"id":1}} -> user_id)
+    #[arg(long, value_name = "SEP", num_args = 0..=1, require_equals = true, default_missing_value = "_")]
+    pub flatten: Option<String>,
+
+    /// Lines that are not JSON or do not fit the schema: 'error' (stop, keep earlier rows), 'skip', or a FILE to copy them to
+    #[arg(long, value_name = "error|skip|FILE", default_value = "error")]
+    pub bad_lines: String,
+
+    /// Compression codec
+    #[arg(long, value_enum, default_value_t = Codec::Snappy)]
+    pub compression: Codec,
+
+    /// Rows per row group (also bounds memory)
+    #[arg(long, value_name = "N", default_value_t = 131072)]
+    pub row_group_rows: usize,
+
+    /// Start a new file after N rows (folder output)
+    #[arg(long, value_name = "N")]
+    pub roll_rows: Option<u64>,
+
+    /// Start a new file once a file reaches N bytes (folder output)
+    #[arg(long, value_name = "N")]
+    pub roll_bytes: Option<u64>,
+
+    /// Start a new file every S seconds, even when input is slow (folder output)
+    #[arg(long, value_name = "S")]
+    pub roll_secs: Option<f64>,
+
+    /// Hive-style folders COL=value/ for these columns (folder output)
+    #[arg(long, value_name = "COL[,COL]", value_delimiter = ',')]
+    pub partition_by: Vec<String>,
+
+    /// Input lines are envelopes: 'kcat' for kcat/kcat-lite -J lines (the payload is the row)
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub envelope: Option<EnvelopeKind>,
+
+    /// With --envelope kcat: add _topic, _partition, _offset and _timestamp columns
+    #[arg(long, requires = "envelope")]
+    pub kafka_meta: bool,
+
+    /// Replace an existing output file; in a folder, remove earlier part files once the run succeeds
+    #[arg(long)]
+    pub overwrite: bool,
+
+    /// No progress and no summary on stderr
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Codec {
+    Snappy,
+    Zstd,
+    Gzip,
+    Lz4,
+    None,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EnvelopeKind {
+    Kcat,
+}
+
+impl Codec {
+    fn parquet(self) -> Compression {
+        match self {
+            Codec::Snappy => Compression::SNAPPY,
+            Codec::Zstd => Compression::ZSTD(ZstdLevel::default()),
+            Codec::Gzip => Compression::GZIP(GzipLevel::default()),
+            Codec::Lz4 => Compression::LZ4_RAW,
+            Codec::None => Compression::UNCOMPRESSED,
+        }
+    }
+}
+
+pub fn run(args: Args) -> Result<()> {
+    cli::install_interrupt_handler();
+    let policy = match args.bad_lines.as_str() {
+        "error" => BadLines::Error,
+        "skip" => BadLines::Skip,
+        "" => return Err(cli::usage("--bad-lines needs error, skip or a file name")),
+        f => BadLines::File(PathBuf::from(f)),
+    };
+    let target = resolve_target(&args)?;
+    if args.row_group_rows == 0 || args.roll_rows == Some(0) || args.roll_bytes == Some(0) {
+        return Err(cli::usage("--row-group-rows, --roll-rows and --roll-bytes must be at least 1"));
+    }
+    let roll_secs = match args.roll_secs {
+        Some(s) if !(s > 0.0 && s.is_finite()) => return Err(cli::usage("--roll-secs must be a positive number")),
+        s => s.map(Duration::from_secs_f64),
+    };
+    let given_schema = match &args.schema {
+        Some(s) => Some(load_schema(s)?),
+        None => None,
+    };
+
+    let (input, input_name): (Box<dyn Read + Send>, String) = match args.input.as_str() {
+        "-" => (Box::new(std::io::stdin()), "stdin".into()),
+        p => {
+            let path = Location::parse(p)?.local_path()?.to_path_buf();
+            let f = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
+            (Box::new(f), path.display().to_string())
+        }
+    };
+    let mut chunker = Chunker::new(pipeline::spawn_reader(input), input_name.clone());
+
+    // The schema: given, or inferred from the first row group of lines.
+    let mut buffered: Vec<Chunk> = Vec::new();
+    let row_schema = match given_schema {
+        Some(s) => s,
+        None => {
+            let limit = args.infer_rows.unwrap_or(args.row_group_rows).max(1) as u64;
+            let started = Instant::now();
+            let mut inf = SchemaInference::default();
+            let mut seen = 0u64;
+            while seen < limit && roll_secs.is_none_or(|r| started.elapsed() < r) {
+                let Some(chunk) = chunker.next_chunk()? else { break };
+                for (_, line) in chunk.lines() {
+                    if seen >= limit {
+                        break;
+                    }
+                    seen += 1;
+                    if let Some(shape) = row_shape(line, args.envelope.is_some()) {
+                        inf.add(shape);
+                    }
+                }
+                buffered.push(chunk);
+            }
+            inf.schema(args.flatten.as_deref())
+        }
+    };
+    let row_schema = Arc::new(row_schema);
+    let schema = if args.kafka_meta {
+        Arc::new(lakepipe::decode::with_extra(&row_schema, &envelope::meta_fields()))
+    } else {
+        row_schema.clone()
+    };
+    let have_columns = !schema.fields().is_empty();
+
+    let props = WriterProperties::builder()
+        .set_compression(args.compression.parquet())
+        .set_max_row_group_row_count(Some(args.row_group_rows))
+        .set_dictionary_enabled(true)
+        .build();
+    let roll = Roll { rows: args.roll_rows, bytes: args.roll_bytes, secs: roll_secs };
+    let run_id = uuid::Uuid::new_v4().to_string();
+    let mut sink = if have_columns {
+        Some(Sink::new(target.clone(), &schema, &args.partition_by, props, roll, args.overwrite, run_id)?)
+    } else {
+        None
+    };
+
+    let cfg = DecodeConfig {
+        schema: schema.clone(),
+        row_schema,
+        flatten: args.flatten.clone(),
+        envelope: args.envelope.is_some(),
+        kafka_meta: args.kafka_meta,
+        stop_on_error: matches!(policy, BadLines::Error),
+    };
+    let (end, report, err) = std::thread::scope(|s| {
+        let (chunk_tx, chunk_rx) = crossbeam_channel::bounded::<Chunk>(2);
+        let (res_tx, res_rx) = crossbeam_channel::bounded(4);
+        for _ in 0..pipeline::workers() {
+            let (cfg, rx, tx) = (cfg.clone(), chunk_rx.clone(), res_tx.clone());
+            s.spawn(move || pipeline::decode_worker(cfg, rx, tx));
+        }
+        drop((chunk_rx, res_tx));
+        let writer = s.spawn(|| match sink.as_mut() {
+            Some(sink) => pipeline::write_loop(res_rx, sink, &policy, &input_name, args.quiet),
+            None => (pipeline::Report::default(), None),
+        });
+        let mut end = pipeline::End::Eof;
+        let mut feed = |c: Chunk| chunk_tx.send(c).is_ok();
+        let mut ok = buffered.drain(..).all(&mut feed);
+        while ok {
+            match chunker.next_chunk() {
+                Ok(Some(c)) => ok = feed(c),
+                Ok(None) => {
+                    if cli::interrupted() {
+                        end = pipeline::End::Interrupted;
+                    }
+                    break;
+                }
+                Err(e) => {
+                    drop(chunk_tx);
+                    let (report, werr) = writer.join().expect("writer thread");
+                    return (end, report, Some(werr.unwrap_or(e)));
+                }
+            }
+        }
+        if !ok {
+            end = pipeline::End::Downstream;
+        }
+        drop(chunk_tx);
+        let (report, err) = writer.join().expect("writer thread");
+        (end, report, err)
+    });
+
+    // Close files: completely on success, keeping earlier rows on errors/interrupts.
+    let close = match sink.as_mut() {
+        Some(sink) if err.is_none() && end == pipeline::End::Eof => sink.finish(args.schema.is_some()),
+        Some(sink) => sink.abort(),
+        None => Ok(()),
+    };
+    let totals = sink.as_ref().map(|s| s.totals.clone()).unwrap_or_default();
+    summarize(&args, &target, &report, &totals, &policy);
+    if let Some(e) = err {
+        return Err(e.context(format!(
+            "stopped; {} rows from earlier lines are in {} complete file(s)",
+            totals.rows, totals.files
+        )));
+    }
+    close?;
+    if end == pipeline::End::Interrupted {
+        return Err(cli::Interrupted(format!(
+            "{} rows from lines 1-{} written to {} file(s); input after line {} was not read",
+            totals.rows,
+            report.last_line,
+            totals.files,
+            report.last_line
+        ))
+        .into());
+    }
+    if !have_columns {
+        cli::warn(format!("{input_name}: no JSON objects in the input; no file written"));
+    }
+    Ok(())
+}
+
+fn summarize(args: &Args, target: &Target, report: &pipeline::Report, totals: &sink::Totals, policy: &BadLines) {
+    if !report.unknown_fields.is_empty() {
+        let list: Vec<String> = report.unknown_fields.iter().map(|(k, n)| format!("{k} ({n})")).collect();
+        cli::warn(format!(
+            "{} line(s) had fields that are not in the schema and were rejected: {} (use --schema, or a larger --infer-rows)",
+            report.unknown_fields.values().sum::<u64>(),
+            list.join(", ")
+        ));
+    }
+    let where_ = match target {
+        Target::File(p) | Target::Folder(p) => p.display().to_string(),
+    };
+    let rejected = match (report.rejected, policy) {
+        (0, _) => String::new(),
+        (n, BadLines::File(p)) => format!(", {n} line(s) rejected to {}", p.display()),
+        (n, _) => format!(", {n} line(s) rejected"),
+    };
+    cli::info(
+        args.quiet,
+        format!("{} rows, {} file(s), {} bytes -> {where_}{rejected}", totals.rows, totals.files, totals.bytes),
+    );
+}
+
+/// The shape of one line's row for inference (None when it is not an object).
+fn row_shape(line: &[u8], envelope: bool) -> Option<Shape> {
+    let shape = if envelope {
+        let e = envelope::Envelope::parse(line).ok()?;
+        Shape::of_json(&e.row().ok()?).ok()?
+    } else {
+        Shape::of_json(line).ok()?
+    };
+    matches!(shape, Shape::Object(_)).then_some(shape)
+}
+
+fn load_schema(s: &str) -> Result<Schema> {
+    let text = match s.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading schema file {path}"))?,
+        None => s.to_string(),
+    };
+    lakepipe::ddl::parse_schema(&text).map_err(|e| cli::usage(e.to_string()))
+}
+
+fn resolve_target(args: &Args) -> Result<Target> {
+    let loc = Location::parse(&args.output)?;
+    let path = loc.local_path()?.to_path_buf();
+    let folder = args.output.ends_with('/') || path.is_dir();
+    let needs_folder = !args.partition_by.is_empty()
+        || args.roll_rows.is_some()
+        || args.roll_bytes.is_some()
+        || args.roll_secs.is_some();
+    if !folder {
+        if needs_folder {
+            return Err(cli::usage(format!(
+                "--partition-by and --roll-* write several files: OUTPUT must be a folder (end it with '/'), not {}",
+                args.output
+            )));
+        }
+        if path.exists() && !args.overwrite {
+            anyhow::bail!("{}: file exists (use --overwrite to replace it)", path.display());
+        }
+        return Ok(Target::File(path));
+    }
+    Ok(Target::Folder(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Args::command().debug_assert();
+    }
 }

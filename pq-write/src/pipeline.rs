@@ -1,0 +1,356 @@
+//! The threads of a pq-write run: a reader that only reads, a chunker (the calling
+//! thread) that cuts complete lines into chunks and watches for signals and slow
+//! input, decoder workers (one per core), and a writer that restores input order,
+//! applies the bad-line policy and writes Parquet.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Result};
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
+use lakepipe::decode::{LineError, RowDecoder};
+
+use crate::envelope::{Envelope, MetaColumns};
+use crate::sink::{Sink, Totals};
+
+/// Target size of one chunk of input (one decoded batch).
+const CHUNK_BYTES: usize = 2 << 20;
+/// Size of one read from the input.
+const BLOCK_BYTES: usize = 1 << 20;
+/// How long a partial chunk may wait for more input before it is decoded anyway.
+const IDLE_FLUSH: Duration = Duration::from_millis(200);
+
+/// Complete input lines, numbered from `first_line` (1-based).
+pub struct Chunk {
+    pub seq: u64,
+    pub first_line: u64,
+    pub data: Vec<u8>,
+}
+
+impl Chunk {
+    /// The lines with their numbers; a trailing newline does not start a line.
+    pub fn lines(&self) -> impl Iterator<Item = (u64, &[u8])> {
+        let data = self.data.strip_suffix(b"\n").unwrap_or(&self.data);
+        let first = self.first_line;
+        data.split(|b| *b == b'\n').enumerate().map(move |(i, l)| (first + i as u64, l.strip_suffix(b"\r").unwrap_or(l)))
+    }
+}
+
+/// What happens to a line that does not fit.
+#[derive(Debug, Clone)]
+pub enum BadLines {
+    Error,
+    Skip,
+    File(std::path::PathBuf),
+}
+
+/// Reads the input on its own thread, so the chunker can watch the clock and signals.
+pub fn spawn_reader(mut input: Box<dyn Read + Send>) -> Receiver<std::io::Result<Vec<u8>>> {
+    let (tx, rx) = bounded(4);
+    std::thread::spawn(move || loop {
+        let mut buf = vec![0u8; BLOCK_BYTES];
+        match input.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                buf.truncate(n);
+                if tx.send(Ok(buf)).is_err() {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Why the chunker stopped reading.
+#[derive(Debug, PartialEq)]
+pub enum End {
+    Eof,
+    Interrupted,
+    /// The downstream threads stopped (an error they will report).
+    Downstream,
+}
+
+/// Cuts the input into chunks of complete lines.
+pub struct Chunker {
+    blocks: Receiver<std::io::Result<Vec<u8>>>,
+    pending: Vec<u8>,
+    cur: Vec<u8>,
+    cur_first: u64,
+    next_line: u64,
+    seq: u64,
+    eof: bool,
+    pub input_name: String,
+}
+
+impl Chunker {
+    pub fn new(blocks: Receiver<std::io::Result<Vec<u8>>>, input_name: String) -> Self {
+        Chunker { blocks, pending: vec![], cur: vec![], cur_first: 1, next_line: 1, seq: 0, eof: false, input_name }
+    }
+
+    /// The next chunk: when full, after `IDLE_FLUSH` without input, at EOF (None after
+    /// the last), or None when interrupted.
+    pub fn next_chunk(&mut self) -> Result<Option<Chunk>> {
+        let mut waiting_since = Instant::now();
+        loop {
+            if lakepipe::cli::interrupted() {
+                return Ok(None);
+            }
+            if self.cur.len() >= CHUNK_BYTES || (self.eof && !self.cur.is_empty()) {
+                return Ok(Some(self.take()));
+            }
+            if self.eof {
+                return Ok(None);
+            }
+            match self.blocks.recv_timeout(Duration::from_millis(50)) {
+                Ok(block) => {
+                    let block = block.map_err(|e| anyhow!(e).context(format!("reading {}", self.input_name)))?;
+                    self.add(&block);
+                    waiting_since = Instant::now();
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.eof = true;
+                    if !self.pending.is_empty() {
+                        let p = std::mem::take(&mut self.pending);
+                        self.cur.extend_from_slice(&p);
+                        self.cur.push(b'\n');
+                        self.next_line += 1;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    if !self.cur.is_empty() && waiting_since.elapsed() >= IDLE_FLUSH {
+                        return Ok(Some(self.take()));
+                    }
+                }
+            }
+        }
+    }
+
+    fn add(&mut self, block: &[u8]) {
+        match block.iter().rposition(|b| *b == b'\n') {
+            None => self.pending.extend_from_slice(block),
+            Some(last) => {
+                let (complete, rest) = block.split_at(last + 1);
+                self.cur.append(&mut self.pending);
+                self.cur.extend_from_slice(complete);
+                self.next_line += complete.iter().filter(|b| **b == b'\n').count() as u64;
+                self.pending.extend_from_slice(rest);
+            }
+        }
+    }
+
+    fn take(&mut self) -> Chunk {
+        let c = Chunk { seq: self.seq, first_line: self.cur_first, data: std::mem::take(&mut self.cur) };
+        self.seq += 1;
+        self.cur_first = self.next_line;
+        c
+    }
+}
+
+/// A rejected line.
+pub struct Reject {
+    pub line: u64,
+    pub raw: Vec<u8>,
+    pub error: LineError,
+}
+
+/// One decoded chunk.
+pub struct Decoded {
+    seq: u64,
+    batch: Option<RecordBatch>,
+    rejects: Vec<Reject>,
+    /// Under `--bad-lines error`: the chunk stopped at its last reject.
+    stopped: bool,
+    last_line: u64,
+}
+
+/// How workers turn lines into rows.
+#[derive(Clone)]
+pub struct DecodeConfig {
+    pub schema: SchemaRef,
+    /// The payload schema (without `--kafka-meta` columns).
+    pub row_schema: SchemaRef,
+    pub flatten: Option<String>,
+    pub envelope: bool,
+    pub kafka_meta: bool,
+    pub stop_on_error: bool,
+}
+
+pub fn decode_worker(cfg: DecodeConfig, chunks: Receiver<Chunk>, out: Sender<Result<Decoded>>) {
+    let mut dec = match RowDecoder::new(cfg.row_schema.clone(), cfg.flatten.clone()) {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = out.send(Err(e));
+            return;
+        }
+    };
+    let mut meta = MetaColumns::default();
+    for chunk in chunks {
+        let d = decode_chunk(&cfg, &mut dec, &mut meta, &chunk);
+        if out.send(d).is_err() {
+            return;
+        }
+    }
+}
+
+fn decode_chunk(cfg: &DecodeConfig, dec: &mut RowDecoder, meta: &mut MetaColumns, chunk: &Chunk) -> Result<Decoded> {
+    let mut rejects = Vec::new();
+    let mut stopped = false;
+    let mut last_line = chunk.first_line.saturating_sub(1);
+    for (n, line) in chunk.lines() {
+        last_line = n;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let result = if cfg.envelope {
+            Envelope::parse(line)
+                .and_then(|e| e.row().map(|r| (e, r)))
+                .map_err(LineError::Syntax)
+                .and_then(|(e, row)| {
+                    dec.push(&row)?;
+                    if cfg.kafka_meta {
+                        meta.push(&e);
+                    }
+                    Ok(())
+                })
+        } else {
+            dec.push(line)
+        };
+        if let Err(error) = result {
+            rejects.push(Reject { line: n, raw: line.to_vec(), error });
+            if cfg.stop_on_error {
+                stopped = true;
+                break;
+            }
+        }
+    }
+    let batch = if dec.is_empty() {
+        None
+    } else {
+        let b = dec.finish()?;
+        Some(if cfg.kafka_meta {
+            let mut cols = b.columns().to_vec();
+            cols.extend(meta.finish());
+            RecordBatch::try_new(cfg.schema.clone(), cols)?
+        } else {
+            b
+        })
+    };
+    Ok(Decoded { seq: chunk.seq, batch, rejects, stopped, last_line })
+}
+
+/// What the writer did, for the summary.
+#[derive(Default)]
+pub struct Report {
+    pub totals: Totals,
+    pub rejected: u64,
+    pub unknown_fields: BTreeMap<String, u64>,
+    /// Last input line whose fate is settled (written or rejected).
+    pub last_line: u64,
+}
+
+/// Writes decoded chunks in input order. Returns the report and the first error.
+pub fn write_loop(
+    results: Receiver<Result<Decoded>>,
+    sink: &mut Sink,
+    policy: &BadLines,
+    input_name: &str,
+    quiet: bool,
+) -> (Report, Option<anyhow::Error>) {
+    let mut report = Report::default();
+    let mut err = None;
+    let mut reject_file = None;
+    if let BadLines::File(p) = policy {
+        match std::fs::File::create(p) {
+            Ok(f) => reject_file = Some(std::io::BufWriter::new(f)),
+            Err(e) => return (report, Some(anyhow!(e).context(format!("creating reject file {}", p.display())))),
+        }
+    }
+    let progress = !quiet && lakepipe::cli::stderr_is_terminal();
+    let mut last_progress = Instant::now();
+    let mut waiting: BTreeMap<u64, Decoded> = BTreeMap::new();
+    let mut next = 0u64;
+    'outer: loop {
+        let timeout = sink.next_roll_in().unwrap_or(Duration::from_secs(1)).min(Duration::from_secs(1));
+        match results.recv_timeout(timeout) {
+            Ok(Ok(d)) => {
+                waiting.insert(d.seq, d);
+            }
+            Ok(Err(e)) => {
+                err = Some(e);
+                break;
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        while let Some(d) = waiting.remove(&next) {
+            next += 1;
+            if let Some(b) = &d.batch {
+                if let Err(e) = sink.write(b) {
+                    err = Some(e);
+                    break 'outer;
+                }
+            }
+            for r in &d.rejects {
+                report.rejected += 1;
+                if let LineError::UnknownField { field, .. } = &r.error {
+                    *report.unknown_fields.entry(field.clone()).or_default() += 1;
+                }
+                match policy {
+                    BadLines::Error => {}
+                    BadLines::Skip => {
+                        if report.rejected <= 5 && !quiet {
+                            lakepipe::cli::warn(format!("{input_name}:{}: {} (line skipped)", r.line, r.error));
+                        }
+                    }
+                    BadLines::File(p) => {
+                        let w = reject_file.as_mut().expect("opened above");
+                        if let Err(e) = w.write_all(&r.raw).and_then(|()| w.write_all(b"\n")) {
+                            err = Some(anyhow!(e).context(format!("writing reject file {}", p.display())));
+                            break 'outer;
+                        }
+                    }
+                }
+            }
+            if d.stopped {
+                let r = d.rejects.last().expect("a stopped chunk has a reject");
+                report.rejected -= 1; // reported as the error, not as a rejected line
+                report.last_line = r.line - 1;
+                err = Some(anyhow!("{input_name}:{}: {}", r.line, r.error));
+                break 'outer;
+            }
+            report.last_line = d.last_line;
+        }
+        if let Err(e) = sink.roll_old() {
+            err = Some(e);
+            break;
+        }
+        if progress && last_progress.elapsed() >= Duration::from_secs(1) {
+            last_progress = Instant::now();
+            let _ = write!(std::io::stderr(), "\r{}: {} rows, {} files ", lakepipe::cli::tool(), sink.totals.rows, sink.totals.files);
+        }
+    }
+    if progress {
+        let _ = write!(std::io::stderr(), "\r\x1b[K");
+    }
+    if let Some(mut w) = reject_file {
+        if let Err(e) = w.flush() {
+            err.get_or_insert(anyhow!(e).context("writing the reject file"));
+        }
+    }
+    report.totals = sink.totals.clone();
+    (report, err)
+}
+
+/// Decode-worker count: one per core, at most 4.
+pub fn workers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4)
+}
