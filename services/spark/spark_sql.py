@@ -68,7 +68,7 @@ def main():
         SparkSession.builder.master("local[2]")
         .appName("lakepipe-spark-sql")
         .config("spark.ui.enabled", "false")
-        .config("spark.driver.memory", os.environ.get("LAKEPIPE_SPARK_MEMORY", "1g"))
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.sql.shuffle.partitions", "2")
@@ -78,11 +78,6 @@ def main():
         .config(
             "spark.hadoop.javax.jdo.option.ConnectionURL",
             "jdbc:derby:;databaseName=%s;create=true" % os.path.join(state, "metastore_db"),
-        )
-        .config(
-            "spark.driver.extraJavaOptions",
-            "-Dderby.system.home=%s -Dlog4j2.configurationFile=%s"
-            % (state, os.path.join(state, "log4j2.properties")),
         )
         .enableHiveSupport()
     )

@@ -10,6 +10,8 @@ spark_config() {
   mkdir -p "$SPARK_STATE"
   cat >"$SPARK_STATE/log4j2.properties" <<'CONF'
 rootLogger.level=error
+logger.repl.name=org.apache.spark.repl.Main
+logger.repl.level=error
 rootLogger.appenderRef.stderr.ref=console
 appender.console.type=Console
 appender.console.name=console
