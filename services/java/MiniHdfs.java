@@ -21,7 +21,7 @@ public class MiniHdfs {
     File confDir = new File(args[1]);
     int port = Integer.parseInt(args[2]);
     int dataNodes = Integer.parseInt(args[3]);
-    boolean fresh = !new File(dataDir, "name1/current/VERSION").exists();
+    boolean fresh = !new File(dataDir, "name-0-1/current/VERSION").exists();
 
     Configuration conf = new HdfsConfiguration();
     conf.setBoolean("dfs.permissions.enabled", true);
