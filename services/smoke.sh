@@ -47,12 +47,12 @@ hdfs_put_ls_cat() {
 }
 
 hdfs_permission_denied() {
-  need LAKEPIPE_HDFS_DFS || return 1
+  need HDFS_NAMENODE && need LAKEPIPE_HDFS_DFS || return 1
   local out
   if out=$(HADOOP_USER_NAME=smoke-nobody timeout 60 "$LAKEPIPE_HDFS_DFS" -mkdir /smoke-denied-$RUN_ID 2>&1); then
     echo "mkdir as another user under / succeeded"; return 1
   fi
-  grep -q 'Permission denied' <<<"$out"
+  grep -q 'Permission denied' <<<"$out" || { echo "$out"; return 1; }
 }
 
 trino_nation() {
@@ -131,6 +131,7 @@ down_clean() {
 
 up_again_no_download() {
   local before after files_before files_after
+  ((${#was_running[@]} > 0)) || { echo "no service was running before the checks"; return 1; }
   before=$(wc -l <"$FETCH_LOG" 2>/dev/null || echo 0)
   files_before=$(find "$CACHE" -path "$CACHE/venv-*" -prune -o -type f -print | wc -l)
   bash "$SERVICES_DIR/up.sh" "${was_running[@]}" || return 1
