@@ -13,7 +13,6 @@ FETCH_LOG=$CACHE/fetch.log     # one line per download; a warm up.sh adds none
 # ---- pinned versions -------------------------------------------------------------
 KAFKA_VERSION=4.4.0            # org.apache.kafka:kafka_2.13 (KRaft)
 HADOOP_VERSION=3.5.0           # org.apache.hadoop:hadoop-client-minicluster
-TRINO_VERSION=476              # io.trino:trino-server-core + plugin zips, trino-cli
 PRESTO_VERSION=0.287           # com.facebook.presto:presto-server: the newest tarball on Maven Central
 PYSPARK_VERSION=4.3.0
 PYARROW_VERSION=26.0.1
@@ -43,6 +42,11 @@ find_new_java() {
   echo "$best"
 }
 JAVA_NEW_HOME=${LAKEPIPE_JAVA_NEW_HOME:-$(find_new_java)}
+[[ $JAVA_NEW_HOME == none ]] && JAVA_NEW_HOME=""
+# io.trino:trino-server tar.gz and trino-cli. The server needs Java 24+ (no fallback here:
+# trino-server 435, the last on Java 17, is not served by this machine's registry).
+TRINO_VERSION=476
+TRINO_JAVA_HOME=$JAVA_NEW_HOME
 
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }

@@ -2,7 +2,7 @@
 # One line per service: name, running/stopped, address, pid, log.
 source "$(dirname "$0")/lib.sh"
 
-printf '%-9s %-8s %-24s %-8s %-7s %s\n' SERVICE STATE ADDRESS PID RSS_MB LOG
+printf '%-9s %-9s %-24s %-8s %-7s %s\n' SERVICE STATE ADDRESS PID RSS_MB LOG
 for svc in "${ALL_SERVICES[@]}"; do
   pid=- rss=-
   if is_daemon "$svc"; then
@@ -13,7 +13,9 @@ for svc in "${ALL_SERVICES[@]}"; do
       st=stopped
     fi
   else
-    if service_running "$svc"; then st=ready; else st=absent; fi
+    if service_running "$svc"; then st=ready
+    elif [[ -f $VENV/.done ]]; then st=installed
+    else st=absent; fi
   fi
-  printf '%-9s %-8s %-24s %-8s %-7s %s\n' "$svc" "$st" "$(service_address "$svc")" "$pid" "$rss" "$(logfile "$svc")"
+  printf '%-9s %-9s %-24s %-8s %-7s %s\n' "$svc" "$st" "$(service_address "$svc")" "$pid" "$rss" "$(logfile "$svc")"
 done

@@ -59,14 +59,14 @@ trino_healthy() {
 }
 
 start_trino() {
-  [[ -n $JAVA_NEW_HOME ]] || die "trino $TRINO_VERSION needs Java 24+; none found under /usr/lib/jvm"
+  [[ -n $TRINO_JAVA_HOME ]] || die "trino cannot start: Trino $TRINO_VERSION needs Java 24+ and none was found under /usr/lib/jvm (set LAKEPIPE_JAVA_NEW_HOME); log would be $(logfile trino)"
   require_port_free trino "$TRINO_PORT"
   trino_config
-  (cd "$STATE/trino/var" && launch trino "$JAVA_NEW_HOME/bin/java" -server -Xmx2G -XX:+UseG1GC \
+  (cd "$STATE/trino/var" && launch trino "$TRINO_JAVA_HOME/bin/java" -server -Xmx2G -XX:+UseG1GC \
     -XX:+ExplicitGCInvokesConcurrent -XX:+ExitOnOutOfMemoryError -XX:-OmitStackTraceInFastThrow \
     -XX:ReservedCodeCacheSize=256M -XX:PerMethodRecompilationCutoff=10000 \
     -XX:PerBytecodeRecompilationCutoff=10000 -Djdk.attach.allowAttachSelf=true \
-    -Djdk.nio.maxCachedBufferSize=2000000 -Dfile.encoding=UTF-8 -XX:+EnableDynamicAgentLoading \
+    -Djdk.nio.maxCachedBufferSize=2000000 -Dfile.encoding=UTF-8 -XX:+IgnoreUnrecognizedVMOptions -XX:+EnableDynamicAgentLoading \
     -Dconfig="$TRINO_ETC/config.properties" -Dlog.levels-file="$TRINO_ETC/log.properties" \
     -cp "$TRINO_HOME/lib/*" io.trino.server.TrinoServer >/dev/null)
   wait_healthy trino 240 trino_healthy
