@@ -2,6 +2,7 @@
 # Stop every service that services/up.sh started, by its recorded pid (never by name);
 # waits until the processes are gone and their ports are free.
 source "$(dirname "$0")/lib.sh"
+lock_state
 
 rc=0
 # reverse start order: clients of HDFS (trino) go before it

@@ -155,12 +155,20 @@ wait_port_free() {
   return 1
 }
 
+# up.sh and down.sh hold this lock (fd 8) so that concurrent calls (say, from parallel
+# tests) take turns instead of racing for the same ports
+lock_state() {
+  exec 8>"$STATE/.lock"
+  flock 8
+}
+
 # launch SERVICE: runs "$@" detached in its own session, output to its log, pid recorded
+# (fd 8 is closed for it: a daemon must not keep holding the lock)
 launch() {
   local svc=$1; shift
   local lf; lf=$(logfile "$svc")
   : >"$lf"
-  setsid "$@" </dev/null >>"$lf" 2>&1 &
+  setsid "$@" </dev/null >>"$lf" 2>&1 8>&- &
   record_pid "$svc" $!
   echo "$!"
 }

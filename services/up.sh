@@ -4,6 +4,7 @@
 # installs the reference clients, leaves healthy running services alone, and writes
 # services/.state/env.sh.
 source "$(dirname "$0")/lib.sh"
+lock_state
 
 want=("$@")
 ((${#want[@]})) || want=("${ALL_SERVICES[@]}")
