@@ -272,10 +272,14 @@ pub fn run(args: Args) -> Result<()> {
     let totals = sink.as_ref().map(|s| s.totals.clone()).unwrap_or_default();
     summarize(&args, &target, &report, &totals, &policy);
     if let Some(e) = err {
-        return Err(e.context(format!(
-            "stopped; {} rows from earlier lines are in {} complete file(s)",
-            totals.rows, totals.files
-        )));
+        if cli::is_broken_pipe(&e) {
+            return Err(e);
+        }
+        return Err(anyhow::anyhow!(
+            "{e:#} (stopped; {} rows from earlier lines are in {} complete file(s))",
+            totals.rows,
+            totals.files
+        ));
     }
     close?;
     if end == pipeline::End::Interrupted {

@@ -102,7 +102,8 @@ impl Chunker {
         let mut waiting_since = Instant::now();
         loop {
             if lakepipe::cli::interrupted() {
-                return Ok(None);
+                // Lines already read are still written; the rest is left unread.
+                return Ok((!self.cur.is_empty()).then(|| self.take()));
             }
             if self.cur.len() >= CHUNK_BYTES || (self.eof && !self.cur.is_empty()) {
                 return Ok(Some(self.take()));
