@@ -96,13 +96,18 @@ spark_external_parquet() {
   need HDFS_NAMENODE && need LAKEPIPE_SPARK_SQL || return 1
   local dir=/smoke/spark-$RUN_ID table="smoke_t_${RUN_ID//-/_}"
   parquet_in_hdfs "$dir" || return 1
-  local out
+  local out rc
+  # the last statement fails: spark-sql must print the rows before it, then exit 1
   out=$(timeout 300 "$LAKEPIPE_SPARK_SQL" -e "
     CREATE EXTERNAL TABLE $table (id BIGINT, name STRING) STORED AS PARQUET
       LOCATION '$HDFS_NAMENODE$dir';
     SELECT id, name FROM $table ORDER BY id;
-    DROP TABLE $table") || { echo "$out"; return 1; }
-  [[ $out == $'1\tone\n2\ttwo\n3\tthree' ]] || { echo "got: $out"; return 1; }
+    DROP TABLE $table;
+    SELECT * FROM no_such_table_$RANDOM" 2>"$WORK/spark.err")
+  rc=$?
+  [[ $out == $'1\tone\n2\ttwo\n3\tthree' ]] || { echo "got: $out"; tail -5 "$WORK/spark.err"; return 1; }
+  ((rc == 1)) || { echo "exit status $rc for a failing statement, want 1"; return 1; }
+  grep -q 'no_such_table' "$WORK/spark.err" || { echo "error not on stderr"; return 1; }
 }
 
 echo "# services smoke tests ($RUN_ID)"
@@ -112,7 +117,7 @@ check "hdfs: permission denied for another user" hdfs_permission_denied
 check "trino: trino-cli count(*) tpch.tiny.nation = 25" trino_nation
 check "prestodb: presto-cli count(*) tpch.tiny.nation = 25" prestodb_nation
 check "trino: hive table over a Parquet file in HDFS" trino_hive_parquet
-check "spark: external Parquet table on HDFS" spark_external_parquet
+check "spark: external Parquet table on HDFS; exit 1 on a failing statement" spark_external_parquet
 
 # ---- down.sh leaves nothing; a second up.sh downloads nothing --------------------------
 was_running=(${LAKEPIPE_SERVICES:-})
