@@ -1,0 +1,63 @@
+# shellcheck shell=bash
+# Shared helpers for bench/*.sh: data generation, timing with peak RSS, ratio reports.
+# Timings are reported, never asserted: the machines are noisy.
+set -euo pipefail
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH_DIR/.." && pwd)
+BIN=${BIN:-$ROOT/target/release}
+BIN=$(cd "$BIN" && pwd)
+DATA=${LAKEPIPE_BENCH_DATA:-${LAKEPIPE_CACHE:-$HOME/.cache/lakepipe}/bench}
+OUT=$ROOT/bench/out
+mkdir -p "$DATA" "$OUT"
+RESULTS=$OUT/results.tsv
+
+# events N: path of a generated file of N lab events (made once, cached)
+events() {
+  local n=$1 f=$DATA/events-$1.jsonl
+  if [[ ! -s $f ]]; then
+    python3 "$BENCH_DIR/gen_events.py" "$n" >"$f.tmp"
+    mv -f "$f.tmp" "$f"
+  fi
+  echo "$f"
+}
+
+# needs_python: the venv with pyarrow, duckdb, polars (installed by services/up.sh)
+needs_python() {
+  if [[ -z ${LAKEPIPE_PYTHON:-} ]]; then
+    [[ -f $ROOT/services/.state/env.sh ]] || bash "$ROOT/services/up.sh" spark >&2
+    # shellcheck disable=SC1091
+    source "$ROOT/services/.state/env.sh"
+  fi
+  [[ -n ${LAKEPIPE_PYTHON:-} ]] || { echo "bench: no LAKEPIPE_PYTHON; run make services-up" >&2; exit 1; }
+}
+
+# measure GROUP TOOL CMD...: run CMD (a shell string) once, record wall s and peak RSS MB
+measure() {
+  local group=$1 tool=$2 cmd=$3 t
+  t=$(mktemp)
+  if ! /usr/bin/time -f '%e %M' -o "$t" bash -c "$cmd" >/dev/null 2>"$t.err"; then
+    echo "bench: $tool failed: $(tail -3 "$t.err")" >&2
+    printf '%s\t%s\tFAILED\t-\n' "$group" "$tool" >>"$RESULTS"
+    return 0
+  fi
+  read -r wall rss <"$t"
+  printf '%s\t%s\t%s\t%s\n' "$group" "$tool" "$wall" "$((rss / 1024))" >>"$RESULTS"
+  printf '  %-28s %8.2f s %8d MB\n' "$tool" "$wall" "$((rss / 1024))"
+  rm -f "$t" "$t.err"
+}
+
+# report GROUP OURS ROWS: ratios of our tool against every peer in GROUP
+report() {
+  local group=$1 ours=$2 rows=$3
+  awk -F'\t' -v g="$group" -v o="$ours" -v rows="$rows" '
+    $1 == g && $3 != "FAILED" { wall[$2] = $3; rss[$2] = $4; order[n++] = $2 }
+    END {
+      if (!(o in wall)) { print "  (no result for " o ")"; exit }
+      for (i = 0; i < n; i++) {
+        t = order[i]
+        printf "  %-28s %10.0f rows/s  peak %5d MB", t, rows / wall[t], rss[t]
+        if (t != o) printf "   %s is %.2fx its speed", o, wall[t] / wall[o]
+        printf "\n"
+      }
+    }' "$RESULTS"
+}
