@@ -138,12 +138,13 @@ up_again_no_download() {
   local before after files_before files_after
   ((${#was_running[@]} > 0)) || { echo "no service was running before the checks"; return 1; }
   before=$(wc -l <"$FETCH_LOG" 2>/dev/null || echo 0)
-  files_before=$(find "$CACHE" -path "$CACHE/venv-*" -prune -o -type f -print | wc -l)
+  # every mvn download lands in m2 (the cache may also hold other things, e.g. cargo's target)
+  files_before=$(find "$CACHE/m2" -type f | wc -l)
   bash "$SERVICES_DIR/up.sh" "${was_running[@]}" || return 1
   after=$(wc -l <"$FETCH_LOG" 2>/dev/null || echo 0)
-  files_after=$(find "$CACHE" -path "$CACHE/venv-*" -prune -o -type f -print | wc -l)
+  files_after=$(find "$CACHE/m2" -type f | wc -l)
   [[ $before == "$after" && $files_before == "$files_after" ]] \
-    || { echo "up.sh fetched again: fetch.log $before -> $after lines, cache files $files_before -> $files_after"; return 1; }
+    || { echo "up.sh fetched again: fetch.log $before -> $after lines, files in m2 $files_before -> $files_after"; return 1; }
 }
 
 port_taken_fails_fast() {
