@@ -1049,3 +1049,234 @@ impl BatchWriter for Table<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use arrow::buffer::{NullBuffer, OffsetBuffer};
+
+    fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
+        RecordBatch::try_from_iter(columns).unwrap()
+    }
+
+    fn render(format: Format, header: bool, b: &RecordBatch) -> String {
+        let mut out = Vec::new();
+        {
+            let mut w = writer(format, &b.schema(), header, Box::new(&mut out));
+            w.write_batch(b).unwrap();
+            w.finish().unwrap();
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    /// JSON lines of a one-column batch, as the values only.
+    fn json_values(array: ArrayRef) -> Vec<String> {
+        let text = render(Format::Jsonl, false, &batch(vec![("v", array)]));
+        text.lines().map(|l| l.strip_prefix("{\"v\":").unwrap().strip_suffix('}').unwrap().to_string()).collect()
+    }
+
+    #[test]
+    fn integers_and_booleans() {
+        assert_eq!(json_values(Arc::new(Int8Array::from(vec![Some(-128), None, Some(7)]))), ["-128", "null", "7"]);
+        assert_eq!(json_values(Arc::new(UInt64Array::from(vec![u64::MAX]))), ["18446744073709551615"]);
+        assert_eq!(json_values(Arc::new(Int64Array::from(vec![i64::MIN]))), ["-9223372036854775808"]);
+        assert_eq!(json_values(Arc::new(BooleanArray::from(vec![Some(true), Some(false), None]))), ["true", "false", "null"]);
+    }
+
+    #[test]
+    fn floats_are_shortest_round_trip() {
+        let v = Float64Array::from(vec![52.0, 338.67, 0.1, 1e21, -0.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY]);
+        assert_eq!(
+            json_values(Arc::new(v)),
+            ["52.0", "338.67", "0.1", "1e21", "-0.0", "\"NaN\"", "\"Infinity\"", "\"-Infinity\""]
+        );
+        assert_eq!(json_values(Arc::new(Float32Array::from(vec![0.1f32, 3.0]))), ["0.1", "3.0"]);
+        assert_eq!(json_values(Arc::new(Float16Array::from(vec![half::f16::from_f32(1.5)]))), ["1.5"]);
+    }
+
+    #[test]
+    fn strings_are_escaped_like_serde_json() {
+        let s = "a\"b\\c\nd\te\u{1}f\u{8}\u{c}\ré/€";
+        let got = json_values(Arc::new(StringArray::from(vec![Some(s), None, Some("")])));
+        assert_eq!(got, [serde_json::to_string(s).unwrap(), "null".into(), "\"\"".into()]);
+        assert_eq!(json_values(Arc::new(LargeStringArray::from(vec!["x"]))), ["\"x\""]);
+        assert_eq!(json_values(Arc::new(StringViewArray::from(vec!["a long string view value"]))), ["\"a long string view value\""]);
+    }
+
+    #[test]
+    fn binary_is_base64() {
+        let b = BinaryArray::from(vec![Some(&b"\x00\xffhi"[..]), None, Some(&b""[..])]);
+        assert_eq!(json_values(Arc::new(b)), ["\"AP9oaQ==\"", "null", "\"\""]);
+        let f = FixedSizeBinaryArray::try_from_iter(vec![b"abc".to_vec()].into_iter()).unwrap();
+        assert_eq!(json_values(Arc::new(f)), ["\"YWJj\""]);
+    }
+
+    #[test]
+    fn decimals_are_exact_strings() {
+        let d = Decimal128Array::from(vec![Some(12340), Some(-5), Some(0), None]).with_precision_and_scale(10, 3).unwrap();
+        assert_eq!(json_values(Arc::new(d)), ["\"12.340\"", "\"-0.005\"", "\"0.000\"", "null"]);
+        let big = Decimal128Array::from(vec![i128::MAX / 10]).with_precision_and_scale(38, 2).unwrap();
+        assert_eq!(json_values(Arc::new(big)), [format!("\"{}.{}\"", i128::MAX / 1000, (i128::MAX / 10) % 100)]);
+        let d0 = Decimal128Array::from(vec![42]).with_precision_and_scale(5, 0).unwrap();
+        assert_eq!(json_values(Arc::new(d0)), ["\"42\""]);
+        let d256 = Decimal256Array::from(vec![i256::from_i128(-123456)]).with_precision_and_scale(50, 4).unwrap();
+        assert_eq!(json_values(Arc::new(d256)), ["\"-12.3456\""]);
+        let d64 = Decimal64Array::from(vec![1005]).with_precision_and_scale(12, 2).unwrap();
+        assert_eq!(json_values(Arc::new(d64)), ["\"10.05\""]);
+    }
+
+    #[test]
+    fn dates_and_times() {
+        let d = Date32Array::from(vec![Some(19753), Some(-1), Some(0), None]);
+        assert_eq!(json_values(Arc::new(d)), ["\"2024-01-31\"", "\"1969-12-31\"", "\"1970-01-01\"", "null"]);
+        assert_eq!(json_values(Arc::new(Date64Array::from(vec![86_400_000 * 366]))), ["\"1971-01-02\""]);
+        let t = Time32MillisecondArray::from(vec![3_723_004, 3_723_000]);
+        assert_eq!(json_values(Arc::new(t)), ["\"01:02:03.004\"", "\"01:02:03\""]);
+        assert_eq!(json_values(Arc::new(Time32SecondArray::from(vec![86_399]))), ["\"23:59:59\""]);
+        let t = Time64NanosecondArray::from(vec![1_000_000_001]);
+        assert_eq!(json_values(Arc::new(t)), ["\"00:00:01.000000001\""]);
+        assert_eq!(json_values(Arc::new(Time64MicrosecondArray::from(vec![500]))), ["\"00:00:00.000500\""]);
+    }
+
+    #[test]
+    fn timestamps_are_iso_8601() {
+        let ms = TimestampMillisecondArray::from(vec![1_700_000_000_037, 1_700_000_000_000]).with_timezone("UTC");
+        assert_eq!(json_values(Arc::new(ms)), ["\"2023-11-14T22:13:20.037Z\"", "\"2023-11-14T22:13:20Z\""]);
+        let naive = TimestampMicrosecondArray::from(vec![1_700_000_000_000_001, -1]);
+        assert_eq!(json_values(Arc::new(naive)), ["\"2023-11-14T22:13:20.000001\"", "\"1969-12-31T23:59:59.999999\""]);
+        let ns = TimestampNanosecondArray::from(vec![1_500_000_000]).with_timezone("+02:00");
+        assert_eq!(json_values(Arc::new(ns)), ["\"1970-01-01T02:00:01.500000000+02:00\""]);
+        let s = TimestampSecondArray::from(vec![0]).with_timezone("Etc/UTC");
+        assert_eq!(json_values(Arc::new(s)), ["\"1970-01-01T00:00:00Z\""]);
+        // Named zones follow daylight saving time.
+        let berlin = TimestampSecondArray::from(vec![1_700_000_000, 1_690_000_000]).with_timezone("Europe/Berlin");
+        assert_eq!(json_values(Arc::new(berlin)), ["\"2023-11-14T23:13:20+01:00\"", "\"2023-07-22T06:26:40+02:00\""]);
+        let far = TimestampSecondArray::from(vec![253_402_300_800]);
+        assert_eq!(json_values(Arc::new(far)), ["\"+10000-01-01T00:00:00\""]);
+    }
+
+    #[test]
+    fn nested_values() {
+        let ids = Arc::new(Int64Array::from(vec![Some(1), None, Some(3)])) as ArrayRef;
+        let names = Arc::new(StringArray::from(vec![Some("a"), Some("b"), None])) as ArrayRef;
+        let s = StructArray::try_new(
+            vec![Field::new("id", DataType::Int64, true), Field::new("name", DataType::Utf8, true)].into(),
+            vec![ids, names],
+            Some(NullBuffer::from(vec![true, true, false])),
+        )
+        .unwrap();
+        assert_eq!(json_values(Arc::new(s)), ["{\"id\":1,\"name\":\"a\"}", "{\"id\":null,\"name\":\"b\"}", "null"]);
+
+        let list = ListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1), None]), None, Some(vec![])]);
+        assert_eq!(json_values(Arc::new(list)), ["[1,null]", "null", "[]"]);
+        let large = LargeListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(2)])]);
+        assert_eq!(json_values(Arc::new(large)), ["[2]"]);
+        let fixed = FixedSizeListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1), Some(2)]), Some(vec![Some(3), None])], 2);
+        assert_eq!(json_values(Arc::new(fixed.slice(1, 1))), ["[3,null]"]);
+    }
+
+    #[test]
+    fn maps_are_objects_with_string_keys() {
+        let mut b = MapBuilder::new(None, StringBuilder::new(), Int32Builder::new());
+        b.keys().append_value("a\"x");
+        b.values().append_value(1);
+        b.keys().append_value("b");
+        b.values().append_null();
+        b.append(true).unwrap();
+        b.append(false).unwrap();
+        assert_eq!(json_values(Arc::new(b.finish())), ["{\"a\\\"x\":1,\"b\":null}", "null"]);
+        let mut b = MapBuilder::new(None, Int32Builder::new(), StringBuilder::new());
+        b.keys().append_value(7);
+        b.values().append_value("seven");
+        b.append(true).unwrap();
+        assert_eq!(json_values(Arc::new(b.finish())), ["{\"7\":\"seven\"}"]);
+        let mut b = MapBuilder::new(None, Date32Builder::new(), BooleanBuilder::new());
+        b.keys().append_value(0);
+        b.values().append_value(true);
+        b.append(true).unwrap();
+        assert_eq!(json_values(Arc::new(b.finish())), ["{\"1970-01-01\":true}"]);
+    }
+
+    #[test]
+    fn dictionaries_nulls_and_fallbacks() {
+        let d: DictionaryArray<Int32Type> = vec![Some("x"), None, Some("y"), Some("x")].into_iter().collect();
+        assert_eq!(json_values(Arc::new(d)), ["\"x\"", "null", "\"y\"", "\"x\""]);
+        assert_eq!(json_values(Arc::new(NullArray::new(2))), ["null", "null"]);
+        let dur = DurationSecondArray::from(vec![90]);
+        assert_eq!(json_values(Arc::new(dur)), [format!("\"{}\"", ArrayFormatter::try_new(&DurationSecondArray::from(vec![90]), &FormatOptions::default()).unwrap().value(0))]);
+    }
+
+    #[test]
+    fn sliced_arrays_use_their_offset() {
+        let s = StringArray::from(vec!["a", "b", "c"]);
+        assert_eq!(json_values(Arc::new(s.slice(1, 2))), ["\"b\"", "\"c\""]);
+        let list = ListArray::new(
+            Arc::new(Field::new("item", DataType::Int64, true)),
+            OffsetBuffer::from_lengths([1, 2]),
+            Arc::new(Int64Array::from(vec![1, 2, 3])),
+            None,
+        );
+        assert_eq!(json_values(Arc::new(list.slice(1, 1))), ["[2,3]"]);
+    }
+
+    #[test]
+    fn json_lines_keep_schema_order_and_nulls() {
+        let b = batch(vec![
+            ("z", Arc::new(Int32Array::from(vec![Some(1), None])) as ArrayRef),
+            ("a b", Arc::new(StringArray::from(vec![None, Some("q")])) as ArrayRef),
+        ]);
+        assert_eq!(render(Format::Jsonl, false, &b), "{\"z\":1,\"a b\":null}\n{\"z\":null,\"a b\":\"q\"}\n");
+    }
+
+    fn mixed() -> RecordBatch {
+        let list = ListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1), Some(2)]), None, Some(vec![])]);
+        batch(vec![
+            ("id", Arc::new(Int64Array::from(vec![1, 22, 333])) as ArrayRef),
+            ("text", Arc::new(StringArray::from(vec![Some("plain"), Some("a,\"b\"\nc\td\\"), Some("")])) as ArrayRef),
+            ("list", Arc::new(list) as ArrayRef),
+            ("price", Arc::new(Float64Array::from(vec![Some(2.5), None, Some(f64::NAN)])) as ArrayRef),
+        ])
+    }
+
+    #[test]
+    fn csv_quotes_only_when_needed() {
+        assert_eq!(
+            render(Format::Csv, true, &mixed()),
+            "id,text,list,price\n1,plain,\"[1,2]\",2.5\n22,\"a,\"\"b\"\"\nc\td\\\",,\n333,\"\",[],NaN\n"
+        );
+    }
+
+    #[test]
+    fn tsv_escapes_like_trino_cli() {
+        assert_eq!(
+            render(Format::Tsv, true, &mixed()),
+            "id\ttext\tlist\tprice\n1\tplain\t[1,2]\t2.5\n22\ta,\"b\"\\nc\\td\\\\\t\t\n333\t\t[]\tNaN\n"
+        );
+    }
+
+    #[test]
+    fn header_without_rows() {
+        let schema = Schema::new(vec![Field::new("a", DataType::Int32, true), Field::new("b,c", DataType::Utf8, true)]);
+        let mut out = Vec::new();
+        {
+            let mut w = writer(Format::Csv, &schema, true, Box::new(&mut out));
+            w.finish().unwrap();
+        }
+        assert_eq!(String::from_utf8(out).unwrap(), "a,\"b,c\"\n");
+    }
+
+    #[test]
+    fn table_aligns_numbers_right() {
+        let text = render(Format::Table, false, &mixed());
+        let expected = [
+            " id  | text         | list  | price",
+            "-----+--------------+-------+-------",
+            "   1 | plain        | [1,2] |   2.5",
+            "  22 | a,\"b\"\\nc\\td\\ | NULL  |  NULL",
+            " 333 |              | []    |   NaN",
+        ];
+        assert_eq!(text, expected.join("\n") + "\n");
+    }
+}
