@@ -341,3 +341,54 @@ fn every_row_of_a_multi_row_group_file() {
     let meta = json_lines(&stdout_of(pq_cat().arg("--meta").arg(&file)));
     assert_eq!(meta[0]["num_row_groups"], 7);
 }
+
+/// A file as Spark 2 / parquet-mr writes with default settings: a 2-level legacy list
+/// (`repeated binary array`) and INT96 timestamps, built with parquet's low-level writer.
+#[test]
+fn spark_legacy_list_and_int96() {
+    use parquet::data_type::{ByteArray, ByteArrayType, Int96, Int96Type};
+    use parquet::file::writer::SerializedFileWriter;
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("spark.parquet");
+    let schema = parquet::schema::parser::parse_message_type(
+        "message spark_schema {
+            optional group tags (LIST) { repeated binary array (UTF8); }
+            optional int96 ts;
+        }",
+    )
+    .unwrap();
+    let mut writer =
+        SerializedFileWriter::new(std::fs::File::create(&file).unwrap(), Arc::new(schema), Default::default()).unwrap();
+    let mut rg = writer.next_row_group().unwrap();
+    // Rows: ["a","b"], null, [].
+    let mut col = rg.next_column().unwrap().unwrap();
+    let values = [ByteArray::from("a"), ByteArray::from("b")];
+    col.typed::<ByteArrayType>().write_batch(&values, Some(&[2, 2, 0, 1]), Some(&[0, 1, 0, 0])).unwrap();
+    col.close().unwrap();
+    // 2023-11-14T22:13:20.037 as INT96: nanoseconds of the day, then the Julian day.
+    let mut col = rg.next_column().unwrap().unwrap();
+    let nanos: u64 = 80_000 * 1_000_000_000 + 37_000_000;
+    let mut ts = Int96::new();
+    ts.set_data(nanos as u32, (nanos >> 32) as u32, 2_440_588 + 19_675);
+    col.typed::<Int96Type>().write_batch(&[ts], Some(&[1, 0, 0]), None).unwrap();
+    col.close().unwrap();
+    rg.close().unwrap();
+    writer.close().unwrap();
+
+    let out = stdout_of(pq_cat().arg(&file));
+    assert_eq!(
+        out,
+        "{\"tags\":[\"a\",\"b\"],\"ts\":\"2023-11-14T22:13:20.037000000\"}\n{\"tags\":null,\"ts\":null}\n{\"tags\":[],\"ts\":null}\n"
+    );
+    assert_eq!(stdout_of(pq_cat().arg("--schema").arg(&file)), "tags ARRAY<STRING>, ts TIMESTAMP_NTZ\n");
+}
+
+#[test]
+fn hdfs_inputs_fail_clearly_until_supported() {
+    pq_cat()
+        .arg("hdfs://127.0.0.1:9/data/t")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("hdfs://127.0.0.1:9/data/t: hdfs:// locations are not supported"));
+}
