@@ -1,1 +1,504 @@
-//! (in progress)
+//! Parquet inputs: files, folders, globs and stdin, with Hive-style `k=v` partition
+//! columns, merged into one schema and read as a stream of record batches.
+//!
+//! - A folder means every file below it, skipping any path component that starts with
+//!   `_` or `.` (`_SUCCESS`, `.part-0.crc`, hidden files still being written).
+//! - `k=v` folder components below the input folder (or below a glob's literal prefix)
+//!   become columns at the end: values `%XX`-unescaped, `__HIVE_DEFAULT_PARTITION__` is
+//!   null, BIGINT when every value of the key is an integer, else STRING (as Spark does).
+//! - Schemas merge by column name in first-seen order; a file without a column gives
+//!   nulls; two files with different types (by their Hive type) for one name are an error.
+//!
+//! Input access goes through [`Origin`] and [`Data`] so that an HDFS reader can be added
+//! beside the local one.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use arrow::array::{new_null_array, ArrayRef, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use bytes::Bytes;
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::ProjectionMask;
+use parquet::file::reader::{ChunkReader, Length};
+
+use crate::ddl::{format_type, Dialect, Quote};
+use crate::location::{percent_decode, Location};
+
+/// The value Hive and Spark write for a null partition value.
+pub const HIVE_NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
+
+/// Where a Parquet file's bytes come from.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    Local(PathBuf),
+    /// Stdin, read into memory (Parquet needs random access).
+    Memory(Bytes),
+}
+
+/// One input file.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The name used in messages and `--meta`: the path, or `-` for stdin.
+    pub name: String,
+    pub origin: Origin,
+    /// `(key, value)` from `k=v` folders; `None` is a null value.
+    pub partitions: Vec<(String, Option<String>)>,
+}
+
+/// Open random-access bytes of a Parquet file (implements parquet's [`ChunkReader`]).
+pub enum Data {
+    File(File),
+    Memory(Bytes),
+}
+
+impl Length for Data {
+    fn len(&self) -> u64 {
+        match self {
+            Data::File(f) => f.len(),
+            Data::Memory(b) => b.len() as u64,
+        }
+    }
+}
+
+impl ChunkReader for Data {
+    type T = Box<dyn Read + Send>;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        Ok(match self {
+            Data::File(f) => Box::new(f.get_read(start)?),
+            Data::Memory(b) => Box::new(b.get_read(start)?),
+        })
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
+        match self {
+            Data::File(f) => f.get_bytes(start, length),
+            Data::Memory(b) => b.get_bytes(start, length),
+        }
+    }
+}
+
+impl Source {
+    /// Open the file's bytes.
+    pub fn open(&self) -> anyhow::Result<Data> {
+        Ok(match &self.origin {
+            Origin::Local(p) => Data::File(File::open(p).with_context(|| self.name.clone())?),
+            Origin::Memory(b) => Data::Memory(b.clone()),
+        })
+    }
+
+    /// Read the footer: Parquet metadata and the Arrow schema.
+    pub fn footer(&self) -> anyhow::Result<ArrowReaderMetadata> {
+        let data = self.open()?;
+        ArrowReaderMetadata::load(&data, ArrowReaderOptions::new())
+            .with_context(|| format!("{}: not a valid Parquet file", self.name))
+    }
+}
+
+/// Expand command-line inputs into files: `-` (stdin), files, folders and globs, local
+/// or (later) `hdfs://`. No input means stdin.
+pub fn sources(inputs: &[String]) -> anyhow::Result<Vec<Source>> {
+    if inputs.is_empty() {
+        return Ok(vec![stdin_source()?]);
+    }
+    let mut out = Vec::new();
+    for input in inputs {
+        if input == "-" {
+            out.push(stdin_source()?);
+            continue;
+        }
+        let location = Location::parse(input)?;
+        let path = location.local_path()?;
+        if path.exists() {
+            expand_path(input, path, &mut out)?;
+        } else if is_glob(input) {
+            expand_glob(input, path, &mut out)?;
+        } else {
+            bail!("{input}: No such file or directory");
+        }
+    }
+    Ok(out)
+}
+
+fn stdin_source() -> anyhow::Result<Source> {
+    let mut buf = Vec::new();
+    std::io::stdin().lock().read_to_end(&mut buf).context("reading stdin")?;
+    Ok(Source { name: "-".into(), origin: Origin::Memory(Bytes::from(buf)), partitions: Vec::new() })
+}
+
+fn is_glob(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+/// A file, or every visible file below a folder with its `k=v` partitions.
+fn expand_path(input: &str, path: &Path, out: &mut Vec<Source>) -> anyhow::Result<()> {
+    if !path.is_dir() {
+        out.push(Source { name: input.to_string(), origin: Origin::Local(path.to_path_buf()), partitions: Vec::new() });
+        return Ok(());
+    }
+    let before = out.len();
+    walk(path, path, out).with_context(|| input.to_string())?;
+    if out.len() == before {
+        bail!("{input}: no Parquet files in this folder");
+    }
+    Ok(())
+}
+
+fn walk(base: &Path, dir: &Path, out: &mut Vec<Source>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        if is_hidden(&entry.file_name().to_string_lossy()) {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            walk(base, &path, out)?;
+        } else {
+            let rel = path.strip_prefix(base).unwrap_or(&path);
+            out.push(Source {
+                name: path.display().to_string(),
+                origin: Origin::Local(path.clone()),
+                partitions: partitions_of(rel),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Hive, Spark and Trino skip these: markers (`_SUCCESS`), metadata and files in progress.
+fn is_hidden(name: &str) -> bool {
+    name.starts_with('_') || name.starts_with('.')
+}
+
+/// Expand a glob; partitions come from the components below its literal prefix.
+fn expand_glob(input: &str, pattern: &Path, out: &mut Vec<Source>) -> anyhow::Result<()> {
+    let base: PathBuf = pattern.components().take_while(|c| !is_glob(&c.as_os_str().to_string_lossy())).collect();
+    let pattern_text = pattern.to_string_lossy();
+    let paths = glob::glob(&pattern_text).with_context(|| format!("{input}: bad glob pattern"))?;
+    let before = out.len();
+    for path in paths {
+        let path = path.with_context(|| input.to_string())?;
+        let hidden_below_base = path
+            .strip_prefix(&base)
+            .unwrap_or(&path)
+            .components()
+            .any(|c| is_hidden(&c.as_os_str().to_string_lossy()));
+        if hidden_below_base {
+            continue;
+        }
+        if path.is_dir() {
+            walk(&base, &path, out).with_context(|| path.display().to_string())?;
+        } else {
+            let rel = path.strip_prefix(&base).unwrap_or(&path).to_path_buf();
+            out.push(Source { name: path.display().to_string(), origin: Origin::Local(path), partitions: partitions_of(&rel) });
+        }
+    }
+    if out.len() == before {
+        bail!("{input}: no files match");
+    }
+    Ok(())
+}
+
+/// `k=v` components of a relative file path's folders.
+pub fn partitions_of(rel: &Path) -> Vec<(String, Option<String>)> {
+    let mut parts: Vec<_> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    parts.pop(); // the file name
+    parts
+        .iter()
+        .filter_map(|c| {
+            let (k, v) = c.split_once('=')?;
+            if k.is_empty() {
+                return None;
+            }
+            let v = percent_decode(v);
+            Some((percent_decode(k), (v != HIVE_NULL_PARTITION).then_some(v)))
+        })
+        .collect()
+}
+
+/// One opened input: its source, footer and the columns it has.
+pub struct InputFile {
+    pub source: Source,
+    pub footer: ArrowReaderMetadata,
+}
+
+/// The inputs and their merged schema (file columns, then partition columns).
+pub struct Table {
+    pub files: Vec<InputFile>,
+    pub schema: SchemaRef,
+    /// Names of the partition columns (the last fields of `schema`).
+    pub partition_keys: Vec<String>,
+}
+
+/// Two types are compatible when they have the same Hive type (e.g. `STRING` for a plain
+/// and a dictionary-encoded string column): the rows print the same.
+fn compatible(a: &DataType, b: &DataType) -> bool {
+    a == b || format_type(a, Dialect::Spark, Quote::Always) == format_type(b, Dialect::Spark, Quote::Always)
+}
+
+impl Table {
+    /// Read every footer and merge the schemas.
+    pub fn open(sources: Vec<Source>) -> anyhow::Result<Table> {
+        let mut files = Vec::with_capacity(sources.len());
+        for source in sources {
+            let footer = source.footer()?;
+            files.push(InputFile { source, footer });
+        }
+        let mut fields: Vec<Field> = Vec::new();
+        let mut first_file: Vec<usize> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for (n, file) in files.iter().enumerate() {
+            for f in file.footer.schema().fields() {
+                match index.get(f.name()) {
+                    Some(&i) if !compatible(fields[i].data_type(), f.data_type()) => bail!(
+                        "column '{}' has type {} in {} but {} in {}",
+                        f.name(),
+                        format_type(fields[i].data_type(), Dialect::Spark, Quote::WhenNeeded),
+                        files[first_file[i]].source.name,
+                        format_type(f.data_type(), Dialect::Spark, Quote::WhenNeeded),
+                        file.source.name
+                    ),
+                    Some(_) => {}
+                    None => {
+                        index.insert(f.name().clone(), fields.len());
+                        fields.push(f.as_ref().clone().with_nullable(true));
+                        first_file.push(n);
+                    }
+                }
+            }
+        }
+        let partition_keys = partition_keys(&files);
+        for key in &partition_keys {
+            if let Some(&i) = index.get(key) {
+                bail!(
+                    "'{key}' is both a column in {} and a partition folder ({key}=...)",
+                    files[first_file[i]].source.name
+                );
+            }
+            let all_ints = files
+                .iter()
+                .filter_map(|f| partition_value(&f.source, key))
+                .all(|v| v.parse::<i64>().is_ok());
+            let any = files.iter().any(|f| partition_value(&f.source, key).is_some());
+            let dt = if all_ints && any { DataType::Int64 } else { DataType::Utf8 };
+            fields.push(Field::new(key, dt, true));
+        }
+        Ok(Table { files, schema: Arc::new(Schema::new(fields)), partition_keys })
+    }
+
+    /// Total rows from the footers (no data is read).
+    pub fn num_rows(&self) -> i64 {
+        self.files.iter().map(|f| f.footer.metadata().file_metadata().num_rows()).sum()
+    }
+
+    /// The merged schema restricted to `columns` (in that order); an unknown name is an
+    /// error listing the available ones.
+    pub fn project(&self, columns: Option<&[String]>) -> anyhow::Result<SchemaRef> {
+        let Some(columns) = columns else { return Ok(self.schema.clone()) };
+        let mut fields = Vec::with_capacity(columns.len());
+        for name in columns {
+            match self.schema.field_with_name(name) {
+                Ok(f) => fields.push(f.clone()),
+                Err(_) => {
+                    let available: Vec<&str> = self.schema.fields().iter().map(|f| f.name().as_str()).collect();
+                    bail!("no column '{name}' (available: {})", available.join(", "))
+                }
+            }
+        }
+        Ok(Arc::new(Schema::new(fields)))
+    }
+
+    /// Stream the rows of every file as batches with the columns of `schema` (from
+    /// [`Table::project`]), at most `limit` rows in all. Memory stays bounded by a row
+    /// group's column chunks and one batch.
+    pub fn batches(self, schema: SchemaRef, limit: Option<usize>, batch_size: usize) -> Batches {
+        Batches { files: self.files.into_iter(), schema, remaining: limit, batch_size, current: None }
+    }
+}
+
+fn partition_value<'a>(source: &'a Source, key: &str) -> Option<&'a str> {
+    source.partitions.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.as_deref())
+}
+
+fn partition_keys(files: &[InputFile]) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for f in files {
+        for (k, _) in &f.source.partitions {
+            if !keys.contains(k) {
+                keys.push(k.clone());
+            }
+        }
+    }
+    keys
+}
+
+/// The reader of the current file and how its columns map to the output.
+struct Current {
+    name: String,
+    reader: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+    /// For each output column: where it comes from.
+    columns: Vec<ColumnSource>,
+}
+
+enum ColumnSource {
+    /// The i-th column of the file reader's (projected) batches.
+    File(usize),
+    /// A partition value, repeated.
+    Partition(Option<String>),
+    /// Not in this file: nulls.
+    Missing,
+}
+
+/// Iterator over the record batches of a [`Table`].
+pub struct Batches {
+    files: std::vec::IntoIter<InputFile>,
+    schema: SchemaRef,
+    remaining: Option<usize>,
+    batch_size: usize,
+    current: Option<Current>,
+}
+
+impl Batches {
+    fn open_next(&mut self) -> anyhow::Result<bool> {
+        let Some(file) = self.files.next() else { return Ok(false) };
+        let name = file.source.name.clone();
+        let file_schema = file.footer.schema().clone();
+        // Read only the file's root columns that are wanted, in file order.
+        let wanted: Vec<usize> = file_schema
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| self.schema.field_with_name(f.name()).is_ok())
+            .map(|(i, _)| i)
+            .collect();
+        let columns = self
+            .schema
+            .fields()
+            .iter()
+            .map(|f| {
+                if let Some(pos) = wanted.iter().position(|&i| file_schema.field(i).name() == f.name()) {
+                    ColumnSource::File(pos)
+                } else if let Some((_, v)) = file.source.partitions.iter().find(|(k, _)| k == f.name()) {
+                    ColumnSource::Partition(v.clone())
+                } else {
+                    ColumnSource::Missing
+                }
+            })
+            .collect();
+        let mask = ProjectionMask::roots(file.footer.parquet_schema(), wanted);
+        let data = file.source.open()?;
+        let mut builder = ParquetRecordBatchReaderBuilder::new_with_metadata(data, file.footer)
+            .with_projection(mask)
+            .with_batch_size(self.batch_size);
+        if let Some(n) = self.remaining {
+            builder = builder.with_limit(n);
+        }
+        let reader = builder.build().with_context(|| name.clone())?;
+        self.current = Some(Current { name, reader, columns });
+        Ok(true)
+    }
+
+    /// The batch's columns arranged as the output schema.
+    fn conform(&self, current: &Current, batch: RecordBatch) -> anyhow::Result<RecordBatch> {
+        let n = batch.num_rows();
+        let mut fields = Vec::with_capacity(self.schema.fields().len());
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(fields.capacity());
+        for (field, source) in self.schema.fields().iter().zip(&current.columns) {
+            let array = match source {
+                ColumnSource::File(i) => batch.column(*i).clone(),
+                ColumnSource::Missing => new_null_array(field.data_type(), n),
+                ColumnSource::Partition(v) => partition_array(field.data_type(), v.as_deref(), n),
+            };
+            fields.push(Field::new(field.name(), array.data_type().clone(), true));
+            arrays.push(array);
+        }
+        let options = arrow::array::RecordBatchOptions::new().with_row_count(Some(n));
+        RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), arrays, &options)
+            .with_context(|| current.name.clone())
+    }
+}
+
+fn partition_array(dt: &DataType, value: Option<&str>, n: usize) -> ArrayRef {
+    match (dt, value) {
+        (DataType::Int64, Some(v)) => Arc::new(Int64Array::from_value(v.parse().unwrap_or_default(), n)),
+        (_, Some(v)) => Arc::new(StringArray::from_iter_values(std::iter::repeat_n(v, n))),
+        (_, None) => new_null_array(dt, n),
+    }
+}
+
+impl Iterator for Batches {
+    type Item = anyhow::Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if self.remaining == Some(0) {
+                return None;
+            }
+            if self.current.is_none() {
+                match self.open_next() {
+                    Ok(true) => {}
+                    Ok(false) => return None,
+                    Err(e) => return Some(Err(e)),
+                }
+            }
+            let current = self.current.as_mut()?;
+            match current.reader.next() {
+                None => self.current = None,
+                Some(Err(e)) => {
+                    let name = current.name.clone();
+                    self.current = None;
+                    self.files = Vec::new().into_iter();
+                    return Some(Err(anyhow::Error::new(e).context(format!("{name}: cannot read data"))));
+                }
+                Some(Ok(batch)) => {
+                    let mut batch = batch;
+                    if let Some(r) = self.remaining.as_mut() {
+                        if batch.num_rows() > *r {
+                            batch = batch.slice(0, *r);
+                        }
+                        *r -= batch.num_rows();
+                    }
+                    let current = self.current.as_ref()?;
+                    return Some(self.conform(current, batch));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_come_from_folder_names() {
+        let p = partitions_of(Path::new("event_type=purchase%20sword/day=20240131/part-0.parquet"));
+        assert_eq!(
+            p,
+            vec![("event_type".into(), Some("purchase sword".into())), ("day".into(), Some("20240131".into()))]
+        );
+        let p = partitions_of(Path::new(&format!("k={HIVE_NULL_PARTITION}/sub/x.parquet")));
+        assert_eq!(p, vec![("k".into(), None)]);
+        assert!(partitions_of(Path::new("k=v.parquet")).is_empty(), "the file name is not a partition");
+    }
+
+    #[test]
+    fn hidden_names() {
+        assert!(is_hidden("_SUCCESS") && is_hidden(".part-0.crc"));
+        assert!(!is_hidden("part-0.parquet"));
+    }
+
+    #[test]
+    fn compatible_types_share_a_hive_type() {
+        let dict = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+        assert!(compatible(&DataType::Utf8, &dict));
+        assert!(compatible(&DataType::LargeUtf8, &DataType::Utf8));
+        assert!(!compatible(&DataType::Int64, &DataType::Utf8));
+    }
+}
