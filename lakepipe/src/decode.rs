@@ -150,7 +150,8 @@ enum Kind {
     Date(Vec<i32>),
     Timestamp { vals: Vec<i64>, unit: TimeUnit },
     List { offsets: Vec<i32>, child: Box<Col> },
-    Struct { names: Vec<String>, children: Vec<Col> },
+    /// `hint`: where the next key is expected; rows usually repeat the same key order.
+    Struct { names: Vec<String>, children: Vec<Col>, hint: usize },
     Map { offsets: Vec<i32>, keys: Box<Col>, values: Box<Col> },
 }
 
@@ -190,7 +191,7 @@ impl Col {
         let children =
             fields.iter().map(|f| Col::new(child_path(f.name()), f.data_type())).collect::<anyhow::Result<Vec<_>>>()?;
         let names = fields.iter().map(|f| f.name().clone()).collect();
-        Ok(Col { path: path.to_string(), valid: vec![], kind: Kind::Struct { names, children } })
+        Ok(Col { path: path.to_string(), valid: vec![], kind: Kind::Struct { names, children, hint: 0 } })
     }
 
     fn len(&self) -> usize {
@@ -593,8 +594,9 @@ impl<'de> Visitor<'de> for ColVisitor<'_> {
         let col = self.col;
         let row = col.len();
         match &mut col.kind {
-            Kind::Struct { names, children } => {
-                while let Some(idx) = map.next_key_seed(KeySeed { names })? {
+            Kind::Struct { names, children, hint } => {
+                *hint = 0;
+                while let Some(idx) = map.next_key_seed(KeySeed { names, hint })? {
                     match idx {
                         Ok(i) => {
                             if children[i].len() > row {
@@ -636,9 +638,11 @@ impl<'de> Visitor<'de> for ColVisitor<'_> {
     }
 }
 
-/// Looks a key up among a struct's field names without allocating.
+/// Looks a key up among a struct's field names without allocating, trying the
+/// position after the previous key first.
 struct KeySeed<'a> {
     names: &'a [String],
+    hint: &'a mut usize,
 }
 
 impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
@@ -654,7 +658,14 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
         f.write_str("a field name")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(self.names.iter().position(|n| n == v).ok_or_else(|| v.to_string()))
+        let found = match self.names.get(*self.hint) {
+            Some(n) if n == v => Some(*self.hint),
+            _ => self.names.iter().position(|n| n == v),
+        };
+        if let Some(i) = found {
+            *self.hint = i + 1;
+        }
+        Ok(found.ok_or_else(|| v.to_string()))
     }
 }
 
@@ -724,7 +735,7 @@ impl<'de> DeserializeSeed<'de> for FlatValueSeed<'_> {
                 Ok(())
             }
             v => {
-                let Kind::Struct { names, children } = &mut self.root.kind else { unreachable!() };
+                let Kind::Struct { names, children, .. } = &mut self.root.kind else { unreachable!() };
                 let Some(i) = names.iter().position(|n| *n == self.name) else {
                     if v.is_null() {
                         return Ok(());

@@ -35,7 +35,13 @@ impl Chunk {
     pub fn lines(&self) -> impl Iterator<Item = (u64, &[u8])> {
         let data = self.data.strip_suffix(b"\n").unwrap_or(&self.data);
         let first = self.first_line;
-        data.split(|b| *b == b'\n').enumerate().map(move |(i, l)| (first + i as u64, l.strip_suffix(b"\r").unwrap_or(l)))
+        let mut start = 0;
+        let ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
+        ends.enumerate().map(move |(i, end)| {
+            let l = &data[start..end];
+            start = end + 1;
+            (first + i as u64, l.strip_suffix(b"\r").unwrap_or(l))
+        })
     }
 }
 
@@ -136,13 +142,13 @@ impl Chunker {
     }
 
     fn add(&mut self, block: &[u8]) {
-        match block.iter().rposition(|b| *b == b'\n') {
+        match memchr::memrchr(b'\n', block) {
             None => self.pending.extend_from_slice(block),
             Some(last) => {
                 let (complete, rest) = block.split_at(last + 1);
                 self.cur.append(&mut self.pending);
                 self.cur.extend_from_slice(complete);
-                self.next_line += complete.iter().filter(|b| **b == b'\n').count() as u64;
+                self.next_line += memchr::memchr_iter(b'\n', complete).count() as u64;
                 self.pending.extend_from_slice(rest);
             }
         }
