@@ -54,8 +54,10 @@ die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
 mkdir -p "$CACHE" "$STATE" "$LOGS" "$CONF"
 
 # ---- fetching (Maven Central through mvn, checksums enforced with -C) ---------------
+# one retry after a pause: a registry time-out should not fail a cold CI run
 mvn_() {
-  mvn -B -q -C -Dstyle.color=never -Dmaven.repo.local="$CACHE/m2" "$@"
+  mvn -B -q -C -Dstyle.color=never -Dmaven.repo.local="$CACHE/m2" "$@" \
+    || { sleep 5; mvn -B -q -C -Dstyle.color=never -Dmaven.repo.local="$CACHE/m2" "$@"; }
 }
 
 # record a download: name, seconds, size
@@ -89,7 +91,7 @@ mvn_artifact() {
 # their runtime dependencies (resolved by mvn from a generated pom in DIR).
 mvn_classpath() {
   local dir=$1; shift
-  [[ -f $dir/.done ]] && return 0
+  [[ -f $dir/.done && $(cat "$dir/.done") == "$*" ]] && return 0
   local t0=$SECONDS deps="" spec g a v
   rm -rf "$dir"; mkdir -p "$dir"
   for spec in "$@"; do
@@ -105,7 +107,7 @@ EOF
   (cd "$dir" && mvn_ "$MVN_DEP_PLUGIN:copy-dependencies" -DincludeScope=runtime \
       -DoutputDirectory="$dir/lib" >"$dir/mvn.log" 2>&1) \
     || { tail -20 "$dir/mvn.log" >&2; die "resolving $(basename "$dir") failed (see $dir/mvn.log)"; }
-  touch "$dir/.done"
+  echo "$*" >"$dir/.done"
   note_fetch "$(basename "$dir") classpath" $((SECONDS - t0)) "$dir/lib"
 }
 
@@ -289,6 +291,7 @@ install_kcat() {
 
 install_clients() {
   install_kcat
+  install_kafka
   install_hdfs
   install_trino_cli
   install_presto_cli
@@ -316,6 +319,7 @@ write_env() {
       esac
     done
     command -v kcat >/dev/null && echo "export LAKEPIPE_KCAT='$(command -v kcat)'"
+    [[ -f $KAFKA_HOME/.done ]] && echo "export LAKEPIPE_KAFKA_TOPICS='$SERVICES_DIR/bin/kafka-topics'"
     [[ -f $HADOOP_HOME/.done ]] && echo "export LAKEPIPE_HDFS_DFS='$SERVICES_DIR/bin/hdfs-dfs'"
     [[ -s $TRINO_CLI_JAR ]] && echo "export LAKEPIPE_TRINO_CLI='$SERVICES_DIR/bin/trino-cli'"
     [[ -s $PRESTO_CLI_JAR ]] && echo "export LAKEPIPE_PRESTO_CLI='$SERVICES_DIR/bin/presto-cli'"

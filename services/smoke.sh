@@ -34,6 +34,13 @@ kafka_1000() {
   cmp "$WORK/msgs" "$WORK/got"
 }
 
+kafka_topics_3_partitions() {
+  need KAFKA_BROKERS && need LAKEPIPE_KAFKA_TOPICS || return 1
+  local topic=smoke3-$RUN_ID
+  timeout 60 "$LAKEPIPE_KAFKA_TOPICS" --bootstrap-server "$KAFKA_BROKERS" --create --topic "$topic" --partitions 3 || return 1
+  timeout 30 "$LAKEPIPE_KCAT" -L -b "$KAFKA_BROKERS" -t "$topic" | grep -q "topic \"$topic\" with 3 partitions"
+}
+
 hdfs_put_ls_cat() {
   need HDFS_NAMENODE && need LAKEPIPE_HDFS_DFS || return 1
   local dir=/tmp/smoke-$RUN_ID
@@ -112,6 +119,7 @@ spark_external_parquet() {
 
 echo "# services smoke tests ($RUN_ID)"
 check "kafka: kcat produces and consumes 1000 messages" kafka_1000
+check "kafka: kafka-topics creates a 3-partition topic" kafka_topics_3_partitions
 check "hdfs: hdfs dfs -put, -ls, -cat" hdfs_put_ls_cat
 check "hdfs: permission denied for another user" hdfs_permission_denied
 check "trino: trino-cli count(*) tpch.tiny.nation = 25" trino_nation

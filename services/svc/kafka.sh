@@ -4,8 +4,9 @@ KAFKA_HOME=$CACHE/kafka-$KAFKA_VERSION
 KAFKA_DATA=$STATE/kafka/data
 
 install_kafka() {
+  # kafka-tools: TopicCommand etc. for bin/kafka-topics
   mvn_classpath "$KAFKA_HOME" "org.apache.kafka:kafka_2.13:$KAFKA_VERSION" \
-    org.apache.logging.log4j:log4j-slf4j-impl:2.25.5
+    "org.apache.kafka:kafka-tools:$KAFKA_VERSION" org.apache.logging.log4j:log4j-slf4j-impl:2.25.5
 }
 
 kafka_config() {
