@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # the versions and paths here are used by svc/*.sh and bin/*
 # Shared plumbing for services/*.sh: paths, pinned versions, fetching into the cache,
 # starting/stopping processes by recorded pid, health checks. Sourced, never run.
 set -euo pipefail

@@ -56,7 +56,7 @@ hdfs_put_ls_cat() {
 hdfs_permission_denied() {
   need HDFS_NAMENODE && need LAKEPIPE_HDFS_DFS || return 1
   local out
-  if out=$(HADOOP_USER_NAME=smoke-nobody timeout 60 "$LAKEPIPE_HDFS_DFS" -mkdir /smoke-denied-$RUN_ID 2>&1); then
+  if out=$(HADOOP_USER_NAME=smoke-nobody timeout 60 "$LAKEPIPE_HDFS_DFS" -mkdir "/smoke-denied-$RUN_ID" 2>&1); then
     echo "mkdir as another user under / succeeded"; return 1
   fi
   grep -q 'Permission denied' <<<"$out" || { echo "$out"; return 1; }
@@ -128,7 +128,7 @@ check "trino: hive table over a Parquet file in HDFS" trino_hive_parquet
 check "spark: external Parquet table on HDFS; exit 1 on a failing statement" spark_external_parquet
 
 # ---- down.sh leaves nothing; a second up.sh downloads nothing --------------------------
-was_running=(${LAKEPIPE_SERVICES:-})
+read -r -a was_running <<<"${LAKEPIPE_SERVICES:-}"
 pids=()
 for svc in kafka hdfs trino prestodb; do p=$(service_pid "$svc") && pids+=("$p"); done
 

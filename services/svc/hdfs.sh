@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # paths used by bin/* and lib.sh
 # HDFS: a MiniDFSCluster (namenode + datanodes) from hadoop-client-minicluster, started by
 # the small launcher java/MiniHdfs.java; `hdfs dfs` is Hadoop's FsShell from the same jars.
 HADOOP_HOME=$CACHE/hadoop-$HADOOP_VERSION

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # paths used by bin/* and lib.sh
 # Kafka 4.x, KRaft, one node acting as broker and controller, jars from Maven Central.
 KAFKA_HOME=$CACHE/kafka-$KAFKA_VERSION
 KAFKA_DATA=$STATE/kafka/data

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # paths used by bin/* and lib.sh
 # PrestoDB: single-node coordinator from com.facebook.presto:presto-server (tar.gz on Maven
 # Central; 0.287 is the newest there) on Java 17, with a tpch catalog.
 PRESTO_HOME=$CACHE/presto-server-$PRESTO_VERSION

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # paths used by bin/* and lib.sh
 # The Python venv in the cache: pyspark (Spark SQL), pyarrow, duckdb, polars.
 VENV=$CACHE/venv-py$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 VENV_PY=$VENV/bin/python

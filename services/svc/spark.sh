@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # paths used by bin/* and lib.sh
 # Spark SQL: pyspark from PyPI in the cache's venv, run as a command (bin/spark-sql) with
 # Hive support, a persistent Derby metastore and warehouse in services/.state/spark, and
 # fs.defaultFS on the HDFS above. Not a daemon: `up.sh spark` installs it and checks it.

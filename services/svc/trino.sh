@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # paths used by bin/* and lib.sh
 # Trino: single-node coordinator from io.trino:trino-server (tar.gz on Maven Central), run
 # straight with java (no launcher); catalogs tpch, memory and hive (file metastore on HDFS).
 TRINO_HOME=$CACHE/trino-server-$TRINO_VERSION
