@@ -112,17 +112,15 @@ EOF
   note_fetch "$(basename "$dir") classpath" $((SECONDS - t0)) "$dir/lib"
 }
 
-# unpack ARCHIVE (tar.gz or zip) into DEST (once), stripping its single top folder; the
-# archive is deleted afterwards (DEST/.done is what marks it installed)
+# unpack_once ARCHIVE DEST [MEMBER-PATTERN...]: unpack a tar.gz (only the members matching
+# the patterns, if any) into DEST once, stripping its single top folder; the archive is
+# deleted afterwards (DEST/.done is what marks it installed)
 unpack_once() {
-  local archive=$1 dest=$2
+  local archive=$1 dest=$2; shift 2
   [[ -f $dest/.done ]] && return 0
   rm -rf "$dest" "$dest.tmp"; mkdir -p "$dest.tmp"
-  case $archive in
-    *.tar.gz) tar -xzf "$archive" -C "$dest.tmp" ;;
-    *.zip) (cd "$dest.tmp" && python3 -m zipfile -e "$archive" .) ;;
-    *) die "unknown archive type: $archive" ;;
-  esac
+  if (($#)); then tar -xzf "$archive" -C "$dest.tmp" --wildcards "$@"
+  else tar -xzf "$archive" -C "$dest.tmp"; fi
   local top
   top=$(find "$dest.tmp" -mindepth 1 -maxdepth 1)
   if [[ $(wc -l <<<"$top") -eq 1 && -d $top ]]; then mv "$top" "$dest"; rm -rf "$dest.tmp"

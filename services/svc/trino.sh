@@ -10,6 +10,7 @@ install_trino() {
   if [[ ! -f $TRINO_HOME/.done ]]; then
     local tgz
     tgz=$(mvn_artifact "io.trino:trino-server:$TRINO_VERSION:tar.gz")
+    # whole: its jars are hard links across plugin folders
     unpack_once "$tgz" "$TRINO_HOME"
     # keep only the plugins we configure: start-up loads every plugin folder
     local p
