@@ -47,9 +47,10 @@ fn live_interrupted_folder_has_only_readable_files() {
     let d = dir.path().display();
     for sig in ["TERM", "KILL"] {
         // a slow endless stream, cut after a few rolled files
+        // pq-write's own pid, so `wait` does not wait for the endless generator
         let script = format!(
-            "(python3 bench/gen_events.py 400000 2; sleep 30) 2>/dev/null | pq-write -q --roll-rows 50000 {d}/{sig}/ & pid=$!; \
-             sleep 3; kill -{sig} $pid; wait $pid || true"
+            "pq-write -q --roll-rows 50000 {d}/{sig}/ < <(python3 bench/gen_events.py 400000 2 2>/dev/null; exec sleep 30 2>/dev/null) & \
+             pid=$!; sleep 3; kill -{sig} $pid; wait $pid || true"
         );
         sh(&script);
         let files = sh(&format!("find {d}/{sig} -name '*.parquet' ! -name '.*'"));
