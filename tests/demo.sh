@@ -22,8 +22,8 @@ pq-cat --count "$OUT/lake/events"
 step "pq-cat --schema $OUT/lake/events"
 pq-cat --schema "$OUT/lake/events"
 
-step "pq-cat --format table --columns event_type,seq,user,price --head 5 $OUT/lake/events/event_type=purchase_sword"
-pq-cat --format table --columns event_type,seq,user,price --head 5 "$OUT/lake/events/event_type=purchase_sword"
+step "pq-cat --format table --columns event_type,seq,user,price --head 5 $OUT/lake/events"
+pq-cat --format table --columns event_type,seq,user,price --head 5 "$OUT/lake/events"
 
 step "pq-cat --format csv --header --columns seq,Host,sword_type --head 3 $OUT/lake/events"
 pq-cat --format csv --header --columns seq,Host,sword_type --head 3 "$OUT/lake/events"
