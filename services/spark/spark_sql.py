@@ -62,7 +62,12 @@ def main():
         return 0
 
     state = os.environ["LAKEPIPE_SPARK_STATE"]
+    import logging
+
     from pyspark.sql import SparkSession
+
+    # pyspark 4 logs each failed query (JSON, with the Java stack) itself: we print the error
+    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL + 1)
 
     b = (
         SparkSession.builder.master("local[2]")
