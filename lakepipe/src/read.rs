@@ -95,9 +95,13 @@ impl Source {
     /// Read the footer: Parquet metadata and the Arrow schema.
     pub fn footer(&self) -> anyhow::Result<ArrowReaderMetadata> {
         let data = self.open()?;
-        ArrowReaderMetadata::load(&data, ArrowReaderOptions::new())
-            .with_context(|| format!("{}: not a valid Parquet file", self.name))
+        load_footer(&data).with_context(|| format!("{}: not a valid Parquet file", self.name))
     }
+}
+
+/// Read only the footer of a Parquet file (hive-ddl and `--schema`/`--count` use no data).
+pub fn load_footer<R: ChunkReader>(data: &R) -> parquet::errors::Result<ArrowReaderMetadata> {
+    ArrowReaderMetadata::load(data, ArrowReaderOptions::new())
 }
 
 /// Expand command-line inputs into files: `-` (stdin), files, folders and globs, local
