@@ -109,6 +109,13 @@ fn csv_tsv_and_table() {
 }
 
 #[test]
+fn summary_on_stderr_unless_quiet() {
+    let (_d, file) = fixture();
+    pq_cat().args(["--format", "csv"]).arg(&file).assert().success().stderr("pq-cat: 3 rows from 1 file, 108 bytes written\n");
+    pq_cat().arg("-q").arg(&file).assert().success().stderr("");
+}
+
+#[test]
 fn header_needs_csv_or_tsv() {
     let (_d, file) = fixture();
     pq_cat().arg("--header").arg(&file).assert().code(2).stderr(predicate::str::contains("--header"));
