@@ -143,6 +143,7 @@ fn columns_select_and_order() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no column 'nope' (available: id, name, price, tags, ts)"));
+    pq_cat().args(["--columns", "id,id"]).arg(&file).assert().code(2).stderr(predicate::str::contains("given twice"));
 }
 
 #[test]
