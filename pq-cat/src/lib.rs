@@ -26,7 +26,7 @@ use lakepipe::cli;
 const EXAMPLES: &str = "\
 EXAMPLES:
   # The first rows of a Spark output folder (k=v partitions become columns)
-  pq-cat -n 5 hdfs_out/events/
+  pq-cat -n 5 out/events/
 
   # CSV with a header, two columns, from every file matching a glob
   pq-cat --format csv --header --columns user_id,price 'data/*.parquet' > prices.csv
