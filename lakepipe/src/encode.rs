@@ -374,24 +374,24 @@ impl Encode for FixedBinaries<'_> {
     }
 }
 
-/// Decimal storage integers, as decimal digits with a sign.
+/// Decimal storage integers, written as their digits with the point inserted.
 trait DecimalInt: Copy {
-    fn digits(self, buf: &mut String);
+    fn write(self, scale: i8, out: &mut Vec<u8>);
 }
 macro_rules! decimal_int {
     ($($t:ty),*) => {$(
         impl DecimalInt for $t {
-            fn digits(self, buf: &mut String) {
-                buf.push_str(itoa::Buffer::new().format(self));
+            #[inline]
+            fn write(self, scale: i8, out: &mut Vec<u8>) {
+                write_decimal(itoa::Buffer::new().format(self), scale, out)
             }
         }
     )*};
 }
 decimal_int!(i32, i64, i128);
 impl DecimalInt for i256 {
-    fn digits(self, buf: &mut String) {
-        use std::fmt::Write as _;
-        let _ = write!(buf, "{self}");
+    fn write(self, scale: i8, out: &mut Vec<u8>) {
+        write_decimal(&self.to_string(), scale, out)
     }
 }
 
@@ -431,13 +431,11 @@ struct Decimals<'a, T> {
 }
 impl<T: DecimalInt> Encode for Decimals<'_, T> {
     fn encode(&self, i: usize, out: &mut Vec<u8>) {
-        let mut digits = String::with_capacity(40);
-        self.values[i].digits(&mut digits);
         let quote = self.mode == Mode::Json;
         if quote {
             out.push(b'"');
         }
-        write_decimal(&digits, self.scale, out);
+        self.values[i].write(self.scale, out);
         if quote {
             out.push(b'"');
         }
@@ -1123,6 +1121,8 @@ mod tests {
         assert_eq!(json_values(Arc::new(d0)), ["\"42\""]);
         let d256 = Decimal256Array::from(vec![i256::from_i128(-123456)]).with_precision_and_scale(50, 4).unwrap();
         assert_eq!(json_values(Arc::new(d256)), ["\"-12.3456\""]);
+        let neg = Decimal128Array::from(vec![12, -3, 0]).with_precision_and_scale(5, -2).unwrap();
+        assert_eq!(json_values(Arc::new(neg)), ["\"1200\"", "\"-300\"", "\"0\""]);
         let d64 = Decimal64Array::from(vec![1005]).with_precision_and_scale(12, 2).unwrap();
         assert_eq!(json_values(Arc::new(d64)), ["\"10.05\""]);
     }

@@ -306,7 +306,10 @@ impl Table {
     pub fn project(&self, columns: Option<&[String]>) -> anyhow::Result<SchemaRef> {
         let Some(columns) = columns else { return Ok(self.schema.clone()) };
         let mut fields = Vec::with_capacity(columns.len());
-        for name in columns {
+        for (n, name) in columns.iter().enumerate() {
+            if columns[..n].contains(name) {
+                bail!("column '{name}' is given twice");
+            }
             match self.schema.field_with_name(name) {
                 Ok(f) => fields.push(f.clone()),
                 Err(_) => {

@@ -2,7 +2,8 @@
 //!
 //! Inputs are files, folders (Hive-style `k=v/` folders add columns), globs or stdin.
 //! Rows stream from one row group at a time: decoding runs on one thread and text
-//! encoding on another, so memory stays bounded whatever the file size.
+//! encoding on another, so memory stays bounded whatever the file size. A summary line
+//! (rows, files, bytes) goes to stderr unless `-q`.
 //!
 //! ```sh
 //! pq-cat events.parquet | jq-lite 'select(.price > 100)'
@@ -11,7 +12,8 @@
 mod meta;
 
 use std::io::{IsTerminal, Write};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 
 use anyhow::Context;
 use arrow::record_batch::RecordBatch;
@@ -24,7 +26,7 @@ use lakepipe::cli;
 const EXAMPLES: &str = "\
 EXAMPLES:
   # The first rows of a Spark output folder (k=v partitions become columns)
-  pq-cat -n 5 hdfs_out/events/
+  pq-cat -n 5 out/events/
 
   # CSV with a header, two columns, from every file matching a glob
   pq-cat --format csv --header --columns user_id,price 'data/*.parquet' > prices.csv
@@ -95,6 +97,10 @@ pub struct Args {
     /// Print each file's footer as one JSON object: row groups, sizes, codecs, encodings, statistics
     #[arg(long)]
     pub meta: bool,
+
+    /// No summary line on stderr
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// Rows per decoded batch: large enough to amortize per-batch work, small enough for
@@ -142,11 +148,41 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         OutputFormat::Tsv => Format::Tsv,
         OutputFormat::Table => Format::Table,
     };
-    let mut writer = encode::writer(format, &schema, args.header, out);
+    let files = table.files.len();
+    let bytes = Arc::new(AtomicU64::new(0));
+    let counted = Box::new(Counted { inner: out, bytes: Arc::clone(&bytes) });
+    let mut writer = encode::writer(format, &schema, args.header, counted);
+    let mut rows = 0;
     for batch in prefetch(table.batches(schema, args.head, BATCH_ROWS)) {
-        writer.write_batch(&batch?).context("writing rows")?;
+        let batch = batch?;
+        rows += batch.num_rows();
+        writer.write_batch(&batch).context("writing rows")?;
     }
-    writer.finish().context("writing rows")
+    writer.finish().context("writing rows")?;
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    cli::info(
+        args.quiet,
+        format_args!("{} from {}, {} bytes written", plural(rows, "row"), plural(files, "file"), bytes.load(Ordering::Relaxed)),
+    );
+    Ok(())
+}
+
+/// Counts the bytes written, for the summary line.
+struct Counted<W> {
+    inner: W,
+    bytes: Arc<AtomicU64>,
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Decode on a second thread while this one encodes; two batches in flight keep both
