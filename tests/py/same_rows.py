@@ -13,6 +13,7 @@ import json
 import re
 import sys
 
+decimal.getcontext().prec = 100
 TS = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?$")
 NUM = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
 
@@ -24,8 +25,8 @@ def norm(v):
         return [norm(x) for x in v]
     if isinstance(v, bool) or v is None:
         return v
-    if isinstance(v, (int, float)):
-        return str(decimal.Decimal(repr(v)).normalize())
+    if isinstance(v, (int, float, decimal.Decimal)):
+        return str(decimal.Decimal(str(v)).normalize())
     if isinstance(v, str):
         if NUM.match(v):
             return str(decimal.Decimal(v).normalize())
@@ -40,7 +41,7 @@ def norm(v):
 
 def load(path):
     with open(path, encoding="utf-8") as f:
-        return sorted(json.dumps(norm(json.loads(l)), sort_keys=True, ensure_ascii=False) for l in f if l.strip())
+        return sorted(json.dumps(norm(json.loads(l, parse_float=decimal.Decimal)), sort_keys=True, ensure_ascii=False) for l in f if l.strip())
 
 
 a, b = load(sys.argv[1]), load(sys.argv[2])
