@@ -2,7 +2,7 @@
 //!
 //! jaq-json's own reader accepts a superset of JSON (comments, `NaN`, byte strings), so
 //! a line such as `# note` would pass where jq rejects it; this parser follows RFC 8259.
-//! Strings without escapes are slices of the input buffer (no copy). Numbers keep the
+//! Numbers keep the
 //! text they were written with (`161.0` stays `161.0`), as jaq does; integers that fit a
 //! machine word become integers.
 //!
@@ -37,17 +37,18 @@ pub fn parse_line(line: &Bytes) -> Result<Option<Val>, ParseError> {
         let col = std::str::from_utf8(line).map_err(|e| e.valid_up_to()).err().unwrap_or(0);
         return Err(ParseError { col: col + 1, msg: "invalid UTF-8" });
     }
-    let mut p = Parser { src: line, b: line, pos: 0, depth: 0 };
-    p.ws();
-    if p.pos == p.b.len() {
-        return Ok(None);
-    }
-    let v = p.value()?;
-    p.ws();
-    if p.pos != p.b.len() {
-        return Err(p.err("unexpected data after the value (one value per line)"));
-    }
-    Ok(Some(v))
+    // reuse the entry buffers of this thread, so objects get their exact size at once
+    let (entries, items) = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    let mut p = Parser { b: line, pos: 0, depth: 0, entries, items };
+    let result = p.line();
+    SCRATCH.with(|s| *s.borrow_mut() = (std::mem::take(&mut p.entries), std::mem::take(&mut p.items)));
+    result
+}
+
+type Scratch = (Vec<(Val, Val)>, Vec<Val>);
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = Default::default();
 }
 
 /// Parse one JSON value given as text (for `--argjson`).
@@ -57,13 +58,31 @@ pub fn parse_str(s: &str) -> Result<Val, ParseError> {
 }
 
 struct Parser<'a> {
-    src: &'a Bytes,
     b: &'a [u8],
     pos: usize,
     depth: usize,
+    /// Entries of the objects being parsed (nested ones stacked after their parent's).
+    entries: Vec<(Val, Val)>,
+    /// Items of the arrays being parsed, stacked likewise.
+    items: Vec<Val>,
 }
 
 impl Parser<'_> {
+    fn line(&mut self) -> Result<Option<Val>, ParseError> {
+        self.entries.clear();
+        self.items.clear();
+        self.ws();
+        if self.pos == self.b.len() {
+            return Ok(None);
+        }
+        let v = self.value()?;
+        self.ws();
+        if self.pos != self.b.len() {
+            return Err(self.err("unexpected data after the value (one value per line)"));
+        }
+        Ok(Some(v))
+    }
+
     fn err(&self, msg: &'static str) -> ParseError {
         ParseError { col: self.pos + 1, msg }
     }
@@ -123,7 +142,7 @@ impl Parser<'_> {
 
     fn object(&mut self) -> Result<Val, ParseError> {
         self.enter()?;
-        let mut map = Map::default();
+        let start = self.entries.len();
         self.ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
@@ -136,8 +155,7 @@ impl Parser<'_> {
                 let key = Val::TStr(Box::new(self.string()?));
                 self.expect(b':', "expected ':'")?;
                 let value = self.value()?;
-                // a repeated key keeps its first position and its last value, as in jq
-                map.insert(key, value);
+                self.entries.push((key, value));
                 self.ws();
                 match self.peek() {
                     Some(b',') => self.pos += 1,
@@ -150,18 +168,24 @@ impl Parser<'_> {
             }
         }
         self.depth -= 1;
+        let mut map = Map::with_capacity_and_hasher(self.entries.len() - start, Default::default());
+        for (k, v) in self.entries.drain(start..) {
+            // a repeated key keeps its first position and its last value, as in jq
+            map.insert(k, v);
+        }
         Ok(Val::obj(map))
     }
 
     fn array(&mut self) -> Result<Val, ParseError> {
         self.enter()?;
-        let mut items = Vec::new();
+        let start = self.items.len();
         self.ws();
         if self.peek() == Some(b']') {
             self.pos += 1;
         } else {
             loop {
-                items.push(self.value()?);
+                let v = self.value()?;
+                self.items.push(v);
                 self.ws();
                 match self.peek() {
                     Some(b',') => self.pos += 1,
@@ -174,6 +198,7 @@ impl Parser<'_> {
             }
         }
         self.depth -= 1;
+        let items: Vec<Val> = self.items.drain(start..).collect();
         Ok(Val::Arr(Rc::new(items)))
     }
 
@@ -181,11 +206,12 @@ impl Parser<'_> {
     fn string(&mut self) -> Result<Bytes, ParseError> {
         self.pos += 1;
         let start = self.pos;
-        // fast path: no escapes, the value is a slice of the line
+        // fast path: no escapes (copying is cheaper than sharing the line's buffer,
+        // whose reference count every string would touch)
         loop {
             match self.peek() {
                 Some(b'"') => {
-                    let s = self.src.slice(start..self.pos);
+                    let s = Bytes::copy_from_slice(&self.b[start..self.pos]);
                     self.pos += 1;
                     return Ok(s);
                 }
