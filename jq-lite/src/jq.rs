@@ -54,7 +54,7 @@ pub fn compile(code: &str, named: &[(String, Val)]) -> Result<Program, String> {
     let args = [("positional", Val::Arr(Default::default())), ("named", Val::obj(named_obj))];
     vars.push(Val::obj(args.into_iter().map(|(k, v)| (Val::from(k.to_owned()), v)).collect()));
 
-    let defs = jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs());
+    let defs = jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs()).chain(jq_defs());
     let arena = Arena::default();
     let modules = Loader::new(defs)
         .load(&arena, File { code, path: () })
@@ -91,11 +91,108 @@ impl Program {
     }
 }
 
+/// jq 1.6 builtins that jaq lacks or defines differently, in jq's own terms; later
+/// definitions shadow jaq's.
+const JQ_DEFS: &str = r#"
+def IN(s): any(s == .; .);
+def IN(src; s): any(src == s; .);
+def leaf_paths: paths(scalars);
+def ltrimstr($x): if type == "string" and ($x | type) == "string" and startswith($x) then .[$x | length:] else . end;
+def rtrimstr($x): if type == "string" and ($x | type) == "string" and ($x | length) > 0 and endswith($x) then .[:length - ($x | length)] else . end;
+def delpaths($paths): _delpaths($paths);
+def del(f): delpaths([path(f)]);
+"#;
+
+fn jq_defs() -> impl Iterator<Item = load::parse::Def<&'static str>> {
+    // JQ_DEFS is a constant, checked by the tests
+    load::parse(JQ_DEFS, |p| p.defs()).unwrap_or_default().into_iter()
+}
+
+/// `_delpaths`: like jq, deleting keys keeps the order of the others (jaq's `del`
+/// moves the last key into the gap). Paths are deleted from the last to the first so
+/// that array indices stay valid.
+fn delpaths(v: Val, paths: Val) -> jaq_core::ValR<Val> {
+    let Val::Arr(paths) = paths else {
+        return Err(jaq_core::Error::str(format_args!("paths must be an array, not {paths}")));
+    };
+    let mut paths: Vec<Val> = paths.iter().cloned().collect();
+    paths.sort();
+    paths.dedup();
+    let mut v = v;
+    for p in paths.iter().rev() {
+        let Val::Arr(p) = p else {
+            return Err(jaq_core::Error::str(format_args!("a path must be an array, not {p}")));
+        };
+        v = delpath(v, p)?;
+    }
+    Ok(v)
+}
+
+fn delpath(v: Val, path: &[Val]) -> jaq_core::ValR<Val> {
+    let Some((key, rest)) = path.split_first() else {
+        return Ok(Val::Null);
+    };
+    match v {
+        Val::Null => Ok(Val::Null),
+        Val::Obj(mut o) => {
+            if rest.is_empty() {
+                jaq_json::Rc::make_mut(&mut o).shift_remove(key);
+            } else if let Some(child) = o.get(key).cloned() {
+                let new = delpath(child, rest)?;
+                jaq_json::Rc::make_mut(&mut o).insert(key.clone(), new);
+            }
+            Ok(Val::Obj(o))
+        }
+        Val::Arr(mut a) => {
+            let len = a.len() as isize;
+            let idx = match key {
+                Val::Num(n) => n.as_isize().map(|i| if i < 0 { i + len } else { i }),
+                // a slice such as `del(.[1:3])`
+                Val::Obj(o) if rest.is_empty() => {
+                    let bound = |name: &str, default: isize| match o.get(&Val::from(name.to_owned())) {
+                        None | Some(Val::Null) => default,
+                        Some(b) => jaq_std::ValT::as_f64(b).map_or(default, |f| f.floor() as isize),
+                    };
+                    let wrap = |i: isize| (if i < 0 { i + len } else { i }).clamp(0, len) as usize;
+                    let (start, end) = (wrap(bound("start", 0)), wrap(bound("end", len)));
+                    if start < end {
+                        jaq_json::Rc::make_mut(&mut a).drain(start..end);
+                    }
+                    return Ok(Val::Arr(a));
+                }
+                _ => None,
+            };
+            let Some(i) = idx else {
+                return Err(jaq_core::Error::str(format_args!("cannot delete field at {key} of an array")));
+            };
+            if i < 0 || i >= len {
+                return Ok(Val::Arr(a));
+            }
+            let i = i as usize;
+            if rest.is_empty() {
+                jaq_json::Rc::make_mut(&mut a).remove(i);
+            } else {
+                let new = delpath(a[i].clone(), rest)?;
+                jaq_json::Rc::make_mut(&mut a)[i] = new;
+            }
+            Ok(Val::Arr(a))
+        }
+        other => Err(jaq_core::Error::str(format_args!("cannot delete field at {key} of {other}"))),
+    }
+}
+
 /// `@csv` and `@tsv`, which the jaq crates leave to the jaq CLI: rows as jq 1.6 prints
 /// them (strings quoted or escaped, numbers as jq-lite prints them, null empty).
-fn formats() -> [jaq_core::native::Filter<jaq_core::RunPtr<Kind>>; 2] {
+fn formats() -> [jaq_core::native::Filter<jaq_core::RunPtr<Kind>>; 3] {
     use jaq_core::native::{bome, v};
-    [("@csv", v(0), |cv| bome(row(cv.1, b',', "csv"))), ("@tsv", v(0), |cv| bome(row(cv.1, b'\t', "tsv")))]
+    [
+        ("@csv", v(0), |cv| bome(row(cv.1, b',', "csv"))),
+        ("@tsv", v(0), |cv| bome(row(cv.1, b'\t', "tsv"))),
+        ("_delpaths", v(1), |mut cv| {
+            let paths = cv.0.pop_var();
+            bome(delpaths(cv.1, paths))
+        }),
+    ]
 }
 
 fn row(v: Val, sep: u8, kind: &str) -> jaq_core::ValR<Val> {
@@ -244,5 +341,18 @@ mod tests {
         assert_eq!(run("@csv", row).unwrap(), [r#""1,2.50,\"a\"\"b\",,true,\"t\tn\n\\\"""#]);
         assert_eq!(run("@tsv", row).unwrap(), [r#""1\t2.50\ta\"b\t\ttrue\tt\\tn\\n\\\\""#]);
         assert!(run("@csv", r#"[{"a":1}]"#).is_err());
+    }
+
+    #[test]
+    fn jq_definitions_override_jaq() {
+        assert!(jq_defs().count() >= 7, "JQ_DEFS must parse");
+        let obj = r#"{"a":1,"b":2,"c":3,"d":[0,1,2,3,4]}"#;
+        assert_eq!(run("del(.a)", obj).unwrap(), [r#"{"b":2,"c":3,"d":[0,1,2,3,4]}"#]);
+        assert_eq!(run("del(.b, .d[1], .d[-1])", obj).unwrap(), [r#"{"a":1,"c":3,"d":[0,2,3]}"#]);
+        assert_eq!(run("del(.d[1:3]) | .d", obj).unwrap(), ["[0,3,4]"]);
+        assert_eq!(run("del(.x.y)", obj).unwrap(), [obj]);
+        assert_eq!(run("[.a, .c] | map(IN(1, 2))", obj).unwrap(), ["[true,false]"]);
+        assert_eq!(run("[leaf_paths] | length", obj).unwrap(), ["8"]);
+        assert_eq!(run(r#"[.a, "xab", "abx"] | map(ltrimstr("x"), rtrimstr("x"))"#, obj).unwrap(), [r#"[1,1,"ab","xab","abx","ab"]"#]);
     }
 }
