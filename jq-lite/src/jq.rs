@@ -100,6 +100,9 @@ def leaf_paths: paths(scalars);
 def ltrimstr($x): if type == "string" and ($x | type) == "string" and startswith($x) then .[$x | length:] else . end;
 def rtrimstr($x): if type == "string" and ($x | type) == "string" and ($x | length) > 0 and endswith($x) then .[:length - ($x | length)] else . end;
 def delpaths($paths): _delpaths($paths);
+def tojson: _tojson;
+def tostring: if type == "string" then . else _tojson end;
+def @json: _tojson;
 def del(f): delpaths([path(f)]);
 "#;
 
@@ -183,11 +186,17 @@ fn delpath(v: Val, path: &[Val]) -> jaq_core::ValR<Val> {
 
 /// `@csv` and `@tsv`, which the jaq crates leave to the jaq CLI: rows as jq 1.6 prints
 /// them (strings quoted or escaped, numbers as jq-lite prints them, null empty).
-fn formats() -> [jaq_core::native::Filter<jaq_core::RunPtr<Kind>>; 3] {
+fn formats() -> [jaq_core::native::Filter<jaq_core::RunPtr<Kind>>; 4] {
     use jaq_core::native::{bome, v};
     [
         ("@csv", v(0), |cv| bome(row(cv.1, b',', "csv"))),
         ("@tsv", v(0), |cv| bome(row(cv.1, b'\t', "tsv"))),
+        // numbers as jq prints them: `10 / 2 | tostring` is "5", not jaq's "5.0"
+        ("_tojson", v(0), |cv| {
+            let mut out = Vec::new();
+            crate::json::write_json(&mut out, &cv.1);
+            bome(Ok(Val::utf8_str(out)))
+        }),
         ("_delpaths", v(1), |mut cv| {
             let paths = cv.0.pop_var();
             bome(delpaths(cv.1, paths))
@@ -345,7 +354,10 @@ mod tests {
 
     #[test]
     fn jq_definitions_override_jaq() {
-        assert!(jq_defs().count() >= 7, "JQ_DEFS must parse");
+        assert!(jq_defs().count() >= 10, "JQ_DEFS must parse");
+        let tostr = run("[.a / 2 | tostring, tojson, @json], (.a | tostring)", r#"{"a":10}"#).unwrap();
+        assert_eq!(tostr, [r#"["5","5","5"]"#, r#""10""#]);
+        assert_eq!(run(r#""s" | tostring, tojson"#, "null").unwrap(), [r#""s""#, r#""\"s\"""#]);
         let obj = r#"{"a":1,"b":2,"c":3,"d":[0,1,2,3,4]}"#;
         assert_eq!(run("del(.a)", obj).unwrap(), [r#"{"b":2,"c":3,"d":[0,1,2,3,4]}"#]);
         assert_eq!(run("del(.b, .d[1], .d[-1])", obj).unwrap(), [r#"{"a":1,"c":3,"d":[0,2,3]}"#]);
