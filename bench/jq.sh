@@ -28,10 +28,11 @@ FILTERS=(
 )
 
 # measure TOOL ARGS...: prints "wall_s rss_mb" (output to /dev/null)
+TIMES=$(mktemp)
+trap 'rm -f "$TIMES"' EXIT
 measure() {
-    local t
-    t=$( { /usr/bin/time -f '%e %M' "$@" "$DATA" > /dev/null 2> /dev/null; } 2>&1 | tail -1)
-    awk -v e="${t% *}" -v m="${t#* }" 'BEGIN { printf "%.2f %.1f\n", e, m / 1024 }'
+    /usr/bin/time -o "$TIMES" -f '%e %M' "$@" "$DATA" > /dev/null 2> /dev/null || true
+    awk '{ printf "%.2f %.1f\n", $1, $2 / 1024 }' "$TIMES"
 }
 
 echo "data: $DATA ($(wc -l < "$DATA") lines, $(du -m "$DATA" | cut -f1) MB); $(nproc) cores"
