@@ -49,7 +49,13 @@ pub fn names(files: &[PathBuf]) -> Vec<String> {
     }
     files
         .iter()
-        .map(|f| if is_stdin(f) { "<stdin>".into() } else { f.display().to_string() })
+        .map(|f| {
+            if is_stdin(f) {
+                "<stdin>".into()
+            } else {
+                f.display().to_string()
+            }
+        })
         .collect()
 }
 
@@ -78,7 +84,11 @@ pub fn read_all(files: &[PathBuf], mut emit: impl FnMut(Chunk) -> bool) -> anyho
     Ok(())
 }
 
-fn read_one(r: &mut dyn Read, file: usize, emit: &mut impl FnMut(Chunk) -> bool) -> io::Result<bool> {
+fn read_one(
+    r: &mut dyn Read,
+    file: usize,
+    emit: &mut impl FnMut(Chunk) -> bool,
+) -> io::Result<bool> {
     let mut buf = BytesMut::with_capacity(2 * CHUNK);
     let mut line = 1u64;
     loop {
@@ -96,7 +106,11 @@ fn read_one(r: &mut dyn Read, file: usize, emit: &mut impl FnMut(Chunk) -> bool)
         if n == 0 {
             // end of input: the rest is a last line without '\n'
             if !buf.is_empty() {
-                return Ok(emit(Chunk { file, first_line: line, data: buf.freeze() }));
+                return Ok(emit(Chunk {
+                    file,
+                    first_line: line,
+                    data: buf.freeze(),
+                }));
             }
             return Ok(true);
         }
@@ -105,7 +119,11 @@ fn read_one(r: &mut dyn Read, file: usize, emit: &mut impl FnMut(Chunk) -> bool)
             if let Some(last) = memchr::memrchr(b'\n', &buf) {
                 let data = buf.split_to(last + 1).freeze();
                 let count = memchr::memchr_iter(b'\n', &data).count() as u64;
-                if !emit(Chunk { file, first_line: line, data }) {
+                if !emit(Chunk {
+                    file,
+                    first_line: line,
+                    data,
+                }) {
                     return Ok(false);
                 }
                 line += count;
@@ -133,7 +151,10 @@ mod tests {
         let mut r = Slow(b"a\nbb\n\nccc\nlast".to_vec(), 0);
         let mut lines = Vec::new();
         read_one(&mut r, 0, &mut |c: Chunk| {
-            lines.extend(c.lines().map(|(n, l)| (n, String::from_utf8(l.to_vec()).unwrap())));
+            lines.extend(
+                c.lines()
+                    .map(|(n, l)| (n, String::from_utf8(l.to_vec()).unwrap())),
+            );
             true
         })
         .unwrap();

@@ -36,6 +36,15 @@ impl<'a> HasInputs<'a, Val> for Data<'a> {
 /// The stream behind `input`/`inputs`: values, or an error message that ends the run.
 pub type InputIter<'i> = RcIter<dyn Iterator<Item = Result<Val, String>> + 'i>;
 
+/// Why a filter run ended early.
+#[derive(Debug, PartialEq)]
+pub enum Stop {
+    /// A runtime error, as a message.
+    Error(String),
+    /// `halt`/`halt_error`: exit with this code after writing what came before.
+    Halt(i32),
+}
+
 /// A compiled filter with the values of its global variables (`$name`, `$ENV`, `$ARGS`).
 pub struct Program {
     filter: jaq_core::Filter<Kind>,
@@ -50,18 +59,38 @@ pub fn compile(code: &str, named: &[(String, Val)]) -> Result<Program, String> {
     var_names.push("$ENV".into());
     vars.push(env_object());
     var_names.push("$ARGS".into());
-    let named_obj = named.iter().map(|(n, v)| (Val::from(n.clone()), v.clone())).collect();
-    let args = [("positional", Val::Arr(Default::default())), ("named", Val::obj(named_obj))];
-    vars.push(Val::obj(args.into_iter().map(|(k, v)| (Val::from(k.to_owned()), v)).collect()));
+    let named_obj = named
+        .iter()
+        .map(|(n, v)| (Val::from(n.clone()), v.clone()))
+        .collect();
+    let args = [
+        ("positional", Val::Arr(Default::default())),
+        ("named", Val::obj(named_obj)),
+    ];
+    vars.push(Val::obj(
+        args.into_iter()
+            .map(|(k, v)| (Val::from(k.to_owned()), v))
+            .collect(),
+    ));
 
-    let defs = jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs()).chain(jq_defs());
+    let defs = jaq_core::defs()
+        .chain(jaq_std::defs())
+        .chain(jaq_json::defs())
+        .chain(jq_defs());
     let arena = Arena::default();
     let modules = Loader::new(defs)
         .load(&arena, File { code, path: () })
         .map_err(|errs| load_error(code, errs))?;
-    let input_funs = jaq_std::input::funs::<Kind>().into_vec().into_iter().map(jaq_core::native::run::<Kind>);
+    let input_funs = jaq_std::input::funs::<Kind>()
+        .into_vec()
+        .into_iter()
+        .map(jaq_core::native::run::<Kind>);
     let own = formats().into_iter().map(jaq_core::native::run::<Kind>);
-    let funs = jaq_core::funs().chain(jaq_std::funs()).chain(jaq_json::funs()).chain(input_funs).chain(own);
+    let funs = jaq_core::funs()
+        .chain(jaq_std::funs())
+        .chain(jaq_json::funs())
+        .chain(input_funs)
+        .chain(own);
     let filter = compile::Compiler::default()
         .with_funs(funs)
         .with_global_vars(var_names.iter().map(String::as_str))
@@ -71,20 +100,34 @@ pub fn compile(code: &str, named: &[(String, Val)]) -> Result<Program, String> {
 }
 
 impl Program {
-    /// Run the filter on `input`, calling `out` for each result; `Err` is a runtime
-    /// error (jq's `error`, type errors), after the results before it were delivered.
+    /// Run the filter on `input`, calling `out` for each result, until the end, a
+    /// runtime error (jq's `error`, type errors) or `halt`.
     pub fn run<'i>(
         &self,
         inputs: &'i InputIter<'i>,
         input: Val,
         mut out: impl FnMut(Val),
-    ) -> Result<(), String> {
-        let data = Data { lut: &self.filter.lut, inputs };
+    ) -> Result<(), Stop> {
+        let data = Data {
+            lut: &self.filter.lut,
+            inputs,
+        };
         let ctx = Ctx::<Kind>::new(data, Vars::new(self.vars.iter().cloned()));
         for y in self.filter.id.run((ctx, input)) {
-            match jaq_core::unwrap_valr(y) {
+            // not jaq's unwrap_valr: it exits the process on `halt`, losing buffered output
+            match y {
                 Ok(v) => out(v),
-                Err(e) => return Err(e.to_string()),
+                Err(exn) => {
+                    return Err(match exn.get_err() {
+                        Ok(e) => Stop::Error(e.to_string()),
+                        Err(exn) => match exn.get_halt() {
+                            Ok(code) => Stop::Halt(code),
+                            Err(_) => {
+                                Stop::Error("unexpected control flow (break outside label?)".into())
+                            }
+                        },
+                    })
+                }
             }
         }
         Ok(())
@@ -108,7 +151,9 @@ def del(f): delpaths([path(f)]);
 
 fn jq_defs() -> impl Iterator<Item = load::parse::Def<&'static str>> {
     // JQ_DEFS is a constant, checked by the tests
-    load::parse(JQ_DEFS, |p| p.defs()).unwrap_or_default().into_iter()
+    load::parse(JQ_DEFS, |p| p.defs())
+        .unwrap_or_default()
+        .into_iter()
 }
 
 /// `_delpaths`: like jq, deleting keys keeps the order of the others (jaq's `del`
@@ -116,7 +161,9 @@ fn jq_defs() -> impl Iterator<Item = load::parse::Def<&'static str>> {
 /// that array indices stay valid.
 fn delpaths(v: Val, paths: Val) -> jaq_core::ValR<Val> {
     let Val::Arr(paths) = paths else {
-        return Err(jaq_core::Error::str(format_args!("paths must be an array, not {paths}")));
+        return Err(jaq_core::Error::str(format_args!(
+            "paths must be an array, not {paths}"
+        )));
     };
     let mut paths: Vec<Val> = paths.iter().cloned().collect();
     paths.sort();
@@ -124,7 +171,9 @@ fn delpaths(v: Val, paths: Val) -> jaq_core::ValR<Val> {
     let mut v = v;
     for p in paths.iter().rev() {
         let Val::Arr(p) = p else {
-            return Err(jaq_core::Error::str(format_args!("a path must be an array, not {p}")));
+            return Err(jaq_core::Error::str(format_args!(
+                "a path must be an array, not {p}"
+            )));
         };
         v = delpath(v, p)?;
     }
@@ -152,7 +201,9 @@ fn delpath(v: Val, path: &[Val]) -> jaq_core::ValR<Val> {
                 Val::Num(n) => n.as_isize().map(|i| if i < 0 { i + len } else { i }),
                 // a slice such as `del(.[1:3])`
                 Val::Obj(o) if rest.is_empty() => {
-                    let bound = |name: &str, default: isize| match o.get(&Val::from(name.to_owned())) {
+                    let bound = |name: &str, default: isize| match o
+                        .get(&Val::from(name.to_owned()))
+                    {
                         None | Some(Val::Null) => default,
                         Some(b) => jaq_std::ValT::as_f64(b).map_or(default, |f| f.floor() as isize),
                     };
@@ -166,7 +217,9 @@ fn delpath(v: Val, path: &[Val]) -> jaq_core::ValR<Val> {
                 _ => None,
             };
             let Some(i) = idx else {
-                return Err(jaq_core::Error::str(format_args!("cannot delete field at {key} of an array")));
+                return Err(jaq_core::Error::str(format_args!(
+                    "cannot delete field at {key} of an array"
+                )));
             };
             if i < 0 || i >= len {
                 return Ok(Val::Arr(a));
@@ -180,7 +233,9 @@ fn delpath(v: Val, path: &[Val]) -> jaq_core::ValR<Val> {
             }
             Ok(Val::Arr(a))
         }
-        other => Err(jaq_core::Error::str(format_args!("cannot delete field at {key} of {other}"))),
+        other => Err(jaq_core::Error::str(format_args!(
+            "cannot delete field at {key} of {other}"
+        ))),
     }
 }
 
@@ -206,7 +261,9 @@ fn formats() -> [jaq_core::native::Filter<jaq_core::RunPtr<Kind>>; 4] {
 
 fn row(v: Val, sep: u8, kind: &str) -> jaq_core::ValR<Val> {
     let Val::Arr(items) = &v else {
-        return Err(jaq_core::Error::str(format_args!("{v} cannot be {kind}-formatted, only an array can be")));
+        return Err(jaq_core::Error::str(format_args!(
+            "{v} cannot be {kind}-formatted, only an array can be"
+        )));
     };
     let mut out = Vec::new();
     for (i, x) in items.iter().enumerate() {
@@ -238,8 +295,14 @@ fn row(v: Val, sep: u8, kind: &str) -> jaq_core::ValR<Val> {
                 }
             }
             other => {
-                let what = if matches!(other, Val::Arr(_)) { "array" } else { "object" };
-                return Err(jaq_core::Error::str(format_args!("{what} ({other}) is not valid in a {kind} row")));
+                let what = if matches!(other, Val::Arr(_)) {
+                    "array"
+                } else {
+                    "object"
+                };
+                return Err(jaq_core::Error::str(format_args!(
+                    "{what} ({other}) is not valid in a {kind} row"
+                )));
             }
         }
     }
@@ -248,7 +311,10 @@ fn row(v: Val, sep: u8, kind: &str) -> jaq_core::ValR<Val> {
 
 fn env_object() -> Val {
     let vars = std::env::vars_os().map(|(k, v)| {
-        (Val::from(k.to_string_lossy().into_owned()), Val::from(v.to_string_lossy().into_owned()))
+        (
+            Val::from(k.to_string_lossy().into_owned()),
+            Val::from(v.to_string_lossy().into_owned()),
+        )
     });
     Val::obj(vars.collect())
 }
@@ -273,7 +339,10 @@ fn load_error(code: &str, errs: load::Errors<&str, ()>) -> String {
     let mut msgs = Vec::new();
     for (_file, err) in errs {
         match err {
-            load::Error::Io(es) => msgs.extend(es.into_iter().map(|(p, e)| format!("cannot load module {p}: {e}"))),
+            load::Error::Io(es) => msgs.extend(
+                es.into_iter()
+                    .map(|(p, e)| format!("cannot load module {p}: {e}")),
+            ),
             load::Error::Lex(es) => msgs.extend(es.into_iter().map(|(expect, part)| {
                 let what = match expect {
                     load::lex::Expect::Delim(open) => match open {
@@ -285,10 +354,19 @@ fn load_error(code: &str, errs: load::Errors<&str, ()>) -> String {
                     },
                     other => other.as_str(),
                 };
-                format!("expected {what} at column {} (found {})", column(code, part), found(part))
+                format!(
+                    "expected {what} at column {} (found {})",
+                    column(code, part),
+                    found(part)
+                )
             })),
             load::Error::Parse(es) => msgs.extend(es.into_iter().map(|(expect, part)| {
-                format!("expected {} at column {} (found {})", expect.as_str(), column(code, part), found(part))
+                format!(
+                    "expected {} at column {} (found {})",
+                    expect.as_str(),
+                    column(code, part),
+                    found(part)
+                )
             })),
         }
     }
@@ -323,14 +401,21 @@ mod tests {
             let mut b = Vec::new();
             crate::json::write_json(&mut b, &v);
             outs.push(String::from_utf8(b).unwrap());
-        })?;
+        })
+        .map_err(|e| format!("{e:?}"))?;
         Ok(outs)
     }
 
     #[test]
     fn runs_filters_with_args() {
-        assert_eq!(run(".a, $x, $ARGS.named.x", r#"{"a":1}"#).unwrap(), ["1", "\"X\"", "\"X\""]);
-        assert_eq!(run("select(.a > 1)", r#"{"a":1}"#).unwrap(), Vec::<String>::new());
+        assert_eq!(
+            run(".a, $x, $ARGS.named.x", r#"{"a":1}"#).unwrap(),
+            ["1", "\"X\"", "\"X\""]
+        );
+        assert_eq!(
+            run("select(.a > 1)", r#"{"a":1}"#).unwrap(),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
@@ -347,24 +432,53 @@ mod tests {
     #[test]
     fn csv_and_tsv_rows() {
         let row = r#"[1, 2.50, "a\"b", null, true, "t\tn\n\\"]"#;
-        assert_eq!(run("@csv", row).unwrap(), [r#""1,2.50,\"a\"\"b\",,true,\"t\tn\n\\\"""#]);
-        assert_eq!(run("@tsv", row).unwrap(), [r#""1\t2.50\ta\"b\t\ttrue\tt\\tn\\n\\\\""#]);
+        assert_eq!(
+            run("@csv", row).unwrap(),
+            [r#""1,2.50,\"a\"\"b\",,true,\"t\tn\n\\\"""#]
+        );
+        assert_eq!(
+            run("@tsv", row).unwrap(),
+            [r#""1\t2.50\ta\"b\t\ttrue\tt\\tn\\n\\\\""#]
+        );
         assert!(run("@csv", r#"[{"a":1}]"#).is_err());
     }
 
     #[test]
     fn jq_definitions_override_jaq() {
         assert!(jq_defs().count() >= 10, "JQ_DEFS must parse");
-        let tostr = run("[.a / 2 | tostring, tojson, @json], (.a | tostring)", r#"{"a":10}"#).unwrap();
+        let tostr = run(
+            "[.a / 2 | tostring, tojson, @json], (.a | tostring)",
+            r#"{"a":10}"#,
+        )
+        .unwrap();
         assert_eq!(tostr, [r#"["5","5","5"]"#, r#""10""#]);
-        assert_eq!(run(r#""s" | tostring, tojson"#, "null").unwrap(), [r#""s""#, r#""\"s\"""#]);
+        assert_eq!(
+            run(r#""s" | tostring, tojson"#, "null").unwrap(),
+            [r#""s""#, r#""\"s\"""#]
+        );
         let obj = r#"{"a":1,"b":2,"c":3,"d":[0,1,2,3,4]}"#;
-        assert_eq!(run("del(.a)", obj).unwrap(), [r#"{"b":2,"c":3,"d":[0,1,2,3,4]}"#]);
-        assert_eq!(run("del(.b, .d[1], .d[-1])", obj).unwrap(), [r#"{"a":1,"c":3,"d":[0,2,3]}"#]);
+        assert_eq!(
+            run("del(.a)", obj).unwrap(),
+            [r#"{"b":2,"c":3,"d":[0,1,2,3,4]}"#]
+        );
+        assert_eq!(
+            run("del(.b, .d[1], .d[-1])", obj).unwrap(),
+            [r#"{"a":1,"c":3,"d":[0,2,3]}"#]
+        );
         assert_eq!(run("del(.d[1:3]) | .d", obj).unwrap(), ["[0,3,4]"]);
         assert_eq!(run("del(.x.y)", obj).unwrap(), [obj]);
-        assert_eq!(run("[.a, .c] | map(IN(1, 2))", obj).unwrap(), ["[true,false]"]);
+        assert_eq!(
+            run("[.a, .c] | map(IN(1, 2))", obj).unwrap(),
+            ["[true,false]"]
+        );
         assert_eq!(run("[leaf_paths] | length", obj).unwrap(), ["8"]);
-        assert_eq!(run(r#"[.a, "xab", "abx"] | map(ltrimstr("x"), rtrimstr("x"))"#, obj).unwrap(), [r#"[1,1,"ab","xab","abx","ab"]"#]);
+        assert_eq!(
+            run(
+                r#"[.a, "xab", "abx"] | map(ltrimstr("x"), rtrimstr("x"))"#,
+                obj
+            )
+            .unwrap(),
+            [r#"[1,1,"ab","xab","abx","ab"]"#]
+        );
     }
 }

@@ -34,14 +34,27 @@ impl std::error::Error for ParseError {}
 /// Parse one line holding one JSON value. `Ok(None)` for a blank line.
 pub fn parse_line(line: &Bytes) -> Result<Option<Val>, ParseError> {
     if std::str::from_utf8(line).is_err() {
-        let col = std::str::from_utf8(line).map_err(|e| e.valid_up_to()).err().unwrap_or(0);
-        return Err(ParseError { col: col + 1, msg: "invalid UTF-8" });
+        let col = std::str::from_utf8(line)
+            .map_err(|e| e.valid_up_to())
+            .err()
+            .unwrap_or(0);
+        return Err(ParseError {
+            col: col + 1,
+            msg: "invalid UTF-8",
+        });
     }
     // reuse the entry buffers of this thread, so objects get their exact size at once
     let (entries, items) = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
-    let mut p = Parser { b: line, pos: 0, depth: 0, entries, items };
+    let mut p = Parser {
+        b: line,
+        pos: 0,
+        depth: 0,
+        entries,
+        items,
+    };
     let result = p.line();
-    SCRATCH.with(|s| *s.borrow_mut() = (std::mem::take(&mut p.entries), std::mem::take(&mut p.items)));
+    SCRATCH
+        .with(|s| *s.borrow_mut() = (std::mem::take(&mut p.entries), std::mem::take(&mut p.items)));
     result
 }
 
@@ -54,7 +67,10 @@ thread_local! {
 /// Parse one JSON value given as text (for `--argjson`).
 pub fn parse_str(s: &str) -> Result<Val, ParseError> {
     let line = Bytes::copy_from_slice(s.as_bytes());
-    parse_line(&line)?.ok_or(ParseError { col: 1, msg: "expected a value" })
+    parse_line(&line)?.ok_or(ParseError {
+        col: 1,
+        msg: "expected a value",
+    })
 }
 
 struct Parser<'a> {
@@ -84,7 +100,10 @@ impl Parser<'_> {
     }
 
     fn err(&self, msg: &'static str) -> ParseError {
-        ParseError { col: self.pos + 1, msg }
+        ParseError {
+            col: self.pos + 1,
+            msg,
+        }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -260,7 +279,10 @@ impl Parser<'_> {
     }
 
     fn hex4(&mut self) -> Result<u32, ParseError> {
-        let digits = self.b.get(self.pos..self.pos + 4).ok_or_else(|| self.err("invalid \\u escape"))?;
+        let digits = self
+            .b
+            .get(self.pos..self.pos + 4)
+            .ok_or_else(|| self.err("invalid \\u escape"))?;
         let text = std::str::from_utf8(digits).map_err(|_| self.err("invalid \\u escape"))?;
         let n = u32::from_str_radix(text, 16).map_err(|_| self.err("invalid \\u escape"))?;
         if !digits.iter().all(u8::is_ascii_hexdigit) {
@@ -306,7 +328,10 @@ impl Parser<'_> {
             return Err(self.err("expected a digit"));
         }
         if n > 1 && self.b[int_start] == b'0' {
-            return Err(ParseError { col: int_start + 1, msg: "leading zero in number" });
+            return Err(ParseError {
+                col: int_start + 1,
+                msg: "leading zero in number",
+            });
         }
         let mut is_int = true;
         if self.peek() == Some(b'.') {
@@ -437,7 +462,11 @@ pub fn write_float(out: &mut Vec<u8>, f: f64) {
         out.extend_from_slice(b"null");
         return;
     }
-    let f = if f.is_infinite() { f64::MAX.copysign(f) } else { f };
+    let f = if f.is_infinite() {
+        f64::MAX.copysign(f)
+    } else {
+        f
+    };
     if f == 0.0 {
         out.extend_from_slice(if f.is_sign_negative() { b"-0" } else { b"0" });
         return;
@@ -503,15 +532,34 @@ mod tests {
 
     #[test]
     fn values_round_trip_compactly() {
-        assert_eq!(roundtrip(r#" {"a" : [1, -2, 3.50, 1E2, true, null], "b":{}} "#), r#"{"a":[1,-2,3.50,1E2,true,null],"b":{}}"#);
-        assert_eq!(roundtrip(r#""tab\there \"q\" \u00e9 \ud83d\ude00 \u001f \/""#), "\"tab\\there \\\"q\\\" é 😀 \\u001f /\"");
-        assert_eq!(roundtrip("123456789012345678901234567890"), "123456789012345678901234567890");
+        assert_eq!(
+            roundtrip(r#" {"a" : [1, -2, 3.50, 1E2, true, null], "b":{}} "#),
+            r#"{"a":[1,-2,3.50,1E2,true,null],"b":{}}"#
+        );
+        assert_eq!(
+            roundtrip(r#""tab\there \"q\" \u00e9 \ud83d\ude00 \u001f \/""#),
+            "\"tab\\there \\\"q\\\" é 😀 \\u001f /\""
+        );
+        assert_eq!(
+            roundtrip("123456789012345678901234567890"),
+            "123456789012345678901234567890"
+        );
         assert_eq!(roundtrip(r#"{"a":1,"b":2,"a":3}"#), r#"{"a":3,"b":2}"#);
     }
 
     #[test]
     fn invalid_json_is_rejected_with_a_column() {
-        for (bad, col) in [("{\"a\":}", 6), ("[1,]", 4), ("01", 1), ("# c", 1), ("NaN", 1), ("{\"a\":1} x", 9), ("\"abc", 5), ("1.", 3), ("[1 2]", 4)] {
+        for (bad, col) in [
+            ("{\"a\":}", 6),
+            ("[1,]", 4),
+            ("01", 1),
+            ("# c", 1),
+            ("NaN", 1),
+            ("{\"a\":1} x", 9),
+            ("\"abc", 5),
+            ("1.", 3),
+            ("[1 2]", 4),
+        ] {
             let e = parse_str(bad).unwrap_err();
             assert_eq!(e.col, col, "{bad}: {e}");
         }
@@ -524,11 +572,22 @@ mod tests {
     #[test]
     fn floats_print_as_jq_does() {
         let cases = [
-            (5.0, "5"), (0.1 + 0.2, "0.30000000000000004"), (1e100, "1e+100"), (1.5e-7, "1.5e-07"),
-            (0.0001, "0.0001"), (1e-5, "1e-05"), (1.0 / 3.0, "0.3333333333333333"), (-0.0, "-0"),
-            (1e17, "1e+17"), (2.5e16, "25000000000000000"), (12345678.9, "12345678.9"),
-            (f64::INFINITY, "1.7976931348623157e+308"), (f64::NAN, "null"), (-1.5e-10, "-1.5e-10"),
-            (323.0, "323"), (161.25, "161.25"),
+            (5.0, "5"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (1e100, "1e+100"),
+            (1.5e-7, "1.5e-07"),
+            (0.0001, "0.0001"),
+            (1e-5, "1e-05"),
+            (1.0 / 3.0, "0.3333333333333333"),
+            (-0.0, "-0"),
+            (1e17, "1e+17"),
+            (2.5e16, "25000000000000000"),
+            (12345678.9, "12345678.9"),
+            (f64::INFINITY, "1.7976931348623157e+308"),
+            (f64::NAN, "null"),
+            (-1.5e-10, "-1.5e-10"),
+            (323.0, "323"),
+            (161.25, "161.25"),
         ];
         for (f, want) in cases {
             assert_eq!(float(f), want, "{f}");

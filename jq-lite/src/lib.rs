@@ -119,9 +119,14 @@ pub struct Args {
 
 /// Run jq-lite with parsed arguments.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    run_or_halt(args)
+}
+
+fn run_inner(args: Args) -> anyhow::Result<()> {
     let named = named_args(&args)?;
     // compile once here so an invalid filter is a usage error before any input is read
-    jq::compile(&args.filter, &named.values()).map_err(|e| cli::usage(format!("invalid filter: {e}")))?;
+    jq::compile(&args.filter, &named.values())
+        .map_err(|e| cli::usage(format!("invalid filter: {e}")))?;
     if let Some(sep) = &args.flatten {
         if sep.is_empty() {
             return Err(cli::usage("--flatten: the separator must not be empty"));
@@ -148,12 +153,43 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             || std::thread::available_parallelism().map_or(2, |n| n.get()),
             usize::from,
         );
-        let job = Arc::new(Job { code: args.filter.clone(), named, opts });
+        let job = Arc::new(Job {
+            code: args.filter.clone(),
+            named,
+            opts,
+        });
         run_parallel(job, chunk_rx, threads)?
     };
     // all chunks were consumed, so the reader has finished
-    reader.join().map_err(|_| anyhow!("the input reader panicked"))??;
+    reader
+        .join()
+        .map_err(|_| anyhow!("the input reader panicked"))??;
     stats.finish()
+}
+
+/// `halt`/`halt_error` ran: stdout was flushed, exit with this code.
+#[derive(Debug)]
+struct Halted(i32);
+
+impl std::fmt::Display for Halted {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "halt({})", self.0)
+    }
+}
+
+impl std::error::Error for Halted {}
+
+/// Run, turning `halt` into its exit code (jq-lite's own codes are mapped by `finish`).
+fn run_or_halt(args: Args) -> anyhow::Result<()> {
+    let result = run_inner(args);
+    if let Some(Halted(code)) = result
+        .as_ref()
+        .err()
+        .and_then(|e| e.downcast_ref::<Halted>())
+    {
+        std::process::exit(*code);
+    }
+    result
 }
 
 /// `--arg` and `--argjson` values, kept as text so each thread builds its own values.
@@ -168,7 +204,10 @@ impl Named {
                 Val::from(text.clone())
             }
         };
-        self.0.iter().map(|(name, text, is_json)| (name.clone(), val(text, *is_json))).collect()
+        self.0
+            .iter()
+            .map(|(name, text, is_json)| (name.clone(), val(text, *is_json)))
+            .collect()
     }
 }
 
@@ -213,7 +252,9 @@ impl Opts {
         };
         match &self.flatten {
             None => Ok(Some(v)),
-            Some(sep) => flatten::flatten(Flat(v), sep).map(|f| Some(f.0)).map_err(|e| e.to_string()),
+            Some(sep) => flatten::flatten(Flat(v), sep)
+                .map(|f| Some(f.0))
+                .map_err(|e| e.to_string()),
         }
     }
 
@@ -252,7 +293,12 @@ impl Tree for Flat {
     }
 
     fn from_entries(entries: Vec<(String, Self)>) -> Self {
-        Flat(Val::obj(entries.into_iter().map(|(k, v)| (Val::from(k), v.0)).collect()))
+        Flat(Val::obj(
+            entries
+                .into_iter()
+                .map(|(k, v)| (Val::from(k), v.0))
+                .collect(),
+        ))
     }
 }
 
@@ -264,6 +310,8 @@ enum Event {
     Failed { line: u64, msg: String },
     /// Not JSON without --skip-invalid: the run stops here.
     Fatal { line: u64, reason: String },
+    /// The filter called `halt`: the run stops here with this exit code.
+    Halt(i32),
 }
 
 /// Counts kept for the final report and the exit code.
@@ -286,11 +334,18 @@ impl Stats {
             }
             Event::Failed { line, msg } => {
                 self.failed += 1;
-                let _ = writeln!(std::io::stderr().lock(), "{}: error: {name}:{line}: {msg}", cli::tool());
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "{}: error: {name}:{line}: {msg}",
+                    cli::tool()
+                );
             }
             Event::Fatal { line, reason } => {
-                return Err(anyhow!("{name}:{line}: {reason} (use --skip-invalid to skip such lines)"));
+                return Err(anyhow!(
+                    "{name}:{line}: {reason} (use --skip-invalid to skip such lines)"
+                ));
             }
+            Event::Halt(code) => return Err(Halted(code).into()),
         }
         Ok(())
     }
@@ -342,7 +397,9 @@ fn run_parallel(job: Arc<Job>, chunks: Receiver<Chunk>, threads: usize) -> anyho
 /// values are not shared between threads).
 fn worker(job: &Job, work: Receiver<(u64, Chunk)>, done: Sender<Done>) {
     let opts = &job.opts;
-    let Ok(program) = jq::compile(&job.code, &job.named.values()) else { return };
+    let Ok(program) = jq::compile(&job.code, &job.named.values()) else {
+        return;
+    };
     let none: Box<dyn Iterator<Item = Result<Val, String>>> = Box::new(std::iter::empty());
     let inputs = RcIter::new(none);
     for (seq, chunk) in work {
@@ -361,17 +418,34 @@ fn worker(job: &Job, work: Receiver<(u64, Chunk)>, done: Sender<Done>) {
                     break;
                 }
             };
-            if let Err(msg) = program.run(&inputs, v, |y| opts.print(&mut out, &y)) {
-                events.push(Event::Failed { line, msg });
+            match program.run(&inputs, v, |y| opts.print(&mut out, &y)) {
+                Ok(()) => {}
+                Err(jq::Stop::Error(msg)) => events.push(Event::Failed { line, msg }),
+                Err(jq::Stop::Halt(code)) => {
+                    events.push(Event::Halt(code));
+                    break;
+                }
             }
         }
-        if done.send(Done { seq, file: chunk.file, out, events }).is_err() {
+        if done
+            .send(Done {
+                seq,
+                file: chunk.file,
+                out,
+                events,
+            })
+            .is_err()
+        {
             return;
         }
     }
 }
 
-fn write_in_order(opts: &Opts, done: Receiver<Done>, permits: Receiver<()>) -> anyhow::Result<Stats> {
+fn write_in_order(
+    opts: &Opts,
+    done: Receiver<Done>,
+    permits: Receiver<()>,
+) -> anyhow::Result<Stats> {
     let mut stdout = cli::stdout();
     let mut stats = Stats::default();
     let mut pending = BTreeMap::new();
@@ -419,7 +493,10 @@ struct Seq<'o> {
 }
 
 /// Lines of the chunks as values, in order: the main input and `input`/`inputs`.
-fn line_values<'a>(seq: &'a Seq<'a>, chunks: Receiver<Chunk>) -> impl Iterator<Item = Result<Val, String>> + 'a {
+fn line_values<'a>(
+    seq: &'a Seq<'a>,
+    chunks: Receiver<Chunk>,
+) -> impl Iterator<Item = Result<Val, String>> + 'a {
     let mut lines: Vec<(u64, bytes::Bytes)> = Vec::new();
     let mut file = 0;
     std::iter::from_fn(move || loop {
@@ -454,14 +531,22 @@ fn line_values<'a>(seq: &'a Seq<'a>, chunks: Receiver<Chunk>) -> impl Iterator<I
             Err(reason) => {
                 seq.fatal.set(true);
                 let name = seq.opts.names.get(file).map_or("<stdin>", String::as_str);
-                return Some(Err(format!("{name}:{line}: {reason} (use --skip-invalid to skip such lines)")));
+                return Some(Err(format!(
+                    "{name}:{line}: {reason} (use --skip-invalid to skip such lines)"
+                )));
             }
         }
     })
 }
 
-fn run_sequential(args: &Args, named: &[(String, Val)], opts: &Opts, chunks: Receiver<Chunk>) -> anyhow::Result<Stats> {
-    let program = jq::compile(&args.filter, named).map_err(|e| cli::usage(format!("invalid filter: {e}")))?;
+fn run_sequential(
+    args: &Args,
+    named: &[(String, Val)],
+    opts: &Opts,
+    chunks: Receiver<Chunk>,
+) -> anyhow::Result<Stats> {
+    let program =
+        jq::compile(&args.filter, named).map_err(|e| cli::usage(format!("invalid filter: {e}")))?;
     let seq = Seq {
         opts,
         stdout: RefCell::new(cli::stdout()),
@@ -470,7 +555,8 @@ fn run_sequential(args: &Args, named: &[(String, Val)], opts: &Opts, chunks: Rec
         stats: RefCell::new(Stats::default()),
         io_error: RefCell::new(None),
     };
-    let stream: Box<dyn Iterator<Item = Result<Val, String>> + '_> = Box::new(line_values(&seq, chunks));
+    let stream: Box<dyn Iterator<Item = Result<Val, String>> + '_> =
+        Box::new(line_values(&seq, chunks));
     let stream = RcIter::new(stream);
 
     // -s: one array of every value; -n: null, with the lines (or that array) as inputs
@@ -480,12 +566,17 @@ fn run_sequential(args: &Args, named: &[(String, Val)], opts: &Opts, chunks: Rec
     } else {
         None
     };
-    let slurp_once: Box<dyn Iterator<Item = Result<Val, String>>> = match (&slurped, args.null_input) {
-        (Some(Ok(a)), true) => Box::new(std::iter::once(Ok(a.clone()))),
-        _ => Box::new(std::iter::empty()),
-    };
+    let slurp_once: Box<dyn Iterator<Item = Result<Val, String>>> =
+        match (&slurped, args.null_input) {
+            (Some(Ok(a)), true) => Box::new(std::iter::once(Ok(a.clone()))),
+            _ => Box::new(std::iter::empty()),
+        };
     let slurp_inputs = RcIter::new(slurp_once);
-    let inputs = if slurped.is_some() { &slurp_inputs } else { &stream };
+    let inputs = if slurped.is_some() {
+        &slurp_inputs
+    } else {
+        &stream
+    };
 
     let mut buf = Vec::new();
     let mut run_one = |v: Val, (file, line): (usize, u64)| -> anyhow::Result<()> {
@@ -500,16 +591,29 @@ fn run_sequential(args: &Args, named: &[(String, Val)], opts: &Opts, chunks: Rec
         if let Some(e) = seq.io_error.borrow_mut().take() {
             return Err(anyhow::Error::from(e).context("writing to stdout"));
         }
-        if let Err(msg) = result {
-            if seq.fatal.get() {
-                // `input` met a line that is not JSON: that ends the run
-                return Err(anyhow!(msg));
+        let msg = match result {
+            Ok(()) => return Ok(()),
+            Err(jq::Stop::Halt(code)) => {
+                seq.stdout
+                    .borrow_mut()
+                    .flush()
+                    .context("writing to stdout")?;
+                return Err(Halted(code).into());
             }
-            let line = if args.null_input || args.slurp { 0 } else { line };
-            let ev = Event::Failed { line, msg };
-            seq.stats.borrow_mut().report(opts, file, ev)?;
+            Err(jq::Stop::Error(msg)) => msg,
+        };
+        if seq.fatal.get() {
+            // `input` met a line that is not JSON: that ends the run
+            return Err(anyhow!(msg));
         }
-        Ok(())
+        let line = if args.null_input || args.slurp {
+            0
+        } else {
+            line
+        };
+        seq.stats
+            .borrow_mut()
+            .report(opts, file, Event::Failed { line, msg })
     };
 
     match slurped {
@@ -537,7 +641,10 @@ fn run_sequential(args: &Args, named: &[(String, Val)], opts: &Opts, chunks: Rec
 
 /// Flush what was written before returning `result` (a write error wins).
 fn flushed(seq: &Seq, result: anyhow::Result<()>) -> anyhow::Result<()> {
-    seq.stdout.borrow_mut().flush().context("writing to stdout")?;
+    seq.stdout
+        .borrow_mut()
+        .flush()
+        .context("writing to stdout")?;
     result
 }
 
@@ -557,7 +664,10 @@ mod tests {
         let flat = flatten::flatten(Flat(v), "_").unwrap().0;
         let mut out = Vec::new();
         json::write_json(&mut out, &flat);
-        assert_eq!(String::from_utf8(out).unwrap(), r#"{"a_b_c":1,"a_d":[{"e":2}],"f":"x"}"#);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"a_b_c":1,"a_d":[{"e":2}],"f":"x"}"#
+        );
         let v = json::parse_str(r#"{"a_b":1,"a":{"b":2}}"#).unwrap();
         assert_eq!(flatten::flatten(Flat(v), "_").err().unwrap().key, "a_b");
     }

@@ -18,7 +18,11 @@ fn root() -> PathBuf {
 }
 
 fn jq_available() {
-    let ok = Command::new("jq").arg("--version").output().map(|o| o.status.success()).unwrap_or(false);
+    let ok = Command::new("jq")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     assert!(ok, "`jq` is not installed: the compatibility test compares jq-lite with Debian's jq; run `apt-get install jq`");
 }
 
@@ -66,7 +70,11 @@ fn make_input(dir: &Path) -> PathBuf {
     let mut text = out.stdout;
     text.extend_from_slice(EDGE_LINES.as_bytes());
     std::fs::write(&raw, text).unwrap();
-    let canon = Command::new("jq").args(["-c", "."]).arg(&raw).output().unwrap();
+    let canon = Command::new("jq")
+        .args(["-c", "."])
+        .arg(&raw)
+        .output()
+        .unwrap();
     assert!(canon.status.success(), "jq -c . failed on the input");
     let input = dir.join("events.jsonl");
     std::fs::write(&input, canon.stdout).unwrap();
@@ -80,7 +88,12 @@ fn run(cmd: &str, args: &[String], input: &Path) -> String {
     if cmd == "jq" {
         c.arg("-c");
     }
-    let out = c.args(args).arg(input).stdin(Stdio::null()).output().unwrap();
+    let out = c
+        .args(args)
+        .arg(input)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -89,14 +102,19 @@ fn corpus_output_equals_jq() {
     jq_available();
     let dir = tempfile::tempdir().unwrap();
     let input = make_input(dir.path());
-    let corpus = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus.txt")).unwrap();
+    let corpus =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus.txt"))
+            .unwrap();
     let cases: Vec<Vec<String>> = corpus
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(split_args)
         .collect();
-    assert!(cases.len() >= 40, "the corpus must hold at least 40 filters");
+    assert!(
+        cases.len() >= 40,
+        "the corpus must hold at least 40 filters"
+    );
 
     let mut failures = Vec::new();
     for args in &cases {
@@ -107,7 +125,10 @@ fn corpus_output_equals_jq() {
             failures.push(format!("{args:?}: jq printed nothing"));
         }
         if jq_out != ours_out {
-            let first = jq_out.lines().zip(ours_out.lines()).position(|(a, b)| a != b);
+            let first = jq_out
+                .lines()
+                .zip(ours_out.lines())
+                .position(|(a, b)| a != b);
             let detail = match first {
                 Some(i) => format!(
                     "line {}:\n  jq:      {}\n  jq-lite: {}",
@@ -115,10 +136,20 @@ fn corpus_output_equals_jq() {
                     jq_out.lines().nth(i).unwrap_or(""),
                     ours_out.lines().nth(i).unwrap_or("")
                 ),
-                None => format!("{} vs {} lines", jq_out.lines().count(), ours_out.lines().count()),
+                None => format!(
+                    "{} vs {} lines",
+                    jq_out.lines().count(),
+                    ours_out.lines().count()
+                ),
             };
             failures.push(format!("{args:?}: {detail}"));
         }
     }
-    assert!(failures.is_empty(), "{} of {} filters differ from jq:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} filters differ from jq:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }

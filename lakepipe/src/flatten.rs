@@ -87,7 +87,10 @@ mod tests {
     fn nested_objects_become_joined_keys_in_order() {
         let v = json!({"id":1,"user":{"id":7,"geo":{"cc":"DE"}},"tags":[{"a":1}],"z":null});
         let flat = flatten(v, "_").unwrap();
-        assert_eq!(flat.to_string(), r#"{"id":1,"user_id":7,"user_geo_cc":"DE","tags":[{"a":1}],"z":null}"#);
+        assert_eq!(
+            flat.to_string(),
+            r#"{"id":1,"user_id":7,"user_geo_cc":"DE","tags":[{"a":1}],"z":null}"#
+        );
     }
 
     #[test]
@@ -98,7 +101,10 @@ mod tests {
 
     #[test]
     fn scalars_and_arrays_pass_unchanged() {
-        assert_eq!(flatten(json!([{"a":{"b":1}}]), "_").unwrap(), json!([{"a":{"b":1}}]));
+        assert_eq!(
+            flatten(json!([{"a":{"b":1}}]), "_").unwrap(),
+            json!([{"a":{"b":1}}])
+        );
         assert_eq!(flatten(json!("x"), "_").unwrap(), json!("x"));
         assert_eq!(flatten(json!({}), "_").unwrap(), json!({}));
     }
