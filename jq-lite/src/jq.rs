@@ -146,6 +146,7 @@ def delpaths($paths): _delpaths($paths);
 def tojson: _tojson;
 def tostring: if type == "string" then . else _tojson end;
 def @json: _tojson;
+def join($x): reduce .[] as $i (null; (if . == null then "" else . + $x end) + ($i | if . == null then "" elif type == "string" then . else tojson end)) // "";
 def del(f): delpaths([path(f)]);
 "#;
 
@@ -445,7 +446,11 @@ mod tests {
 
     #[test]
     fn jq_definitions_override_jaq() {
-        assert!(jq_defs().count() >= 10, "JQ_DEFS must parse");
+        assert!(jq_defs().count() >= 11, "JQ_DEFS must parse");
+        assert_eq!(
+            run(r#"[1, null, "a", true] | join("-")"#, "null").unwrap(),
+            [r#""1--a-true""#]
+        );
         let tostr = run(
             "[.a / 2 | tostring, tojson, @json], (.a | tostring)",
             r#"{"a":10}"#,
