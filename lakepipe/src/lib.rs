@@ -12,6 +12,7 @@ pub mod cli;
 pub mod ddl;
 pub mod decode;
 pub mod encode;
+pub mod flatten;
 pub mod infer;
 pub mod location;
 pub mod read;
