@@ -65,7 +65,7 @@ pub fn set_default(c: &mut ClientConfig, args: &Args, prop: &str, value: &str) {
 /// The error for brokers that did not answer within --timeout.
 pub fn unreachable(args: &Args, timeout: Duration, err: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!(
-        "cannot reach Kafka broker(s) {} within {:.0?}: {err}",
+        "cannot reach Kafka broker(s) {} (waited up to {:.0?}, see --timeout): {err}",
         args.brokers,
         timeout
     )

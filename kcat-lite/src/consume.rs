@@ -111,6 +111,8 @@ pub fn run(args: &Args) -> Result<()> {
         if range.start == Some(Start::Stored) && cfg.get("group.id").is_none() {
             return Err(cli::usage("-o stored needs a group: -X group.id=NAME (or use -G)"));
         }
+        // librdkafka's assign() needs a group id even though nothing joins or commits.
+        set_default(&mut cfg, args, "group.id", "kcat-lite");
     }
     let consumer: BaseConsumer<GroupContext> =
         cfg.create_with_context(GroupContext::default()).context("creating the Kafka consumer")?;

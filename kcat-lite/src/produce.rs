@@ -68,6 +68,7 @@ pub fn run(args: &Args) -> Result<()> {
     if let Some(codec) = &args.compression {
         cfg.set("compression.codec", codec);
     }
+    let auto_create = cfg.get("allow.auto.create.topics") != Some("false");
     let producer: BaseProducer<Deliveries> =
         cfg.create_with_context(Deliveries::default()).context("creating the Kafka producer")?;
 
@@ -76,7 +77,7 @@ pub fn run(args: &Args) -> Result<()> {
         return Err(cli::usage("-t TOPIC is required"));
     }
     if let Some(t) = topic {
-        check_topic(args, &producer, t, timeout)?;
+        check_topic(args, &producer, t, auto_create)?;
     }
 
     let delim = unescape(args.delim.as_deref().unwrap_or("\n"));
@@ -117,7 +118,7 @@ pub fn run(args: &Args) -> Result<()> {
                 anyhow::anyhow!("input message {}: no topic in the envelope and no -t", sent + 1)
             })?;
             if !checked.iter().any(|c| c == t) {
-                check_topic(args, &producer, t, timeout)?;
+                check_topic(args, &producer, t, auto_create)?;
                 checked.push(t.to_string());
             }
             let mut h = OwnedHeaders::new_with_capacity(rec.headers.len());
@@ -199,18 +200,27 @@ fn send(producer: &BaseProducer<Deliveries>, m: Out) -> Result<()> {
     }
 }
 
-/// Reachable brokers and an existing topic (or one the broker auto-creates for us).
-fn check_topic(args: &Args, producer: &BaseProducer<Deliveries>, topic: &str, timeout: Duration) -> Result<()> {
-    let md = producer
-        .client()
-        .fetch_metadata(Some(topic), Timeout::After(timeout))
-        .map_err(|e| config::unreachable(args, timeout, e))?;
-    match md.topics().iter().find(|t| t.name() == topic).and_then(|t| t.error()) {
-        Some(e) if RDKafkaErrorCode::from(e) == RDKafkaErrorCode::UnknownTopicOrPartition => anyhow::bail!(
-            "topic {topic:?} does not exist on {} and is not auto-created (create it with --create-topic)",
-            args.brokers
-        ),
-        _ => Ok(()),
+/// Reachable brokers and an existing topic. With auto-create on (the producer's default),
+/// the first metadata request creates the topic, which can take a moment to appear.
+fn check_topic(args: &Args, producer: &BaseProducer<Deliveries>, topic: &str, auto_create: bool) -> Result<()> {
+    let timeout = args.timeout();
+    let start = std::time::Instant::now();
+    loop {
+        let md = producer
+            .client()
+            .fetch_metadata(Some(topic), Timeout::After(timeout))
+            .map_err(|e| config::unreachable(args, timeout, e))?;
+        let err = md.topics().iter().find(|t| t.name() == topic).and_then(|t| t.error());
+        match err.map(RDKafkaErrorCode::from) {
+            Some(RDKafkaErrorCode::UnknownTopicOrPartition) if auto_create && start.elapsed() < timeout => {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Some(RDKafkaErrorCode::UnknownTopicOrPartition) => anyhow::bail!(
+                "topic {topic:?} does not exist on {} and is not auto-created (create it with --create-topic)",
+                args.brokers
+            ),
+            _ => return Ok(()),
+        }
     }
 }
 
