@@ -89,6 +89,7 @@ pub fn run(args: &Args) -> Result<()> {
     if group.is_some() && args.partition.is_some() {
         return Err(cli::usage("-p cannot be used with -G"));
     }
+    let mut fmt = make_formatter(args)?;
     let timeout = args.timeout();
     let mut cfg = config::client_config(args)?;
     let stop_at_end = args.exit_at_end || range.end_ts.is_some();
@@ -159,7 +160,6 @@ pub fn run(args: &Args) -> Result<()> {
 
     let mut parts = Parts(Vec::new());
     let expected = assignment.count();
-    let mut fmt = make_formatter(args)?;
     let mut out = cli::stdout();
     let mut stats = Stats::default();
     let mut written: u64 = 0;
