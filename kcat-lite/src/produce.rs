@@ -59,10 +59,9 @@ pub fn run(args: &Args) -> Result<()> {
     let timeout = args.timeout();
     let mut cfg = config::client_config(args)?;
     set_default(&mut cfg, args, "message.timeout.ms", &timeout.as_millis().max(1).to_string());
-    // Big batches, no compression by default: the bench's 1M x 300 B lines.
-    set_default(&mut cfg, args, "linger.ms", "20");
+    // Batches fill up to batch.size (1 MB) rather than a message count, and a deep local
+    // queue lets reading stdin run ahead of the broker (bench: 1M x 300 B lines).
     set_default(&mut cfg, args, "batch.num.messages", "100000");
-    set_default(&mut cfg, args, "batch.size", "4000000");
     set_default(&mut cfg, args, "queue.buffering.max.messages", "1000000");
     set_default(&mut cfg, args, "queue.buffering.max.kbytes", "1048576");
     if let Some(codec) = &args.compression {
