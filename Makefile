@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 PREFIX ?= $(HOME)/.local
-TOOLS := pq-write pq-cat
+TOOLS := kcat-lite pq-write pq-cat
 BIN := $(or $(CARGO_TARGET_DIR),target)/release
 SERVICES ?=
 

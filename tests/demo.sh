@@ -12,8 +12,20 @@ step "python3 bench/gen_events.py 20000 > $OUT/events.jsonl"
 python3 bench/gen_events.py 20000 >"$OUT/events.jsonl"
 head -c 300 "$OUT/events.jsonl"; echo "..."
 
-step "pq-write --partition-by event_type $OUT/lake/events/ < $OUT/events.jsonl"
-pq-write --partition-by event_type "$OUT/lake/events/" <"$OUT/events.jsonl"
+step "bash services/up.sh kafka"
+bash services/up.sh kafka
+# shellcheck disable=SC1091
+source services/.state/env.sh
+TOPIC=demo-events-$(date +%s)
+
+step "kcat-lite -b $KAFKA_BROKERS --create-topic $TOPIC --partitions 3"
+kcat-lite -b "$KAFKA_BROKERS" --create-topic "$TOPIC" --partitions 3
+
+step "kcat-lite -b $KAFKA_BROKERS -t $TOPIC -P < $OUT/events.jsonl"
+kcat-lite -b "$KAFKA_BROKERS" -t "$TOPIC" -P <"$OUT/events.jsonl"
+
+step "kcat-lite -b $KAFKA_BROKERS -t $TOPIC -C -e | pq-write --partition-by event_type $OUT/lake/events/"
+kcat-lite -b "$KAFKA_BROKERS" -t "$TOPIC" -C -e | pq-write --partition-by event_type "$OUT/lake/events/"
 find "$OUT/lake/events" -name '*.parquet' | sort | sed 's/^/  /'
 
 step "pq-cat --count $OUT/lake/events"

@@ -1,0 +1,340 @@
+//! `-C` and `-G`: read messages and write them to stdout.
+//!
+//! Offsets are stored (for the group's commits) only after the messages were written
+//! and stdout was flushed, so a commit never covers a message the reader did not get.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use lakepipe::cli;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{BorrowedMessage, Headers};
+use rdkafka::{ClientContext, Message, Offset, Timestamp, TopicPartitionList};
+
+use crate::config::{self, set_default};
+use crate::envelope::{JsonOpts, Stats};
+use crate::format::{Formatter, Msg, TsType};
+use crate::offsets::{self, Start};
+use crate::Args;
+
+/// Commits on revocation, so the next owner of a partition starts after what we wrote.
+#[derive(Default)]
+pub struct GroupContext {
+    /// Set once the group gave this member an assignment (possibly empty).
+    assigned: AtomicBool,
+}
+
+impl ClientContext for GroupContext {}
+
+impl ConsumerContext for GroupContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(_) = rebalance {
+            // Offsets are stored right after each flush, before the next poll, so this
+            // commits exactly what was written. "No offset" just means nothing new.
+            if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
+                if !is_no_offset(&e) {
+                    cli::warn(format!("commit on rebalance failed: {e}"));
+                }
+            }
+        }
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(_) = rebalance {
+            self.assigned.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+fn is_no_offset(e: &KafkaError) -> bool {
+    matches!(e, KafkaError::ConsumerCommit(rdkafka::types::RDKafkaErrorCode::NoOffset))
+}
+
+/// Per-partition bookkeeping: end reached, last offset written but not yet stored.
+struct Part {
+    topic: String,
+    partition: i32,
+    done: bool,
+    unstored: Option<i64>,
+}
+
+struct Parts(Vec<Part>);
+
+impl Parts {
+    fn get(&mut self, topic: &str, partition: i32) -> &mut Part {
+        let i = match self.0.iter().position(|p| p.partition == partition && p.topic == topic) {
+            Some(i) => i,
+            None => {
+                self.0.push(Part { topic: topic.to_string(), partition, done: false, unstored: None });
+                self.0.len() - 1
+            }
+        };
+        &mut self.0[i]
+    }
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    let range = offsets::parse(&args.offset).map_err(cli::usage)?;
+    let group = args.group.as_deref();
+    let topics: Vec<&str> = match group {
+        Some(_) => args.topics.iter().map(String::as_str).collect(),
+        None => vec![crate::need_topic(args)?],
+    };
+    if group.is_some() && matches!(range.start, Some(Start::At(_) | Start::Tail(_) | Start::Time(_))) {
+        return Err(cli::usage("-G takes -o beginning, end or stored (committed offsets win)"));
+    }
+    if group.is_some() && args.partition.is_some() {
+        return Err(cli::usage("-p cannot be used with -G"));
+    }
+    let mut fmt = make_formatter(args)?;
+    let timeout = args.timeout();
+    let mut cfg = config::client_config(args)?;
+    let stop_at_end = args.exit_at_end || range.end_ts.is_some();
+    cfg.set("enable.partition.eof", if stop_at_end { "true" } else { "false" });
+    // Offsets are stored by hand after stdout was flushed.
+    cfg.set("enable.auto.offset.store", "false");
+    // Large fetches and a deep local prefetch queue keep the pipe busy: with librdkafka's
+    // default queued.min.messages the bench (1M x 300 B) ran 2-3x slower.
+    set_default(&mut cfg, args, "fetch.max.bytes", "52428800");
+    set_default(&mut cfg, args, "max.partition.fetch.bytes", "10485760");
+    set_default(&mut cfg, args, "queued.min.messages", "1000000");
+    set_default(&mut cfg, args, "queued.max.messages.kbytes", "262144");
+    set_default(&mut cfg, args, "fetch.wait.max.ms", "100");
+    if let Some(g) = group {
+        cfg.set("group.id", g);
+        set_default(&mut cfg, args, "enable.auto.commit", "true");
+        let reset = if range.start == Some(Start::End) { "latest" } else { "earliest" };
+        set_default(&mut cfg, args, "auto.offset.reset", reset);
+    } else {
+        // Plain -C never commits, as kcat.
+        cfg.set("enable.auto.commit", "false");
+        if range.start == Some(Start::Stored) && cfg.get("group.id").is_none() {
+            return Err(cli::usage("-o stored needs a group: -X group.id=NAME (or use -G)"));
+        }
+        // librdkafka's assign() needs a group id even though nothing joins or commits.
+        set_default(&mut cfg, args, "group.id", "kcat-lite");
+    }
+    let consumer: BaseConsumer<GroupContext> =
+        cfg.create_with_context(GroupContext::default()).context("creating the Kafka consumer")?;
+
+    // Fail fast, naming the brokers, instead of waiting forever for an unreachable cluster.
+    let mut assignment = TopicPartitionList::new();
+    for topic in &topics {
+        let md = consumer.fetch_metadata(Some(topic), timeout).map_err(|e| config::unreachable(args, timeout, e))?;
+        let t = md.topics().iter().find(|t| t.name() == *topic);
+        let parts: Vec<i32> = match t {
+            Some(t) if t.error().is_none() && !t.partitions().is_empty() => t.partitions().iter().map(|p| p.id()).collect(),
+            _ => anyhow::bail!("topic {topic:?} does not exist on {}", args.brokers),
+        };
+        if group.is_none() {
+            let wanted: Vec<i32> = match args.partition {
+                Some(p) if parts.contains(&p) => vec![p],
+                Some(p) => anyhow::bail!("topic {topic:?} has no partition {p}"),
+                None => parts,
+            };
+            for p in wanted {
+                let off = match range.start.unwrap_or(Start::Beginning) {
+                    Start::Beginning => Offset::Beginning,
+                    Start::End => Offset::End,
+                    Start::Stored => Offset::Stored,
+                    Start::At(n) => Offset::Offset(n),
+                    Start::Tail(n) => Offset::OffsetTail(n),
+                    Start::Time(ts) => Offset::Offset(ts),
+                };
+                assignment.add_partition_offset(topic, p, off)?;
+            }
+        }
+    }
+    if let Some(Start::Time(_)) = range.start {
+        // offsets_for_times: Offset(ts) in, first offset with timestamp >= ts out (End if none).
+        assignment = consumer
+            .offsets_for_times(assignment, timeout)
+            .map_err(|e| config::unreachable(args, timeout, e))?;
+    }
+    if group.is_some() {
+        consumer.subscribe(&topics).context("subscribing")?;
+    } else {
+        consumer.assign(&assignment).context("assigning partitions")?;
+    }
+
+    let mut parts = Parts(Vec::new());
+    let expected = assignment.count();
+    let mut out = cli::stdout();
+    let mut stats = Stats::default();
+    let mut written: u64 = 0;
+    let limit = args.count.unwrap_or(u64::MAX);
+    let mut stopped_by_signal = false;
+    cli::install_interrupt_handler();
+
+    'outer: while written < limit {
+        if cli::interrupted() {
+            stopped_by_signal = true;
+            break;
+        }
+        // Block briefly for the first event, then drain what is ready without waiting.
+        let mut wait = Duration::from_millis(200);
+        let mut batch = 0usize;
+        let mut dirty = false;
+        let mut check_end = false;
+        while let Some(ev) = consumer.poll(wait) {
+            wait = Duration::ZERO;
+            batch += 1;
+            match ev {
+                Ok(m) => {
+                    let (topic, partition, offset) = (m.topic(), m.partition(), m.offset());
+                    let part = parts.get(topic, partition);
+                    if part.done {
+                        continue;
+                    }
+                    let ts = timestamp(&m);
+                    if let (Some(end), Some((_, ts))) = (range.end_ts, ts) {
+                        if ts >= end {
+                            part.done = true;
+                            check_end = true;
+                            continue;
+                        }
+                    }
+                    part.unstored = Some(offset);
+                    fmt.write(&view(&m, ts), &mut out, &mut stats).context("writing to stdout")?;
+                    written += 1;
+                    dirty = true;
+                    if args.unbuffered || written >= limit {
+                        break;
+                    }
+                }
+                Err(KafkaError::PartitionEOF(p)) => {
+                    mark_end(&consumer, &mut parts, &topics, p);
+                    check_end = true;
+                }
+                Err(e @ KafkaError::MessageConsumptionFatal(_)) => return Err(e).context("consuming"),
+                Err(e) => cli::warn(format!("{e}")),
+            }
+            if batch >= 10_000 || cli::interrupted() {
+                break;
+            }
+        }
+        if dirty {
+            out.flush().context("writing to stdout")?;
+            store(&consumer, &mut parts, group.is_some());
+        }
+        if check_end && stop_at_end && all_done(&consumer, &parts, group.is_some(), expected) {
+            break 'outer;
+        }
+        if group.is_some() && stop_at_end && consumer.context().assigned.load(Ordering::Relaxed) {
+            // A member that was given no partitions has nothing to read (kcat #313 hangs).
+            if consumer.assignment().is_ok_and(|a| a.count() == 0) {
+                break;
+            }
+        }
+    }
+    out.flush().context("writing to stdout")?;
+    store(&consumer, &mut parts, group.is_some());
+    if group.is_some() {
+        if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
+            if !is_no_offset(&e) {
+                return Err(e).context("committing offsets");
+            }
+        }
+    }
+    drop(consumer); // leaves the group cleanly
+    if stats.lossy > 0 {
+        cli::warn(format!(
+            "{} messages had bytes that are not UTF-8, written as U+FFFD; use --binary base64 to keep them",
+            stats.lossy
+        ));
+    }
+    if stopped_by_signal {
+        let what = if group.is_some() { "; offsets committed for all of them" } else { "" };
+        return Err(cli::Interrupted(format!("stopped after writing {written} messages{what}")).into());
+    }
+    cli::info(args.quiet, format!("consumed {written} messages"));
+    Ok(())
+}
+
+fn make_formatter(args: &Args) -> Result<Formatter> {
+    let delim = args.delim.as_deref().unwrap_or("\n");
+    Ok(if args.json {
+        Formatter::json(JsonOpts { binary: args.binary, payload_json: args.payload_json }, delim)
+    } else if let Some(f) = &args.format {
+        Formatter::from_format(f, args.null).map_err(cli::usage)?
+    } else {
+        Formatter::default_layout(args.key_delim.as_deref(), delim, args.null)
+    })
+}
+
+fn timestamp(m: &BorrowedMessage) -> Option<(TsType, i64)> {
+    match m.timestamp() {
+        Timestamp::CreateTime(t) => Some((TsType::Create, t)),
+        Timestamp::LogAppendTime(t) => Some((TsType::LogAppend, t)),
+        Timestamp::NotAvailable => None,
+    }
+}
+
+fn view<'a>(m: &'a BorrowedMessage, ts: Option<(TsType, i64)>) -> Msg<'a> {
+    let headers = m
+        .headers()
+        .map(|h| h.iter().map(|h| (h.key, h.value)).collect())
+        .unwrap_or_default();
+    Msg {
+        topic: m.topic(),
+        partition: m.partition(),
+        offset: m.offset(),
+        ts,
+        // SAFETY: the pointer is the live message we borrow.
+        broker: unsafe { rdkafka::bindings::rd_kafka_message_broker_id(m.ptr()) },
+        headers,
+        key: m.key(),
+        payload: m.payload(),
+    }
+}
+
+/// An end-of-partition event names only the partition: resolve the topic from the
+/// assignment when several topics are read.
+fn mark_end(consumer: &BaseConsumer<GroupContext>, parts: &mut Parts, topics: &[&str], p: i32) {
+    if topics.len() == 1 {
+        parts.get(topics[0], p).done = true;
+        return;
+    }
+    let Ok(pos) = consumer.position() else { return };
+    for e in pos.elements().iter().filter(|e| e.partition() == p) {
+        let at_end = match (e.offset(), consumer.fetch_watermarks(e.topic(), p, Duration::from_secs(5))) {
+            (Offset::Offset(o), Ok((_, high))) => o >= high,
+            (_, Ok((low, high))) => low == high,
+            _ => false,
+        };
+        if at_end {
+            parts.get(e.topic(), p).done = true;
+        }
+    }
+}
+
+fn all_done(consumer: &BaseConsumer<GroupContext>, parts: &Parts, group: bool, expected: usize) -> bool {
+    let is_done = |t: &str, p: i32| parts.0.iter().any(|x| x.done && x.partition == p && x.topic == t);
+    if !group {
+        return parts.0.iter().filter(|x| x.done).count() >= expected;
+    }
+    match consumer.assignment() {
+        Ok(a) if a.count() > 0 => a.elements().iter().all(|e| is_done(e.topic(), e.partition())),
+        _ => false,
+    }
+}
+
+/// Store the next offset of every partition written since the last store.
+fn store(consumer: &BaseConsumer<GroupContext>, parts: &mut Parts, group: bool) {
+    let mut tpl = TopicPartitionList::new();
+    for p in parts.0.iter_mut() {
+        if let Some(o) = p.unstored.take() {
+            if group {
+                let _ = tpl.add_partition_offset(&p.topic, p.partition, Offset::Offset(o + 1));
+            }
+        }
+    }
+    if tpl.count() > 0 {
+        // A partition revoked meanwhile cannot be stored; its next owner reads from the
+        // last commit, so nothing is lost.
+        let _ = consumer.store_offsets(&tpl);
+    }
+}

@@ -1,0 +1,224 @@
+//! kcat-lite: consume, produce and inspect Kafka topics, flag-compatible with kcat.
+//!
+//! Install: `cargo install --path kcat-lite`. Example:
+//! `kcat-lite -b localhost:9092 -t events -C -e -J | pq-write --envelope kcat out/`
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use anyhow::Result;
+use lakepipe::cli;
+
+pub mod admin;
+pub mod config;
+pub mod consume;
+pub mod envelope;
+pub mod format;
+pub mod metadata;
+pub mod offsets;
+pub mod produce;
+
+const EXAMPLES: &str = "\
+EXAMPLES:
+  # Read a topic from the beginning and stop at its end
+  kcat-lite -b localhost:9092 -t events -C -e
+
+  # Produce lines with keys (key|value) and a header
+  printf 'k1|{\"a\":1}\\n' | kcat-lite -b localhost:9092 -t events -P -K '|' -H src=lab
+
+  # Copy a topic through a file with keys, headers and partitions kept
+  kcat-lite -t events -C -e -J > events.jsonl
+  kcat-lite -t events-copy -P -J < events.jsonl
+
+  # Balanced consumer group; offsets committed only for what was written
+  kcat-lite -b localhost:9092 -G mygroup events | pq-write out/
+
+  # Metadata, offsets at a timestamp, topic admin
+  kcat-lite -L -t events
+  kcat-lite -Q -t events:0:1700000000000
+  kcat-lite --create-topic events --partitions 3 --replication-factor 1";
+
+/// How binary (non-UTF-8) keys and payloads are written in `-J` output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Binary {
+    /// Text as is; bytes that are not UTF-8 become U+FFFD (counted in a warning).
+    Replace,
+    /// Every key and payload is base64 (standard alphabet, padded).
+    Base64,
+}
+
+/// Consume, produce and inspect Kafka topics (kcat-compatible flags).
+#[derive(clap::Parser, Debug)]
+#[command(name = "kcat-lite", version, about, after_long_help = EXAMPLES)]
+pub struct Args {
+    /// Consumer mode
+    #[arg(short = 'C', group = "mode")]
+    pub consume: bool,
+    /// Producer mode: one message per line of stdin (-D to change the delimiter)
+    #[arg(short = 'P', group = "mode")]
+    pub produce: bool,
+    /// Metadata list mode: brokers, topics, partitions, leaders
+    #[arg(short = 'L', group = "mode")]
+    pub list: bool,
+    /// Query mode: offsets for a timestamp, with -t topic:partition:timestamp_ms
+    #[arg(short = 'Q', group = "mode")]
+    pub query: bool,
+    /// Balanced consumer group: -G GROUP TOPIC...
+    #[arg(short = 'G', value_name = "GROUP", group = "mode")]
+    pub group: Option<String>,
+    /// Topics for -G
+    #[arg(value_name = "TOPIC", requires = "group")]
+    pub topics: Vec<String>,
+
+    /// Bootstrap brokers (host:port,...)
+    #[arg(short = 'b', env = "KAFKA_BROKERS", default_value = "localhost:9092")]
+    pub brokers: String,
+    /// Topic (with -Q: topic:partition:timestamp_ms)
+    #[arg(short = 't')]
+    pub topic: Option<String>,
+    /// Partition (consume: only this one; produce: send to it)
+    #[arg(short = 'p', allow_negative_numbers = true)]
+    pub partition: Option<i32>,
+    /// librdkafka property prop=value (repeatable)
+    #[arg(short = 'X', value_name = "PROP=VALUE")]
+    pub props: Vec<String>,
+    /// Properties file (prop=value lines, # comments)
+    #[arg(short = 'F', value_name = "FILE")]
+    pub config_file: Option<std::path::PathBuf>,
+
+    /// Start offset: beginning, end, stored, N, -N (from end), s@TS; end with e@TS (repeatable)
+    #[arg(short = 'o', allow_hyphen_values = true)]
+    pub offset: Vec<String>,
+    /// Exit once every assigned partition has reached its end
+    #[arg(short = 'e')]
+    pub exit_at_end: bool,
+    /// Exit after N messages (consume) or produce at most N
+    #[arg(short = 'c', value_name = "N")]
+    pub count: Option<u64>,
+
+    /// Output format with kcat tokens: %s %S %R %k %K %t %p %o %T %I %h, \n \t \r \\
+    #[arg(short = 'f', value_name = "FMT", conflicts_with = "json")]
+    pub format: Option<String>,
+    /// JSON envelope (consume: write it; produce: read it)
+    #[arg(short = 'J')]
+    pub json: bool,
+    /// Key delimiter
+    #[arg(short = 'K', value_name = "DELIM")]
+    pub key_delim: Option<String>,
+    /// Message delimiter (default newline)
+    #[arg(short = 'D', value_name = "DELIM")]
+    pub delim: Option<String>,
+    /// Print NULL keys/payloads as NULL; produce: empty key/payload is sent as NULL
+    #[arg(short = 'Z')]
+    pub null: bool,
+    /// Header name=value for produced messages (repeatable)
+    #[arg(short = 'H', value_name = "NAME=VALUE")]
+    pub headers: Vec<String>,
+    /// Compression codec for produce: none, gzip, snappy, lz4, zstd
+    #[arg(short = 'z', value_name = "CODEC")]
+    pub compression: Option<String>,
+    /// Quiet: no informational messages on stderr
+    #[arg(short = 'q')]
+    pub quiet: bool,
+    /// Unbuffered output: write every message to stdout at once
+    #[arg(short = 'u')]
+    pub unbuffered: bool,
+
+    /// -J: how keys and payloads that may be binary are encoded
+    #[arg(long, value_enum, default_value = "replace")]
+    pub binary: Binary,
+    /// -J: embed a payload that is valid JSON as JSON instead of a string
+    #[arg(long)]
+    pub payload_json: bool,
+
+    /// Create a topic and exit
+    #[arg(long, value_name = "NAME", conflicts_with = "mode")]
+    pub create_topic: Option<String>,
+    /// Delete a topic and exit
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["mode", "create_topic"])]
+    pub delete_topic: Option<String>,
+    /// Partitions for --create-topic
+    #[arg(long, default_value_t = 1, requires = "create_topic")]
+    pub partitions: i32,
+    /// Replication factor for --create-topic
+    #[arg(long, default_value_t = 1, requires = "create_topic")]
+    pub replication_factor: i32,
+
+    /// Seconds to wait for the brokers before failing
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub timeout: f64,
+}
+
+impl Args {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.timeout.max(0.001))
+    }
+}
+
+pub fn run(args: Args) -> Result<()> {
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        return Err(cli::usage("--timeout must be a positive number of seconds"));
+    }
+    if let Some(name) = &args.create_topic {
+        return admin::create_topic(&args, name);
+    }
+    if let Some(name) = &args.delete_topic {
+        return admin::delete_topic(&args, name);
+    }
+    if args.list {
+        return metadata::list(&args);
+    }
+    if args.query {
+        return metadata::query(&args);
+    }
+    if args.group.is_some() {
+        if args.topics.is_empty() {
+            return Err(cli::usage("-G needs at least one topic: -G GROUP TOPIC..."));
+        }
+        return consume::run(&args);
+    }
+    if args.produce {
+        return produce::run(&args);
+    }
+    if args.consume {
+        return consume::run(&args);
+    }
+    // As kcat: without a mode, a terminal stdin means consume and a piped one produce.
+    if args.topic.is_none() {
+        return Err(cli::usage("no mode given: use -C, -P, -L, -Q or -G (and -t TOPIC)"));
+    }
+    if std::io::stdin().is_terminal() {
+        consume::run(&args)
+    } else {
+        produce::run(&args)
+    }
+}
+
+/// The topic given with -t, or a usage error.
+pub fn need_topic(args: &Args) -> Result<&str> {
+    args.topic.as_deref().ok_or_else(|| cli::usage("-t TOPIC is required"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+
+    #[test]
+    fn verify_cli() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn kcat_style_flags_parse() {
+        let a = Args::try_parse_from(["kcat-lite", "-b", "h:1", "-t", "x", "-C", "-o", "-5", "-e", "-c", "3", "-X", "a=b"]).unwrap();
+        assert!(a.consume && a.exit_at_end);
+        assert_eq!(a.offset, ["-5"]);
+        assert_eq!(a.count, Some(3));
+        let g = Args::try_parse_from(["kcat-lite", "-G", "g1", "t1", "t2"]).unwrap();
+        assert_eq!(g.group.as_deref(), Some("g1"));
+        assert_eq!(g.topics, ["t1", "t2"]);
+        assert!(Args::try_parse_from(["kcat-lite", "-C", "-P"]).is_err());
+        assert!(Args::try_parse_from(["kcat-lite", "-f", "%s", "-J"]).is_err());
+    }
+}
