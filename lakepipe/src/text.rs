@@ -31,10 +31,10 @@ pub fn push_csv_field(out: &mut Vec<u8>, s: &str, quote_all: bool) {
     out.push(b'"');
 }
 
-/// Append `s` as a TSV field: backslash, tab and newline become `\\`, `\t` and `\n`,
+/// Append `s` as a TSV field: backslash, tab, newline and CR become `\\`, `\t`, `\n`, `\r`,
 /// so every row stays on one line (the convention of trino-cli, Hive and PostgreSQL).
 pub fn push_tsv_field(out: &mut Vec<u8>, s: &str) {
-    if !s.bytes().any(|b| matches!(b, b'\\' | b'\t' | b'\n')) {
+    if !s.bytes().any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r')) {
         out.extend_from_slice(s.as_bytes());
         return;
     }
@@ -43,6 +43,7 @@ pub fn push_tsv_field(out: &mut Vec<u8>, s: &str) {
             b'\\' => out.extend_from_slice(b"\\\\"),
             b'\t' => out.extend_from_slice(b"\\t"),
             b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
             _ => out.push(b),
         }
     }
@@ -222,8 +223,8 @@ mod tests {
     #[test]
     fn tsv_escapes_separators() {
         let mut o = Vec::new();
-        push_tsv_field(&mut o, "a\tb\nc\\d");
-        assert_eq!(String::from_utf8(o).unwrap(), "a\\tb\\nc\\\\d");
+        push_tsv_field(&mut o, "a\tb\nc\\d\r");
+        assert_eq!(String::from_utf8(o).unwrap(), "a\\tb\\nc\\\\d\\r");
     }
 
     #[test]

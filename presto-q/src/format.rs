@@ -17,7 +17,7 @@ pub enum Format {
     /// CSV with a header line
     #[value(alias = "CSV_HEADER", alias = "csv_header")]
     CsvHeader,
-    /// Tab-separated; `\`, tab and newline escaped as `\\`, `\t`, `\n`
+    /// Tab-separated; `\`, tab, newline and CR escaped as `\\`, `\t`, `\n`, `\r`
     #[value(alias = "TSV")]
     Tsv,
     /// TSV with a header line
