@@ -211,17 +211,16 @@ pub fn java_double(d: f64, out: &mut String) {
         return non_finite(d.is_nan(), d > 0.0, out);
     }
     let mut buf = ryu::Buffer::new();
-    let (neg, mut digits, mut exp) = decimal_parts(buf.format_finite(d));
-    // Java picks, among the shortest decimals of length 1, or of length 2 when that is
-    // closer (so 4.9E-324 rather than 5e-324): the value rounded to two digits, if it
-    // still reads back as the same double.
-    if digits.len() == 1 && d != 0.0 {
+    let mut parts = Decimal::parse(buf.format_finite(d));
+    // Java picks among the shortest decimals of length 1 *or 2* the closest one, so
+    // 4.9E-324 rather than 5e-324. Only subnormals are coarse enough for that to differ.
+    if parts.len == 1 && d != 0.0 && d.abs() < f64::MIN_POSITIVE {
         let two = format!("{:.1e}", d);
         if two.parse::<f64>().ok() == Some(d) {
-            (_, digits, exp) = decimal_parts(&two);
+            parts = Decimal::parse(&two);
         }
     }
-    java_layout(neg, &digits, exp, out);
+    parts.java_layout(out);
 }
 
 /// `Float.toString` of Java 19+.
@@ -230,14 +229,14 @@ pub fn java_float(f: f32, out: &mut String) {
         return non_finite(f.is_nan(), f > 0.0, out);
     }
     let mut buf = ryu::Buffer::new();
-    let (neg, mut digits, mut exp) = decimal_parts(buf.format_finite(f));
-    if digits.len() == 1 && f != 0.0 {
+    let mut parts = Decimal::parse(buf.format_finite(f));
+    if parts.len == 1 && f != 0.0 && f.abs() < f32::MIN_POSITIVE {
         let two = format!("{:.1e}", f);
         if two.parse::<f32>().ok() == Some(f) {
-            (_, digits, exp) = decimal_parts(&two);
+            parts = Decimal::parse(&two);
         }
     }
-    java_layout(neg, &digits, exp, out);
+    parts.java_layout(out);
 }
 
 fn non_finite(nan: bool, positive: bool, out: &mut String) {
@@ -250,60 +249,84 @@ fn non_finite(nan: bool, positive: bool, out: &mut String) {
     });
 }
 
-/// Split a decimal such as `-12.5e3` into sign, significant digits (no leading or
-/// trailing zeros; "0" for zero) and the exponent of the first digit (`1.25E4` -> 4).
-fn decimal_parts(s: &str) -> (bool, String, i32) {
-    let (neg, s) = match s.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, s),
-    };
-    let (mant, e) = match s.find(['e', 'E']) {
-        Some(i) => (&s[..i], s[i + 1..].parse::<i32>().unwrap_or(0)),
-        None => (s, 0),
-    };
-    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
-    let all: String = int.chars().chain(frac.chars()).collect();
-    let lead = all.bytes().take_while(|&b| b == b'0').count();
-    let digits = all[lead..].trim_end_matches('0');
-    if digits.is_empty() {
-        return (neg, "0".to_string(), 0);
-    }
-    (neg, digits.to_string(), int.len() as i32 - 1 - lead as i32 + e)
+/// A finite decimal as sign, significant digits (no leading or trailing zeros; `0` for
+/// zero) and the exponent of the first digit (`1.25E4` -> 4). Kept on the stack: this
+/// runs for every double of a result set.
+struct Decimal {
+    neg: bool,
+    digits: [u8; 40],
+    len: usize,
+    exp: i32,
 }
 
-/// Java's layout: plain notation for 1e-3 <= |x| < 1e7, else `d.dddE±n`; always at
-/// least one digit after the point.
-fn java_layout(neg: bool, digits: &str, exp: i32, out: &mut String) {
-    if neg {
-        out.push('-');
+impl Decimal {
+    fn parse(s: &str) -> Decimal {
+        let (neg, s) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let (mant, e) = match s.find(['e', 'E']) {
+            Some(i) => (&s[..i], s[i + 1..].parse::<i32>().unwrap_or(0)),
+            None => (s, 0),
+        };
+        let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+        let mut d = Decimal { neg, digits: [b'0'; 40], len: 0, exp: 0 };
+        let mut lead = 0;
+        for b in int.bytes().chain(frac.bytes()) {
+            if d.len == 0 && b == b'0' {
+                lead += 1;
+            } else if d.len < d.digits.len() {
+                d.digits[d.len] = b;
+                d.len += 1;
+            }
+        }
+        while d.len > 0 && d.digits[d.len - 1] == b'0' {
+            d.len -= 1;
+        }
+        if d.len == 0 {
+            d.len = 1;
+            return d;
+        }
+        d.exp = int.len() as i32 - 1 - lead + e;
+        d
     }
-    if digits == "0" {
-        out.push_str("0.0");
-        return;
-    }
-    if (-3..7).contains(&exp) {
-        if exp >= 0 {
-            let int_len = exp as usize + 1;
-            if digits.len() <= int_len {
-                out.push_str(digits);
-                out.extend(std::iter::repeat_n('0', int_len - digits.len()));
-                out.push_str(".0");
+
+    /// Java's layout: plain notation for 1e-3 <= |x| < 1e7, else `d.dddE±n`; always at
+    /// least one digit after the point.
+    fn java_layout(&self, out: &mut String) {
+        let digits = std::str::from_utf8(&self.digits[..self.len]).unwrap_or("0");
+        let exp = self.exp;
+        if self.neg {
+            out.push('-');
+        }
+        if digits == "0" {
+            out.push_str("0.0");
+            return;
+        }
+        if (-3..7).contains(&exp) {
+            if exp >= 0 {
+                let int_len = exp as usize + 1;
+                if digits.len() <= int_len {
+                    out.push_str(digits);
+                    out.extend(std::iter::repeat_n('0', int_len - digits.len()));
+                    out.push_str(".0");
+                } else {
+                    out.push_str(&digits[..int_len]);
+                    out.push('.');
+                    out.push_str(&digits[int_len..]);
+                }
             } else {
-                out.push_str(&digits[..int_len]);
-                out.push('.');
-                out.push_str(&digits[int_len..]);
+                out.push_str("0.");
+                out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
+                out.push_str(digits);
             }
         } else {
-            out.push_str("0.");
-            out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
-            out.push_str(digits);
+            out.push_str(&digits[..1]);
+            out.push('.');
+            out.push_str(if digits.len() > 1 { &digits[1..] } else { "0" });
+            out.push('E');
+            out.push_str(&exp.to_string());
         }
-    } else {
-        out.push_str(&digits[..1]);
-        out.push('.');
-        out.push_str(if digits.len() > 1 { &digits[1..] } else { "0" });
-        out.push('E');
-        out.push_str(&exp.to_string());
     }
 }
 

@@ -113,8 +113,12 @@ fn run_one(client: &Client, session: &mut Session, sql: &str, opts: &Options, ou
         match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(page) => {
                 let page = page.inspect_err(|_| stop.store(true, Ordering::Relaxed))?;
-                next = state.handle(page, session, sql, opts, out, &mut progress).inspect_err(|_| {
+                next = state.handle(page, session, sql, opts, out, &mut progress).inspect_err(|e| {
                     stop.store(true, Ordering::Relaxed);
+                    // Output failed (closed pipe, full disk): free the server's resources.
+                    if e.downcast_ref::<QueryFailed>().is_none() {
+                        client.cancel(&uri);
+                    }
                 })?;
             }
             Err(RecvTimeoutError::Timeout) => {}
