@@ -31,12 +31,13 @@ fn trino_cli(args: &[&str]) -> Command {
     cmd
 }
 
-fn run(cmd: &mut Command) -> Output {
-    cmd.stdin(Stdio::null()).output().expect("running a command")
+fn run(mut cmd: impl std::borrow::BorrowMut<Command>) -> Output {
+    cmd.borrow_mut().stdin(Stdio::null()).output().expect("running a command")
 }
 
-fn stdout_of(cmd: &mut Command) -> String {
-    let out = run(cmd);
+fn stdout_of(mut cmd: impl std::borrow::BorrowMut<Command>) -> String {
+    let cmd = cmd.borrow_mut();
+    let out = run(&mut *cmd);
     assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
@@ -132,20 +133,22 @@ fn live_lineitem_sf1_matches_trino_cli() {
 fn live_statements_from_file_and_stdin_carry_the_session() {
     let dir = tempfile::tempdir().unwrap();
     let script = "-- a comment; with a semicolon\nUSE tpch.tiny;\nSELECT count(*) FROM nation;\n\
-                  SET SESSION query_max_run_time = '7m';\nSELECT value FROM (SHOW SESSION LIKE 'query_max_run_time')\n";
+                  SET SESSION query_max_run_time = '7m';\nSHOW SESSION LIKE 'query_max_run_time'\n";
     let file = dir.path().join("s.sql");
     std::fs::write(&file, script).unwrap();
-    let want = "\"25\"\n\"7m\"\n";
-    assert_eq!(stdout_of(presto_q(&["-f", file.to_str().unwrap()])), want);
+    let want = "\"25\"\n\"query_max_run_time\",\"7m\",";
+    assert!(stdout_of(presto_q(&["-f", file.to_str().unwrap()])).starts_with(want));
     let mut child = presto_q(&[]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
     child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), want);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with(want));
 }
 
 #[test]
 fn live_use_hive_default_affects_the_next_statement() {
+    // The Hive catalog's metastore lives on HDFS and starts empty.
+    stdout_of(presto_q(&["CREATE SCHEMA IF NOT EXISTS hive.default"]));
     let out = stdout_of(presto_q(&["USE hive.default; SELECT current_catalog, current_schema"]));
     assert_eq!(out, "\"hive\",\"default\"\n");
 }
@@ -185,7 +188,7 @@ fn query_state(source: &str) -> String {
 #[test]
 fn live_ctrl_c_cancels_the_query_on_the_server() {
     let source = format!("presto-q-cancel-{}", std::process::id());
-    let mut child = presto_q(&["--source", &source, "SELECT sum(l_extendedprice * l_discount) FROM tpch.sf1000.lineitem"])
+    let mut child = presto_q(&["--source", &source, "SELECT sum(extendedprice * discount) FROM tpch.sf1000.lineitem"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -267,7 +270,7 @@ fn live_closed_stdout_ends_quietly() {
 
 #[test]
 fn live_progress_only_on_a_terminal() {
-    let sql = "SELECT count(*) FROM tpch.sf1.lineitem WHERE l_comment LIKE '%x%'";
+    let sql = "SELECT count(*) FROM tpch.sf1.lineitem WHERE comment LIKE '%x%'";
     // Under a pseudo-terminal (script(1)) stderr is a terminal: the progress line shows.
     let inner = format!("{} -o csv \"{sql}\" > /dev/null", presto_q_path().display());
     let out = Command::new("script")
