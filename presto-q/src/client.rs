@@ -207,7 +207,17 @@ impl Client {
         let what = match &e {
             ureq::Error::Timeout(_) => format!("no answer within {}s (--timeout)", self.conn.timeout.as_secs_f64()),
             ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
-            other => other.to_string(),
+            other => {
+                let msg = other.to_string();
+                if msg.contains("certificate") {
+                    return anyhow::anyhow!(
+                        "{}: the server's TLS certificate is not trusted ({msg}): pass --ca-file with the CA that \
+                         signed it, or --insecure to skip verification",
+                        self.conn.server
+                    );
+                }
+                msg
+            }
         };
         // Name the server the user gave; the nextUri would only add noise.
         let _ = url;

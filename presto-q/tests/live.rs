@@ -290,3 +290,59 @@ fn live_progress_only_on_a_terminal() {
     assert!(!err.contains("splits") && !err.contains('\r'), "{err:?}");
     assert!(err.contains("1 statement, 1 row"), "{err:?}");
 }
+
+/// The second, HTTPS-only Trino of tests/tls-trino.sh, stopped when dropped.
+struct TlsTrino {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl TlsTrino {
+    fn start() -> TlsTrino {
+        let dir = tempfile::tempdir().unwrap();
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/tls-trino.sh");
+        let out = Command::new("bash").arg(&script).arg("start").arg(dir.path()).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let tls = TlsTrino { url: text.split_whitespace().next().unwrap_or("").to_string(), dir };
+        assert!(out.status.success(), "TLS Trino did not start: {}", String::from_utf8_lossy(&out.stderr));
+        tls
+    }
+    fn file(&self, name: &str) -> String {
+        self.dir.path().join(name).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TlsTrino {
+    fn drop(&mut self) {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/tls-trino.sh");
+        let _ = Command::new("bash").arg(script).arg("stop").arg(self.dir.path()).status();
+    }
+}
+
+#[test]
+fn live_https_trusts_only_the_given_ca() {
+    // Needs the cached Trino install that services/up.sh made.
+    env("PRESTO_SERVER");
+    let tls = TlsTrino::start();
+    let sql = "SELECT count(*) FROM tpch.tiny.nation";
+    let ok = stdout_of(presto_q(&["--server", &tls.url, "--ca-file", &tls.file("ca.pem"), sql]));
+    assert_eq!(ok, "\"25\"\n");
+    // Untrusted: no CA given, or a CA that did not sign the server's certificate.
+    for extra in [vec![], vec!["--ca-file".to_string(), tls.file("other-ca.pem")]] {
+        let mut args = vec!["--server".to_string(), tls.url.clone()];
+        args.extend(extra);
+        args.push(sql.to_string());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run(presto_q(&args));
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("TLS certificate is not trusted") && err.contains(&tls.url), "{err}");
+    }
+    // Told to skip verification.
+    assert_eq!(stdout_of(presto_q(&["--server", &tls.url, "--insecure", sql])), "\"25\"\n");
+    // A password this server cannot check is refused with the server's reason, exit 1.
+    let out = run(presto_q(&["--server", &tls.url, "--ca-file", &tls.file("ca.pem"), sql]).env("PRESTO_PASSWORD", "wrong"));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("refused the credentials (401 Unauthorized)"), "{err}");
+}
