@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 PREFIX ?= $(HOME)/.local
-TOOLS := pq-write pq-cat
+TOOLS := pq-write pq-cat presto-q
 BIN := $(or $(CARGO_TARGET_DIR),target)/release
 SERVICES ?=
 
