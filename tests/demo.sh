@@ -40,4 +40,16 @@ pq-cat --format table --columns event_type,seq,user,price --head 5 "$OUT/lake/ev
 step "pq-cat --format csv --header --columns seq,Host,sword_type --head 3 $OUT/lake/events"
 pq-cat --format csv --header --columns seq,Host,sword_type --head 3 "$OUT/lake/events"
 echo
+
+# The last step of the lab: SQL on Trino (when the services are up: make services-up).
+[[ -f services/.state/env.sh ]] && source services/.state/env.sh
+if [[ -n ${PRESTO_SERVER:-} ]]; then
+  step "presto-q --catalog tpch --schema tiny --output-format table 'SELECT r.name AS region, count(*) AS nations FROM nation n JOIN region r ON n.regionkey = r.regionkey GROUP BY 1 ORDER BY 1'"
+  presto-q -q --catalog tpch --schema tiny --output-format table \
+    'SELECT r.name AS region, count(*) AS nations FROM nation n JOIN region r ON n.regionkey = r.regionkey GROUP BY 1 ORDER BY 1'
+  step "presto-q --output-format json 'SELECT * FROM tpch.tiny.orders' | pq-write --overwrite $OUT/orders.parquet"
+  presto-q -q --output-format json 'SELECT * FROM tpch.tiny.orders' | pq-write --overwrite "$OUT/orders.parquet"
+else
+  echo "(Trino not running: make services-up for the presto-q steps)"
+fi
 echo "demo done: files in $OUT/"

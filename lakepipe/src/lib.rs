@@ -6,7 +6,8 @@
 //! - [`ddl`]: the Hive/Spark DDL type syntax (parse and print) and its Arrow mapping;
 //! - [`infer`] and [`decode`]: JSON lines -> Arrow schema and record batches;
 //! - [`encode`]: Arrow values -> JSON lines, CSV, TSV and tables;
-//! - [`read`]: Parquet inputs (files, folders, globs, `k=v` partitions).
+//! - [`read`]: Parquet inputs (files, folders, globs, `k=v` partitions);
+//! - [`text`]: CSV/TSV fields and aligned, vertical and markdown tables over plain strings.
 
 pub mod cli;
 pub mod ddl;
@@ -16,3 +17,4 @@ pub mod flatten;
 pub mod infer;
 pub mod location;
 pub mod read;
+pub mod text;

@@ -1,0 +1,204 @@
+//! presto-q: run SQL on Trino or PrestoDB from the shell.
+//!
+//! Speaks the client REST protocol directly (no JVM), streams results as CSV, TSV, JSON
+//! lines or tables, and reports errors as trino-cli does.
+//!
+//! ```sh
+//! presto-q --catalog tpch --schema tiny 'SELECT name FROM nation' | head
+//! ```
+
+pub mod client;
+pub mod format;
+pub mod progress;
+pub mod render;
+pub mod run;
+pub mod session;
+pub mod split;
+pub mod types;
+
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use lakepipe::cli;
+
+use client::{Client, Connection, Protocol};
+use format::Format;
+use session::Session;
+
+const EXAMPLES: &str = "\
+EXAMPLES:
+  presto-q --catalog tpch --schema tiny 'SELECT name, regionkey FROM nation'
+  presto-q --output-format json 'SELECT * FROM tpch.tiny.orders' | pq-write orders.parquet
+  hive-ddl --dialect trino --table t hdfs://localhost:9000/data/t | presto-q --catalog hive --schema default
+  presto-q -f report.sql --session query_max_run_time=10m --output-format csv-header > report.csv
+  PRESTO_PASSWORD=secret presto-q --server https://trino:8443 --ca-file ca.pem 'SELECT 1'";
+
+/// Run SQL on Presto or Trino: results stream to stdout as CSV, TSV, JSON lines or tables.
+#[derive(Debug, clap::Parser)]
+#[command(name = "presto-q", version, after_long_help = EXAMPLES, after_help = EXAMPLES)]
+pub struct Args {
+    /// SQL to run; several statements separated by `;` run in order. Without it, SQL is
+    /// read from --file or stdin.
+    pub sql: Option<String>,
+
+    /// Read SQL from FILE (`-` for stdin)
+    #[arg(short = 'f', long = "file", value_name = "FILE", conflicts_with = "sql")]
+    pub file: Option<PathBuf>,
+
+    /// Coordinator URL
+    #[arg(long, env = "PRESTO_SERVER", default_value = "http://localhost:8080")]
+    pub server: String,
+
+    /// Header family: trino (X-Trino-*) or presto (X-Presto-*, PrestoDB)
+    #[arg(long, value_enum, default_value_t = Protocol::Trino)]
+    pub protocol: Protocol,
+
+    /// User name (default: $USER). The password comes only from $PRESTO_PASSWORD.
+    #[arg(long)]
+    pub user: Option<String>,
+
+    /// Default catalog
+    #[arg(long)]
+    pub catalog: Option<String>,
+
+    /// Default schema
+    #[arg(long)]
+    pub schema: Option<String>,
+
+    /// Session property NAME=VALUE (repeatable)
+    #[arg(long = "session", value_name = "NAME=VALUE")]
+    pub session: Vec<String>,
+
+    /// Source name reported to the server
+    #[arg(long, default_value = "presto-q")]
+    pub source: String,
+
+    /// Client tags, comma-separated (for resource groups)
+    #[arg(long, value_name = "TAGS")]
+    pub client_tags: Option<String>,
+
+    /// Time zone for the session (default: the server's)
+    #[arg(long, value_name = "ZONE")]
+    pub time_zone: Option<String>,
+
+    /// Output format (default: table on a terminal, csv otherwise)
+    #[arg(short = 'o', long, value_enum, ignore_case = true)]
+    pub output_format: Option<Format>,
+
+    /// Go on with the next statement after a failed one (the exit code is still 1)
+    #[arg(long)]
+    pub ignore_errors: bool,
+
+    /// Seconds to wait for the server to answer a request
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub timeout: f64,
+
+    /// PEM file with the certificate(s) that sign the server's certificate
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Skip verification of the server's TLS certificate (self-signed test servers only)
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// No progress line and no summaries on stderr
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    if !(args.timeout > 0.0 && args.timeout.is_finite()) {
+        return Err(cli::usage(format!("--timeout must be a positive number of seconds, not {}", args.timeout)));
+    }
+    let mut session = Session {
+        catalog: args.catalog.clone(),
+        schema: args.schema.clone(),
+        source: args.source.clone(),
+        time_zone: args.time_zone.clone(),
+        client_tags: args.client_tags.clone(),
+        ..Session::default()
+    };
+    for kv in &args.session {
+        let (k, v) = kv
+            .split_once('=')
+            .filter(|(k, _)| !k.trim().is_empty())
+            .ok_or_else(|| cli::usage(format!("--session wants NAME=VALUE, not '{kv}'")))?;
+        session.properties.push((k.trim().to_string(), v.to_string()));
+    }
+    let user = match args.user.clone().filter(|u| !u.is_empty()).or_else(login_name) {
+        Some(u) => u,
+        None => return Err(cli::usage("no user: pass --user or set $USER")),
+    };
+    if !args.server.starts_with("http://") && !args.server.starts_with("https://") {
+        return Err(cli::usage(format!("--server must start with http:// or https://, not '{}'", args.server)));
+    }
+    let sql = read_sql(&args)?;
+    let statements = split::split(&sql);
+    if statements.is_empty() {
+        return Err(cli::usage("no SQL statement given"));
+    }
+    let client = Client::new(Connection {
+        server: args.server.trim_end_matches('/').to_string(),
+        protocol: args.protocol,
+        user,
+        password: std::env::var("PRESTO_PASSWORD").ok().filter(|p| !p.is_empty()),
+        timeout: Duration::from_secs_f64(args.timeout),
+        ca_file: args.ca_file.clone(),
+        insecure: args.insecure,
+    })?;
+    let format = args.output_format.unwrap_or(if std::io::stdout().is_terminal() { Format::Table } else { Format::Csv });
+    cli::install_interrupt_handler();
+    let opts = run::Options { format, ignore_errors: args.ignore_errors, quiet: args.quiet };
+    run::run_statements(&client, &mut session, &statements, &opts)
+}
+
+/// `$USER`, `$LOGNAME`, or the passwd entry of this process's uid (as Java's user.name).
+fn login_name() -> Option<String> {
+    for var in ["USER", "LOGNAME"] {
+        if let Some(u) = std::env::var(var).ok().filter(|u| !u.is_empty()) {
+            return Some(u);
+        }
+    }
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status.lines().find_map(|l| l.strip_prefix("Uid:"))?.split_whitespace().next()?.to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() > 2 && f[2] == uid).then(|| f[0].to_string())
+    })
+}
+
+fn read_sql(args: &Args) -> anyhow::Result<String> {
+    if let Some(sql) = &args.sql {
+        return Ok(sql.clone());
+    }
+    let mut sql = String::new();
+    match &args.file {
+        Some(path) if path.as_os_str() != "-" => {
+            sql = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        }
+        Some(_) => {
+            std::io::stdin().read_to_string(&mut sql).context("reading SQL from stdin")?;
+        }
+        None => {
+            if std::io::stdin().is_terminal() {
+                return Err(cli::usage("no SQL: give it as an argument, with -f FILE, or on stdin"));
+            }
+            std::io::stdin().read_to_string(&mut sql).context("reading SQL from stdin")?;
+        }
+    }
+    Ok(sql)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Args::command().debug_assert();
+    }
+}

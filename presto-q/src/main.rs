@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    lakepipe::cli::run_main("presto-q", presto_q::run)
+}

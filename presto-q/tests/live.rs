@@ -1,0 +1,348 @@
+//! presto-q against the real Trino and PrestoDB that services/ starts, compared with
+//! the real trino-cli. Run: `cargo test --release -p presto-q --features live --test live`.
+//! A missing service fails the test (never a skip).
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn env(name: &str) -> String {
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => v,
+        _ => panic!("${name} is not set: start the services: make services-up; source services/.state/env.sh"),
+    }
+}
+
+fn presto_q_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_presto-q"))
+}
+
+/// presto-q pointed at the shared Trino, quiet, with only the variables it reads set.
+fn presto_q(args: &[&str]) -> Command {
+    let mut cmd = Command::new(presto_q_path());
+    cmd.env_remove("PRESTO_PASSWORD").env("PRESTO_SERVER", env("PRESTO_SERVER")).arg("-q").args(args);
+    cmd
+}
+
+fn trino_cli(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env("LAKEPIPE_TRINO_CLI"));
+    cmd.args(args);
+    cmd
+}
+
+fn run(mut cmd: impl std::borrow::BorrowMut<Command>) -> Output {
+    cmd.borrow_mut().stdin(Stdio::null()).output().expect("running a command")
+}
+
+fn stdout_of(mut cmd: impl std::borrow::BorrowMut<Command>) -> String {
+    let cmd = cmd.borrow_mut();
+    let out = run(&mut *cmd);
+    assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// A query returning every Trino type, with NULLs, empty strings, unicode, newlines,
+/// quotes, tabs and backslashes inside strings.
+const EVERY_TYPE: &str = r#"SELECT true AS b, CAST(-5 AS tinyint) AS ti, CAST(300 AS smallint) AS si, 123456 AS i,
+ CAST(9223372036854775807 AS bigint) AS bi, REAL '1.1' AS r, REAL '1e20' AS r2, DOUBLE '0.1' AS d, 1e10 AS d2,
+ 1e-5 AS d3, 12345678.9E0 AS d4, nan() AS dn, infinity() AS di, -0.0E0 AS dz, 4.9E-324 AS dmin,
+ DECIMAL '123.4500' AS dec, DECIMAL '-0.01' AS dec2, CAST(DECIMAL '12345678901234567890123' AS decimal(38,0)) AS dec3,
+ 'héllo "q" ,x' AS v, 'a
+b' AS nl, 'cr' || chr(13) || 'lf' AS cr, '' AS e, CAST('ab' AS char(5)) AS c, X'00ff10' AS vb, X'' AS vbe,
+ DATE '2024-02-29' AS dt, TIME '12:34:56.789' AS t, TIME '01:02:03.123456' AS t6, TIME '12:34:56 +05:00' AS ttz,
+ TIMESTAMP '2024-01-02 03:04:05.678' AS ts3, TIMESTAMP '2024-01-02 03:04:05.678901' AS ts6,
+ TIMESTAMP '2024-01-02 03:04:05.678 Europe/Paris' AS tstz, TIMESTAMP '2024-01-02 03:04:05.123456 +01:00' AS tstz6,
+ INTERVAL '3' DAY AS ids, INTERVAL '2' MONTH AS iym, JSON '{"a":[1,2],"b":"x"}' AS j,
+ UUID '12151fd2-7586-11e9-8f9e-2a86e4085a59' AS u, IPADDRESS '10.0.0.1' AS ip, IPADDRESS '2001:db8::1' AS ip6,
+ NULL AS n, CAST(NULL AS varchar) AS nv, '日本語 ☃' AS uni, 'tab	here' AS tb, 'back\slash' AS bs"#;
+
+/// The nested types; trino-cli's JSON format cannot print these (it fails with "No
+/// ObjectCodec defined"), so they are compared in the CSV and TSV formats only.
+const NESTED: &str = r#", ARRAY[1,2,NULL] AS arr, ARRAY['x','y"z', ''] AS arrs, MAP(ARRAY['k1','k2'], ARRAY[1.5E0, NULL]) AS m,
+ MAP(ARRAY[1,2], ARRAY['a','b']) AS mi, CAST(ROW(1, 'a', ARRAY[2]) AS ROW(x integer, y varchar, z array(integer))) AS rw,
+ ROW(1, 2.5E0) AS rw2, ARRAY[X'01', X'0203'] AS arrvb, ARRAY[1e10, nan()] AS arrd, ARRAY[REAL '1.1'] AS arrr,
+ MAP(ARRAY[1.5E0], ARRAY[TIMESTAMP '2024-01-01 00:00:00.123456']) AS md, CAST(NULL AS array(integer)) AS narr,
+ ARRAY[CAST(ROW(NULL, 'x') AS ROW(a int, "b c" varchar))] AS arow"#;
+
+#[test]
+fn live_every_type_matches_trino_cli_byte_for_byte() {
+    let all = format!("{EVERY_TYPE}{NESTED}");
+    for (format, sql) in [
+        ("CSV", all.as_str()),
+        ("CSV_HEADER", all.as_str()),
+        ("TSV", all.as_str()),
+        ("TSV_HEADER", all.as_str()),
+        ("JSON", EVERY_TYPE),
+    ] {
+        let theirs = stdout_of(trino_cli(&["--output-format", format, "--execute", sql]));
+        let ours = stdout_of(presto_q(&["--output-format", format, sql]));
+        assert!(!ours.is_empty());
+        assert_eq!(ours, theirs, "format {format} differs from trino-cli");
+    }
+}
+
+#[test]
+fn live_human_formats_render_the_same_values() {
+    // Single-line values: the CSV cells must show up as they are in vertical, table and markdown.
+    let sql = "SELECT 1e10 AS d, ARRAY[1, NULL] AS a, X'00ff' AS vb, 'x' AS s, CAST(NULL AS integer) AS n, \
+               CAST(ROW(1, 'a') AS ROW(x integer, y varchar)) AS rw";
+    let vertical = stdout_of(presto_q(&["-o", "vertical", sql]));
+    for line in ["d  | 1.0E10", "a  | [1, NULL]", "vb | 00 ff", "s  | x", "n  | NULL", "rw | {x=1, y=a}"] {
+        assert!(vertical.contains(line), "{line:?} not in\n{vertical}");
+    }
+    let table = stdout_of(presto_q(&["-o", "table", sql]));
+    assert!(table.contains("1.0E10 | [1, NULL] | 00 ff | x | NULL | {x=1, y=a}"), "{table}");
+    assert!(table.ends_with("(1 row)\n"));
+    let markdown = stdout_of(presto_q(&["-o", "markdown", sql]));
+    assert!(markdown.contains("| 1.0E10 | [1, NULL] | 00 ff | x | NULL | {x=1, y=a} |"), "{markdown}");
+}
+
+/// Line count and an order-independent digest (sum of per-line hashes) of what `cmd`
+/// prints, read as it streams: 6M rows never sit in memory, and Trino returns the
+/// splits of an unordered scan in a different order on every run.
+fn digest_of_stdout(cmd: &str) -> (u64, u64) {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    use std::io::BufRead;
+    let mut child = Command::new("bash").arg("-c").arg(cmd).stdout(Stdio::piped()).spawn().unwrap();
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, child.stdout.take().unwrap());
+    let (mut lines, mut sum) = (0u64, 0u64);
+    let mut line = Vec::new();
+    while reader.read_until(b'\n', &mut line).unwrap() > 0 {
+        let mut h = DefaultHasher::new();
+        line.hash(&mut h);
+        sum = sum.wrapping_add(h.finish());
+        lines += 1;
+        line.clear();
+    }
+    assert!(child.wait().unwrap().success(), "{cmd} failed");
+    (lines, sum)
+}
+
+#[test]
+fn live_lineitem_sf1_matches_trino_cli() {
+    let sql = "'SELECT * FROM tpch.sf1.lineitem'";
+    let server = env("PRESTO_SERVER");
+    let ours = digest_of_stdout(&format!("PRESTO_SERVER={server} {} -q {sql}", presto_q_path().display()));
+    let theirs = digest_of_stdout(&format!("{} --output-format CSV --execute {sql}", env("LAKEPIPE_TRINO_CLI")));
+    assert_eq!(ours.0, 6_001_215);
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+fn live_statements_from_file_and_stdin_carry_the_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "-- a comment; with a semicolon\nUSE tpch.tiny;\nSELECT count(*) FROM nation;\n\
+                  SET SESSION query_max_run_time = '7m';\nSHOW SESSION LIKE 'query_max_run_time'\n";
+    let file = dir.path().join("s.sql");
+    std::fs::write(&file, script).unwrap();
+    let want = "\"25\"\n\"query_max_run_time\",\"7m\",";
+    assert!(stdout_of(presto_q(&["-f", file.to_str().unwrap()])).starts_with(want));
+    let mut child = presto_q(&[]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with(want));
+}
+
+#[test]
+fn live_use_hive_default_affects_the_next_statement() {
+    // The Hive catalog's metastore lives on HDFS and starts empty.
+    stdout_of(presto_q(&["CREATE SCHEMA IF NOT EXISTS hive.default"]));
+    let out = stdout_of(presto_q(&["USE hive.default; SELECT current_catalog, current_schema"]));
+    assert_eq!(out, "\"hive\",\"default\"\n");
+}
+
+#[test]
+fn live_ignore_errors_goes_on_and_exits_1() {
+    let out = run(presto_q(&["--ignore-errors", "SELECT 1; SELECT nope; SELECT 2"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "\"1\"\n\"2\"\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 1:8: Column 'nope' cannot be resolved"));
+    // Without it the run stops at the failed statement.
+    let out = run(presto_q(&["SELECT 1; SELECT nope; SELECT 2"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "\"1\"\n");
+}
+
+#[test]
+fn live_errors_show_line_and_column() {
+    let out = run(presto_q(&["SELECT *\nFRM x"]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("presto-q: error: Query "), "{err}");
+    assert!(err.contains("failed: line 2:1: mismatched input 'FRM'"), "{err}");
+    assert!(err.contains("\nLINE 2: FRM x\n        ^"), "{err}");
+
+    let out = run(presto_q(&["SELECT 1 FROM tpch.tiny.no_such_table"]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("failed: line 1:15: Table 'tpch.tiny.no_such_table' does not exist"), "{err}");
+}
+
+fn query_state(source: &str) -> String {
+    let sql = format!("SELECT state, coalesce(error_code, '') FROM system.runtime.queries WHERE source = '{source}' AND query NOT LIKE '%system.runtime%'");
+    stdout_of(presto_q(&["-o", "tsv", &sql]))
+}
+
+#[test]
+fn live_ctrl_c_cancels_the_query_on_the_server() {
+    let source = format!("presto-q-cancel-{}", std::process::id());
+    let mut child = presto_q(&["--source", &source, "SELECT sum(extendedprice * discount) FROM tpch.sf1000.lineitem"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !query_state(&source).starts_with("RUNNING") {
+        assert!(Instant::now() < deadline, "the query never ran: {}", query_state(&source));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let sent = Instant::now();
+    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(err.contains("interrupted"), "{err}");
+    loop {
+        let state = query_state(&source);
+        if state.starts_with("FAILED\tUSER_CANCELED") {
+            break;
+        }
+        assert!(sent.elapsed() < Duration::from_secs(5), "not canceled within 5 s: {state}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn live_prestodb_returns_the_same_tpch_rows() {
+    let server = env("PRESTODB_SERVER");
+    for sql in [
+        "SELECT * FROM tpch.tiny.nation ORDER BY nationkey",
+        "SELECT orderkey, custkey, orderstatus, totalprice, orderdate, orderpriority, clerk, shippriority, comment \
+         FROM tpch.tiny.orders ORDER BY orderkey",
+        "SELECT returnflag, linestatus, sum(quantity), count(*) FROM tpch.tiny.lineitem GROUP BY 1, 2 ORDER BY 1, 2",
+    ] {
+        let trino = stdout_of(presto_q(&["-o", "csv-header", sql]));
+        let presto = stdout_of(presto_q(&["--server", &server, "--protocol", "presto", "-o", "csv-header", sql]));
+        assert!(trino.lines().count() > 1);
+        assert_eq!(presto, trino, "{sql}");
+    }
+}
+
+fn sibling_binary(name: &str) -> PathBuf {
+    let path = presto_q_path().with_file_name(name);
+    assert!(path.exists(), "{} is missing: cargo build --release -p {name}", path.display());
+    path
+}
+
+#[test]
+fn live_json_lines_feed_pq_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let parquet = dir.path().join("nation.parquet");
+    let cmd = format!(
+        "set -o pipefail; {} -q --output-format json 'SELECT nationkey, name, regionkey, comment FROM tpch.tiny.nation ORDER BY nationkey' | {} {}",
+        presto_q_path().display(),
+        sibling_binary("pq-write").display(),
+        parquet.display()
+    );
+    let status = Command::new("bash").arg("-c").arg(&cmd).env("PRESTO_SERVER", env("PRESTO_SERVER")).status().unwrap();
+    assert!(status.success());
+    let rows = stdout_of(Command::new(sibling_binary("pq-cat")).arg(&parquet));
+    let want = stdout_of(presto_q(&["-o", "json", "SELECT nationkey, name, regionkey, comment FROM tpch.tiny.nation ORDER BY nationkey"]));
+    assert_eq!(rows, want);
+}
+
+#[test]
+fn live_closed_stdout_ends_quietly() {
+    let cmd = format!("{} -q 'SELECT * FROM tpch.sf1.lineitem' | head -1", presto_q_path().display());
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!("{cmd}; echo \"rc=${{PIPESTATUS[0]}}\" >&2"))
+        .env("PRESTO_SERVER", env("PRESTO_SERVER"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "rc=0\n");
+}
+
+#[test]
+fn live_progress_only_on_a_terminal() {
+    let sql = "SELECT count(*) FROM tpch.sf1.lineitem WHERE comment LIKE '%x%'";
+    // Under a pseudo-terminal (script(1)) stderr is a terminal: the progress line shows.
+    let inner = format!("{} -o csv \"{sql}\" > /dev/null", presto_q_path().display());
+    let out = Command::new("script")
+        .args(["-qec", &inner, "/dev/null"])
+        .env("PRESTO_SERVER", env("PRESTO_SERVER"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let tty = String::from_utf8_lossy(&out.stdout);
+    assert!(tty.contains(" splits, ") && tty.contains(" rows, "), "no progress on the terminal: {tty:?}");
+    // On a pipe: no progress, only the summary.
+    let mut cmd = Command::new(presto_q_path());
+    cmd.env("PRESTO_SERVER", env("PRESTO_SERVER")).arg(sql);
+    let out = run(&mut cmd);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("splits") && !err.contains('\r'), "{err:?}");
+    assert!(err.contains("1 statement, 1 row"), "{err:?}");
+}
+
+/// The second, HTTPS-only Trino of tests/tls-trino.sh, stopped when dropped.
+struct TlsTrino {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl TlsTrino {
+    fn start() -> TlsTrino {
+        let dir = tempfile::tempdir().unwrap();
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/tls-trino.sh");
+        let out = Command::new("bash").arg(&script).arg("start").arg(dir.path()).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let tls = TlsTrino { url: text.split_whitespace().next().unwrap_or("").to_string(), dir };
+        assert!(out.status.success(), "TLS Trino did not start: {}", String::from_utf8_lossy(&out.stderr));
+        tls
+    }
+    fn file(&self, name: &str) -> String {
+        self.dir.path().join(name).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TlsTrino {
+    fn drop(&mut self) {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/tls-trino.sh");
+        let _ = Command::new("bash").arg(script).arg("stop").arg(self.dir.path()).status();
+    }
+}
+
+#[test]
+fn live_https_trusts_only_the_given_ca() {
+    // Needs the cached Trino install that services/up.sh made.
+    env("PRESTO_SERVER");
+    let tls = TlsTrino::start();
+    let sql = "SELECT count(*) FROM tpch.tiny.nation";
+    let ok = stdout_of(presto_q(&["--server", &tls.url, "--ca-file", &tls.file("ca.pem"), sql]));
+    assert_eq!(ok, "\"25\"\n");
+    // Untrusted: no CA given, or a CA that did not sign the server's certificate.
+    for extra in [vec![], vec!["--ca-file".to_string(), tls.file("other-ca.pem")]] {
+        let mut args = vec!["--server".to_string(), tls.url.clone()];
+        args.extend(extra);
+        args.push(sql.to_string());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run(presto_q(&args));
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("TLS certificate is not trusted") && err.contains(&tls.url), "{err}");
+    }
+    // Told to skip verification.
+    assert_eq!(stdout_of(presto_q(&["--server", &tls.url, "--insecure", sql])), "\"25\"\n");
+    // A password this server cannot check is refused with the server's reason, exit 1.
+    let out = run(presto_q(&["--server", &tls.url, "--ca-file", &tls.file("ca.pem"), sql]).env("PRESTO_PASSWORD", "wrong"));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("refused the credentials (401 Unauthorized)"), "{err}");
+}

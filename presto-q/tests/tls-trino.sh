@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# A second Trino with HTTPS (self-signed CA) for presto-q's TLS tests, from the install
+# services/ cached. Leaves the shared Trino alone.
+#   tls-trino.sh start DIR   -> generates certs in DIR, starts Trino, prints "HTTPS_URL PID"
+#   tls-trino.sh stop DIR    -> stops the Trino started for DIR (by its recorded pid)
+# The file password authenticator lives in Trino's password-authenticators plugin, which
+# the cached install does not keep and Maven Central does not carry for 476, so this
+# server authenticates nobody: password tests need that plugin.
+set -euo pipefail
+cmd=$1 dir=$2
+CACHE=${LAKEPIPE_CACHE:-$HOME/.cache/lakepipe}
+TRINO_HOME=$CACHE/trino-server-476
+
+if [[ $cmd == stop ]]; then
+  if [[ -f $dir/trino.pid ]]; then
+    pid=$(cat "$dir/trino.pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.5; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  exit 0
+fi
+
+[[ -d $TRINO_HOME/lib ]] || { echo "no Trino install in $TRINO_HOME: run services/up.sh trino" >&2; exit 1; }
+java=""
+for j in /usr/lib/jvm/temurin-25*/bin/java /usr/lib/jvm/*-2[4-9]*/bin/java; do [[ -x $j ]] && java=$j && break; done
+[[ -n $java ]] || { echo "no Java 24+ under /usr/lib/jvm for Trino 476" >&2; exit 1; }
+
+mkdir -p "$dir/etc/catalog" "$dir/var" "$dir/plugin"
+cd "$dir"
+# A CA and a server certificate it signs (rustls refuses a CA certificate as the server's).
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=presto-q test CA" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=127.0.0.1" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >ext.cnf
+openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.crt -days 2 -extfile ext.cnf 2>/dev/null
+cat server.key server.crt ca.pem >server.pem
+# Another CA that signed nothing: trusting it must not make the server trusted.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other-ca.pem -days 2 -subj "/CN=other CA" 2>/dev/null
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+http_port=$(free_port) https_port=$(free_port)
+ln -sfn "$TRINO_HOME/plugin/tpch" plugin/tpch
+cat >etc/config.properties <<CONF
+node.environment=prestoqtls
+node.id=presto-q-tls
+node.bind-ip=127.0.0.1
+node.internal-address=127.0.0.1
+coordinator=true
+node-scheduler.include-coordinator=true
+http-server.http.port=$http_port
+http-server.https.enabled=true
+http-server.https.port=$https_port
+http-server.https.keystore.path=$dir/server.pem
+http-server.log.enabled=false
+internal-communication.shared-secret=presto-q-test-secret-$(date +%s%N)
+discovery.uri=http://127.0.0.1:$http_port
+plugin.dir=$dir/plugin
+catalog.config-dir=$dir/etc/catalog
+query.max-memory=256MB
+query.max-memory-per-node=256MB
+CONF
+echo "connector.name=tpch" >etc/catalog/tpch.properties
+(cd var && nohup "$java" -server -Xmx1G -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Djdk.attach.allowAttachSelf=true \
+  -XX:+EnableDynamicAgentLoading -Dfile.encoding=UTF-8 -Dconfig="$dir/etc/config.properties" \
+  -cp "$TRINO_HOME/lib/*" io.trino.server.TrinoServer >"$dir/trino.log" 2>&1 &
+  echo $! >"$dir/trino.pid")
+for _ in $(seq 240); do
+  if curl -sf --cacert ca.pem "https://127.0.0.1:$https_port/v1/info" | grep -q '"starting":false'; then
+    echo "https://127.0.0.1:$https_port $(cat trino.pid)"
+    exit 0
+  fi
+  kill -0 "$(cat trino.pid)" 2>/dev/null || { tail -20 trino.log >&2; exit 1; }
+  sleep 0.5
+done
+echo "TLS Trino did not start within 120 s; log: $dir/trino.log" >&2
+tail -20 trino.log >&2
+exit 1
