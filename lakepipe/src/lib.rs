@@ -6,7 +6,8 @@
 //! - [`ddl`]: the Hive/Spark DDL type syntax (parse and print) and its Arrow mapping;
 //! - [`infer`] and [`decode`]: JSON lines -> Arrow schema and record batches;
 //! - [`encode`]: Arrow values -> JSON lines, CSV, TSV and tables;
-//! - [`read`]: Parquet inputs (files, folders, globs, `k=v` partitions).
+//! - [`read`]: Parquet inputs (files, folders, globs, `k=v` partitions);
+//! - [`storage`]: one file-system API over local paths and HDFS (feature `hdfs`).
 
 pub mod cli;
 pub mod ddl;
@@ -15,3 +16,4 @@ pub mod encode;
 pub mod infer;
 pub mod location;
 pub mod read;
+pub mod storage;
