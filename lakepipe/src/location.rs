@@ -18,7 +18,7 @@ pub enum LocationError {
 }
 
 /// A parsed location.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Location {
     Local(PathBuf),
     /// `namenode` is `host:port`; `path` is absolute, without scheme or authority.

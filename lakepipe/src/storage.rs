@@ -597,7 +597,12 @@ mod hdfs {
         }
 
         pub fn create(self: &Arc<Self>, loc: &Location, overwrite: bool) -> Result<HdfsWriter> {
-            let opts = WriteOptions::default().overwrite(overwrite).create_parent(true);
+            // Make the parent folders ourselves: hdfs-native's create_parent leaves them
+            // rwxrwxrwx, where Hadoop clients make them rwxr-xr-x.
+            if let Some(parent) = loc.parent() {
+                self.mkdirs(&parent)?;
+            }
+            let opts = WriteOptions::default().overwrite(overwrite).create_parent(false);
             let inner = self.run(&loc.to_string(), self.client.create(path(loc)?, opts))?;
             Ok(HdfsWriter { conn: self.clone(), loc: loc.to_string(), inner, buf: Vec::new(), written: 0 })
         }
