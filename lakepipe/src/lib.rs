@@ -8,6 +8,7 @@
 //! - [`encode`]: Arrow values -> JSON lines, CSV, TSV and tables;
 //! - [`read`]: Parquet inputs (files, folders, globs, `k=v` partitions);
 //! - [`text`]: CSV/TSV fields and aligned, vertical and markdown tables over plain strings.
+//! - [`storage`]: one file-system API over local paths and HDFS (feature `hdfs`).
 
 pub mod cli;
 pub mod ddl;
@@ -18,3 +19,4 @@ pub mod infer;
 pub mod location;
 pub mod read;
 pub mod text;
+pub mod storage;

@@ -18,7 +18,7 @@ pub enum LocationError {
 }
 
 /// A parsed location.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Location {
     Local(PathBuf),
     /// `namenode` is `host:port`; `path` is absolute, without scheme or authority.
@@ -76,6 +76,43 @@ impl Location {
 
     pub fn is_hdfs(&self) -> bool {
         matches!(self, Location::Hdfs { .. })
+    }
+
+    /// A child location: `rel` (one or more `/`-separated names) below this one.
+    pub fn join(&self, rel: &str) -> Location {
+        match self {
+            Location::Local(p) => Location::Local(p.join(rel)),
+            Location::Hdfs { namenode, path } => {
+                let rel = rel.trim_matches('/');
+                let path = if rel.is_empty() {
+                    path.clone()
+                } else if path == "/" {
+                    format!("/{rel}")
+                } else {
+                    format!("{path}/{rel}")
+                };
+                Location::Hdfs { namenode: namenode.clone(), path }
+            }
+        }
+    }
+
+    /// The folder holding this location (None for a root or a bare relative name).
+    pub fn parent(&self) -> Option<Location> {
+        match self {
+            Location::Local(p) => {
+                p.parent().filter(|p| !p.as_os_str().is_empty()).map(|p| Location::Local(p.to_path_buf()))
+            }
+            Location::Hdfs { namenode, path } => {
+                if path == "/" {
+                    return None;
+                }
+                let parent = match path.rfind('/') {
+                    Some(0) | None => "/".to_string(),
+                    Some(i) => path[..i].to_string(),
+                };
+                Some(Location::Hdfs { namenode: namenode.clone(), path: parent })
+            }
+        }
     }
 
     /// The final path component ("" for a root).
@@ -209,6 +246,18 @@ mod tests {
             Location::parse_with("hdfs:///y", &env).unwrap(),
             Location::Hdfs { namenode: "nn2:8020".into(), path: "/y".into() }
         );
+    }
+
+    #[test]
+    fn join_and_parent() {
+        let l = Location::Hdfs { namenode: "nn:1".into(), path: "/".into() };
+        let c = l.join("a/b");
+        assert_eq!(c.to_string(), "hdfs://nn:1/a/b");
+        assert_eq!(c.parent().unwrap().to_string(), "hdfs://nn:1/a");
+        assert_eq!(c.parent().unwrap().parent().unwrap(), l);
+        assert_eq!(l.parent(), None);
+        assert_eq!(Location::Local("x/y".into()).parent(), Some(Location::Local("x".into())));
+        assert_eq!(Location::Local("y".into()).parent(), None);
     }
 
     #[test]

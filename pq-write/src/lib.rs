@@ -8,7 +8,6 @@ mod envelope;
 mod pipeline;
 mod sink;
 
-use std::fs::File;
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,6 +19,7 @@ use clap::{Parser, ValueEnum};
 use lakepipe::cli;
 use lakepipe::infer::{SchemaInference, Shape};
 use lakepipe::location::Location;
+use lakepipe::storage;
 use parquet::basic::{Compression, GzipLevel, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
@@ -111,6 +111,10 @@ pub struct Args {
     /// No progress and no summary on stderr
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Seconds to wait for an HDFS namenode or datanode call before giving up
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub timeout: f64,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -141,6 +145,10 @@ impl Codec {
 
 pub fn run(args: Args) -> Result<()> {
     cli::install_interrupt_handler();
+    if !(args.timeout > 0.0 && args.timeout.is_finite()) {
+        return Err(cli::usage("--timeout must be a positive number of seconds"));
+    }
+    storage::set_timeout(Duration::from_secs_f64(args.timeout));
     let policy = match args.bad_lines.as_str() {
         "error" => BadLines::Error,
         "skip" => BadLines::Skip,
@@ -163,9 +171,11 @@ pub fn run(args: Args) -> Result<()> {
     let (input, input_name): (Box<dyn Read + Send>, String) = match args.input.as_str() {
         "-" => (Box::new(std::io::stdin()), "stdin".into()),
         p => {
-            let path = Location::parse(p)?.local_path()?.to_path_buf();
-            let f = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
-            (Box::new(f), path.display().to_string())
+            // Local or HDFS: a sequential reader over the storage layer.
+            let loc = Location::parse(p)?;
+            let file = storage::connect(&loc)?.open(&loc).with_context(|| format!("opening {loc}"))?;
+            let read = parquet::file::reader::ChunkReader::get_read(&file, 0).with_context(|| format!("reading {loc}"))?;
+            (read, loc.to_string())
         }
     };
     let mut chunker = Chunker::new(pipeline::spawn_reader(input), input_name.clone());
@@ -308,7 +318,7 @@ fn summarize(args: &Args, target: &Target, report: &pipeline::Report, totals: &s
         ));
     }
     let where_ = match target {
-        Target::File(p) | Target::Folder(p) => p.display().to_string(),
+        Target::File(p) | Target::Folder(p) => p.to_string(),
     };
     let rejected = match (report.rejected, policy) {
         (0, _) => String::new(),
@@ -342,8 +352,9 @@ fn load_schema(s: &str) -> Result<Schema> {
 
 fn resolve_target(args: &Args) -> Result<Target> {
     let loc = Location::parse(&args.output)?;
-    let path = loc.local_path()?.to_path_buf();
-    let folder = args.output.ends_with('/') || path.is_dir();
+    let fs = storage::connect(&loc)?;
+    let existing = fs.stat(&loc)?;
+    let folder = args.output.ends_with('/') || existing.as_ref().is_some_and(|s| s.is_dir);
     let needs_folder = !args.partition_by.is_empty()
         || args.roll_rows.is_some()
         || args.roll_bytes.is_some()
@@ -355,12 +366,12 @@ fn resolve_target(args: &Args) -> Result<Target> {
                 args.output
             )));
         }
-        if path.exists() && !args.overwrite {
-            anyhow::bail!("{}: file exists (use --overwrite to replace it)", path.display());
+        if existing.is_some() && !args.overwrite {
+            anyhow::bail!("{loc}: file exists (use --overwrite to replace it)");
         }
-        return Ok(Target::File(path));
+        return Ok(Target::File(loc));
     }
-    Ok(Target::Folder(path))
+    Ok(Target::Folder(loc))
 }
 
 #[cfg(test)]

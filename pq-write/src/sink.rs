@@ -3,11 +3,11 @@
 //! Each file is written under a hidden name (leading `.`, which Hive, Spark and Trino
 //! skip) and renamed once its footer is written. A folder target gets Spark-style
 //! `part-NNNNN-<run-id>.parquet` names, rolled by rows, bytes or age, and Hive-style
-//! `col=value/` sub-folders with `--partition-by`.
+//! `col=value/` sub-folders with `--partition-by`. Local folders and HDFS go through the
+//! same [`lakepipe::storage`] calls (create, rename, list, delete).
 
 use std::collections::{BTreeMap, HashSet};
-use std::fs::{self, File};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,8 @@ use arrow::array::{Array, ArrayRef, UInt32Array};
 use arrow::compute::{cast, take};
 use arrow::datatypes::{DataType, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
+use lakepipe::location::Location;
+use lakepipe::storage::{self, Fs, StorageError};
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
 
@@ -30,14 +32,22 @@ pub struct Roll {
 /// One output file or a folder of part files.
 #[derive(Debug, Clone)]
 pub enum Target {
-    File(PathBuf),
-    Folder(PathBuf),
+    File(Location),
+    Folder(Location),
+}
+
+impl Target {
+    pub fn location(&self) -> &Location {
+        match self {
+            Target::File(l) | Target::Folder(l) => l,
+        }
+    }
 }
 
 struct OpenFile {
-    writer: ArrowWriter<File>,
-    tmp: PathBuf,
-    path: PathBuf,
+    writer: ArrowWriter<storage::Writer>,
+    tmp: Location,
+    path: Location,
     rows: u64,
     opened: Instant,
 }
@@ -52,6 +62,7 @@ pub struct Totals {
 
 pub struct Sink {
     target: Target,
+    fs: Fs,
     run_id: String,
     props: WriterProperties,
     /// The schema of the files: the input schema less partition columns.
@@ -63,7 +74,7 @@ pub struct Sink {
     open: BTreeMap<String, OpenFile>,
     next_part: u32,
     overwrite: bool,
-    pub written: Vec<PathBuf>,
+    pub written: Vec<Location>,
     pub totals: Totals,
 }
 
@@ -93,8 +104,10 @@ impl Sink {
             bail!("--partition-by: every column is a partition column; nothing would be left in the files");
         }
         let file_schema = Arc::new(schema.project(&data_cols)?);
+        let fs = storage::connect(target.location())?;
         Ok(Sink {
             target,
+            fs,
             run_id,
             props,
             file_schema,
@@ -168,7 +181,7 @@ impl Sink {
             let n = (data.num_rows() as u64).min(room) as usize;
             let part = data.slice(0, n);
             data = data.slice(n, data.num_rows() - n);
-            file.writer.write(&part).with_context(|| format!("writing {}", file.tmp.display()))?;
+            file.writer.write(&part).with_context(|| format!("writing {}", file.tmp))?;
             file.rows += n as u64;
             self.totals.rows += n as u64;
             let full_rows = self.roll.rows.is_some_and(|r| file.rows >= r);
@@ -189,14 +202,17 @@ impl Sink {
             Target::Folder(root) => {
                 let name = format!("part-{:05}-{}.parquet", self.next_part, self.run_id);
                 self.next_part += 1;
-                root.join(dir).join(name)
+                root.join(&format!("{dir}{name}"))
             }
         };
-        let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        fs::create_dir_all(parent).with_context(|| format!("creating folder {}", parent.display()))?;
-        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp = parent.join(format!(".{file_name}.{}.inprogress", self.run_id));
-        let f = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        // The hidden name sits next to the final one, so the rename stays in one folder.
+        let tmp_name = format!(".{}.{}.inprogress", path.file_name(), self.run_id);
+        let tmp = match path.parent() {
+            Some(parent) => parent.join(&tmp_name),
+            None => Location::Local(PathBuf::from(tmp_name)),
+        };
+        // create() makes missing parent folders, on HDFS too.
+        let f = self.fs.create(&tmp, false).with_context(|| format!("creating {tmp}"))?;
         let writer = ArrowWriter::try_new(f, self.file_schema.clone(), Some(self.props.clone()))?;
         Ok(OpenFile { writer, tmp, path, rows: 0, opened: Instant::now() })
     }
@@ -205,14 +221,16 @@ impl Sink {
     fn close(&mut self, dir: &str) -> Result<()> {
         let Some(file) = self.open.remove(dir) else { return Ok(()) };
         let OpenFile { writer, tmp, path, .. } = file;
-        let f = writer.into_inner().with_context(|| format!("finishing {}", tmp.display()))?;
-        f.sync_all().with_context(|| format!("syncing {}", tmp.display()))?;
-        let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-        drop(f);
-        if matches!(self.target, Target::File(_)) && !self.overwrite && path.exists() {
-            bail!("{} appeared while writing (use --overwrite); the rows are in {}", path.display(), tmp.display());
+        let f = writer.into_inner().with_context(|| format!("finishing {tmp}"))?;
+        let size = f.close().with_context(|| format!("closing {tmp}"))?;
+        let replace = matches!(self.target, Target::File(_)) && self.overwrite;
+        match self.fs.rename(&tmp, &path, replace) {
+            Ok(()) => {}
+            Err(StorageError::AlreadyExists(_)) => {
+                bail!("{path} appeared while writing (use --overwrite); the rows are in {tmp}")
+            }
+            Err(e) => return Err(anyhow::Error::from(e).context(format!("renaming {tmp} to {path}"))),
         }
-        fs::rename(&tmp, &path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
         self.totals.bytes += size;
         self.totals.files += 1;
         self.written.push(path);
@@ -250,7 +268,7 @@ impl Sink {
         }
         if self.overwrite {
             if let Target::Folder(root) = &self.target {
-                remove_earlier_parts(root, &self.written.iter().cloned().collect())?;
+                remove_earlier_parts(&self.fs, root, &self.written.iter().cloned().collect())?;
             }
         }
         Ok(())
@@ -271,22 +289,24 @@ impl Sink {
 
 /// `--overwrite` on a folder: once the new files are complete, remove the visible
 /// Parquet files that an earlier run left (never hidden files, never other data).
-fn remove_earlier_parts(root: &Path, keep: &HashSet<PathBuf>) -> Result<()> {
-    let Ok(entries) = fs::read_dir(root) else { return Ok(()) };
+fn remove_earlier_parts(fs: &Fs, root: &Location, keep: &HashSet<Location>) -> Result<()> {
+    let entries = match fs.list(root, false) {
+        Ok(entries) => entries,
+        Err(StorageError::NotFound(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
     for e in entries {
-        let e = e?;
-        let path = e.path();
-        let name = e.file_name().to_string_lossy().into_owned();
+        let name = e.name();
         if name.starts_with('.') || name.starts_with('_') {
             continue;
         }
-        if e.file_type()?.is_dir() {
+        if e.is_dir {
             if name.contains('=') {
-                remove_earlier_parts(&path, keep)?;
-                let _ = fs::remove_dir(&path); // only succeeds when now empty
+                remove_earlier_parts(fs, &e.location, keep)?;
+                let _ = fs.delete(&e.location, false); // only succeeds when now empty
             }
-        } else if name.ends_with(".parquet") && !keep.contains(&path) {
-            fs::remove_file(&path).with_context(|| format!("removing earlier file {}", path.display()))?;
+        } else if name.ends_with(".parquet") && !keep.contains(&e.location) {
+            fs.delete(&e.location, false).with_context(|| format!("removing earlier file {}", e.location))?;
         }
     }
     Ok(())
