@@ -36,6 +36,8 @@ pub const HIVE_NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
 #[derive(Debug, Clone)]
 pub enum Origin {
     Local(PathBuf),
+    /// A file on HDFS (read through [`crate::storage`], footers by range reads).
+    Remote(Location),
     /// Stdin, read into memory (Parquet needs random access).
     Memory(Bytes),
 }
@@ -54,6 +56,7 @@ pub struct Source {
 pub enum Data {
     File(File),
     Memory(Bytes),
+    Remote(crate::storage::Reader),
 }
 
 impl Length for Data {
@@ -61,6 +64,7 @@ impl Length for Data {
         match self {
             Data::File(f) => f.len(),
             Data::Memory(b) => b.len() as u64,
+            Data::Remote(r) => r.len(),
         }
     }
 }
@@ -72,6 +76,7 @@ impl ChunkReader for Data {
         Ok(match self {
             Data::File(f) => Box::new(f.get_read(start)?),
             Data::Memory(b) => Box::new(b.get_read(start)?),
+            Data::Remote(r) => Box::new(r.get_read(start)?),
         })
     }
 
@@ -79,6 +84,7 @@ impl ChunkReader for Data {
         match self {
             Data::File(f) => f.get_bytes(start, length),
             Data::Memory(b) => b.get_bytes(start, length),
+            Data::Remote(r) => r.get_bytes(start, length),
         }
     }
 }
@@ -89,6 +95,7 @@ impl Source {
         Ok(match &self.origin {
             Origin::Local(p) => Data::File(File::open(p).with_context(|| self.name.clone())?),
             Origin::Memory(b) => Data::Memory(b.clone()),
+            Origin::Remote(l) => Data::Remote(crate::storage::connect(l)?.open(l)?),
         })
     }
 
@@ -117,6 +124,10 @@ pub fn sources(inputs: &[String]) -> anyhow::Result<Vec<Source>> {
             continue;
         }
         let location = Location::parse(input)?;
+        if location.is_hdfs() {
+            expand_remote(input, &location, &mut out)?;
+            continue;
+        }
         let path = location.local_path()?;
         if path.exists() {
             expand_path(input, path, &mut out)?;
@@ -206,6 +217,48 @@ fn expand_glob(input: &str, pattern: &Path, out: &mut Vec<Source>) -> anyhow::Re
     if out.len() == before {
         bail!("{input}: no files match");
     }
+    Ok(())
+}
+
+/// An HDFS file, folder or glob, with the same rules as local ones.
+fn expand_remote(input: &str, loc: &Location, out: &mut Vec<Source>) -> anyhow::Result<()> {
+    let Location::Hdfs { namenode, path } = loc else { unreachable!("an hdfs location") };
+    let fs = crate::storage::connect(loc)?;
+    let (base, files) = if is_glob(path) {
+        let base: String = path.split('/').take_while(|c| !is_glob(c)).collect::<Vec<_>>().join("/");
+        let mut files = Vec::new();
+        for st in fs.glob(loc)? {
+            if st.is_dir {
+                files.extend(fs.list(&st.location, true)?);
+            } else {
+                files.push(st);
+            }
+        }
+        (base, files)
+    } else {
+        match fs.stat(loc)? {
+            None => bail!("{input}: No such file or directory"),
+            Some(st) if st.is_dir => (path.clone(), fs.list(loc, true)?),
+            Some(st) => (String::new(), vec![st]),
+        }
+    };
+    let before = out.len();
+    for st in files.into_iter().filter(|s| !s.is_dir) {
+        let Location::Hdfs { path: file, .. } = &st.location else { continue };
+        let rel = Path::new(file.strip_prefix(&base).unwrap_or(file).trim_start_matches('/'));
+        if rel.components().any(|c| is_hidden(&c.as_os_str().to_string_lossy())) && !base.is_empty() {
+            continue;
+        }
+        out.push(Source {
+            name: format!("hdfs://{namenode}{file}"),
+            partitions: if base.is_empty() { Vec::new() } else { partitions_of(rel) },
+            origin: Origin::Remote(st.location.clone()),
+        });
+    }
+    if out.len() == before {
+        bail!("{input}: no Parquet files here");
+    }
+    out[before..].sort_by(|a, b| a.name.cmp(&b.name));
     Ok(())
 }
 
