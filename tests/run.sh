@@ -6,6 +6,12 @@ cd "$(dirname "$0")/.."
 BIN="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/release"
 export LAKEPIPE_BIN="$BIN"
 
+# jq-lite's compatibility test compares with Debian's jq
+if ! command -v jq >/dev/null; then
+  echo "== installing jq (Debian package) for jq-lite's compatibility test"
+  { apt-get update -qq && apt-get install -y -qq jq; } >/dev/null 2>&1 || sudo apt-get install -y -qq jq
+fi
+
 echo "== unit and CLI tests"
 cargo test --release --workspace --locked
 
