@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make demo: the lab pipeline end to end with the tools that exist so far.
+# make demo: the lab pipeline end to end on the real services:
+# Kafka -> jq-lite -> pq-write -> HDFS -> hive-ddl -> Trino, queried with presto-q.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-target/release}
@@ -8,15 +9,17 @@ OUT=demo-out
 rm -rf "$OUT" && mkdir -p "$OUT"
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
+step "bash services/up.sh kafka hdfs trino   # real services on 127.0.0.1 (first run downloads them)"
+bash services/up.sh kafka hdfs trino
+# shellcheck disable=SC1091
+source services/.state/env.sh
+RUN=$(date +%s)
+TOPIC=events_$RUN
+LAKE=$HDFS_NAMENODE/lake/events_$RUN
+
 step "python3 bench/gen_events.py 20000 > $OUT/events.jsonl"
 python3 bench/gen_events.py 20000 >"$OUT/events.jsonl"
 head -c 300 "$OUT/events.jsonl"; echo "..."
-
-step "bash services/up.sh kafka"
-bash services/up.sh kafka
-# shellcheck disable=SC1091
-source services/.state/env.sh
-TOPIC=demo-events-$(date +%s)
 
 step "kcat-lite -b $KAFKA_BROKERS --create-topic $TOPIC --partitions 3"
 kcat-lite -b "$KAFKA_BROKERS" --create-topic "$TOPIC" --partitions 3
@@ -24,32 +27,35 @@ kcat-lite -b "$KAFKA_BROKERS" --create-topic "$TOPIC" --partitions 3
 step "kcat-lite -b $KAFKA_BROKERS -t $TOPIC -P < $OUT/events.jsonl"
 kcat-lite -b "$KAFKA_BROKERS" -t "$TOPIC" -P <"$OUT/events.jsonl"
 
-step "kcat-lite -b $KAFKA_BROKERS -t $TOPIC -C -e | pq-write --partition-by event_type $OUT/lake/events/"
-kcat-lite -b "$KAFKA_BROKERS" -t "$TOPIC" -C -e | pq-write --partition-by event_type "$OUT/lake/events/"
-find "$OUT/lake/events" -name '*.parquet' | sort | sed 's/^/  /'
+step "kcat-lite -b $KAFKA_BROKERS -t $TOPIC -C -e | jq-lite -c 'select(.event_type != \"default\")' | pq-write --partition-by event_type $LAKE/"
+kcat-lite -b "$KAFKA_BROKERS" -t "$TOPIC" -C -e \
+  | jq-lite -c 'select(.event_type != "default")' \
+  | pq-write --partition-by event_type "$LAKE/"
 
-step "pq-cat --count $OUT/lake/events"
-pq-cat --count "$OUT/lake/events"
+step "hdfs-ls -R -h $LAKE"
+hdfs-ls -R -h "$LAKE"
 
-step "pq-cat --schema $OUT/lake/events"
-pq-cat --schema "$OUT/lake/events"
+step "pq-cat --count $LAKE"
+pq-cat --count "$LAKE"
 
-step "pq-cat --format table --columns event_type,seq,user,price --head 5 $OUT/lake/events"
-pq-cat --format table --columns event_type,seq,user,price --head 5 "$OUT/lake/events"
+step "pq-cat --schema $LAKE"
+pq-cat --schema "$LAKE"
 
-step "pq-cat --format csv --header --columns seq,Host,sword_type --head 3 $OUT/lake/events"
-pq-cat --format csv --header --columns seq,Host,sword_type --head 3 "$OUT/lake/events"
+step "pq-cat --format table --columns event_type,seq,user,price --head 5 $LAKE"
+pq-cat --format table --columns event_type,seq,user,price --head 5 "$LAKE"
+
+step "presto-q \"CREATE SCHEMA IF NOT EXISTS hive.lab WITH (location = '$HDFS_NAMENODE/lake')\""
+presto-q "CREATE SCHEMA IF NOT EXISTS hive.lab WITH (location = '$HDFS_NAMENODE/lake')"
+
+step "hive-ddl --dialect trino --schema lab --table events_$RUN $LAKE | tee $OUT/events.sql | presto-q"
+hive-ddl --dialect trino --schema lab --table "events_$RUN" "$LAKE" | tee "$OUT/events.sql" | presto-q
+cat "$OUT/events.sql"
+
+step "presto-q --output-format table 'SELECT event_type, count(*) AS events, round(avg(price), 2) AS avg_price FROM hive.lab.events_$RUN GROUP BY 1 ORDER BY 1'"
+presto-q --output-format table "SELECT event_type, count(*) AS events, round(avg(price), 2) AS avg_price FROM hive.lab.events_$RUN GROUP BY 1 ORDER BY 1"
+
+step "presto-q --output-format json 'SELECT * FROM tpch.tiny.orders' | pq-write $OUT/orders.parquet"
+presto-q -q --output-format json 'SELECT * FROM tpch.tiny.orders' | pq-write "$OUT/orders.parquet"
+pq-cat --count "$OUT/orders.parquet"
 echo
-
-# The last step of the lab: SQL on Trino (when the services are up: make services-up).
-[[ -f services/.state/env.sh ]] && source services/.state/env.sh
-if [[ -n ${PRESTO_SERVER:-} ]]; then
-  step "presto-q --catalog tpch --schema tiny --output-format table 'SELECT r.name AS region, count(*) AS nations FROM nation n JOIN region r ON n.regionkey = r.regionkey GROUP BY 1 ORDER BY 1'"
-  presto-q -q --catalog tpch --schema tiny --output-format table \
-    'SELECT r.name AS region, count(*) AS nations FROM nation n JOIN region r ON n.regionkey = r.regionkey GROUP BY 1 ORDER BY 1'
-  step "presto-q --output-format json 'SELECT * FROM tpch.tiny.orders' | pq-write --overwrite $OUT/orders.parquet"
-  presto-q -q --output-format json 'SELECT * FROM tpch.tiny.orders' | pq-write --overwrite "$OUT/orders.parquet"
-else
-  echo "(Trino not running: make services-up for the presto-q steps)"
-fi
-echo "demo done: files in $OUT/"
+echo "demo done: local files in $OUT/, Parquet in $LAKE, table hive.lab.events_$RUN (make services-down stops the services)"
