@@ -12,10 +12,12 @@ step "python3 bench/gen_events.py 20000 > $OUT/events.jsonl"
 python3 bench/gen_events.py 20000 >"$OUT/events.jsonl"
 head -c 300 "$OUT/events.jsonl"; echo "..."
 
-step "bash services/up.sh kafka"
-bash services/up.sh kafka
-# shellcheck disable=SC1091
-source services/.state/env.sh
+if [[ -z ${KAFKA_BROKERS:-} ]]; then
+  step "bash services/up.sh kafka"
+  bash services/up.sh kafka
+  # shellcheck disable=SC1091
+  source services/.state/env.sh
+fi
 TOPIC=demo-events-$(date +%s)
 
 step "kcat-lite -b $KAFKA_BROKERS --create-topic $TOPIC --partitions 3"
