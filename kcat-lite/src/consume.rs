@@ -96,12 +96,14 @@ pub fn run(args: &Args) -> Result<()> {
     cfg.set("enable.partition.eof", if stop_at_end { "true" } else { "false" });
     // Offsets are stored by hand after stdout was flushed.
     cfg.set("enable.auto.offset.store", "false");
-    // Large fetches and a deep local prefetch queue keep the pipe busy: with librdkafka's
-    // default queued.min.messages the bench (1M x 300 B) ran 2-3x slower.
+    // A deep local prefetch queue keeps the pipe busy. librdkafka 2.12 waits
+    // fetch.queue.backoff.ms (1 s) whenever that queue is full: measured on the bench
+    // (1M x 300 B), this alone cost whole seconds, so back off briefly instead.
     set_default(&mut cfg, args, "fetch.max.bytes", "52428800");
     set_default(&mut cfg, args, "max.partition.fetch.bytes", "10485760");
     set_default(&mut cfg, args, "queued.min.messages", "1000000");
-    set_default(&mut cfg, args, "queued.max.messages.kbytes", "262144");
+    set_default(&mut cfg, args, "queued.max.messages.kbytes", "65536");
+    set_default(&mut cfg, args, "fetch.queue.backoff.ms", "50");
     set_default(&mut cfg, args, "fetch.wait.max.ms", "100");
     if let Some(g) = group {
         cfg.set("group.id", g);

@@ -466,3 +466,23 @@ fn live_group_exit_at_end() {
     let out = text(ok(ours(&["-G", &g, &t, "-e", "-q"]), b""));
     assert_eq!(out, "a\nb\n");
 }
+
+#[test]
+fn live_group_member_without_partitions_exits_at_end() {
+    let t = name("group-idle");
+    create(&t, 1);
+    produce(&t, &[], "a\n");
+    let g = name("gi");
+    let dir = tempfile::tempdir().unwrap();
+    let busy = member(&g, &t, &dir.path().join("a"), &[]);
+    let start = Instant::now();
+    while count_lines(&dir.path().join("a")) < 1 {
+        assert!(start.elapsed() < Duration::from_secs(30), "first member read nothing");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The only partition belongs to the first member: the second has nothing to read.
+    let out = run(ours(&["-G", &g, &t, "-e", "-q"]), b"");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.stdout, b"");
+    assert_eq!(term_and_wait(busy).code(), Some(130));
+}
