@@ -194,6 +194,9 @@ fn relativize(cwd: &str, path: &str, is_dir: bool) -> String {
     rel
 }
 
+/// Entries per column-width group in an unsorted `-R` walk (Ls.getListingGroupSize).
+const LISTING_GROUP: usize = 100;
+
 struct Lister<'a> {
     args: &'a Args,
     order: Order,
@@ -249,8 +252,13 @@ impl Lister<'_> {
             Err(e) if !top => return self.error(e.into()),
             Err(e) => return Err(e.into()),
         };
-        // Ls sorts and prints "Found N items" only without -R; with -R it keeps the
-        // namenode's order.
+        // Hadoop 3.5 Ls: with -R alone it walks the namenode's listing (signed-byte
+        // name order) and sizes columns per group of 100 entries; otherwise it sorts
+        // by name first, then (without -R only) by the -t/-S/-r comparator, stably.
+        let sorted = !self.recursive || self.order.time || self.order.size || self.order.reverse;
+        if sorted {
+            format::sort(&mut children, Order::default());
+        }
         if !self.recursive {
             if !children.is_empty() && !self.args.path_only && !self.args.json {
                 writeln!(self.out, "Found {} items", children.len())?;
@@ -264,13 +272,16 @@ impl Lister<'_> {
                 (c, s)
             })
             .collect();
-        if !self.args.path_only {
-            self.widths.grow(named.iter().map(|(s, _)| s));
-        }
-        for (child, path) in &named {
-            self.entry(child, path)?;
-            if self.recursive && child.is_dir {
-                self.folder(fs, child, path, false)?;
+        let group = if sorted { named.len().max(1) } else { LISTING_GROUP };
+        for chunk in named.chunks(group) {
+            if !self.args.path_only {
+                self.widths.grow(chunk.iter().map(|(s, _)| s));
+            }
+            for (child, path) in chunk {
+                self.entry(child, path)?;
+                if self.recursive && child.is_dir {
+                    self.folder(fs, child, path, false)?;
+                }
             }
         }
         Ok(())
