@@ -60,10 +60,13 @@ query.max-memory=256MB
 query.max-memory-per-node=256MB
 CONF
 echo "connector.name=tpch" >etc/catalog/tpch.properties
-(cd var && nohup "$java" -server -Xmx1G -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Djdk.attach.allowAttachSelf=true \
+# Started straight from this shell (no subshell holding our stdout open), so $! is java.
+cd "$dir/var"
+nohup "$java" -server -Xmx1G -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Djdk.attach.allowAttachSelf=true \
   -XX:+EnableDynamicAgentLoading -Dfile.encoding=UTF-8 -Dconfig="$dir/etc/config.properties" \
-  -cp "$TRINO_HOME/lib/*" io.trino.server.TrinoServer >"$dir/trino.log" 2>&1 &
-  echo $! >"$dir/trino.pid")
+  -cp "$TRINO_HOME/lib/*" io.trino.server.TrinoServer >"$dir/trino.log" 2>&1 </dev/null &
+echo $! >"$dir/trino.pid"
+cd "$dir"
 for _ in $(seq 240); do
   if curl -sf --cacert ca.pem "https://127.0.0.1:$https_port/v1/info" | grep -q '"starting":false'; then
     echo "https://127.0.0.1:$https_port $(cat trino.pid)"
