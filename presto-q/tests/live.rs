@@ -325,7 +325,17 @@ fn live_https_trusts_only_the_given_ca() {
     env("PRESTO_SERVER");
     let tls = TlsTrino::start();
     let sql = "SELECT count(*) FROM tpch.tiny.nation";
-    let ok = stdout_of(presto_q(&["--server", &tls.url, "--ca-file", &tls.file("ca.pem"), sql]));
+    // A fresh coordinator answers "No nodes available" until it has registered itself.
+    let started = std::time::Instant::now();
+    let ok = loop {
+        let out = run(presto_q(&["--server", &tls.url, "--ca-file", &tls.file("ca.pem"), sql]));
+        let err = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() || !err.contains("No nodes available") || started.elapsed().as_secs() > 60 {
+            assert!(out.status.success(), "{err}");
+            break String::from_utf8(out.stdout).unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
     assert_eq!(ok, "\"25\"\n");
     // Untrusted: no CA given, or a CA that did not sign the server's certificate.
     for extra in [vec![], vec!["--ca-file".to_string(), tls.file("other-ca.pem")]] {
