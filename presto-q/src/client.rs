@@ -195,7 +195,7 @@ impl Client {
                 .read_to_vec()
                 .map_err(|e| self.transport_error(url, e))?;
             if status != 200 {
-                bail!("{}", http_error(&self.conn.server, status, &body));
+                bail!("{}", http_error(&self.conn.server, status, &body, self.conn.password.is_some()));
             }
             let results: QueryResults = serde_json::from_slice(&body)
                 .with_context(|| format!("reading the response of {}: not a query result", self.conn.server))?;
@@ -226,11 +226,12 @@ impl Client {
 }
 
 /// An HTTP error from the coordinator, explained.
-fn http_error(server: &str, status: u16, body: &[u8]) -> String {
+fn http_error(server: &str, status: u16, body: &[u8], sent_password: bool) -> String {
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
     let detail = if text.is_empty() || text.starts_with('<') { String::new() } else { format!(": {}", truncate(text, 300)) };
     match status {
+        401 if !sent_password => format!("{server} requires a password: set PRESTO_PASSWORD (401 Unauthorized){detail}"),
         401 => format!("{server} refused the credentials (401 Unauthorized){detail}"),
         403 => format!("{server} denied access (403 Forbidden){detail}"),
         _ => format!("{server} answered HTTP {status}{detail}"),

@@ -180,6 +180,6 @@ fn http_errors_are_reported_with_status() {
         .args(["--server", &url, "SELECT 1"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains(format!("{url} refused the credentials (401 Unauthorized)")));
+        .stderr(predicate::str::contains(format!("{url} requires a password: set PRESTO_PASSWORD (401 Unauthorized)")));
     handle.join().unwrap();
 }

@@ -320,15 +320,28 @@ impl Drop for TlsTrino {
 }
 
 #[test]
-fn live_https_trusts_only_the_given_ca() {
+fn live_https_and_password_against_the_file_authenticator() {
     // Needs the cached Trino install that services/up.sh made.
     env("PRESTO_SERVER");
     let tls = TlsTrino::start();
+    let password = std::fs::read_to_string(tls.file("password.txt")).unwrap().trim().to_string();
     let sql = "SELECT count(*) FROM tpch.tiny.nation";
+    let with = |args: &[&str], pw: Option<&str>| {
+        let mut all = vec!["--server", tls.url.as_str(), "--user", "lab"];
+        all.extend_from_slice(args);
+        all.push(sql);
+        let mut cmd = presto_q(&all);
+        cmd.env_remove("PRESTO_PASSWORD");
+        if let Some(pw) = pw {
+            cmd.env("PRESTO_PASSWORD", pw);
+        }
+        run(cmd)
+    };
+    let ca = tls.file("ca.pem");
     // A fresh coordinator answers "No nodes available" until it has registered itself.
     let started = std::time::Instant::now();
     let ok = loop {
-        let out = run(presto_q(&["--server", &tls.url, "--ca-file", &tls.file("ca.pem"), sql]));
+        let out = with(&["--ca-file", &ca], Some(&password));
         let err = String::from_utf8_lossy(&out.stderr);
         if out.status.success() || !err.contains("No nodes available") || started.elapsed().as_secs() > 60 {
             assert!(out.status.success(), "{err}");
@@ -337,22 +350,27 @@ fn live_https_trusts_only_the_given_ca() {
         std::thread::sleep(std::time::Duration::from_millis(500));
     };
     assert_eq!(ok, "\"25\"\n");
-    // Untrusted: no CA given, or a CA that did not sign the server's certificate.
-    for extra in [vec![], vec!["--ca-file".to_string(), tls.file("other-ca.pem")]] {
-        let mut args = vec!["--server".to_string(), tls.url.clone()];
-        args.extend(extra);
-        args.push(sql.to_string());
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = run(presto_q(&args));
+    // Untrusted: no CA given, or a CA that did not sign the server's certificate; the
+    // password is never sent.
+    let other_ca = tls.file("other-ca.pem");
+    for extra in [vec![], vec!["--ca-file", other_ca.as_str()]] {
+        let out = with(&extra, Some(&password));
         assert_eq!(out.status.code(), Some(1));
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("TLS certificate is not trusted") && err.contains(&tls.url), "{err}");
     }
     // Told to skip verification.
-    assert_eq!(stdout_of(presto_q(&["--server", &tls.url, "--insecure", sql])), "\"25\"\n");
-    // A password this server cannot check is refused with the server's reason, exit 1.
-    let out = run(presto_q(&["--server", &tls.url, "--ca-file", &tls.file("ca.pem"), sql]).env("PRESTO_PASSWORD", "wrong"));
+    let out = with(&["--insecure"], Some(&password));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "\"25\"\n");
+    // A wrong password, and none at all: the server's 401 as a clear error, exit 1.
+    let out = with(&["--ca-file", &ca], Some("wrong"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("refused the credentials (401 Unauthorized)") && err.contains(&tls.url), "{err}");
+    let out = with(&["--ca-file", &ca], None);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("refused the credentials (401 Unauthorized)"), "{err}");
+    assert!(err.contains("requires a password: set PRESTO_PASSWORD (401 Unauthorized)"), "{err}");
 }

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# A second Trino with HTTPS (self-signed CA) for presto-q's TLS tests, from the install
-# services/ cached. Leaves the shared Trino alone.
-#   tls-trino.sh start DIR   -> generates certs in DIR, starts Trino, prints "HTTPS_URL PID"
+# A second Trino with HTTPS (self-signed CA) and the file password authenticator, for
+# presto-q's TLS and password tests, from the install services/ cached. Leaves the shared
+# Trino alone.
+#   tls-trino.sh start DIR   -> generates certs and a password file in DIR, starts Trino,
+#                               prints "HTTPS_URL PID"; the one user is `lab` with the
+#                               password in DIR/password.txt
 #   tls-trino.sh stop DIR    -> stops the Trino started for DIR (by its recorded pid)
-# The file password authenticator lives in Trino's password-authenticators plugin, which
-# the cached install does not keep and Maven Central does not carry for 476, so this
-# server authenticates nobody: password tests need that plugin.
 set -euo pipefail
 cmd=$1 dir=$2
 CACHE=${LAKEPIPE_CACHE:-$HOME/.cache/lakepipe}
@@ -21,7 +21,8 @@ if [[ $cmd == stop ]]; then
   exit 0
 fi
 
-[[ -d $TRINO_HOME/lib ]] || { echo "no Trino install in $TRINO_HOME: run services/up.sh trino" >&2; exit 1; }
+[[ -d $TRINO_HOME/lib && -d $TRINO_HOME/plugin-extra/password-authenticators ]] \
+  || { echo "no Trino install (with plugin-extra/password-authenticators) in $TRINO_HOME: run services/up.sh trino" >&2; exit 1; }
 java=""
 for j in /usr/lib/jvm/temurin-25*/bin/java /usr/lib/jvm/*-2[4-9]*/bin/java; do [[ -x $j ]] && java=$j && break; done
 [[ -n $java ]] || { echo "no Java 24+ under /usr/lib/jvm for Trino 476" >&2; exit 1; }
@@ -37,9 +38,19 @@ cat server.key server.crt ca.pem >server.pem
 # Another CA that signed nothing: trusting it must not make the server trusted.
 openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other-ca.pem -days 2 -subj "/CN=other CA" 2>/dev/null
 
+# The file authenticator's PBKDF2 form: iterations:salt:hash, hex, HMAC-SHA1 as Trino checks it.
+printf 'lab-%s\n' "$(openssl rand -hex 8)" >password.txt
+python3 - "$(head -1 password.txt)" >password.db <<'PY'
+import hashlib, os, sys
+salt = os.urandom(16)
+print(f"lab:1000:{salt.hex()}:{hashlib.pbkdf2_hmac('sha1', sys.argv[1].encode(), salt, 1000, 64).hex()}")
+PY
+printf 'password-authenticator.name=file\nfile.password-file=%s/password.db\n' "$dir" >etc/password-authenticator.properties
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 http_port=$(free_port) https_port=$(free_port)
 ln -sfn "$TRINO_HOME/plugin/tpch" plugin/tpch
+ln -sfn "$TRINO_HOME/plugin-extra/password-authenticators" plugin/password-authenticators
 cat >etc/config.properties <<CONF
 node.environment=prestoqtls
 node.id=presto-q-tls
@@ -51,6 +62,8 @@ http-server.http.port=$http_port
 http-server.https.enabled=true
 http-server.https.port=$https_port
 http-server.https.keystore.path=$dir/server.pem
+http-server.authentication.type=PASSWORD
+password-authenticator.config-files=$dir/etc/password-authenticator.properties
 http-server.log.enabled=false
 internal-communication.shared-secret=presto-q-test-secret-$(date +%s%N)
 discovery.uri=http://127.0.0.1:$http_port

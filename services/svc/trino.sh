@@ -7,15 +7,24 @@ TRINO_ETC=$STATE/trino/etc
 TRINO_CLI_JAR=$CACHE/m2/io/trino/trino-cli/$TRINO_VERSION/trino-cli-$TRINO_VERSION-executable.jar
 
 install_trino() {
+  # installs from before plugin-extra/ existed are unpacked again
+  [[ -d $TRINO_HOME/plugin-extra/password-authenticators ]] || rm -f "$TRINO_HOME/.done"
   if [[ ! -f $TRINO_HOME/.done ]]; then
     local tgz
     tgz=$(mvn_artifact "io.trino:trino-server:$TRINO_VERSION:tar.gz")
     # whole: its jars are hard links across plugin folders
     unpack_once "$tgz" "$TRINO_HOME"
-    # keep only the plugins we configure: start-up loads every plugin folder
+    # keep only the plugins we configure: start-up loads every plugin folder. The password
+    # authenticators (file, LDAP) go aside for presto-q's HTTPS + password test, which
+    # links them into its own server's plugin folder.
     local p
+    mkdir -p "$TRINO_HOME/plugin-extra"
     for p in "$TRINO_HOME"/plugin/*/; do
-      case $(basename "$p") in hive | tpch | memory) ;; *) rm -rf "$p" ;; esac
+      case $(basename "$p") in
+        hive | tpch | memory) ;;
+        password-authenticators) mv "$p" "$TRINO_HOME/plugin-extra/" ;;
+        *) rm -rf "$p" ;;
+      esac
     done
   fi
   install_trino_cli
