@@ -31,15 +31,15 @@ fi
 
 echo "== list a folder of $N files"
 "$BIN/hdfs-ls" "$B/flat" >/dev/null # warm the namenode's caches
-measure ls-flat hdfs-ls "$BIN/hdfs-ls $B/flat"
-measure ls-flat "hdfs dfs -ls" "$DFS -ls $B/flat"
-measure ls-flat "go hdfs ls -l" "$GOHDFS ls -l $B/flat"
+REPEAT=5 measure ls-flat hdfs-ls "$BIN/hdfs-ls $B/flat"
+REPEAT=5 measure ls-flat "hdfs dfs -ls" "$DFS -ls $B/flat"
+REPEAT=5 measure ls-flat "go hdfs ls -l" "$GOHDFS ls -l $B/flat"
 report ls-flat hdfs-ls "$N"
 
 echo "== -R over a tree of $N entries"
-measure ls-tree hdfs-ls "$BIN/hdfs-ls -R $B/tree"
-measure ls-tree "hdfs dfs -ls -R" "$DFS -ls -R $B/tree"
-measure ls-tree "go hdfs ls -lR" "$GOHDFS ls -lR $B/tree"
+REPEAT=5 measure ls-tree hdfs-ls "$BIN/hdfs-ls -R $B/tree"
+REPEAT=5 measure ls-tree "hdfs dfs -ls -R" "$DFS -ls -R $B/tree"
+REPEAT=5 measure ls-tree "go hdfs ls -lR" "$GOHDFS ls -lR $B/tree"
 report ls-tree hdfs-ls "$N"
 
 ROWS=${BENCH_ROWS:-1000000}

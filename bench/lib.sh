@@ -31,18 +31,26 @@ needs_python() {
   [[ -n ${LAKEPIPE_PYTHON:-} ]] || { echo "bench: no LAKEPIPE_PYTHON; run make services-up" >&2; exit 1; }
 }
 
-# measure GROUP TOOL CMD...: run CMD (a shell string) once, record wall s and peak RSS MB
+# measure GROUP TOOL CMD...: run CMD (a shell string) $REPEAT times (default 1), record the
+# median wall s and the largest peak RSS MB. Sub-second commands want REPEAT=5: one run of
+# them measures the machine's noise more than the tool.
 measure() {
-  local group=$1 tool=$2 cmd=$3 t
+  local group=$1 tool=$2 cmd=$3 t i walls=() rss_max=0 wall rss
   t=$(mktemp)
-  if ! /usr/bin/time -f '%e %M' -o "$t" bash -c "$cmd" >/dev/null 2>"$t.err"; then
-    echo "bench: $tool failed: $(tail -3 "$t.err")" >&2
-    printf '%s\t%s\tFAILED\t-\n' "$group" "$tool" >>"$RESULTS"
-    return 0
-  fi
-  read -r wall rss <"$t"
-  printf '%s\t%s\t%s\t%s\n' "$group" "$tool" "$wall" "$((rss / 1024))" >>"$RESULTS"
-  printf '  %-28s %8.2f s %8d MB\n' "$tool" "$wall" "$((rss / 1024))"
+  for ((i = 0; i < ${REPEAT:-1}; i++)); do
+    if ! /usr/bin/time -f '%e %M' -o "$t" bash -c "$cmd" >/dev/null 2>"$t.err"; then
+      echo "bench: $tool failed: $(tail -3 "$t.err")" >&2
+      printf '%s\t%s\tFAILED\t-\n' "$group" "$tool" >>"$RESULTS"
+      rm -f "$t" "$t.err"
+      return 0
+    fi
+    read -r wall rss <"$t"
+    walls+=("$wall")
+    ((rss > rss_max)) && rss_max=$rss
+  done
+  wall=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{ w[NR] = $1 } END { print w[int((NR + 1) / 2)] }')
+  printf '%s\t%s\t%s\t%s\n' "$group" "$tool" "$wall" "$((rss_max / 1024))" >>"$RESULTS"
+  printf '  %-28s %8.2f s %8d MB%s\n' "$tool" "$wall" "$((rss_max / 1024))" "$( ((${REPEAT:-1} > 1)) && echo "   (median of ${REPEAT})")"
   rm -f "$t" "$t.err"
 }
 
