@@ -46,11 +46,14 @@ fn live_interrupted_folder_has_only_readable_files() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display();
     for sig in ["TERM", "KILL"] {
-        // a slow endless stream, cut after a few rolled files
-        // pq-write's own pid, so `wait` does not wait for the endless generator
+        // a stream that stays open, cut once the first rolled file is complete (a fixed
+        // sleep was too short on a loaded machine); pq-write's own pid, so `wait` does
+        // not wait for the generator
         let script = format!(
             "pq-write -q --roll-rows 50000 {d}/{sig}/ < <(python3 bench/gen_events.py 400000 2 2>/dev/null; exec sleep 30 2>/dev/null) & \
-             pid=$!; sleep 3; kill -{sig} $pid; wait $pid || true"
+             pid=$!; \
+             for i in $(seq 600); do [ -n \"$(find {d}/{sig} -name '*.parquet' ! -name '.*' 2>/dev/null)\" ] && break; sleep 0.1; done; \
+             kill -{sig} $pid; wait $pid || true"
         );
         sh(&script);
         let files = sh(&format!("find {d}/{sig} -name '*.parquet' ! -name '.*'"));
