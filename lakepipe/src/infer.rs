@@ -122,6 +122,16 @@ impl SchemaInference {
         }
     }
 
+    /// Add everything another inference saw, as if its rows came after these.
+    pub fn merge(&mut self, other: SchemaInference) {
+        self.rows += other.rows;
+        let mut root = Shape::Object(std::mem::take(&mut self.root));
+        root.merge(Shape::Object(other.root));
+        if let Shape::Object(f) = root {
+            self.root = f;
+        }
+    }
+
     pub fn rows(&self) -> usize {
         self.rows
     }
@@ -206,6 +216,35 @@ mod tests {
 
     fn ty(s: &Schema, name: &str) -> DataType {
         s.field_with_name(name).unwrap().data_type().clone()
+    }
+
+    /// pq-write infers chunks in parallel and merges them: every split of the lines must
+    /// give the schema (types and column order) of one pass over them.
+    #[test]
+    fn merged_parts_equal_one_pass() {
+        let lines = [
+            r#"{"a":1,"o":{"x":1}}"#,
+            r#"{"b":"s","a":2.5}"#,
+            r#"{"o":3,"c":null,"l":[1]}"#,
+            r#"{"c":true,"l":[{"k":1}],"a":"t"}"#,
+            r#"{"d":{"e":[1,2.0]},"b":7,"l":"x"}"#,
+            r#"{"o":{"y":"z"},"d":{"f":false}}"#,
+        ];
+        let whole = infer(&lines, None);
+        for cut1 in 0..=lines.len() {
+            for cut2 in cut1..=lines.len() {
+                let mut all = SchemaInference::default();
+                for part in [&lines[..cut1], &lines[cut1..cut2], &lines[cut2..]] {
+                    let mut inf = SchemaInference::default();
+                    for l in part {
+                        inf.add(Shape::of_json(l.as_bytes()).unwrap());
+                    }
+                    all.merge(inf);
+                }
+                assert_eq!(all.schema(None), whole, "split at {cut1}, {cut2}");
+                assert_eq!(all.rows(), lines.len());
+            }
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ use anyhow::{Context, Result};
 use arrow::datatypes::Schema;
 use clap::{Parser, ValueEnum};
 use lakepipe::cli;
-use lakepipe::infer::{SchemaInference, Shape};
+use lakepipe::infer::Shape;
 use lakepipe::location::Location;
 use lakepipe::storage;
 use parquet::basic::{Compression, GzipLevel, ZstdLevel};
@@ -144,6 +144,7 @@ impl Codec {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    pipeline::pin_allocator();
     cli::install_interrupt_handler();
     if !(args.timeout > 0.0 && args.timeout.is_finite()) {
         return Err(cli::usage("--timeout must be a positive number of seconds"));
@@ -187,21 +188,11 @@ pub fn run(args: Args) -> Result<()> {
         None => {
             let limit = args.infer_rows.unwrap_or(args.row_group_rows).max(1) as u64;
             let started = Instant::now();
-            let mut inf = SchemaInference::default();
-            let mut seen = 0u64;
-            while seen < limit && roll_secs.is_none_or(|r| started.elapsed() < r) {
+            while buffered.last().is_none_or(|c| c.last_line() < limit) && roll_secs.is_none_or(|r| started.elapsed() < r) {
                 let Some(chunk) = chunker.next_chunk()? else { break };
-                for (_, line) in chunk.lines() {
-                    if seen >= limit {
-                        break;
-                    }
-                    seen += 1;
-                    if let Some(shape) = row_shape(line, args.envelope.is_some()) {
-                        inf.add(shape);
-                    }
-                }
                 buffered.push(chunk);
             }
+            let inf = pipeline::infer(&buffered, limit, |line| row_shape(line, args.envelope.is_some()));
             inf.schema(args.flatten.as_deref())
         }
     };
@@ -238,8 +229,8 @@ pub fn run(args: Args) -> Result<()> {
         let (chunk_tx, chunk_rx) = crossbeam_channel::bounded::<Chunk>(2);
         let (res_tx, res_rx) = crossbeam_channel::bounded(4);
         for _ in 0..pipeline::workers() {
-            let (cfg, rx, tx) = (cfg.clone(), chunk_rx.clone(), res_tx.clone());
-            s.spawn(move || pipeline::decode_worker(cfg, rx, tx));
+            let (cfg, rx, tx, back) = (cfg.clone(), chunk_rx.clone(), res_tx.clone(), chunker.recycler());
+            s.spawn(move || pipeline::decode_worker(cfg, rx, tx, back));
         }
         drop((chunk_rx, res_tx));
         let writer = s.spawn(|| match sink.as_mut() {
