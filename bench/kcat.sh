@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # kcat-lite against kcat on the same broker and data (issue 4): produce 1M lab events
-# (all acknowledged), then consume them from the beginning to the end into /dev/null.
+# (all acknowledged; each tool with its default codec and with the other's), then consume
+# them from the beginning to the end into /dev/null.
 source "$(dirname "$0")/lib.sh"
 if [[ -z ${KAFKA_BROKERS:-} || -z ${LAKEPIPE_KCAT:-} ]]; then
   bash "$ROOT/services/up.sh" kafka >&2
@@ -12,29 +13,36 @@ EV=$(events "$ROWS")
 KL=$BIN/kcat-lite
 B=$KAFKA_BROKERS
 RUN=bench-$(date +%s)-$$
-# ~1 s runs: the median of 3 each. Produce goes to one topic per tool (3x the rows in the
-# end); consume reads a third topic that holds the rows once.
-R=3
-for t in ours kcat c; do
+# ~1-2 s runs against a broker on the same 2 cores: medians of R rounds in which the
+# tools take turns. Produce goes to one topic per tool and codec (R x the rows in the end);
+# consume reads another topic that holds the rows once.
+R=${BENCH_ROUNDS:-5}
+TOPICS="ours kcat ours-none kcat-lz4 c"
+for t in $TOPICS; do
   "$KL" -b "$B" -q --create-topic "$RUN-$t" --partitions 1
 done
 echo "== produce $ROWS lines ($(du -m "$EV" | cut -f1) MB) from a file, every message acknowledged"
-REPEAT=$R measure produce kcat-lite "$KL -b $B -t $RUN-ours -P -q <$EV"
-REPEAT=$R measure produce kcat "$LAKEPIPE_KCAT -b $B -t $RUN-kcat -P <$EV"
+# The defaults differ (kcat-lite lz4, kcat none): each tool with the other's codec too.
+measure_rr produce "$R" \
+  kcat-lite "$KL -b $B -t $RUN-ours -P -q <$EV" \
+  kcat "$LAKEPIPE_KCAT -b $B -t $RUN-kcat -P <$EV" \
+  "kcat-lite -z none" "$KL -b $B -t $RUN-ours-none -P -q -z none <$EV" \
+  "kcat -z lz4" "$LAKEPIPE_KCAT -b $B -t $RUN-kcat-lz4 -P -z lz4 <$EV"
 report produce kcat-lite "$ROWS"
-for t in ours kcat; do
+for t in ours kcat ours-none kcat-lz4; do
   got=$("$KL" -b "$B" -t "$RUN-$t" -C -e -q -f '%o\n' -o -1)
   [[ $got == $((R * ROWS - 1)) ]] || echo "bench: topic $RUN-$t ends at offset $got, expected $((R * ROWS - 1))" >&2
 done
-"$KL" -b "$B" -t "$RUN-c" -P -q <"$EV"
+"$KL" -b "$B" -t "$RUN-c" -P -q -z none <"$EV" # uncompressed, as the earlier figures
 echo "== consume $ROWS messages -o beginning -e into /dev/null (same topic)"
-REPEAT=$R measure consume kcat "$LAKEPIPE_KCAT -b $B -t $RUN-c -C -o beginning -e -q >/dev/null"
-REPEAT=$R measure consume kcat-lite "$KL -b $B -t $RUN-c -C -o beginning -e -q >/dev/null"
+measure_rr consume "$R" \
+  kcat "$LAKEPIPE_KCAT -b $B -t $RUN-c -C -o beginning -e -q >/dev/null" \
+  kcat-lite "$KL -b $B -t $RUN-c -C -o beginning -e -q >/dev/null"
 report consume kcat-lite "$ROWS"
 echo "== consume as -J envelopes into /dev/null"
 measure consume-json kcat "$LAKEPIPE_KCAT -b $B -t $RUN-c -C -o beginning -e -q -J >/dev/null"
 measure consume-json kcat-lite "$KL -b $B -t $RUN-c -C -o beginning -e -q -J >/dev/null"
 report consume-json kcat-lite "$ROWS"
-for t in ours kcat c; do
+for t in $TOPICS; do
   "$KL" -b "$B" -q --delete-topic "$RUN-$t" || true
 done

@@ -54,6 +54,40 @@ measure() {
   rm -f "$t" "$t.err"
 }
 
+# measure_rr GROUP ROUNDS TOOL CMD [TOOL CMD...]: like measure, but the tools take turns
+# (A B A B ...) for ROUNDS rounds, so a slow spell of the machine or a shared service (a
+# broker's GC, a log roll) falls on every tool instead of on one tool's block of runs.
+measure_rr() {
+  local group=$1 rounds=$2 t i k n wall rss
+  shift 2
+  local -a tools=() cmds=() walls=() rss_max=()
+  while (($#)); do tools+=("$1") cmds+=("$2") && shift 2; done
+  n=${#tools[@]}
+  t=$(mktemp)
+  for ((i = 0; i < rounds; i++)); do
+    for ((k = 0; k < n; k++)); do
+      if ! /usr/bin/time -f '%e %M' -o "$t" bash -c "${cmds[k]}" >/dev/null 2>"$t.err"; then
+        echo "bench: ${tools[k]} failed: $(tail -3 "$t.err")" >&2
+        walls[k]=FAILED
+        continue
+      fi
+      read -r wall rss <"$t"
+      [[ ${walls[k]:-} == FAILED ]] || walls[k]="${walls[k]:-} $wall"
+      ((rss > ${rss_max[k]:-0})) && rss_max[k]=$rss
+    done
+  done
+  for ((k = 0; k < n; k++)); do
+    if [[ ${walls[k]} == FAILED ]]; then
+      printf '%s\t%s\tFAILED\t-\n' "$group" "${tools[k]}" >>"$RESULTS"
+      continue
+    fi
+    wall=$(printf '%s\n' ${walls[k]} | sort -g | awk '{ w[NR] = $1 } END { print w[int((NR + 1) / 2)] }')
+    printf '%s\t%s\t%s\t%s\n' "$group" "${tools[k]}" "$wall" "$((rss_max[k] / 1024))" >>"$RESULTS"
+    printf '  %-28s %8.2f s %8d MB   (median of %d, taking turns; all: %s)\n' "${tools[k]}" "$wall" "$((rss_max[k] / 1024))" "$rounds" "${walls[k]# }"
+  done
+  rm -f "$t" "$t.err"
+}
+
 # report GROUP OURS ROWS: ratios of our tool against every peer in GROUP
 report() {
   local group=$1 ours=$2 rows=$3

@@ -12,7 +12,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::util::Timeout;
-use rdkafka::ClientContext;
+use rdkafka::{ClientConfig, ClientContext};
 
 use crate::config::{self, set_default};
 use crate::envelope;
@@ -55,7 +55,8 @@ struct Out<'a> {
     headers: Option<OwnedHeaders>,
 }
 
-pub fn run(args: &Args) -> Result<()> {
+/// The producer's settings: the user's, over our defaults.
+pub fn producer_config(args: &Args) -> Result<ClientConfig> {
     let timeout = args.timeout();
     let mut cfg = config::client_config(args)?;
     set_default(&mut cfg, args, "message.timeout.ms", &timeout.as_millis().max(1).to_string());
@@ -64,9 +65,21 @@ pub fn run(args: &Args) -> Result<()> {
     // (200-460 MB RSS instead of 70) and was slower, page faults costing more than it saved
     // (bench: 1M x 300 B lines).
     set_default(&mut cfg, args, "batch.num.messages", "100000");
-    if let Some(codec) = &args.compression {
-        cfg.set("compression.codec", codec);
+    // lz4 unless told otherwise (kcat sends uncompressed; `-z none` does too): the broker
+    // then stores and checks a quarter of the bytes of JSON lines and spends less than
+    // half the CPU on them, which on a shared machine is the limit (see README).
+    match &args.compression {
+        Some(codec) => {
+            cfg.set("compression.codec", codec);
+        }
+        None if !config::user_set(args, "compression.type") => set_default(&mut cfg, args, "compression.codec", "lz4"),
+        None => {}
     }
+    Ok(cfg)
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    let cfg = producer_config(args)?;
     let auto_create = cfg.get("allow.auto.create.topics") != Some("false");
     let producer: BaseProducer<Deliveries> =
         cfg.create_with_context(Deliveries::default()).context("creating the Kafka producer")?;
@@ -256,6 +269,23 @@ fn split_key<'a>(line: &'a [u8], delim: Option<&[u8]>) -> (Option<&'a [u8]>, &'a
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
+
+    fn codec(argv: &[&str]) -> Option<String> {
+        let args = Args::try_parse_from([&["kcat-lite", "-P", "-t", "x"], argv].concat()).unwrap();
+        producer_config(&args).unwrap().get("compression.codec").map(str::to_string)
+    }
+
+    /// lz4 by default; `-z` and the user's own -X settings win (`compression.type` is
+    /// librdkafka's alias, so it must not be overridden by our default either).
+    #[test]
+    fn compression_defaults_to_lz4_unless_given() {
+        assert_eq!(codec(&[]).as_deref(), Some("lz4"));
+        assert_eq!(codec(&["-z", "none"]).as_deref(), Some("none"));
+        assert_eq!(codec(&["-z", "zstd"]).as_deref(), Some("zstd"));
+        assert_eq!(codec(&["-X", "compression.codec=gzip"]).as_deref(), Some("gzip"));
+        assert_eq!(codec(&["-X", "compression.type=snappy"]), None);
+    }
 
     #[test]
     fn key_split_at_first_delimiter() {
