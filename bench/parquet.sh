@@ -8,18 +8,20 @@ PY=$LAKEPIPE_PYTHON
 W=$OUT/parquet
 rm -rf "$W" && mkdir -p "$W"
 echo "== JSON lines -> snappy Parquet: $ROWS events, $(du -m "$EV" | cut -f1) MB"
-# The two fastest, medians of 3: one 2-second run on this machine varies by 20%.
-REPEAT=3 measure write pq-write "$BIN/pq-write -q --overwrite -i $EV $W/pq-write.parquet"
-REPEAT=3 measure write duckdb "$PY -c \"import duckdb; duckdb.sql(\\\"COPY (SELECT * FROM read_json_auto('$EV')) TO '$W/duckdb.parquet' (FORMAT parquet, COMPRESSION snappy)\\\")\""
+# The two fastest take turns, medians of 3: one 2-second run here varies by 20%.
+measure_rr write 3 \
+  pq-write "$BIN/pq-write -q --overwrite -i $EV $W/pq-write.parquet" \
+  duckdb "$PY -c \"import duckdb; duckdb.sql(\\\"COPY (SELECT * FROM read_json_auto('$EV')) TO '$W/duckdb.parquet' (FORMAT parquet, COMPRESSION snappy)\\\")\""
 measure write pyarrow "$PY -c \"import pyarrow.json as pj, pyarrow.parquet as pq; pq.write_table(pj.read_json('$EV'), '$W/pyarrow.parquet', compression='snappy')\""
 measure write polars "$PY -c \"import polars as pl; pl.scan_ndjson('$EV').sink_parquet('$W/polars.parquet', compression='snappy')\""
 report write pq-write "$ROWS"
 
 echo "== snappy Parquet -> JSON lines on /dev/null (the file pq-write wrote)"
 P=$W/pq-write.parquet
-REPEAT=3 measure read pq-cat "$BIN/pq-cat $P >/dev/null"
+measure_rr read 3 \
+  pq-cat "$BIN/pq-cat $P >/dev/null" \
+  polars "$PY -c \"import polars as pl; pl.scan_parquet('$P').sink_ndjson('/dev/stdout')\" >/dev/null"
 measure read duckdb "$PY -c \"import duckdb; duckdb.sql(\\\"COPY (SELECT * FROM read_parquet('$P')) TO '/dev/stdout' (FORMAT json)\\\")\" >/dev/null"
-REPEAT=3 measure read polars "$PY -c \"import polars as pl; pl.scan_parquet('$P').sink_ndjson('/dev/stdout')\" >/dev/null"
 report read pq-cat "$ROWS"
 
 echo "== snappy Parquet -> CSV on /dev/null (nested values as JSON text)"
