@@ -55,10 +55,16 @@ impl Shape {
 
     /// Infer the shape of one JSON text.
     pub fn of_json(line: &[u8]) -> Result<Shape, serde_json::Error> {
-        let mut de = serde_json::Deserializer::from_slice(line);
-        let shape = ShapeSeed.deserialize(&mut de)?;
-        de.end()?;
-        Ok(shape)
+        fn parse<'de, R: serde_json::de::Read<'de>>(mut de: serde_json::Deserializer<R>) -> Result<Shape, serde_json::Error> {
+            let shape = ShapeSeed.deserialize(&mut de)?;
+            de.end()?;
+            Ok(shape)
+        }
+        // As in decode: one SIMD UTF-8 check, then the reader that trusts it.
+        match simdutf8::basic::from_utf8(line) {
+            Ok(text) => parse(serde_json::Deserializer::from_str(text)),
+            Err(_) => parse(serde_json::Deserializer::from_slice(line)),
+        }
     }
 
     /// Nested objects become top-level keys joined by `sep` (`--flatten`).
