@@ -4,6 +4,7 @@
 //! kcat-lite -C -e -t events -J | pq-write --envelope kcat --kafka-meta --partition-by event_type out/
 //! ```
 
+mod dictionary;
 mod envelope;
 mod pipeline;
 mod sink;
@@ -143,6 +144,9 @@ impl Codec {
     }
 }
 
+/// Rows of the first input decoded to choose the dictionary columns.
+const SAMPLE_ROWS: usize = 20_000;
+
 pub fn run(args: Args) -> Result<()> {
     pipeline::pin_allocator();
     cli::install_interrupt_handler();
@@ -204,19 +208,6 @@ pub fn run(args: Args) -> Result<()> {
     };
     let have_columns = !schema.fields().is_empty();
 
-    let props = WriterProperties::builder()
-        .set_compression(args.compression.parquet())
-        .set_max_row_group_row_count(Some(args.row_group_rows))
-        .set_dictionary_enabled(true)
-        .build();
-    let roll = Roll { rows: args.roll_rows, bytes: args.roll_bytes, secs: roll_secs };
-    let run_id = uuid::Uuid::new_v4().to_string();
-    let mut sink = if have_columns {
-        Some(Sink::new(target.clone(), &schema, &args.partition_by, props, roll, args.overwrite, run_id)?)
-    } else {
-        None
-    };
-
     let cfg = DecodeConfig {
         schema: schema.clone(),
         row_schema,
@@ -225,6 +216,25 @@ pub fn run(args: Args) -> Result<()> {
         kafka_meta: args.kafka_meta,
         stop_on_error: matches!(policy, BadLines::Error),
     };
+    let mut props = WriterProperties::builder()
+        .set_compression(args.compression.parquet())
+        .set_max_row_group_row_count(Some(args.row_group_rows))
+        .set_dictionary_enabled(true);
+    // Dictionaries only where they pay, judged on the first rows (see dictionary.rs).
+    if let Some(sample) = pipeline::sample(&cfg, &buffered, SAMPLE_ROWS) {
+        for col in dictionary::plain_columns(&sample) {
+            props = props.set_column_dictionary_enabled(col, false);
+        }
+    }
+    let props = props.build();
+    let roll = Roll { rows: args.roll_rows, bytes: args.roll_bytes, secs: roll_secs };
+    let run_id = uuid::Uuid::new_v4().to_string();
+    let mut sink = if have_columns {
+        Some(Sink::new(target.clone(), &schema, &args.partition_by, props, roll, args.overwrite, run_id)?)
+    } else {
+        None
+    };
+
     let (end, report, err) = std::thread::scope(|s| {
         let (chunk_tx, chunk_rx) = crossbeam_channel::bounded::<Chunk>(2);
         let (res_tx, res_rx) = crossbeam_channel::bounded(4);

@@ -305,6 +305,26 @@ pub fn decode_worker(cfg: DecodeConfig, chunks: Receiver<Chunk>, out: Sender<Res
     }
 }
 
+/// The first `rows` good rows of the buffered chunks (bad lines skipped), as one batch.
+pub fn sample(cfg: &DecodeConfig, chunks: &[Chunk], rows: usize) -> Option<RecordBatch> {
+    let cfg = DecodeConfig { stop_on_error: false, ..cfg.clone() };
+    let mut dec = RowDecoder::new(cfg.row_schema.clone(), cfg.flatten.clone()).ok()?;
+    let mut meta = MetaColumns::default();
+    let mut batches = Vec::new();
+    let mut have = 0;
+    for chunk in chunks {
+        if have >= rows {
+            break;
+        }
+        if let Some(b) = decode_chunk(&cfg, &mut dec, &mut meta, chunk).ok()?.batch {
+            have += b.num_rows();
+            batches.push(b);
+        }
+    }
+    let all = arrow::compute::concat_batches(&cfg.schema, &batches).ok()?;
+    Some(all.slice(0, all.num_rows().min(rows)))
+}
+
 fn decode_chunk(cfg: &DecodeConfig, dec: &mut RowDecoder, meta: &mut MetaColumns, chunk: &Chunk) -> Result<Decoded> {
     let mut rejects = Vec::new();
     let mut stopped = false;

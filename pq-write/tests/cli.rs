@@ -367,3 +367,25 @@ fn help_has_examples() {
 fn unsafe_kill(pid: u32, sig: &str) {
     assert!(Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status().unwrap().success());
 }
+
+/// Unique columns are written without a dictionary, repeated ones with one (as Spark ends
+/// up writing them), and the rows are the same either way.
+#[test]
+fn dictionaries_only_where_they_pay() {
+    let dir = tempfile::tempdir().unwrap();
+    let input: String = (0..5000)
+        .map(|i| format!("{{\"id\":{i},\"ts\":\"2024-01-01T00:{:02}:{:02}.{:03}Z\",\"kind\":\"{}\"}}\n", i / 3600 % 60, i / 60 % 60, i % 1000, ["a", "b", "c"][i % 3]))
+        .collect();
+    let out = dir.path().join("d.parquet");
+    pq_write().arg(&out).write_stdin(input.clone()).assert().success();
+    let f = fs::File::open(&out).unwrap();
+    let meta = parquet::file::reader::SerializedFileReader::new(f).unwrap();
+    let meta = parquet::file::reader::FileReader::metadata(&meta);
+    for col in meta.row_group(0).columns() {
+        let dict = col.dictionary_page_offset().is_some();
+        let name = col.column_path().string();
+        assert_eq!(dict, name == "kind", "{name}: dictionary page {dict}");
+    }
+    let expect: Vec<serde_json::Value> = input.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(read_rows(&out), expect);
+}
