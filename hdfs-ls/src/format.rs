@@ -26,7 +26,12 @@ pub struct Widths {
 
 impl Default for Widths {
     fn default() -> Self {
-        Widths { repl: 3, len: 10, owner: 0, group: 0 }
+        Widths {
+            repl: 3,
+            len: 10,
+            owner: 0,
+            group: 0,
+        }
     }
 }
 
@@ -71,8 +76,16 @@ pub fn long_line(s: &Status, path: &str, w: &Widths, style: Style) -> String {
     let mut line = String::with_capacity(80 + path.len());
     line.push(if s.is_dir { 'd' } else { '-' });
     line.push_str(&permission_string(s.permission));
-    line.push(if s.permission & ACL_BIT != 0 { '+' } else { ' ' });
-    let repl = if s.is_dir { "-".to_string() } else { s.replication.to_string() };
+    line.push(if s.permission & ACL_BIT != 0 {
+        '+'
+    } else {
+        ' '
+    });
+    let repl = if s.is_dir {
+        "-".to_string()
+    } else {
+        s.replication.to_string()
+    };
     line.push_str(&pad_left(&repl, w.repl));
     line.push(' ');
     // Ls uses "%s" (no padding, no space) when every owner/group is empty.
@@ -88,10 +101,18 @@ pub fn long_line(s: &Status, path: &str, w: &Widths, style: Style) -> String {
     } else {
         line.push_str(&s.group);
     }
-    let size = if style.human { human_size(s.length) } else { s.length.to_string() };
+    let size = if style.human {
+        human_size(s.length)
+    } else {
+        s.length.to_string()
+    };
     line.push_str(&pad_left(&size, w.len));
     line.push(' ');
-    line.push_str(&format_time(if style.atime { s.access_time } else { s.modification_time }));
+    line.push_str(&format_time(if style.atime {
+        s.access_time
+    } else {
+        s.modification_time
+    }));
     line.push(' ');
     line.push_str(path);
     line
@@ -168,14 +189,20 @@ fn java_one_decimal(v: f64) -> String {
         }
     }
     let (a, b) = digits.split_at(digits.len() - 1);
-    format!("{}.{}", String::from_utf8_lossy(a), String::from_utf8_lossy(b))
+    format!(
+        "{}.{}",
+        String::from_utf8_lossy(a),
+        String::from_utf8_lossy(b)
+    )
 }
 
 /// `yyyy-MM-dd HH:mm` in local time, like Ls's SimpleDateFormat.
 pub fn format_time(ms: u64) -> String {
     use chrono::{Local, TimeZone};
     match Local.timestamp_millis_opt(ms as i64) {
-        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => t.format("%Y-%m-%d %H:%M").to_string(),
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+            t.format("%Y-%m-%d %H:%M").to_string()
+        }
         chrono::LocalResult::None => "1970-01-01 00:00".to_string(),
     }
 }
@@ -206,7 +233,9 @@ pub fn uri_escape(path: &str) -> String {
 
 /// Hadoop's name order (PathData.compareTo): escaped URI paths, UTF-16 order.
 pub fn compare_paths(a: &str, b: &str) -> Ordering {
-    uri_escape(a).encode_utf16().cmp(uri_escape(b).encode_utf16())
+    uri_escape(a)
+        .encode_utf16()
+        .cmp(uri_escape(b).encode_utf16())
 }
 
 /// The sort orders of `-t`, `-S`, `-r`, `-u`.
@@ -223,12 +252,21 @@ pub struct Order {
 pub fn sort(items: &mut [Status], order: Order) {
     let sign = |o: Ordering| if order.reverse { o.reverse() } else { o };
     if order.time {
-        let t = |s: &Status| if order.atime { s.access_time } else { s.modification_time };
+        let t = |s: &Status| {
+            if order.atime {
+                s.access_time
+            } else {
+                s.modification_time
+            }
+        };
         items.sort_by(|a, b| sign(t(b).cmp(&t(a))));
     } else if order.size {
         items.sort_by(|a, b| sign(b.length.cmp(&a.length)));
     } else {
-        let keys: Vec<Vec<u16>> = items.iter().map(|s| uri_escape(&s.name()).encode_utf16().collect()).collect();
+        let keys: Vec<Vec<u16>> = items
+            .iter()
+            .map(|s| uri_escape(&s.name()).encode_utf16().collect())
+            .collect();
         let mut idx: Vec<usize> = (0..items.len()).collect();
         idx.sort_by(|&a, &b| sign(keys[a].cmp(&keys[b])));
         let sorted: Vec<Status> = idx.iter().map(|&i| items[i].clone()).collect();
@@ -243,7 +281,10 @@ mod tests {
 
     fn st(name: &str, is_dir: bool, len: u64, owner: &str, mtime: u64) -> Status {
         Status {
-            location: Location::Hdfs { namenode: "nn:1".into(), path: format!("/d/{name}") },
+            location: Location::Hdfs {
+                namenode: "nn:1".into(),
+                path: format!("/d/{name}"),
+            },
             is_dir,
             length: len,
             replication: if is_dir { 0 } else { 1 },
@@ -286,13 +327,20 @@ mod tests {
         w.grow([&f]);
         let style = Style::default();
         let line = long_line(&f, "/d/a", &w, style);
-        assert_eq!(&line[..50], "-rw-r--r--   1 root supergroup          5 1970-01-");
+        assert_eq!(
+            &line[..50],
+            "-rw-r--r--   1 root supergroup          5 1970-01-"
+        );
         let d = st("sub", true, 0, "averyverylongowner", 0);
         w.grow([&d]);
         let line = long_line(&d, "/d/sub", &w, style);
-        assert!(line.starts_with("drwxr-xr-x   - averyverylongowner supergroup          0 "), "{line}");
+        assert!(
+            line.starts_with("drwxr-xr-x   - averyverylongowner supergroup          0 "),
+            "{line}"
+        );
         // Widths never shrink: the short owner is now padded too.
-        assert!(long_line(&f, "/d/a", &w, style).starts_with("-rw-r--r--   1 root               supergroup"));
+        assert!(long_line(&f, "/d/a", &w, style)
+            .starts_with("-rw-r--r--   1 root               supergroup"));
         let mut acl = f.clone();
         acl.permission |= ACL_BIT;
         assert!(long_line(&acl, "/d/a", &w, style).starts_with("-rw-r--r--+  1 "));
@@ -300,7 +348,15 @@ mod tests {
         let mut big = f.clone();
         big.length = 12_345_678_901;
         w.grow([&big]);
-        let line = long_line(&big, "/d/b", &w, Style { human: true, atime: false });
+        let line = long_line(
+            &big,
+            "/d/b",
+            &w,
+            Style {
+                human: true,
+                atime: false,
+            },
+        );
         assert!(line.contains(" supergroup      11.5 G 1970"), "{line}");
     }
 
@@ -310,21 +366,71 @@ mod tests {
         // ' ' escapes to "%20", which sorts after '!' (0x21).
         assert_eq!(compare_paths("a b", "a!b"), Ordering::Greater);
         assert_eq!(compare_paths("a b", "a-b"), Ordering::Less);
-        let mut v = vec![st("b", false, 1, "x", 1), st("a b", false, 3, "x", 3), st("a!b", false, 2, "x", 2)];
+        let mut v = vec![
+            st("b", false, 1, "x", 1),
+            st("a b", false, 3, "x", 3),
+            st("a!b", false, 2, "x", 2),
+        ];
         sort(&mut v, Order::default());
-        assert_eq!(v.iter().map(|s| s.name()).collect::<Vec<_>>(), ["a!b", "a b", "b"]);
-        sort(&mut v, Order { reverse: true, ..Default::default() });
-        assert_eq!(v.iter().map(|s| s.name()).collect::<Vec<_>>(), ["b", "a b", "a!b"]);
-        sort(&mut v, Order { time: true, size: true, ..Default::default() });
-        assert_eq!(v.iter().map(|s| s.name()).collect::<Vec<_>>(), ["a b", "a!b", "b"]);
-        sort(&mut v, Order { size: true, reverse: true, ..Default::default() });
-        assert_eq!(v.iter().map(|s| s.name()).collect::<Vec<_>>(), ["b", "a!b", "a b"]);
+        assert_eq!(
+            v.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            ["a!b", "a b", "b"]
+        );
+        sort(
+            &mut v,
+            Order {
+                reverse: true,
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            v.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            ["b", "a b", "a!b"]
+        );
+        sort(
+            &mut v,
+            Order {
+                time: true,
+                size: true,
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            v.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            ["a b", "a!b", "b"]
+        );
+        sort(
+            &mut v,
+            Order {
+                size: true,
+                reverse: true,
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            v.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            ["b", "a!b", "a b"]
+        );
     }
 
     #[test]
     fn reverse_keeps_ties_in_order() {
-        let mut v = vec![st("a", false, 1, "x", 7), st("b", false, 1, "x", 7), st("c", false, 1, "x", 9)];
-        sort(&mut v, Order { time: true, reverse: true, ..Default::default() });
-        assert_eq!(v.iter().map(|s| s.name()).collect::<Vec<_>>(), ["a", "b", "c"]);
+        let mut v = vec![
+            st("a", false, 1, "x", 7),
+            st("b", false, 1, "x", 7),
+            st("c", false, 1, "x", 9),
+        ];
+        sort(
+            &mut v,
+            Order {
+                time: true,
+                reverse: true,
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            v.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            ["a", "b", "c"]
+        );
     }
 }

@@ -76,11 +76,23 @@ pub fn run(args: Args) -> Result<()> {
     }
     storage::set_timeout(Duration::from_secs_f64(args.timeout));
     let user = current_user();
-    let paths = if args.paths.is_empty() { vec![".".to_string()] } else { args.paths.clone() };
+    let paths = if args.paths.is_empty() {
+        vec![".".to_string()]
+    } else {
+        args.paths.clone()
+    };
     let mut ls = Lister {
         // -t wins over -S, as in Ls.
-        order: Order { time: args.time, size: args.size && !args.time, reverse: args.reverse, atime: args.atime },
-        style: Style { human: args.human, atime: args.atime },
+        order: Order {
+            time: args.time,
+            size: args.size && !args.time,
+            reverse: args.reverse,
+            atime: args.atime,
+        },
+        style: Style {
+            human: args.human,
+            atime: args.atime,
+        },
         recursive: args.recursive && !args.directory,
         widths: Widths::default(),
         out: cli::stdout(),
@@ -124,16 +136,33 @@ fn resolve(arg: &str, namenode: Option<&str>, user: &str) -> Result<Target> {
     let lower = arg.to_ascii_lowercase();
     if lower.starts_with("hdfs:") {
         let loc = Location::parse(arg)?;
-        let Location::Hdfs { namenode, .. } = &loc else { unreachable!("hdfs: parses as Hdfs") };
-        let with_authority = arg[5..].strip_prefix("//").is_some_and(|r| !r.starts_with('/') && !r.is_empty());
-        let prefix = if with_authority { format!("hdfs://{namenode}") } else { "hdfs:".to_string() };
-        return Ok(Target { fs: storage::connect(&loc)?, pattern: loc, form: Form::Url(prefix) });
+        let Location::Hdfs { namenode, .. } = &loc else {
+            unreachable!("hdfs: parses as Hdfs")
+        };
+        let with_authority = arg[5..]
+            .strip_prefix("//")
+            .is_some_and(|r| !r.starts_with('/') && !r.is_empty());
+        let prefix = if with_authority {
+            format!("hdfs://{namenode}")
+        } else {
+            "hdfs:".to_string()
+        };
+        return Ok(Target {
+            fs: storage::connect(&loc)?,
+            pattern: loc,
+            form: Form::Url(prefix),
+        });
     }
     if lower.contains("://") {
-        return Err(cli::usage(format!("{arg}: hdfs-ls lists HDFS only (hdfs://host:port/path or /path)")));
+        return Err(cli::usage(format!(
+            "{arg}: hdfs-ls lists HDFS only (hdfs://host:port/path or /path)"
+        )));
     }
     let namenode = match namenode {
-        Some(n) => n.trim_start_matches("hdfs://").trim_end_matches('/').to_string(),
+        Some(n) => n
+            .trim_start_matches("hdfs://")
+            .trim_end_matches('/')
+            .to_string(),
         None => location::default_namenode(&|k| std::env::var(k).ok())
             .ok_or_else(|| location::LocationError::NoNamenode(arg.to_string()))?,
     };
@@ -144,7 +173,11 @@ fn resolve(arg: &str, namenode: Option<&str>, user: &str) -> Result<Target> {
         (normalize(&format!("{home}/{arg}")), Form::Relative(home))
     };
     let loc = Location::Hdfs { namenode, path };
-    Ok(Target { fs: storage::connect(&loc)?, pattern: loc, form })
+    Ok(Target {
+        fs: storage::connect(&loc)?,
+        pattern: loc,
+        form,
+    })
 }
 
 /// Collapse `//`, `.` and `..` in an absolute path.
@@ -169,8 +202,16 @@ fn relativize(cwd: &str, path: &str, is_dir: bool) -> String {
         return ".".into();
     }
     // findLongestDirPrefix: the last '/' of the longest common folder prefix, or -1.
-    let c = if cwd.ends_with('/') { cwd.to_string() } else { format!("{cwd}/") };
-    let p = if is_dir && !path.ends_with('/') { format!("{path}/") } else { path.to_string() };
+    let c = if cwd.ends_with('/') {
+        cwd.to_string()
+    } else {
+        format!("{cwd}/")
+    };
+    let p = if is_dir && !path.ends_with('/') {
+        format!("{path}/")
+    } else {
+        path.to_string()
+    };
     let mut last: i64 = -1;
     for (i, (x, y)) in c.bytes().zip(p.bytes()).enumerate() {
         if x != y {
@@ -186,7 +227,11 @@ fn relativize(cwd: &str, path: &str, is_dir: bool) -> String {
     }
     if last < cwd.len() as i64 {
         while last != -1 {
-            rel = if rel.is_empty() { "..".into() } else { format!("../{rel}") };
+            rel = if rel.is_empty() {
+                "..".into()
+            } else {
+                format!("../{rel}")
+            };
             let from = (last + 1) as usize;
             last = cwd[from..].find('/').map_or(-1, |i| (from + i) as i64);
         }
@@ -228,7 +273,8 @@ impl Lister<'_> {
         if matches.is_empty() {
             anyhow::bail!("`{arg}': No such file or directory");
         }
-        matches.sort_by(|a, b| format::compare_paths(hdfs_path(&a.location), hdfs_path(&b.location)));
+        matches
+            .sort_by(|a, b| format::compare_paths(hdfs_path(&a.location), hdfs_path(&b.location)));
         for m in matches {
             let shown = match &t.form {
                 Form::Url(prefix) => format!("{prefix}{}", hdfs_path(&m.location)),
@@ -272,7 +318,11 @@ impl Lister<'_> {
                 (c, s)
             })
             .collect();
-        let group = if sorted { named.len().max(1) } else { LISTING_GROUP };
+        let group = if sorted {
+            named.len().max(1)
+        } else {
+            LISTING_GROUP
+        };
         for chunk in named.chunks(group) {
             if !self.args.path_only {
                 self.widths.grow(chunk.iter().map(|(s, _)| s));
@@ -316,7 +366,11 @@ impl Lister<'_> {
         } else if self.args.path_only {
             writeln!(self.out, "{path}")?;
         } else {
-            writeln!(self.out, "{}", format::long_line(s, path, &self.widths, self.style))?;
+            writeln!(
+                self.out,
+                "{}",
+                format::long_line(s, path, &self.widths, self.style)
+            )?;
         }
         Ok(())
     }

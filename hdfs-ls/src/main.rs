@@ -1,1 +1,3 @@
-fn main() -> std::process::ExitCode { lakepipe::cli::run_main("hdfs-ls", hdfs_ls::run) }
+fn main() -> std::process::ExitCode {
+    lakepipe::cli::run_main("hdfs-ls", hdfs_ls::run)
+}

@@ -9,7 +9,12 @@ use assert_cmd::Command;
 /// hdfs-ls with the environment variables it reads cleared.
 fn hdfs_ls() -> Command {
     let mut c = Command::cargo_bin("hdfs-ls").unwrap();
-    for k in ["HDFS_NAMENODE", "HADOOP_CONF_DIR", "HADOOP_USER_NAME", "HADOOP_HOME"] {
+    for k in [
+        "HDFS_NAMENODE",
+        "HADOOP_CONF_DIR",
+        "HADOOP_USER_NAME",
+        "HADOOP_HOME",
+    ] {
         c.env_remove(k);
     }
     c
@@ -20,7 +25,10 @@ fn help_shows_examples_and_flags() {
     let out = hdfs_ls().arg("--help").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("EXAMPLES") && text.contains("-R") && text.contains("--json"), "{text}");
+    assert!(
+        text.contains("EXAMPLES") && text.contains("-R") && text.contains("--json"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -43,9 +51,19 @@ fn silent_namenode_times_out_naming_the_address() {
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = silent.local_addr().unwrap();
     let started = Instant::now();
-    let out = hdfs_ls().args(["--timeout", "2", &format!("hdfs://{addr}/data")]).output().unwrap();
+    let out = hdfs_ls()
+        .args(["--timeout", "2", &format!("hdfs://{addr}/data")])
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
-    assert!(err.contains(&addr.to_string()) && err.contains("did not answer within 2 s"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        err.contains(&addr.to_string()) && err.contains("did not answer within 2 s"),
+        "{err}"
+    );
 }

@@ -22,7 +22,11 @@ fn env(name: &str) -> String {
 /// the services); must succeed.
 fn dfs(user: Option<&str>, args: &[&str]) -> String {
     let out = dfs_raw(user, args);
-    assert!(out.status.success(), "hdfs dfs {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "hdfs dfs {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("utf-8 from hdfs dfs")
 }
 
@@ -50,13 +54,20 @@ fn ours(user: Option<&str>, args: &[&str]) -> Output {
 fn pq_write_bin() -> PathBuf {
     // Built by the same `cargo build --release` as this test's binary.
     let p = Path::new(env!("CARGO_BIN_EXE_hdfs-ls")).with_file_name("pq-write");
-    assert!(p.exists(), "{} is missing: cargo build --release -p pq-write", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing: cargo build --release -p pq-write",
+        p.display()
+    );
     p
 }
 
 /// A fresh folder name for one test.
 fn rand_dir(tag: &str) -> String {
-    format!("/tmp/lakepipe-live-{tag}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+    format!(
+        "/tmp/lakepipe-live-{tag}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
 }
 
 fn nn_url() -> String {
@@ -94,10 +105,32 @@ fn build_tree(base: &str) {
     dfs(None, &["-put", t.to_str().unwrap(), base]);
     let p = |rel: &str| format!("{base}/tree/{rel}");
     dfs(None, &["-chown", "-R", "alice:analysts", &p("nested")]);
-    dfs(None, &["-chown", "verylongownername:g", &p("a b.txt"), &p("other")]);
-    dfs(None, &["-chmod", "700", &p("other"), &p("other/secret.txt"), &p("one.txt")]);
+    dfs(
+        None,
+        &["-chown", "verylongownername:g", &p("a b.txt"), &p("other")],
+    );
+    dfs(
+        None,
+        &[
+            "-chmod",
+            "700",
+            &p("other"),
+            &p("other/secret.txt"),
+            &p("one.txt"),
+        ],
+    );
     dfs(None, &["-chmod", "1777", &p("empty dir")]);
-    dfs(None, &["-touch", "-m", "-t", "20200102:030405", &p("kilo.bin"), &p("nested/z.csv")]);
+    dfs(
+        None,
+        &[
+            "-touch",
+            "-m",
+            "-t",
+            "20200102:030405",
+            &p("kilo.bin"),
+            &p("nested/z.csv"),
+        ],
+    );
 }
 
 /// Our stdout must equal FsShell's, byte for byte, for each flag set.
@@ -112,12 +145,20 @@ fn compare(cases: &[Vec<String>], user: Option<&str>) {
             "stdout differs for -ls {args:?}; our stderr: {}",
             String::from_utf8_lossy(&mine.stderr)
         );
-        assert_eq!(mine.status.success(), theirs.status.success(), "exit status differs for {args:?}");
+        assert_eq!(
+            mine.status.success(),
+            theirs.status.success(),
+            "exit status differs for {args:?}"
+        );
     }
 }
 
 fn case(flags: &str, paths: &[&str]) -> Vec<String> {
-    flags.split_whitespace().chain(paths.iter().copied()).map(String::from).collect()
+    flags
+        .split_whitespace()
+        .chain(paths.iter().copied())
+        .map(String::from)
+        .collect()
 }
 
 #[test]
@@ -127,14 +168,23 @@ fn live_output_matches_hdfs_dfs_ls_for_every_flag() {
     let tree = format!("{base}/tree");
     let url = format!("{}{tree}", nn_url());
     let mut cases: Vec<Vec<String>> = Vec::new();
-    for flags in ["", "-R", "-h", "-d", "-C", "-t", "-S", "-r", "-u", "-R -h", "-t -r", "-S -r", "-C -R", "-t -u", "-R -t -S", "-d -h"] {
+    for flags in [
+        "", "-R", "-h", "-d", "-C", "-t", "-S", "-r", "-u", "-R -h", "-t -r", "-S -r", "-C -R",
+        "-t -u", "-R -t -S", "-d -h",
+    ] {
         cases.push(case(flags, &[&tree]));
     }
     cases.push(case("", &[&url]));
     cases.push(case("-R", &[&format!("{url}/")]));
     cases.push(case("", &[&format!("{tree}/*.txt")]));
-    cases.push(case("-d", &[&format!("{tree}/{{nested,other}}"), &format!("{tree}/a?b")]));
-    cases.push(case("-h", &[&format!("{tree}/huge.bin"), &format!("{tree}/nested")]));
+    cases.push(case(
+        "-d",
+        &[&format!("{tree}/{{nested,other}}"), &format!("{tree}/a?b")],
+    ));
+    cases.push(case(
+        "-h",
+        &[&format!("{tree}/huge.bin"), &format!("{tree}/nested")],
+    ));
     compare(&cases, None);
 }
 
@@ -142,9 +192,25 @@ fn live_output_matches_hdfs_dfs_ls_for_every_flag() {
 fn live_no_path_lists_the_home_folder() {
     let user = format!("u{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let home = format!("/user/{user}");
-    dfs(None, &["-mkdir", "-p", &format!("{home}/sub dir/inner"), &format!("{home}/other")]);
+    dfs(
+        None,
+        &[
+            "-mkdir",
+            "-p",
+            &format!("{home}/sub dir/inner"),
+            &format!("{home}/other"),
+        ],
+    );
     dfs(None, &["-chown", "-R", &format!("{user}:{user}"), &home]);
-    compare(&[vec![], case("-R", &[]), case("-C", &["sub dir"]), case("-d", &["."])], Some(&user));
+    compare(
+        &[
+            vec![],
+            case("-R", &[]),
+            case("-C", &["sub dir"]),
+            case("-d", &["."]),
+        ],
+        Some(&user),
+    );
 }
 
 #[test]
@@ -155,20 +221,42 @@ fn live_json_carries_the_same_facts() {
     let long = dfs(None, &["-ls", "-R", &tree]);
     let json = ours(None, &["--json", "-R", &tree]);
     assert!(json.status.success());
-    let entries: Vec<serde_json::Value> =
-        String::from_utf8(json.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let entries: Vec<serde_json::Value> = String::from_utf8(json.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let lines: Vec<&str> = long.lines().collect();
     assert_eq!(entries.len(), lines.len());
     for (e, line) in entries.iter().zip(&lines) {
         let (f, path) = long_fields(line);
         let is_dir = e["type"] == "directory";
         let perm = u16::from_str_radix(e["permission"].as_str().unwrap(), 8).unwrap();
-        assert_eq!(f[0], format!("{}{}", if is_dir { 'd' } else { '-' }, hdfs_ls::format::permission_string(perm)), "{line}");
-        assert_eq!(f[1], if is_dir { "-".to_string() } else { e["replication"].to_string() }, "{line}");
+        assert_eq!(
+            f[0],
+            format!(
+                "{}{}",
+                if is_dir { 'd' } else { '-' },
+                hdfs_ls::format::permission_string(perm)
+            ),
+            "{line}"
+        );
+        assert_eq!(
+            f[1],
+            if is_dir {
+                "-".to_string()
+            } else {
+                e["replication"].to_string()
+            },
+            "{line}"
+        );
         assert_eq!(f[2], e["owner"].as_str().unwrap());
         assert_eq!(f[3], e["group"].as_str().unwrap());
         assert_eq!(f[4], e["length"].to_string());
-        assert_eq!(format!("{} {}", f[5], f[6]), hdfs_ls::format::format_time(e["modification_time"].as_u64().unwrap()));
+        assert_eq!(
+            format!("{} {}", f[5], f[6]),
+            hdfs_ls::format::format_time(e["modification_time"].as_u64().unwrap())
+        );
         assert_eq!(path, e["path"].as_str().unwrap(), "{line} vs {e}");
         if !is_dir {
             assert!(e["block_size"].as_u64().unwrap() > 0);
@@ -218,14 +306,22 @@ fn pyarrow_rows(files: &[String]) -> u64 {
         ])
         .output()
         .expect("running $LAKEPIPE_PYTHON");
-    assert!(out.status.success(), "pyarrow: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "pyarrow: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }
 
 /// Visible part files under a folder (hdfs-ls -C -R, names not starting with . or _).
 fn visible_parquet(dir: &str) -> Vec<String> {
     let out = ours(None, &["-C", "-R", dir]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -248,9 +344,18 @@ fn live_pq_write_to_hdfs_then_every_row_reads_back() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(events(n).as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(events(n).as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let files = visible_parquet(&format!("{dir}/t"));
     assert_eq!(files.len(), 3, "{files:?}");
     assert_eq!(pyarrow_rows(&files), n as u64);
@@ -264,7 +369,12 @@ fn live_pq_write_to_hdfs_then_every_row_reads_back() {
         .stdin(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(events(100).as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(events(100).as_bytes())
+        .unwrap();
     assert!(child.wait().unwrap().success());
     let files = visible_parquet(&format!("{dir}/t"));
     assert_eq!(files.len(), 1);
@@ -276,7 +386,14 @@ fn live_sigkill_mid_write_leaves_no_unreadable_visible_file() {
     let dir = rand_dir("kill");
     let url = format!("{}{dir}/t/", nn_url());
     let mut child = Command::new(pq_write_bin())
-        .args(["-q", "--roll-rows", "5000", "--row-group-rows", "1000", &url])
+        .args([
+            "-q",
+            "--roll-rows",
+            "5000",
+            "--row-group-rows",
+            "1000",
+            &url,
+        ])
         .stdin(Stdio::piped())
         .spawn()
         .unwrap();
@@ -286,7 +403,10 @@ fn live_sigkill_mid_write_leaves_no_unreadable_visible_file() {
     // Wait until the first rolled files are visible, so the kill lands mid-file.
     let started = Instant::now();
     while visible_parquet_quiet(&format!("{dir}/t")) < 2 {
-        assert!(started.elapsed() < Duration::from_secs(60), "pq-write wrote nothing visible in 60 s");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "pq-write wrote nothing visible in 60 s"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     child.kill().unwrap(); // SIGKILL
@@ -296,7 +416,11 @@ fn live_sigkill_mid_write_leaves_no_unreadable_visible_file() {
     assert!(!files.is_empty());
     // Every visible file is complete: pyarrow reads each one.
     let rows = pyarrow_rows(&files);
-    assert_eq!(rows % 5000, 0, "visible files hold whole rolled files only: {rows} rows");
+    assert_eq!(
+        rows % 5000,
+        0,
+        "visible files hold whole rolled files only: {rows} rows"
+    );
 }
 
 fn visible_parquet_quiet(dir: &str) -> usize {
@@ -304,7 +428,10 @@ fn visible_parquet_quiet(dir: &str) -> usize {
     if !out.status.success() {
         return 0;
     }
-    String::from_utf8_lossy(&out.stdout).lines().filter(|p| p.ends_with(".parquet") && !p.rsplit('/').next().unwrap_or("").starts_with('.')).count()
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|p| p.ends_with(".parquet") && !p.rsplit('/').next().unwrap_or("").starts_with('.'))
+        .count()
 }
 
 #[test]
@@ -312,9 +439,13 @@ fn live_missing_path_is_an_error() {
     let dir = rand_dir("missing");
     let out = ours(None, &[&dir]);
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(String::from_utf8_lossy(&out.stderr), format!("hdfs-ls: error: `{dir}': No such file or directory\n"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!("hdfs-ls: error: `{dir}': No such file or directory\n")
+    );
     let theirs = dfs_raw(None, &["-ls", &dir]);
-    assert!(String::from_utf8_lossy(&theirs.stderr).contains(&format!("ls: `{dir}': No such file or directory")));
+    assert!(String::from_utf8_lossy(&theirs.stderr)
+        .contains(&format!("ls: `{dir}': No such file or directory")));
     // Other paths are still listed; the exit code says something failed.
     let out = ours(None, &[&dir, "/"]);
     assert_eq!(out.status.code(), Some(1));
@@ -328,15 +459,31 @@ fn live_permission_denied_is_an_error() {
     let secret = local.path().join("secret.txt");
     std::fs::write(&secret, "s").unwrap();
     dfs(None, &["-mkdir", "-p", &format!("{dir}/private")]);
-    dfs(None, &["-put", secret.to_str().unwrap(), &format!("{dir}/private/")]);
-    dfs(None, &["-chown", "-R", "owner1:owners", &format!("{dir}/private")]);
+    dfs(
+        None,
+        &["-put", secret.to_str().unwrap(), &format!("{dir}/private/")],
+    );
+    dfs(
+        None,
+        &["-chown", "-R", "owner1:owners", &format!("{dir}/private")],
+    );
     dfs(None, &["-chmod", "-R", "700", &format!("{dir}/private")]);
-    for path in [format!("{dir}/private"), format!("{dir}/private/secret.txt")] {
+    for path in [
+        format!("{dir}/private"),
+        format!("{dir}/private/secret.txt"),
+    ] {
         let out = ours(Some("mallory"), &[&path]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{err}");
-        assert!(err.starts_with("hdfs-ls: error: ") && err.contains("Permission denied: user=mallory"), "{err}");
-        assert_eq!(err.lines().count(), 1, "one clear line, no Java stack: {err}");
+        assert!(
+            err.starts_with("hdfs-ls: error: ") && err.contains("Permission denied: user=mallory"),
+            "{err}"
+        );
+        assert_eq!(
+            err.lines().count(),
+            1,
+            "one clear line, no Java stack: {err}"
+        );
     }
     // pq-write into a folder it may not write to.
     let mut c = Command::new(pq_write_bin())
@@ -346,7 +493,11 @@ fn live_permission_denied_is_an_error() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    c.stdin.take().unwrap().write_all(events(10).as_bytes()).unwrap();
+    c.stdin
+        .take()
+        .unwrap()
+        .write_all(events(10).as_bytes())
+        .unwrap();
     let out = c.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
@@ -357,12 +508,19 @@ fn live_permission_denied_is_an_error() {
 fn live_unreachable_namenode_fails_fast_naming_the_address() {
     env("HDFS_NAMENODE");
     // Nothing listens on port 1; the default --timeout (30 s) applies.
-    for args in [vec!["hdfs://127.0.0.1:1/data"], vec!["--namenode", "127.0.0.1:1", "/data"]] {
+    for args in [
+        vec!["hdfs://127.0.0.1:1/data"],
+        vec!["--namenode", "127.0.0.1:1", "/data"],
+    ] {
         let started = Instant::now();
         let out = ours(None, &args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{err}");
-        assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "took {:?}",
+            started.elapsed()
+        );
         assert!(err.contains("127.0.0.1:1"), "{err}");
     }
     let mut c = Command::new(pq_write_bin())
@@ -371,7 +529,11 @@ fn live_unreachable_namenode_fails_fast_naming_the_address() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    c.stdin.take().unwrap().write_all(events(10).as_bytes()).unwrap();
+    c.stdin
+        .take()
+        .unwrap()
+        .write_all(events(10).as_bytes())
+        .unwrap();
     let started = Instant::now();
     let out = c.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1));

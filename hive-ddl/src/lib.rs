@@ -101,7 +101,9 @@ pub fn run(args: Args) -> Result<()> {
         None => default_table_name(&input),
     };
     if name.is_empty() {
-        return Err(cli::usage("cannot tell a table name from the input: give --table"));
+        return Err(cli::usage(
+            "cannot tell a table name from the input: give --table",
+        ));
     }
     statement::check_case_collisions(&table.schema, &table)?;
     if !args.quiet {
@@ -120,7 +122,8 @@ pub fn run(args: Args) -> Result<()> {
     };
     let sql = stmt.render(&table.schema, &table.partition_keys);
     let mut out = cli::stdout();
-    out.write_all(sql.as_bytes()).context("writing the statements")?;
+    out.write_all(sql.as_bytes())
+        .context("writing the statements")?;
     out.flush().context("writing the statements")?;
     Ok(())
 }
@@ -130,7 +133,11 @@ fn default_location(input: &Location) -> Result<String> {
     match input {
         Location::Local(p) => {
             let abs = std::fs::canonicalize(p).with_context(|| format!("{}", p.display()))?;
-            let dir = if abs.is_dir() { abs } else { abs.parent().map(Path::to_path_buf).unwrap_or(abs) };
+            let dir = if abs.is_dir() {
+                abs
+            } else {
+                abs.parent().map(Path::to_path_buf).unwrap_or(abs)
+            };
             Ok(format!("file://{}", dir.display()))
         }
         Location::Hdfs { .. } => Ok(input.to_string()),
@@ -141,15 +148,20 @@ fn default_location(input: &Location) -> Result<String> {
 fn default_table_name(input: &Location) -> String {
     let text = input.to_string();
     let path = Path::new(&text);
-    let mut comps: Vec<String> =
-        path.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let mut comps: Vec<String> = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
     if path.extension().is_some_and(|e| e == "parquet") {
         comps.pop();
     }
     while comps.last().is_some_and(|c| c.contains('=')) {
         comps.pop();
     }
-    comps.pop().filter(|c| c != "/" && c != ".").unwrap_or_default()
+    comps
+        .pop()
+        .filter(|c| c != "/" && c != ".")
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -168,6 +180,9 @@ mod tests {
         assert_eq!(default_table_name(&l("lake/events/")), "events");
         assert_eq!(default_table_name(&l("lake/events/dt=1")), "events");
         assert_eq!(default_table_name(&l("lake/x.parquet")), "lake");
-        assert_eq!(default_table_name(&l("hdfs://nn:1/data/purchases")), "purchases");
+        assert_eq!(
+            default_table_name(&l("hdfs://nn:1/data/purchases")),
+            "purchases"
+        );
     }
 }

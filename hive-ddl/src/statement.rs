@@ -48,21 +48,46 @@ impl Statement {
     /// The statements, each ending with `;` and a newline.
     pub fn render(&self, schema: &Schema, partition_keys: &[String]) -> String {
         let is_key = |n: &str| partition_keys.iter().any(|k| k == n);
-        let column = |name: &str, dt: &DataType| format!("  {} {}", self.ident(name), format_type(dt, self.types, Quote::Always));
-        let data: Vec<String> =
-            schema.fields().iter().filter(|f| !is_key(f.name())).map(|f| column(f.name(), f.data_type())).collect();
-        let keys: Vec<String> =
-            schema.fields().iter().filter(|f| is_key(f.name())).map(|f| column(f.name(), f.data_type())).collect();
-        let ine = if self.if_not_exists { "IF NOT EXISTS " } else { "" };
+        let column = |name: &str, dt: &DataType| {
+            format!(
+                "  {} {}",
+                self.ident(name),
+                format_type(dt, self.types, Quote::Always)
+            )
+        };
+        let data: Vec<String> = schema
+            .fields()
+            .iter()
+            .filter(|f| !is_key(f.name()))
+            .map(|f| column(f.name(), f.data_type()))
+            .collect();
+        let keys: Vec<String> = schema
+            .fields()
+            .iter()
+            .filter(|f| is_key(f.name()))
+            .map(|f| column(f.name(), f.data_type()))
+            .collect();
+        let ine = if self.if_not_exists {
+            "IF NOT EXISTS "
+        } else {
+            ""
+        };
         let mut sql = String::new();
         match self.dialect {
             Dialect::Hive | Dialect::Spark => {
-                sql += &format!("CREATE EXTERNAL TABLE {ine}{} (\n{}\n)\n", self.qualified(), data.join(",\n"));
+                sql += &format!(
+                    "CREATE EXTERNAL TABLE {ine}{} (\n{}\n)\n",
+                    self.qualified(),
+                    data.join(",\n")
+                );
                 if !keys.is_empty() {
                     let keys: Vec<&str> = keys.iter().map(|k| k.trim_start()).collect();
                     sql += &format!("PARTITIONED BY ({})\n", keys.join(", "));
                 }
-                sql += &format!("STORED AS PARQUET\nLOCATION {};\n", self.literal(&self.location));
+                sql += &format!(
+                    "STORED AS PARQUET\nLOCATION {};\n",
+                    self.literal(&self.location)
+                );
                 if !partition_keys.is_empty() {
                     sql += &format!("MSCK REPAIR TABLE {};\n", self.qualified());
                 }
@@ -70,10 +95,20 @@ impl Statement {
             Dialect::Trino => {
                 // Partition columns come last in Trino's column list.
                 let all: Vec<String> = data.iter().chain(&keys).cloned().collect();
-                sql += &format!("CREATE TABLE {ine}{} (\n{}\n)\nWITH (\n", self.qualified(), all.join(",\n"));
-                sql += &format!("  external_location = {},\n  format = 'PARQUET'", self.literal(&self.location));
+                sql += &format!(
+                    "CREATE TABLE {ine}{} (\n{}\n)\nWITH (\n",
+                    self.qualified(),
+                    all.join(",\n")
+                );
+                sql += &format!(
+                    "  external_location = {},\n  format = 'PARQUET'",
+                    self.literal(&self.location)
+                );
                 if !partition_keys.is_empty() {
-                    let names: Vec<String> = partition_keys.iter().map(|k| self.literal(&k.to_lowercase())).collect();
+                    let names: Vec<String> = partition_keys
+                        .iter()
+                        .map(|k| self.literal(&k.to_lowercase()))
+                        .collect();
                     sql += &format!(",\n  partitioned_by = ARRAY[{}]", names.join(", "));
                 }
                 sql += "\n);\n";
@@ -136,7 +171,11 @@ mod tests {
     fn stmt(dialect: Dialect) -> Statement {
         Statement {
             dialect,
-            types: if dialect == Dialect::Trino { TypeDialect::Trino } else { TypeDialect::Hive },
+            types: if dialect == Dialect::Trino {
+                TypeDialect::Trino
+            } else {
+                TypeDialect::Hive
+            },
             catalog: "hive".into(),
             database: Some("lab".into()),
             table: "ev".into(),
@@ -147,7 +186,8 @@ mod tests {
 
     #[test]
     fn hive_statement_with_partitions() {
-        let s = parse_schema("`select` BIGINT, `we``ird` STRUCT<`location`:STRING>, dt STRING").unwrap();
+        let s = parse_schema("`select` BIGINT, `we``ird` STRUCT<`location`:STRING>, dt STRING")
+            .unwrap();
         let sql = stmt(Dialect::Hive).render(&s, &["dt".into()]);
         assert_eq!(
             sql,

@@ -30,7 +30,12 @@ fn write(dir: &std::path::Path, name: &str, lines: &str, extra: &[&str]) {
 fn folder_with_partitions_hive_and_trino() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("events");
-    write(dir.path(), "events/", "{\"a\":1,\"k\":\"x\"}\n{\"a\":2,\"k\":\"y\"}\n", &["--partition-by", "k"]);
+    write(
+        dir.path(),
+        "events/",
+        "{\"a\":1,\"k\":\"x\"}\n{\"a\":2,\"k\":\"y\"}\n",
+        &["--partition-by", "k"],
+    );
     let abs = std::fs::canonicalize(&lake).unwrap();
     hive_ddl().arg(&lake).assert().success().stdout(format!(
         "CREATE EXTERNAL TABLE `events` (\n  `a` BIGINT\n)\nPARTITIONED BY (`k` STRING)\nSTORED AS PARQUET\n\
@@ -70,7 +75,12 @@ fn merged_columns_and_conflicts_name_both_files() {
 #[test]
 fn names_differing_only_by_case_are_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "c/1.parquet", "{\"Host\":\"a\",\"host\":\"b\"}\n", &[]);
+    write(
+        dir.path(),
+        "c/1.parquet",
+        "{\"Host\":\"a\",\"host\":\"b\"}\n",
+        &[],
+    );
     hive_ddl()
         .arg(dir.path().join("c"))
         .assert()
@@ -84,18 +94,41 @@ fn names_differing_only_by_case_are_an_error() {
 fn bad_inputs_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("empty")).unwrap();
-    hive_ddl().arg(dir.path().join("empty")).assert().code(1).stderr(predicate::str::contains("no Parquet files"));
+    hive_ddl()
+        .arg(dir.path().join("empty"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no Parquet files"));
     std::fs::write(dir.path().join("not.parquet"), "hello, I am text").unwrap();
-    hive_ddl().arg(dir.path().join("not.parquet")).assert().code(1).stderr(predicate::str::contains("not.parquet"));
+    hive_ddl()
+        .arg(dir.path().join("not.parquet"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not.parquet"));
     write(dir.path(), "ok.parquet", "{\"a\":1}\n", &[]);
     let bytes = std::fs::read(dir.path().join("ok.parquet")).unwrap();
     std::fs::write(dir.path().join("cut.parquet"), &bytes[..bytes.len() - 10]).unwrap();
-    hive_ddl().arg(dir.path().join("cut.parquet")).assert().code(1).stderr(predicate::str::contains("cut.parquet"));
-    hive_ddl().arg(dir.path().join("missing")).assert().code(1).stderr(predicate::str::contains("No such file"));
-    hive_ddl().args(["--dialect", "oracle", "x"]).assert().code(2);
+    hive_ddl()
+        .arg(dir.path().join("cut.parquet"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cut.parquet"));
+    hive_ddl()
+        .arg(dir.path().join("missing"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("No such file"));
+    hive_ddl()
+        .args(["--dialect", "oracle", "x"])
+        .assert()
+        .code(2);
 }
 
 #[test]
 fn help_has_examples() {
-    hive_ddl().arg("--help").assert().success().stdout(predicate::str::contains("Examples:"));
+    hive_ddl()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Examples:"));
 }

@@ -39,23 +39,33 @@ impl ChunkReader for Counting {
 fn footer_of_a_1gb_file_reads_under_1mb() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.parquet");
-    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false), Field::new("blob", DataType::Binary, false)]));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("blob", DataType::Binary, false),
+    ]));
     let props = WriterProperties::builder()
         .set_compression(parquet::basic::Compression::UNCOMPRESSED)
         .set_dictionary_enabled(false)
         .set_statistics_enabled(parquet::file::properties::EnabledStatistics::None)
         .build();
-    let mut w = ArrowWriter::try_new(File::create(&path).unwrap(), schema.clone(), Some(props)).unwrap();
+    let mut w =
+        ArrowWriter::try_new(File::create(&path).unwrap(), schema.clone(), Some(props)).unwrap();
     let blob = vec![7u8; 1 << 20];
     for chunk in 0..64 {
         let ids = Int64Array::from_iter_values((0..16).map(|i| chunk * 16 + i));
         let blobs = BinaryArray::from_iter_values((0..16).map(|_| blob.as_slice()));
-        w.write(&RecordBatch::try_new(schema.clone(), vec![Arc::new(ids), Arc::new(blobs)]).unwrap()).unwrap();
+        w.write(
+            &RecordBatch::try_new(schema.clone(), vec![Arc::new(ids), Arc::new(blobs)]).unwrap(),
+        )
+        .unwrap();
     }
     w.close().unwrap();
     let size = std::fs::metadata(&path).unwrap().len();
     assert!(size >= 1 << 30, "{size}");
-    let counting = Counting { file: File::open(&path).unwrap(), read: AtomicU64::new(0) };
+    let counting = Counting {
+        file: File::open(&path).unwrap(),
+        read: AtomicU64::new(0),
+    };
     let meta = lakepipe::read::load_footer(&counting).unwrap();
     assert_eq!(meta.metadata().file_metadata().num_rows(), 1024);
     let read = counting.read.load(Ordering::Relaxed);

@@ -4,7 +4,10 @@
 use lakepipe_tests::{live_env, sh, sh_output};
 
 fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
     format!("{prefix}_{}_{nanos}", std::process::id())
 }
 
@@ -12,17 +15,27 @@ fn unique(prefix: &str) -> String {
 fn check_in_spark(dir: &str, dialect: &str, table: &str, extra_conf: &str) {
     let spark = live_env("LAKEPIPE_SPARK_SQL");
     let py = live_env("LAKEPIPE_PYTHON");
-    let ddl = sh(&format!("hive-ddl -q --dialect {dialect} --table {table} {dir}"));
+    let ddl = sh(&format!(
+        "hive-ddl -q --dialect {dialect} --table {table} {dir}"
+    ));
     let select = format!(
         "SELECT to_json(struct(*), map('timestampFormat', 'yyyy-MM-dd''T''HH:mm:ss.SSSSSSXXX')) FROM `{table}`"
     );
     let script = format!("{ddl}\n{select};\nDROP TABLE `{table}`;\n");
     std::fs::write(format!("{dir}.sql"), &script).unwrap();
-    let rows = sh(&format!("{spark} --conf spark.sql.session.timeZone=UTC {extra_conf} -f {dir}.sql"));
+    let rows = sh(&format!(
+        "{spark} --conf spark.sql.session.timeZone=UTC {extra_conf} -f {dir}.sql"
+    ));
     std::fs::write(format!("{dir}.spark.jsonl"), rows).unwrap();
     sh(&format!("pq-cat {dir} > {dir}.ours.jsonl"));
-    let cmp = sh_output(&format!("{py} tests/py/same_rows.py {dir}.ours.jsonl {dir}.spark.jsonl"));
-    assert!(cmp.status.success(), "{dialect}: Spark differs from pq-cat:\n{}\nDDL:\n{ddl}", String::from_utf8_lossy(&cmp.stdout));
+    let cmp = sh_output(&format!(
+        "{py} tests/py/same_rows.py {dir}.ours.jsonl {dir}.spark.jsonl"
+    ));
+    assert!(
+        cmp.status.success(),
+        "{dialect}: Spark differs from pq-cat:\n{}\nDDL:\n{ddl}",
+        String::from_utf8_lossy(&cmp.stdout)
+    );
 }
 
 #[test]
@@ -35,7 +48,9 @@ fn live_type_matrix_in_spark_both_dialects() {
     sh(&format!("{py} tests/py/type_matrix.py {m} spark"));
     // pq-write's own files beside pyarrow's would be a schema conflict: their own table
     let pw = format!("{}/pqwrite", dir.path().display());
-    sh(&format!("python3 bench/gen_events.py 300 4 | pq-write -q {pw}/"));
+    sh(&format!(
+        "python3 bench/gen_events.py 300 4 | pq-write -q {pw}/"
+    ));
     for dialect in ["hive", "spark"] {
         check_in_spark(&m, dialect, &unique(&format!("matrix_{dialect}")), "");
         check_in_spark(&pw, dialect, &unique(&format!("pqw_{dialect}")), "");
@@ -54,7 +69,10 @@ fn live_spark_written_int96_files() {
          SELECT id, TIMESTAMP '2024-01-02 03:04:05.123456' + make_interval(0,0,0,0,0,0,id) AS ts, \
          named_struct('a', id, 'b', array(id, id)) AS st FROM range(50); DROP TABLE {src}\""
     ));
-    assert!(sh(&format!("pq-cat --meta {out}")).contains("INT96"), "Spark wrote INT96");
+    assert!(
+        sh(&format!("pq-cat --meta {out}")).contains("INT96"),
+        "Spark wrote INT96"
+    );
     check_in_spark(&out, "hive", &unique("int96"), "");
 }
 
@@ -69,7 +87,10 @@ fn live_partitions_are_registered() {
     ));
     let table = unique("parts");
     let ddl = sh(&format!("hive-ddl -q --table {table} {lake}"));
-    assert!(ddl.contains("PARTITIONED BY (`event_type` STRING, `day` STRING)"), "{ddl}");
+    assert!(
+        ddl.contains("PARTITIONED BY (`event_type` STRING, `day` STRING)"),
+        "{ddl}"
+    );
     let sql = format!("{ddl}SELECT event_type, day, count(*) FROM `{table}` GROUP BY 1, 2 ORDER BY 1, 2;\nDROP TABLE `{table}`;\n");
     std::fs::write(format!("{lake}.sql"), sql).unwrap();
     let counts = sh(&format!("{spark} -f {lake}.sql"));
@@ -98,8 +119,26 @@ pq.write_table(pa.table(cols), sys.argv[1] + '/h.parquet')\" {d}"
     let ddl = sh(&format!("hive-ddl -q --table {table} {d}"));
     let out = sh(&format!("{spark} -e \"$(cat <<'SQL'\n{ddl}\nSELECT to_json(struct(*)) FROM `{table}`;\nDROP TABLE `{table}`\nSQL\n)\""));
     let row: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    let keys: Vec<&str> = row.as_object().unwrap().keys().map(|k| k.as_str()).collect();
-    assert_eq!(keys, ["select", "a b", "weird`tick", "\"quoted\"", "ключ", "order", "from", "x); DROP TABLE y; --", "st"]);
+    let keys: Vec<&str> = row
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "select",
+            "a b",
+            "weird`tick",
+            "\"quoted\"",
+            "ключ",
+            "order",
+            "from",
+            "x); DROP TABLE y; --",
+            "st"
+        ]
+    );
     assert_eq!(row["st"]["location"], "here");
 }
 
@@ -115,7 +154,9 @@ fn live_trino_table_over_hdfs() {
     sh(&format!("{py} tests/py/type_matrix.py {m} trino"));
     let name = unique("tm");
     let remote = format!("/lakepipe-tests/{name}");
-    sh(&format!("{hdfs} -mkdir -p {remote} && {hdfs} -put {m}/matrix.parquet {remote}/"));
+    sh(&format!(
+        "{hdfs} -mkdir -p {remote} && {hdfs} -put {m}/matrix.parquet {remote}/"
+    ));
     let ddl = sh(&format!("hive-ddl -q --dialect trino --schema lakepipe_tests --table {name} --location {nn}{remote} {m}"));
     sh(&format!(
         "{trino} --execute \"CREATE SCHEMA IF NOT EXISTS hive.lakepipe_tests WITH (location = '{nn}/lakepipe-tests')\""
@@ -145,7 +186,15 @@ fn live_trino_table_over_hdfs() {
         .collect();
     std::fs::write(format!("{m}.trino.jsonl"), rows).unwrap();
     sh(&format!("pq-cat {m} > {m}.ours.jsonl"));
-    let cmp = sh_output(&format!("{py} tests/py/same_rows.py {m}.ours.jsonl {m}.trino.jsonl"));
-    assert!(cmp.status.success(), "Trino differs from pq-cat:\n{}\nDDL:\n{ddl}", String::from_utf8_lossy(&cmp.stdout));
-    sh(&format!("{trino} --execute \"DROP TABLE hive.lakepipe_tests.{name}\""));
+    let cmp = sh_output(&format!(
+        "{py} tests/py/same_rows.py {m}.ours.jsonl {m}.trino.jsonl"
+    ));
+    assert!(
+        cmp.status.success(),
+        "Trino differs from pq-cat:\n{}\nDDL:\n{ddl}",
+        String::from_utf8_lossy(&cmp.stdout)
+    );
+    sh(&format!(
+        "{trino} --execute \"DROP TABLE hive.lakepipe_tests.{name}\""
+    ));
 }

@@ -1,1 +1,3 @@
-fn main() -> std::process::ExitCode { lakepipe::cli::run_main("jq-lite", jq_lite::run) }
+fn main() -> std::process::ExitCode {
+    lakepipe::cli::run_main("jq-lite", jq_lite::run)
+}

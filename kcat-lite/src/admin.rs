@@ -13,16 +13,25 @@ use crate::{config, Args};
 
 pub fn create_topic(args: &Args, name: &str) -> Result<()> {
     if args.partitions < 1 || args.replication_factor < 1 {
-        return Err(lakepipe::cli::usage("--partitions and --replication-factor must be at least 1"));
+        return Err(lakepipe::cli::usage(
+            "--partitions and --replication-factor must be at least 1",
+        ));
     }
     let admin = client(args)?;
-    let topic = NewTopic::new(name, args.partitions, TopicReplication::Fixed(args.replication_factor));
+    let topic = NewTopic::new(
+        name,
+        args.partitions,
+        TopicReplication::Fixed(args.replication_factor),
+    );
     let results = block_on(admin.create_topics([&topic], &options(args)))
         .map_err(|e| config::unreachable(args, args.timeout(), e))?;
     for r in results {
         r.map_err(|(t, e)| anyhow::anyhow!("creating topic {t:?}: {e}"))?;
     }
-    lakepipe::cli::info(args.quiet, format!("created topic {name:?} with {} partitions", args.partitions));
+    lakepipe::cli::info(
+        args.quiet,
+        format!("created topic {name:?} with {} partitions", args.partitions),
+    );
     Ok(())
 }
 
@@ -38,8 +47,9 @@ pub fn delete_topic(args: &Args, name: &str) -> Result<()> {
 }
 
 fn client(args: &Args) -> Result<AdminClient<DefaultClientContext>> {
-    let admin: AdminClient<DefaultClientContext> =
-        config::client_config(args)?.create().context("creating the Kafka admin client")?;
+    let admin: AdminClient<DefaultClientContext> = config::client_config(args)?
+        .create()
+        .context("creating the Kafka admin client")?;
     // Fail fast, naming the brokers, when nothing answers.
     admin
         .inner()
@@ -49,7 +59,9 @@ fn client(args: &Args) -> Result<AdminClient<DefaultClientContext>> {
 }
 
 fn options(args: &Args) -> AdminOptions {
-    AdminOptions::new().request_timeout(Some(args.timeout())).operation_timeout(Some(args.timeout()))
+    AdminOptions::new()
+        .request_timeout(Some(args.timeout()))
+        .operation_timeout(Some(args.timeout()))
 }
 
 /// The admin API returns futures; librdkafka completes them from its own thread.

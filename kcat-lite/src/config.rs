@@ -20,20 +20,26 @@ pub fn client_config(args: &Args) -> Result<ClientConfig> {
     c.set("log_level", "3");
     c.set_log_level(RDKafkaLogLevel::Error);
     if let Some(path) = &args.config_file {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
             let (k, v) = split_prop(line).ok_or_else(|| {
-                cli::usage(format!("{}:{}: expected prop=value, got {line:?}", path.display(), n + 1))
+                cli::usage(format!(
+                    "{}:{}: expected prop=value, got {line:?}",
+                    path.display(),
+                    n + 1
+                ))
             })?;
             c.set(k, v);
         }
     }
     for p in &args.props {
-        let (k, v) = split_prop(p).ok_or_else(|| cli::usage(format!("-X {p:?}: expected prop=value")))?;
+        let (k, v) =
+            split_prop(p).ok_or_else(|| cli::usage(format!("-X {p:?}: expected prop=value")))?;
         c.set(k, v);
     }
     Ok(c)
@@ -47,10 +53,13 @@ fn split_prop(s: &str) -> Option<(&str, &str)> {
 
 /// True when the user set a property with -X or -F (so defaults we pick must not override it).
 pub fn user_set(args: &Args, prop: &str) -> bool {
-    args.props.iter().any(|p| p.split_once('=').is_some_and(|(k, _)| k.trim() == prop))
+    args.props
+        .iter()
+        .any(|p| p.split_once('=').is_some_and(|(k, _)| k.trim() == prop))
         || args.config_file.as_ref().is_some_and(|f| {
             std::fs::read_to_string(f).is_ok_and(|t| {
-                t.lines().any(|l| l.split_once('=').is_some_and(|(k, _)| k.trim() == prop))
+                t.lines()
+                    .any(|l| l.split_once('=').is_some_and(|(k, _)| k.trim() == prop))
             })
         })
 }
@@ -78,7 +87,16 @@ mod tests {
 
     #[test]
     fn x_props_override_defaults() {
-        let a = Args::try_parse_from(["kcat-lite", "-b", "h:1", "-X", "socket.timeout.ms=5", "-X", "client.id = me"]).unwrap();
+        let a = Args::try_parse_from([
+            "kcat-lite",
+            "-b",
+            "h:1",
+            "-X",
+            "socket.timeout.ms=5",
+            "-X",
+            "client.id = me",
+        ])
+        .unwrap();
         let c = client_config(&a).unwrap();
         assert_eq!(c.get("socket.timeout.ms"), Some("5"));
         assert_eq!(c.get("client.id"), Some("me"));

@@ -50,7 +50,10 @@ impl ConsumerContext for GroupContext {
 }
 
 fn is_no_offset(e: &KafkaError) -> bool {
-    matches!(e, KafkaError::ConsumerCommit(rdkafka::types::RDKafkaErrorCode::NoOffset))
+    matches!(
+        e,
+        KafkaError::ConsumerCommit(rdkafka::types::RDKafkaErrorCode::NoOffset)
+    )
 }
 
 /// Per-partition bookkeeping: end reached, last offset written but not yet stored.
@@ -65,10 +68,19 @@ struct Parts(Vec<Part>);
 
 impl Parts {
     fn get(&mut self, topic: &str, partition: i32) -> &mut Part {
-        let i = match self.0.iter().position(|p| p.partition == partition && p.topic == topic) {
+        let i = match self
+            .0
+            .iter()
+            .position(|p| p.partition == partition && p.topic == topic)
+        {
             Some(i) => i,
             None => {
-                self.0.push(Part { topic: topic.to_string(), partition, done: false, unstored: None });
+                self.0.push(Part {
+                    topic: topic.to_string(),
+                    partition,
+                    done: false,
+                    unstored: None,
+                });
                 self.0.len() - 1
             }
         };
@@ -83,8 +95,15 @@ pub fn run(args: &Args) -> Result<()> {
         Some(_) => args.topics.iter().map(String::as_str).collect(),
         None => vec![crate::need_topic(args)?],
     };
-    if group.is_some() && matches!(range.start, Some(Start::At(_) | Start::Tail(_) | Start::Time(_))) {
-        return Err(cli::usage("-G takes -o beginning, end or stored (committed offsets win)"));
+    if group.is_some()
+        && matches!(
+            range.start,
+            Some(Start::At(_) | Start::Tail(_) | Start::Time(_))
+        )
+    {
+        return Err(cli::usage(
+            "-G takes -o beginning, end or stored (committed offsets win)",
+        ));
     }
     if group.is_some() && args.partition.is_some() {
         return Err(cli::usage("-p cannot be used with -G"));
@@ -93,7 +112,10 @@ pub fn run(args: &Args) -> Result<()> {
     let timeout = args.timeout();
     let mut cfg = config::client_config(args)?;
     let stop_at_end = args.exit_at_end || range.end_ts.is_some();
-    cfg.set("enable.partition.eof", if stop_at_end { "true" } else { "false" });
+    cfg.set(
+        "enable.partition.eof",
+        if stop_at_end { "true" } else { "false" },
+    );
     // Offsets are stored by hand after stdout was flushed.
     cfg.set("enable.auto.offset.store", "false");
     // A deep local prefetch queue keeps the pipe busy. librdkafka 2.12 waits
@@ -108,27 +130,38 @@ pub fn run(args: &Args) -> Result<()> {
     if let Some(g) = group {
         cfg.set("group.id", g);
         set_default(&mut cfg, args, "enable.auto.commit", "true");
-        let reset = if range.start == Some(Start::End) { "latest" } else { "earliest" };
+        let reset = if range.start == Some(Start::End) {
+            "latest"
+        } else {
+            "earliest"
+        };
         set_default(&mut cfg, args, "auto.offset.reset", reset);
     } else {
         // Plain -C never commits, as kcat.
         cfg.set("enable.auto.commit", "false");
         if range.start == Some(Start::Stored) && cfg.get("group.id").is_none() {
-            return Err(cli::usage("-o stored needs a group: -X group.id=NAME (or use -G)"));
+            return Err(cli::usage(
+                "-o stored needs a group: -X group.id=NAME (or use -G)",
+            ));
         }
         // librdkafka's assign() needs a group id even though nothing joins or commits.
         set_default(&mut cfg, args, "group.id", "kcat-lite");
     }
-    let consumer: BaseConsumer<GroupContext> =
-        cfg.create_with_context(GroupContext::default()).context("creating the Kafka consumer")?;
+    let consumer: BaseConsumer<GroupContext> = cfg
+        .create_with_context(GroupContext::default())
+        .context("creating the Kafka consumer")?;
 
     // Fail fast, naming the brokers, instead of waiting forever for an unreachable cluster.
     let mut assignment = TopicPartitionList::new();
     for topic in &topics {
-        let md = consumer.fetch_metadata(Some(topic), timeout).map_err(|e| config::unreachable(args, timeout, e))?;
+        let md = consumer
+            .fetch_metadata(Some(topic), timeout)
+            .map_err(|e| config::unreachable(args, timeout, e))?;
         let t = md.topics().iter().find(|t| t.name() == *topic);
         let parts: Vec<i32> = match t {
-            Some(t) if t.error().is_none() && !t.partitions().is_empty() => t.partitions().iter().map(|p| p.id()).collect(),
+            Some(t) if t.error().is_none() && !t.partitions().is_empty() => {
+                t.partitions().iter().map(|p| p.id()).collect()
+            }
             _ => anyhow::bail!("topic {topic:?} does not exist on {}", args.brokers),
         };
         if group.is_none() {
@@ -159,7 +192,9 @@ pub fn run(args: &Args) -> Result<()> {
     if group.is_some() {
         consumer.subscribe(&topics).context("subscribing")?;
     } else {
-        consumer.assign(&assignment).context("assigning partitions")?;
+        consumer
+            .assign(&assignment)
+            .context("assigning partitions")?;
     }
 
     let mut parts = Parts(Vec::new());
@@ -200,7 +235,8 @@ pub fn run(args: &Args) -> Result<()> {
                         }
                     }
                     part.unstored = Some(offset);
-                    fmt.write(&view(&m, ts), &mut out, &mut stats).context("writing to stdout")?;
+                    fmt.write(&view(&m, ts), &mut out, &mut stats)
+                        .context("writing to stdout")?;
                     written += 1;
                     dirty = true;
                     if args.unbuffered || written >= limit {
@@ -211,7 +247,9 @@ pub fn run(args: &Args) -> Result<()> {
                     mark_end(&consumer, &mut parts, &topics, p);
                     check_end = true;
                 }
-                Err(e @ KafkaError::MessageConsumptionFatal(_)) => return Err(e).context("consuming"),
+                Err(e @ KafkaError::MessageConsumptionFatal(_)) => {
+                    return Err(e).context("consuming")
+                }
                 Err(e) => cli::warn(format!("{e}")),
             }
             if batch >= 10_000 || cli::interrupted() {
@@ -249,8 +287,14 @@ pub fn run(args: &Args) -> Result<()> {
         ));
     }
     if stopped_by_signal {
-        let what = if group.is_some() { "; offsets committed for all of them" } else { "" };
-        return Err(cli::Interrupted(format!("stopped after writing {written} messages{what}")).into());
+        let what = if group.is_some() {
+            "; offsets committed for all of them"
+        } else {
+            ""
+        };
+        return Err(
+            cli::Interrupted(format!("stopped after writing {written} messages{what}")).into(),
+        );
     }
     cli::info(args.quiet, format!("consumed {written} messages"));
     Ok(())
@@ -259,7 +303,13 @@ pub fn run(args: &Args) -> Result<()> {
 fn make_formatter(args: &Args) -> Result<Formatter> {
     let delim = args.delim.as_deref().unwrap_or("\n");
     Ok(if args.json {
-        Formatter::json(JsonOpts { binary: args.binary, payload_json: args.payload_json }, delim)
+        Formatter::json(
+            JsonOpts {
+                binary: args.binary,
+                payload_json: args.payload_json,
+            },
+            delim,
+        )
     } else if let Some(f) = &args.format {
         Formatter::from_format(f, args.null).map_err(cli::usage)?
     } else {
@@ -302,7 +352,10 @@ fn mark_end(consumer: &BaseConsumer<GroupContext>, parts: &mut Parts, topics: &[
     }
     let Ok(pos) = consumer.position() else { return };
     for e in pos.elements().iter().filter(|e| e.partition() == p) {
-        let at_end = match (e.offset(), consumer.fetch_watermarks(e.topic(), p, Duration::from_secs(5))) {
+        let at_end = match (
+            e.offset(),
+            consumer.fetch_watermarks(e.topic(), p, Duration::from_secs(5)),
+        ) {
             (Offset::Offset(o), Ok((_, high))) => o >= high,
             (_, Ok((low, high))) => low == high,
             _ => false,
@@ -313,13 +366,26 @@ fn mark_end(consumer: &BaseConsumer<GroupContext>, parts: &mut Parts, topics: &[
     }
 }
 
-fn all_done(consumer: &BaseConsumer<GroupContext>, parts: &Parts, group: bool, expected: usize) -> bool {
-    let is_done = |t: &str, p: i32| parts.0.iter().any(|x| x.done && x.partition == p && x.topic == t);
+fn all_done(
+    consumer: &BaseConsumer<GroupContext>,
+    parts: &Parts,
+    group: bool,
+    expected: usize,
+) -> bool {
+    let is_done = |t: &str, p: i32| {
+        parts
+            .0
+            .iter()
+            .any(|x| x.done && x.partition == p && x.topic == t)
+    };
     if !group {
         return parts.0.iter().filter(|x| x.done).count() >= expected;
     }
     match consumer.assignment() {
-        Ok(a) if a.count() > 0 => a.elements().iter().all(|e| is_done(e.topic(), e.partition())),
+        Ok(a) if a.count() > 0 => a
+            .elements()
+            .iter()
+            .all(|e| is_done(e.topic(), e.partition())),
         _ => false,
     }
 }

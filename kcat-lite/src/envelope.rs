@@ -128,7 +128,14 @@ pub fn string(s: &str, out: &mut Vec<u8>) {
             b'\t' => b"\\t",
             0x08 => b"\\b",
             0x0c => b"\\f",
-            0..=0x1f => &[b'\\', b'u', b'0', b'0', HEX[(c >> 4) as usize], HEX[(c & 15) as usize]],
+            0..=0x1f => &[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(c >> 4) as usize],
+                HEX[(c & 15) as usize],
+            ],
             _ => continue,
         };
         out.extend_from_slice(&b[start..i]);
@@ -164,7 +171,8 @@ struct Wire<'a> {
 /// Parse an envelope line. Strings are the bytes (base64-decoded with `--binary base64`);
 /// an embedded object or array (`--payload-json`) is its JSON text.
 pub fn parse(line: &[u8], binary: Binary) -> Result<Record, String> {
-    let w: Wire = serde_json::from_slice(line).map_err(|e| format!("not a kcat -J envelope: {e}"))?;
+    let w: Wire =
+        serde_json::from_slice(line).map_err(|e| format!("not a kcat -J envelope: {e}"))?;
     let mut headers = Vec::new();
     if let Some(h) = w.headers {
         if h.len() % 2 != 0 {
@@ -173,7 +181,10 @@ pub fn parse(line: &[u8], binary: Binary) -> Result<Record, String> {
         let mut it = h.into_iter();
         while let (Some(name), Some(value)) = (it.next(), it.next()) {
             let name = name.ok_or("a header name is null")?;
-            headers.push((name.into_owned(), value.map(|v| v.into_owned().into_bytes())));
+            headers.push((
+                name.into_owned(),
+                value.map(|v| v.into_owned().into_bytes()),
+            ));
         }
     }
     Ok(Record {
@@ -186,7 +197,9 @@ pub fn parse(line: &[u8], binary: Binary) -> Result<Record, String> {
 }
 
 fn value(v: Option<&RawValue>, binary: Binary) -> Result<Option<Vec<u8>>, String> {
-    let Some(raw) = v.map(RawValue::get) else { return Ok(None) };
+    let Some(raw) = v.map(RawValue::get) else {
+        return Ok(None);
+    };
     if raw == "null" {
         return Ok(None);
     }
@@ -195,7 +208,10 @@ fn value(v: Option<&RawValue>, binary: Binary) -> Result<Option<Vec<u8>>, String
     }
     let s: String = serde_json::from_str(raw).map_err(|e| e.to_string())?;
     match binary {
-        Binary::Base64 => B64.decode(s.as_bytes()).map(Some).map_err(|e| format!("not base64: {e}")),
+        Binary::Base64 => B64
+            .decode(s.as_bytes())
+            .map(Some)
+            .map_err(|e| format!("not base64: {e}")),
         Binary::Replace => Ok(Some(s.into_bytes())),
     }
 }
@@ -208,7 +224,15 @@ mod tests {
     fn enc(m: &Msg, binary: Binary, payload_json: bool) -> (String, u64) {
         let mut out = Vec::new();
         let mut st = Stats::default();
-        write_json(m, &JsonOpts { binary, payload_json }, &mut out, &mut st);
+        write_json(
+            m,
+            &JsonOpts {
+                binary,
+                payload_json,
+            },
+            &mut out,
+            &mut st,
+        );
         (String::from_utf8(out).expect("valid UTF-8"), st.lossy)
     }
 
@@ -233,8 +257,14 @@ mod tests {
     #[test]
     fn escapes_like_yajl() {
         let mut out = Vec::new();
-        string("k1\u{1}/é\"\\\t\u{7f}\u{1f}\u{8}\u{c}\r\n\u{2028}", &mut out);
-        assert_eq!(out, "\"k1\\u0001/é\\\"\\\\\\t\u{7f}\\u001F\\b\\f\\r\\n\u{2028}\"".as_bytes());
+        string(
+            "k1\u{1}/é\"\\\t\u{7f}\u{1f}\u{8}\u{c}\r\n\u{2028}",
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            "\"k1\\u0001/é\\\"\\\\\\t\u{7f}\\u001F\\b\\f\\r\\n\u{2028}\"".as_bytes()
+        );
     }
 
     #[test]
@@ -245,7 +275,10 @@ mod tests {
         assert!(line.ends_with("\"payload\":\"a\u{fffd}b\"}"));
         assert_eq!(lossy, 1);
         let (line, lossy) = enc(&m, Binary::Base64, false);
-        assert!(line.ends_with(r#""key":"azE=","payload":"Yf9i"}"#), "{line}");
+        assert!(
+            line.ends_with(r#""key":"azE=","payload":"Yf9i"}"#),
+            "{line}"
+        );
         assert_eq!(lossy, 0);
         let r = parse(line.as_bytes(), Binary::Base64).unwrap();
         assert_eq!(r.payload.as_deref(), Some(&b"a\xffb"[..]));
@@ -256,7 +289,9 @@ mod tests {
     fn payload_json_embeds_objects_only() {
         let mut m = sample();
         m.payload = Some(br#"{"a":[1,2]}"#);
-        assert!(enc(&m, Binary::Replace, true).0.ends_with(r#""payload":{"a":[1,2]}}"#));
+        assert!(enc(&m, Binary::Replace, true)
+            .0
+            .ends_with(r#""payload":{"a":[1,2]}}"#));
         for p in [&b"\"str\""[..], b"12", b"{bad", b"{\n}"] {
             m.payload = Some(p);
             let line = enc(&m, Binary::Replace, true).0;
@@ -274,7 +309,11 @@ mod tests {
         assert_eq!(r.partition, Some(1));
         assert_eq!(
             r.headers,
-            vec![("h1".into(), Some(b"v1".to_vec())), ("hnull".into(), None), ("h1".into(), Some(b"dup".to_vec()))]
+            vec![
+                ("h1".into(), Some(b"v1".to_vec())),
+                ("hnull".into(), None),
+                ("h1".into(), Some(b"dup".to_vec()))
+            ]
         );
         assert_eq!(r.key.as_deref(), Some(&b"k1"[..]));
         assert_eq!(r.payload.as_deref(), Some(&b"hello"[..]));

@@ -52,7 +52,12 @@ pub struct Formatter {
 impl Formatter {
     /// A `-f` format string with kcat's tokens.
     pub fn from_format(fmt: &str, null_as_null: bool) -> Result<Self, String> {
-        Ok(Formatter { toks: parse(fmt)?, json: None, null_as_null, scratch: Vec::new() })
+        Ok(Formatter {
+            toks: parse(fmt)?,
+            json: None,
+            null_as_null,
+            scratch: Vec::new(),
+        })
     }
 
     /// kcat's default: `%s` then the message delimiter, or `%k<K>%s<D>` with `-K`.
@@ -64,16 +69,31 @@ impl Formatter {
         }
         toks.push(Tok::Payload);
         toks.push(Tok::Lit(unescape(delim)));
-        Formatter { toks, json: None, null_as_null, scratch: Vec::new() }
+        Formatter {
+            toks,
+            json: None,
+            null_as_null,
+            scratch: Vec::new(),
+        }
     }
 
     /// The `-J` envelope, one per line (or per `-D` delimiter).
     pub fn json(opts: JsonOpts, delim: &str) -> Self {
-        Formatter { toks: vec![Tok::Lit(unescape(delim))], json: Some(opts), null_as_null: false, scratch: Vec::with_capacity(4096) }
+        Formatter {
+            toks: vec![Tok::Lit(unescape(delim))],
+            json: Some(opts),
+            null_as_null: false,
+            scratch: Vec::with_capacity(4096),
+        }
     }
 
     /// Append one formatted message to `out`.
-    pub fn write(&mut self, m: &Msg, out: &mut impl Write, stats: &mut envelope::Stats) -> io::Result<()> {
+    pub fn write(
+        &mut self,
+        m: &Msg,
+        out: &mut impl Write,
+        stats: &mut envelope::Stats,
+    ) -> io::Result<()> {
         if let Some(opts) = &self.json {
             self.scratch.clear();
             envelope::write_json(m, opts, &mut self.scratch, stats);
@@ -85,9 +105,16 @@ impl Formatter {
                 Tok::Lit(b) => out.write_all(b)?,
                 Tok::Payload => self.bytes(m.payload, out)?,
                 Tok::Key => self.bytes(m.key, out)?,
-                Tok::PayloadSize => out.write_all(n.format(m.payload.map_or(-1, |p| p.len() as i64)).as_bytes())?,
-                Tok::KeySize => out.write_all(n.format(m.key.map_or(-1, |k| k.len() as i64)).as_bytes())?,
-                Tok::PayloadLenBe => out.write_all(&(m.payload.map_or(-1, |p| p.len() as i32)).to_be_bytes())?,
+                Tok::PayloadSize => out.write_all(
+                    n.format(m.payload.map_or(-1, |p| p.len() as i64))
+                        .as_bytes(),
+                )?,
+                Tok::KeySize => {
+                    out.write_all(n.format(m.key.map_or(-1, |k| k.len() as i64)).as_bytes())?
+                }
+                Tok::PayloadLenBe => {
+                    out.write_all(&(m.payload.map_or(-1, |p| p.len() as i32)).to_be_bytes())?
+                }
                 Tok::Topic => out.write_all(m.topic.as_bytes())?,
                 Tok::Partition => out.write_all(n.format(m.partition).as_bytes())?,
                 Tok::Offset => out.write_all(n.format(m.offset).as_bytes())?,
@@ -218,7 +245,8 @@ pub(crate) mod tests {
 
     #[test]
     fn every_token_formats_as_kcat() {
-        let mut f = Formatter::from_format("%s|%S|%k|%K|%t|%p|%o|%T|%h|%I|100%%\\t\\n", false).unwrap();
+        let mut f =
+            Formatter::from_format("%s|%S|%k|%K|%t|%p|%o|%T|%h|%I|100%%\\t\\n", false).unwrap();
         assert_eq!(
             render(&mut f, &sample()),
             b"hello|5|k1|2|t3|1|7|1795594102028|h1=v1,hnull=NULL,h1=dup|2026-11-25T08:08:22.028Z|100%\t\n"

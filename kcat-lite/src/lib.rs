@@ -185,7 +185,9 @@ pub fn run(args: Args) -> Result<()> {
     }
     // As kcat: without a mode, a terminal stdin means consume and a piped one produce.
     if args.topic.is_none() {
-        return Err(cli::usage("no mode given: use -C, -P, -L, -Q or -G (and -t TOPIC)"));
+        return Err(cli::usage(
+            "no mode given: use -C, -P, -L, -Q or -G (and -t TOPIC)",
+        ));
     }
     if std::io::stdin().is_terminal() {
         consume::run(&args)
@@ -196,7 +198,9 @@ pub fn run(args: Args) -> Result<()> {
 
 /// The topic given with -t, or a usage error.
 pub fn need_topic(args: &Args) -> Result<&str> {
-    args.topic.as_deref().ok_or_else(|| cli::usage("-t TOPIC is required"))
+    args.topic
+        .as_deref()
+        .ok_or_else(|| cli::usage("-t TOPIC is required"))
 }
 
 #[cfg(test)]
@@ -211,7 +215,22 @@ mod tests {
 
     #[test]
     fn kcat_style_flags_parse() {
-        let a = Args::try_parse_from(["kcat-lite", "-b", "h:1", "-t", "x", "-C", "-o", "-5", "-e", "-c", "3", "-X", "a=b"]).unwrap();
+        let a = Args::try_parse_from([
+            "kcat-lite",
+            "-b",
+            "h:1",
+            "-t",
+            "x",
+            "-C",
+            "-o",
+            "-5",
+            "-e",
+            "-c",
+            "3",
+            "-X",
+            "a=b",
+        ])
+        .unwrap();
         assert!(a.consume && a.exit_at_end);
         assert_eq!(a.offset, ["-5"]);
         assert_eq!(a.count, Some(3));

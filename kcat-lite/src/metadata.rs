@@ -11,7 +11,9 @@ use rdkafka::{Offset, TopicPartitionList};
 use crate::{config, Args};
 
 fn consumer(args: &Args) -> Result<BaseConsumer> {
-    config::client_config(args)?.create().context("creating the Kafka client")
+    config::client_config(args)?
+        .create()
+        .context("creating the Kafka client")
 }
 
 fn join(ids: &[i32]) -> String {
@@ -21,17 +23,29 @@ fn join(ids: &[i32]) -> String {
 pub fn list(args: &Args) -> Result<()> {
     let c = consumer(args)?;
     let timeout = args.timeout();
-    let md = c.fetch_metadata(args.topic.as_deref(), timeout).map_err(|e| config::unreachable(args, timeout, e))?;
+    let md = c
+        .fetch_metadata(args.topic.as_deref(), timeout)
+        .map_err(|e| config::unreachable(args, timeout, e))?;
     let mut out = cli::stdout();
     let what = args.topic.as_deref().unwrap_or("all topics");
-    writeln!(out, "Metadata for {what} (from broker {}: {}):", md.orig_broker_id(), md.orig_broker_name())?;
+    writeln!(
+        out,
+        "Metadata for {what} (from broker {}: {}):",
+        md.orig_broker_id(),
+        md.orig_broker_name()
+    )?;
     writeln!(out, " {} brokers:", md.brokers().len())?;
     for b in md.brokers() {
         writeln!(out, "  broker {} at {}:{}", b.id(), b.host(), b.port())?;
     }
     writeln!(out, " {} topics:", md.topics().len())?;
     for t in md.topics() {
-        write!(out, "  topic \"{}\" with {} partitions:", t.name(), t.partitions().len())?;
+        write!(
+            out,
+            "  topic \"{}\" with {} partitions:",
+            t.name(),
+            t.partitions().len()
+        )?;
         match t.error() {
             Some(e) => writeln!(out, " Error: {}", rdkafka::types::RDKafkaErrorCode::from(e))?,
             None => writeln!(out)?,
@@ -48,7 +62,10 @@ pub fn list(args: &Args) -> Result<()> {
         }
     }
     out.flush().context("writing to stdout")?;
-    if let (Some(t), Some(e)) = (args.topic.as_deref(), md.topics().first().and_then(|t| t.error())) {
+    if let (Some(t), Some(e)) = (
+        args.topic.as_deref(),
+        md.topics().first().and_then(|t| t.error()),
+    ) {
         anyhow::bail!("topic {t:?}: {}", rdkafka::types::RDKafkaErrorCode::from(e));
     }
     Ok(())
@@ -57,7 +74,11 @@ pub fn list(args: &Args) -> Result<()> {
 /// `-Q -t topic:partition:ts`: the first offset whose timestamp is >= ts (-1: none yet).
 pub fn query(args: &Args) -> Result<()> {
     let spec = crate::need_topic(args)?;
-    let bad = || cli::usage(format!("-Q -t {spec:?}: expected topic:partition:timestamp_ms"));
+    let bad = || {
+        cli::usage(format!(
+            "-Q -t {spec:?}: expected topic:partition:timestamp_ms"
+        ))
+    };
     let (rest, ts) = spec.rsplit_once(':').ok_or_else(bad)?;
     let (topic, partition) = rest.rsplit_once(':').ok_or_else(bad)?;
     let partition: i32 = partition.parse().map_err(|_| bad())?;
@@ -66,7 +87,9 @@ pub fn query(args: &Args) -> Result<()> {
     let timeout = args.timeout();
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(topic, partition, Offset::Offset(ts))?;
-    let found = c.offsets_for_times(tpl, timeout).map_err(|e| config::unreachable(args, timeout, e))?;
+    let found = c
+        .offsets_for_times(tpl, timeout)
+        .map_err(|e| config::unreachable(args, timeout, e))?;
     let mut out = cli::stdout();
     for e in found.elements() {
         if let Err(err) = e.error() {

@@ -24,10 +24,15 @@ pub struct Range {
 
 /// Parse the `-o` values (at most one start and one `e@TS`).
 pub fn parse(values: &[String]) -> Result<Range, String> {
-    let mut r = Range { start: None, end_ts: None };
+    let mut r = Range {
+        start: None,
+        end_ts: None,
+    };
     for v in values {
         if let Some(ts) = v.strip_prefix("e@") {
-            let ts = ts.parse().map_err(|_| format!("-o {v}: e@ needs a timestamp in ms"))?;
+            let ts = ts
+                .parse()
+                .map_err(|_| format!("-o {v}: e@ needs a timestamp in ms"))?;
             if r.end_ts.replace(ts).is_some() {
                 return Err("-o e@TS given twice".into());
             }
@@ -39,7 +44,10 @@ pub fn parse(values: &[String]) -> Result<Range, String> {
             "stored" => Start::Stored,
             _ => {
                 if let Some(ts) = v.strip_prefix("s@") {
-                    Start::Time(ts.parse().map_err(|_| format!("-o {v}: s@ needs a timestamp in ms"))?)
+                    Start::Time(
+                        ts.parse()
+                            .map_err(|_| format!("-o {v}: s@ needs a timestamp in ms"))?,
+                    )
                 } else {
                     match v.parse::<i64>() {
                         Ok(n) if n < 0 => Start::Tail(-n),
@@ -78,7 +86,13 @@ mod tests {
         assert_eq!(p(&["s@1700"]).unwrap().start, Some(Start::Time(1700)));
         let r = p(&["s@10", "e@20"]).unwrap();
         assert_eq!((r.start, r.end_ts), (Some(Start::Time(10)), Some(20)));
-        assert_eq!(p(&[]).unwrap(), Range { start: None, end_ts: None });
+        assert_eq!(
+            p(&[]).unwrap(),
+            Range {
+                start: None,
+                end_ts: None
+            }
+        );
     }
 
     #[test]

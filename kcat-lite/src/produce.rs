@@ -59,7 +59,12 @@ struct Out<'a> {
 pub fn producer_config(args: &Args) -> Result<ClientConfig> {
     let timeout = args.timeout();
     let mut cfg = config::client_config(args)?;
-    set_default(&mut cfg, args, "message.timeout.ms", &timeout.as_millis().max(1).to_string());
+    set_default(
+        &mut cfg,
+        args,
+        "message.timeout.ms",
+        &timeout.as_millis().max(1).to_string(),
+    );
     // Batches fill up to batch.size (1 MB) rather than 10,000 messages. The local queue
     // stays at librdkafka's 100,000 messages: a deeper one (1M) buffered the whole input
     // (200-460 MB RSS instead of 70) and was slower, page faults costing more than it saved
@@ -72,7 +77,9 @@ pub fn producer_config(args: &Args) -> Result<ClientConfig> {
         Some(codec) => {
             cfg.set("compression.codec", codec);
         }
-        None if !config::user_set(args, "compression.type") => set_default(&mut cfg, args, "compression.codec", "lz4"),
+        None if !config::user_set(args, "compression.type") => {
+            set_default(&mut cfg, args, "compression.codec", "lz4")
+        }
         None => {}
     }
     Ok(cfg)
@@ -81,8 +88,9 @@ pub fn producer_config(args: &Args) -> Result<ClientConfig> {
 pub fn run(args: &Args) -> Result<()> {
     let cfg = producer_config(args)?;
     let auto_create = cfg.get("allow.auto.create.topics") != Some("false");
-    let producer: BaseProducer<Deliveries> =
-        cfg.create_with_context(Deliveries::default()).context("creating the Kafka producer")?;
+    let producer: BaseProducer<Deliveries> = cfg
+        .create_with_context(Deliveries::default())
+        .context("creating the Kafka producer")?;
 
     let topic = args.topic.as_deref();
     if topic.is_none() && !args.json {
@@ -112,7 +120,9 @@ pub fn run(args: &Args) -> Result<()> {
             break;
         }
         line.clear();
-        let n = input.read_until(delim, &mut line).context("reading stdin")?;
+        let n = input
+            .read_until(delim, &mut line)
+            .context("reading stdin")?;
         if n == 0 {
             break;
         }
@@ -127,7 +137,10 @@ pub fn run(args: &Args) -> Result<()> {
             rec = envelope::parse(&line, args.binary)
                 .map_err(|e| anyhow::anyhow!("input message {}: {e}", sent + 1))?;
             let t = topic.or(rec.topic.as_deref()).ok_or_else(|| {
-                anyhow::anyhow!("input message {}: no topic in the envelope and no -t", sent + 1)
+                anyhow::anyhow!(
+                    "input message {}: no topic in the envelope and no -t",
+                    sent + 1
+                )
             })?;
             if !checked.iter().any(|c| c == t) {
                 check_topic(args, &producer, t, auto_create)?;
@@ -135,7 +148,10 @@ pub fn run(args: &Args) -> Result<()> {
             }
             let mut h = OwnedHeaders::new_with_capacity(rec.headers.len());
             for (name, value) in &rec.headers {
-                h = h.insert(Header { key: name, value: value.as_deref() });
+                h = h.insert(Header {
+                    key: name,
+                    value: value.as_deref(),
+                });
             }
             Out {
                 topic: t,
@@ -171,11 +187,19 @@ pub fn run(args: &Args) -> Result<()> {
     let ctx = producer.context();
     let failed = ctx.failed.load(Ordering::Relaxed);
     if failed > 0 {
-        let first = ctx.first_error.lock().ok().and_then(|f| f.clone()).unwrap_or_default();
+        let first = ctx
+            .first_error
+            .lock()
+            .ok()
+            .and_then(|f| f.clone())
+            .unwrap_or_default();
         anyhow::bail!("{failed} of {sent} messages were not delivered (first error: {first})");
     }
     if stopped {
-        return Err(cli::Interrupted(format!("stopped after producing {sent} messages, all delivered")).into());
+        return Err(cli::Interrupted(format!(
+            "stopped after producing {sent} messages, all delivered"
+        ))
+        .into());
     }
     cli::info(args.quiet, format!("produced {sent} messages"));
     Ok(())
@@ -214,7 +238,12 @@ fn send(producer: &BaseProducer<Deliveries>, m: Out) -> Result<()> {
 
 /// Reachable brokers and an existing topic. With auto-create on (the producer's default),
 /// the first metadata request creates the topic, which can take a moment to appear.
-fn check_topic(args: &Args, producer: &BaseProducer<Deliveries>, topic: &str, auto_create: bool) -> Result<()> {
+fn check_topic(
+    args: &Args,
+    producer: &BaseProducer<Deliveries>,
+    topic: &str,
+    auto_create: bool,
+) -> Result<()> {
     let timeout = args.timeout();
     let start = std::time::Instant::now();
     loop {
@@ -222,7 +251,11 @@ fn check_topic(args: &Args, producer: &BaseProducer<Deliveries>, topic: &str, au
             .client()
             .fetch_metadata(Some(topic), Timeout::After(timeout))
             .map_err(|e| config::unreachable(args, timeout, e))?;
-        let err = md.topics().iter().find(|t| t.name() == topic).and_then(|t| t.error());
+        let err = md
+            .topics()
+            .iter()
+            .find(|t| t.name() == topic)
+            .and_then(|t| t.error());
         match err.map(RDKafkaErrorCode::from) {
             Some(RDKafkaErrorCode::UnknownTopicOrPartition) if auto_create && start.elapsed() < timeout => {
                 std::thread::sleep(Duration::from_millis(200));
@@ -259,7 +292,9 @@ fn fixed_headers(hs: &[String]) -> Option<OwnedHeaders> {
 
 /// Split `key DELIM value` at the first delimiter; without one the line is all value.
 fn split_key<'a>(line: &'a [u8], delim: Option<&[u8]>) -> (Option<&'a [u8]>, &'a [u8]) {
-    let Some(d) = delim.filter(|d| !d.is_empty()) else { return (None, line) };
+    let Some(d) = delim.filter(|d| !d.is_empty()) else {
+        return (None, line);
+    };
     match line.windows(d.len()).position(|w| w == d) {
         Some(i) => (Some(&line[..i]), &line[i + d.len()..]),
         None => (None, line),
@@ -273,7 +308,10 @@ mod tests {
 
     fn codec(argv: &[&str]) -> Option<String> {
         let args = Args::try_parse_from([&["kcat-lite", "-P", "-t", "x"], argv].concat()).unwrap();
-        producer_config(&args).unwrap().get("compression.codec").map(str::to_string)
+        producer_config(&args)
+            .unwrap()
+            .get("compression.codec")
+            .map(str::to_string)
     }
 
     /// lz4 by default; `-z` and the user's own -X settings win (`compression.type` is
@@ -283,14 +321,23 @@ mod tests {
         assert_eq!(codec(&[]).as_deref(), Some("lz4"));
         assert_eq!(codec(&["-z", "none"]).as_deref(), Some("none"));
         assert_eq!(codec(&["-z", "zstd"]).as_deref(), Some("zstd"));
-        assert_eq!(codec(&["-X", "compression.codec=gzip"]).as_deref(), Some("gzip"));
+        assert_eq!(
+            codec(&["-X", "compression.codec=gzip"]).as_deref(),
+            Some("gzip")
+        );
         assert_eq!(codec(&["-X", "compression.type=snappy"]), None);
     }
 
     #[test]
     fn key_split_at_first_delimiter() {
-        assert_eq!(split_key(b"k|v|w", Some(b"|")), (Some(&b"k"[..]), &b"v|w"[..]));
-        assert_eq!(split_key(b"k::v", Some(b"::")), (Some(&b"k"[..]), &b"v"[..]));
+        assert_eq!(
+            split_key(b"k|v|w", Some(b"|")),
+            (Some(&b"k"[..]), &b"v|w"[..])
+        );
+        assert_eq!(
+            split_key(b"k::v", Some(b"::")),
+            (Some(&b"k"[..]), &b"v"[..])
+        );
         assert_eq!(split_key(b"novalue", Some(b"|")), (None, &b"novalue"[..]));
         assert_eq!(split_key(b"a|b", None), (None, &b"a|b"[..]));
     }

@@ -17,24 +17,50 @@ fn help_has_examples_and_version_works() {
         .arg("--help")
         .assert()
         .success()
-        .stdout(predicate::str::contains("EXAMPLES").and(predicate::str::contains("kcat-lite -b localhost:9092 -t events -C -e")));
-    kcat_lite().arg("--version").assert().success().stdout(predicate::str::starts_with("kcat-lite "));
+        .stdout(
+            predicate::str::contains("EXAMPLES").and(predicate::str::contains(
+                "kcat-lite -b localhost:9092 -t events -C -e",
+            )),
+        );
+    kcat_lite()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("kcat-lite "));
 }
 
 #[test]
 fn bad_flags_exit_2() {
     kcat_lite().arg("--no-such-flag").assert().code(2);
     kcat_lite().args(["-C", "-P", "-t", "x"]).assert().code(2);
-    kcat_lite().args(["-C", "-t", "x", "-o", "sometime"]).assert().code(2).stderr(predicate::str::contains("-o sometime"));
-    kcat_lite().args(["-b", "127.0.0.1:1", "-C", "-t", "x", "-f", "%x"]).assert().code(2);
-    kcat_lite().args(["-C", "-t", "x", "-X", "novalue"]).assert().code(2);
-    kcat_lite().args(["-Q", "-t", "x:notanumber:1"]).assert().code(2);
+    kcat_lite()
+        .args(["-C", "-t", "x", "-o", "sometime"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("-o sometime"));
+    kcat_lite()
+        .args(["-b", "127.0.0.1:1", "-C", "-t", "x", "-f", "%x"])
+        .assert()
+        .code(2);
+    kcat_lite()
+        .args(["-C", "-t", "x", "-X", "novalue"])
+        .assert()
+        .code(2);
+    kcat_lite()
+        .args(["-Q", "-t", "x:notanumber:1"])
+        .assert()
+        .code(2);
     kcat_lite().args(["-G", "g"]).assert().code(2);
 }
 
 #[test]
 fn unreachable_broker_fails_within_timeout_naming_it() {
-    for mode in [&["-C", "-t", "x"][..], &["-P", "-t", "x"], &["-L"], &["--create-topic", "x"]] {
+    for mode in [
+        &["-C", "-t", "x"][..],
+        &["-P", "-t", "x"],
+        &["-L"],
+        &["--create-topic", "x"],
+    ] {
         let start = Instant::now();
         kcat_lite()
             .args(["-b", "127.0.0.1:1", "--timeout", "2"])
@@ -42,8 +68,14 @@ fn unreachable_broker_fails_within_timeout_naming_it() {
             .write_stdin("a\n")
             .assert()
             .code(1)
-            .stderr(predicate::str::contains("kcat-lite: error: cannot reach Kafka broker(s) 127.0.0.1:1"));
-        assert!(start.elapsed() < Duration::from_secs(10), "{mode:?} took {:?}", start.elapsed());
+            .stderr(predicate::str::contains(
+                "kcat-lite: error: cannot reach Kafka broker(s) 127.0.0.1:1",
+            ));
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{mode:?} took {:?}",
+            start.elapsed()
+        );
     }
 }
 

@@ -9,18 +9,32 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 const START: &str = "start the services: make services-up; source services/.state/env.sh";
 
 fn brokers() -> String {
-    std::env::var("KAFKA_BROKERS").ok().filter(|b| !b.is_empty()).unwrap_or_else(|| panic!("KAFKA_BROKERS is not set: {START}"))
+    std::env::var("KAFKA_BROKERS")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| panic!("KAFKA_BROKERS is not set: {START}"))
 }
 
 fn kcat_path() -> String {
-    std::env::var("LAKEPIPE_KCAT").ok().filter(|b| !b.is_empty()).unwrap_or_else(|| panic!("LAKEPIPE_KCAT is not set: {START}"))
+    std::env::var("LAKEPIPE_KCAT")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| panic!("LAKEPIPE_KCAT is not set: {START}"))
 }
 
 /// A fresh name per test and run.
 fn name(prefix: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
-    let t = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() % 1_000_000_000;
-    format!("{prefix}-{}-{t}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+        % 1_000_000_000;
+    format!(
+        "{prefix}-{}-{t}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 fn cmd(bin: &str, args: &[&str]) -> Command {
@@ -39,7 +53,9 @@ fn kcat(args: &[&str]) -> Command {
 
 /// Run with `stdin`, fail the test after 60 s.
 fn run(mut c: Command, stdin: &[u8]) -> Output {
-    c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    c.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = c.spawn().expect("spawn");
     let mut input = child.stdin.take().unwrap();
     let data = stdin.to_vec();
@@ -75,14 +91,23 @@ fn wait_output(mut child: Child, limit: Duration) -> Output {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    Output { status, stdout: t1.join().unwrap(), stderr: t2.join().unwrap() }
+    Output {
+        status,
+        stdout: t1.join().unwrap(),
+        stderr: t2.join().unwrap(),
+    }
 }
 
 /// Run and require exit 0; returns stdout.
 fn ok(c: Command, stdin: &[u8]) -> Vec<u8> {
     let dbg = format!("{c:?}");
     let out = run(c, stdin);
-    assert!(out.status.success(), "{dbg} failed: {:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{dbg} failed: {:?}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -91,7 +116,16 @@ fn text(b: Vec<u8>) -> String {
 }
 
 fn create(topic: &str, partitions: u32) {
-    ok(ours(&["--create-topic", topic, "--partitions", &partitions.to_string(), "-q"]), b"");
+    ok(
+        ours(&[
+            "--create-topic",
+            topic,
+            "--partitions",
+            &partitions.to_string(),
+            "-q",
+        ]),
+        b"",
+    );
 }
 
 /// Produce `lines` with kcat-lite and extra flags.
@@ -119,24 +153,41 @@ fn live_interop_with_kcat_both_ways() {
     // kcat-lite -> kcat
     let t = name("interop-a");
     create(&t, 3);
-    produce(&t, &["-K", ":", "-H", "src=lab", "-H", "hnull"], "k1:v1\nk2:{\"a\":1}\nk3:v3 é\n:no key\n");
+    produce(
+        &t,
+        &["-K", ":", "-H", "src=lab", "-H", "hnull"],
+        "k1:v1\nk2:{\"a\":1}\nk3:v3 é\n:no key\n",
+    );
     let by_kcat = text(ok(kcat(&["-C", "-t", &t, "-e", "-q", "-f", fmt]), b""));
     let by_ours = consume(&t, &["-f", fmt]);
     assert_eq!(lines_sorted(&by_kcat), lines_sorted(&by_ours));
     assert_eq!(by_kcat.lines().count(), 4);
-    assert!(by_kcat.contains("|k2|{\"a\":1}|src=lab,hnull=NULL"), "{by_kcat}");
+    assert!(
+        by_kcat.contains("|k2|{\"a\":1}|src=lab,hnull=NULL"),
+        "{by_kcat}"
+    );
     // kcat -> kcat-lite
     let t = name("interop-b");
     create(&t, 3);
-    ok(kcat(&["-P", "-t", &t, "-K", ":", "-H", "h1=v1", "-H", "h1=dup"]), "a:1\nb:2\nc:3\n".as_bytes());
+    ok(
+        kcat(&["-P", "-t", &t, "-K", ":", "-H", "h1=v1", "-H", "h1=dup"]),
+        "a:1\nb:2\nc:3\n".as_bytes(),
+    );
     let by_kcat = text(ok(kcat(&["-C", "-t", &t, "-e", "-q", "-f", fmt]), b""));
     let by_ours = consume(&t, &["-f", fmt]);
     assert_eq!(lines_sorted(&by_kcat), lines_sorted(&by_ours));
     // Same keys land in the same partitions (same default partitioner as kcat).
     let t2 = name("interop-c");
     create(&t2, 3);
-    produce(&t2, &["-K", ":", "-H", "h1=v1", "-H", "h1=dup"], "a:1\nb:2\nc:3\n");
-    assert_eq!(lines_sorted(&by_ours), lines_sorted(&consume(&t2, &["-f", fmt])));
+    produce(
+        &t2,
+        &["-K", ":", "-H", "h1=v1", "-H", "h1=dup"],
+        "a:1\nb:2\nc:3\n",
+    );
+    assert_eq!(
+        lines_sorted(&by_ours),
+        lines_sorted(&consume(&t2, &["-f", fmt]))
+    );
 }
 
 #[test]
@@ -144,13 +195,23 @@ fn live_json_is_byte_identical_to_kcat_for_text() {
     let t = name("json");
     create(&t, 3);
     let lines = "k1|{\"a\":1}\nk2|tab\there \"q\" back\\slash /é ✓\n|\nk4|\u{1}ctl\u{1f}\n";
-    ok(kcat(&["-P", "-t", &t, "-K", "|", "-Z", "-H", "h1=v1", "-H", "hnull", "-H", "h1=dup"]), lines.as_bytes());
+    ok(
+        kcat(&[
+            "-P", "-t", &t, "-K", "|", "-Z", "-H", "h1=v1", "-H", "hnull", "-H", "h1=dup",
+        ]),
+        lines.as_bytes(),
+    );
     ok(kcat(&["-P", "-t", &t, "-p", "2"]), b"no headers no key\n");
     let ours = consume(&t, &["-J"]);
     let theirs = text(ok(kcat(&["-C", "-t", &t, "-e", "-q", "-J"]), b""));
     assert_eq!(lines_sorted(&ours), lines_sorted(&theirs));
     assert_eq!(ours.lines().count(), 5);
-    assert!(ours.contains(r#""headers":["h1","v1","hnull",null,"h1","dup"],"key":null,"payload":null}"#), "{ours}");
+    assert!(
+        ours.contains(
+            r#""headers":["h1","v1","hnull",null,"h1","dup"],"key":null,"payload":null}"#
+        ),
+        "{ours}"
+    );
 }
 
 #[test]
@@ -158,16 +219,27 @@ fn live_binary_payloads_are_valid_json() {
     let t = name("binary");
     create(&t, 1);
     produce(&t, &["-K", "|"], "k\u{1}|a\u{0}b\n");
-    ok(ours(&["-P", "-t", &t, "-q", "-K", "|"]), b"bin\xfe|x\xffy\n");
+    ok(
+        ours(&["-P", "-t", &t, "-q", "-K", "|"]),
+        b"bin\xfe|x\xffy\n",
+    );
     let out = run(ours(&["-C", "-t", &t, "-e", "-J"]), b"");
     assert!(out.status.success());
     let s = String::from_utf8(out.stdout).expect("valid UTF-8 even for binary payloads");
-    let rows: Vec<serde_json::Value> = s.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows: Vec<serde_json::Value> = s
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(rows[0]["payload"], "a\u{0}b");
     assert_eq!(rows[1]["payload"], "x\u{fffd}y");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("1 messages had bytes that are not UTF-8"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("1 messages had bytes that are not UTF-8")
+    );
     let b64 = consume(&t, &["-J", "--binary", "base64"]);
-    let rows: Vec<serde_json::Value> = b64.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows: Vec<serde_json::Value> = b64
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(rows[1]["payload"], "eP95"); // base64 of x\xffy
     assert_eq!(rows[1]["key"], "Ymlu/g==");
     // And back: -P -J --binary base64 restores the bytes.
@@ -184,8 +256,14 @@ fn live_payload_json_embeds_objects() {
     create(&t, 1);
     produce(&t, &[], "{\"a\":1,\"b\":[true,null]}\nnot json\n[1,2]\n");
     let out = consume(&t, &["-J", "--payload-json"]);
-    let rows: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(rows[0]["payload"], serde_json::json!({"a": 1, "b": [true, null]}));
+    let rows: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        rows[0]["payload"],
+        serde_json::json!({"a": 1, "b": [true, null]})
+    );
     assert_eq!(rows[1]["payload"], "not json");
     assert_eq!(rows[2]["payload"], serde_json::json!([1, 2]));
 }
@@ -196,7 +274,11 @@ fn live_produce_from_envelope_keeps_keys_headers_partitions() {
     create(&t, 3);
     for p in 0..3 {
         let p = p.to_string();
-        produce(&t, &["-p", &p, "-K", "|", "-H", "part=p", "-H", "hnull"], &format!("k{p}|{{\"n\":{p}}}\nk{p}b|plain {p}\n"));
+        produce(
+            &t,
+            &["-p", &p, "-K", "|", "-H", "part=p", "-H", "hnull"],
+            &format!("k{p}|{{\"n\":{p}}}\nk{p}b|plain {p}\n"),
+        );
     }
     produce(&t, &["-p", "1"], "no key no headers\n");
     let file = consume(&t, &["-J", "--payload-json"]);
@@ -205,7 +287,10 @@ fn live_produce_from_envelope_keeps_keys_headers_partitions() {
     produce(&copy, &["-J"], &file);
     let fmt = "%p|%o|%k|%s|%h\\n";
     assert_eq!(consume(&t, &["-f", fmt]).lines().count(), 7);
-    assert_eq!(lines_sorted(&consume(&t, &["-f", fmt])), lines_sorted(&consume(&copy, &["-f", fmt])));
+    assert_eq!(
+        lines_sorted(&consume(&t, &["-f", fmt])),
+        lines_sorted(&consume(&copy, &["-f", fmt]))
+    );
 }
 
 #[test]
@@ -225,7 +310,10 @@ fn live_exit_at_end_with_an_empty_partition() {
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }
 
 #[test]
@@ -257,9 +345,17 @@ fn live_every_offset_form_and_query() {
     let g = name("stored");
     let first = text(ok(ours(&["-G", &g, &t, "-c", "4", "-q"]), b""));
     assert_eq!(first.lines().collect::<Vec<_>>(), all[..4]);
-    assert_eq!(consume(&t, &["-o", "stored", "-X", &format!("group.id={g}")]).lines().collect::<Vec<_>>(), all[4..]);
+    assert_eq!(
+        consume(&t, &["-o", "stored", "-X", &format!("group.id={g}")])
+            .lines()
+            .collect::<Vec<_>>(),
+        all[4..]
+    );
     // -c N
-    assert_eq!(consume(&t, &["-c", "3"]).lines().collect::<Vec<_>>(), all[..3]);
+    assert_eq!(
+        consume(&t, &["-c", "3"]).lines().collect::<Vec<_>>(),
+        all[..3]
+    );
     // -Q finds the first offset at or after the timestamp.
     let q = text(ok(ours(&["-Q", "-t", &format!("{t}:0:{mid}")]), b""));
     assert_eq!(q, format!("{t} [0] offset 5\n"));
@@ -271,12 +367,25 @@ fn live_every_offset_form_and_query() {
 fn live_format_tokens_match_kcat() {
     let t = name("fmt");
     create(&t, 2);
-    produce(&t, &["-K", "|", "-H", "a=1", "-H", "b", "-Z"], "k1|v1\n|\nk3|\n");
+    produce(
+        &t,
+        &["-K", "|", "-H", "a=1", "-H", "b", "-Z"],
+        "k1|v1\n|\nk3|\n",
+    );
     let fmt = "%t %p %o %T [%k] %K [%s] %S <%h>\\t%%\\n";
     let theirs = text(ok(kcat(&["-C", "-t", &t, "-e", "-q", "-f", fmt]), b""));
-    assert_eq!(lines_sorted(&consume(&t, &["-f", fmt])), lines_sorted(&theirs));
-    let theirs_z = text(ok(kcat(&["-C", "-t", &t, "-e", "-q", "-Z", "-f", fmt]), b""));
-    assert_eq!(lines_sorted(&consume(&t, &["-Z", "-f", fmt])), lines_sorted(&theirs_z));
+    assert_eq!(
+        lines_sorted(&consume(&t, &["-f", fmt])),
+        lines_sorted(&theirs)
+    );
+    let theirs_z = text(ok(
+        kcat(&["-C", "-t", &t, "-e", "-q", "-Z", "-f", fmt]),
+        b"",
+    ));
+    assert_eq!(
+        lines_sorted(&consume(&t, &["-Z", "-f", fmt])),
+        lines_sorted(&theirs_z)
+    );
     // %I is %T as ISO-8601 UTC.
     let iso = consume(&t, &["-f", "%T %I\\n"]);
     for l in iso.lines() {
@@ -286,7 +395,10 @@ fn live_format_tokens_match_kcat() {
     }
     // Default layout with -K, as kcat.
     let theirs = text(ok(kcat(&["-C", "-t", &t, "-e", "-q", "-K", "="]), b""));
-    assert_eq!(lines_sorted(&consume(&t, &["-K", "="])), lines_sorted(&theirs));
+    assert_eq!(
+        lines_sorted(&consume(&t, &["-K", "="])),
+        lines_sorted(&theirs)
+    );
 }
 
 #[test]
@@ -294,9 +406,15 @@ fn live_list_shows_topic_and_partitions() {
     let t = name("list");
     create(&t, 3);
     let out = text(ok(ours(&["-L", "-t", &t]), b""));
-    assert!(out.contains(&format!("topic \"{t}\" with 3 partitions:")), "{out}");
+    assert!(
+        out.contains(&format!("topic \"{t}\" with 3 partitions:")),
+        "{out}"
+    );
     for p in 0..3 {
-        assert!(out.contains(&format!("    partition {p}, leader ")), "{out}");
+        assert!(
+            out.contains(&format!("    partition {p}, leader ")),
+            "{out}"
+        );
     }
     let all = text(ok(ours(&["-L"]), b""));
     assert!(all.contains(&format!("topic \"{t}\" with 3 partitions:")));
@@ -317,7 +435,10 @@ fn live_create_and_delete_topic() {
         if !String::from_utf8_lossy(&l.stdout).contains(&format!("\"{t}\"")) {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(20), "topic still listed");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "topic still listed"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -325,10 +446,16 @@ fn live_create_and_delete_topic() {
 #[test]
 fn live_missing_topic_with_auto_create_off_is_an_error() {
     let t = name("missing");
-    let out = run(ours(&["-P", "-t", &t, "-X", "allow.auto.create.topics=false"]), b"x\n");
+    let out = run(
+        ours(&["-P", "-t", &t, "-X", "allow.auto.create.topics=false"]),
+        b"x\n",
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&format!("topic \"{t}\" does not exist")), "{err}");
+    assert!(
+        err.contains(&format!("topic \"{t}\" does not exist")),
+        "{err}"
+    );
     let out = run(ours(&["-C", "-t", &t]), b"");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
@@ -347,11 +474,15 @@ fn live_delivery_failure_exits_1_with_count() {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[(x >> 58) as usize] as char
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[(x >> 58) as usize]
+                as char
         })
         .collect();
     let input = format!("{big}\n{big}\n");
-    let out = run(ours(&["-P", "-t", &t, "-X", "message.max.bytes=10000000"]), input.as_bytes());
+    let out = run(
+        ours(&["-P", "-t", &t, "-X", "message.max.bytes=10000000"]),
+        input.as_bytes(),
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("2 of 2 messages were not delivered"), "{err}");
@@ -361,15 +492,28 @@ fn live_delivery_failure_exits_1_with_count() {
 fn live_head_closes_quietly() {
     let t = name("head");
     create(&t, 1);
-    let lines: String = (0..20000).map(|i| format!("line {i} {}\n", "p".repeat(100))).collect();
+    let lines: String = (0..20000)
+        .map(|i| format!("line {i} {}\n", "p".repeat(100)))
+        .collect();
     produce(&t, &[], &lines);
-    let mut child = ours(&["-C", "-t", &t]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = ours(&["-C", "-t", &t])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
     assert!(first.starts_with("line 0 "));
     // stdout is closed here; the tool must notice and exit 0 without a word.
     let out = wait_output_after_close(child);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
 
@@ -380,12 +524,19 @@ fn wait_output_after_close(mut child: Child) -> Output {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "did not exit after stdout closed");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "did not exit after stdout closed"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     let mut e = Vec::new();
     se.read_to_end(&mut e).unwrap();
-    Output { status, stdout: vec![], stderr: e }
+    Output {
+        status,
+        stdout: vec![],
+        stderr: e,
+    }
 }
 
 /// A -G member writing to a file.
@@ -400,7 +551,9 @@ fn member(group: &str, topic: &str, file: &std::path::Path, extra: &[&str]) -> C
 }
 
 fn count_lines(f: &std::path::Path) -> usize {
-    std::fs::read_to_string(f).map(|s| s.lines().count()).unwrap_or(0)
+    std::fs::read_to_string(f)
+        .map(|s| s.lines().count())
+        .unwrap_or(0)
 }
 
 fn term_and_wait(mut c: Child) -> std::process::ExitStatus {
@@ -410,7 +563,10 @@ fn term_and_wait(mut c: Child) -> std::process::ExitStatus {
         if let Some(s) = c.try_wait().unwrap() {
             return s;
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "member did not stop on SIGTERM");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "member did not stop on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -421,7 +577,11 @@ fn live_group_members_split_and_restart_without_loss_or_duplicates() {
     create(&t, 4);
     let g = name("g");
     let dir = tempfile::tempdir().unwrap();
-    let (fa, fb, fc) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));
+    let (fa, fb, fc) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
     let a = member(&g, &t, &fa, &[]);
     let b = member(&g, &t, &fb, &[]);
     // Let both join before the first batch, so the group splits it.
@@ -430,14 +590,26 @@ fn live_group_members_split_and_restart_without_loss_or_duplicates() {
     produce(&t, &["-K", "|"], &batch1);
     let start = Instant::now();
     while count_lines(&fa) + count_lines(&fb) < 400 {
-        assert!(start.elapsed() < Duration::from_secs(30), "members read {} + {}", count_lines(&fa), count_lines(&fb));
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "members read {} + {}",
+            count_lines(&fa),
+            count_lines(&fb)
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let parts = |f: &std::path::Path| -> std::collections::BTreeSet<String> {
-        std::fs::read_to_string(f).unwrap().lines().map(|l| l.split(':').next().unwrap().to_string()).collect()
+        std::fs::read_to_string(f)
+            .unwrap()
+            .lines()
+            .map(|l| l.split(':').next().unwrap().to_string())
+            .collect()
     };
     let (pa, pb) = (parts(&fa), parts(&fb));
-    assert!(!pa.is_empty() && !pb.is_empty(), "both members got partitions: {pa:?} {pb:?}");
+    assert!(
+        !pa.is_empty() && !pb.is_empty(),
+        "both members got partitions: {pa:?} {pb:?}"
+    );
     assert!(pa.is_disjoint(&pb), "{pa:?} {pb:?}");
     // A second batch, then stop both mid-stream.
     let batch2: String = (400..20400).map(|i| format!("k{i}|m{i}\n")).collect();
@@ -451,13 +623,22 @@ fn live_group_members_split_and_restart_without_loss_or_duplicates() {
         if let Some(s) = c.try_wait().unwrap() {
             break s;
         }
-        assert!(start.elapsed() < Duration::from_secs(60), "restarted member did not reach the end");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "restarted member did not reach the end"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success());
     let mut all: Vec<String> = [&fa, &fb, &fc]
         .iter()
-        .flat_map(|f| std::fs::read_to_string(f).unwrap().lines().map(|l| l.split_once(':').unwrap().1.to_string()).collect::<Vec<_>>())
+        .flat_map(|f| {
+            std::fs::read_to_string(f)
+                .unwrap()
+                .lines()
+                .map(|l| l.split_once(':').unwrap().1.to_string())
+                .collect::<Vec<_>>()
+        })
         .collect();
     let n = all.len();
     all.sort();
@@ -486,22 +667,38 @@ fn live_group_member_without_partitions_exits_at_end() {
     let busy = member(&g, &t, &dir.path().join("a"), &[]);
     let start = Instant::now();
     while count_lines(&dir.path().join("a")) < 1 {
-        assert!(start.elapsed() < Duration::from_secs(30), "first member read nothing");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "first member read nothing"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     // The only partition belongs to the first member: the second has nothing to read.
     let out = run(ours(&["-G", &g, &t, "-e", "-q"]), b"");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.stdout, b"");
     assert_eq!(term_and_wait(busy).code(), Some(130));
 }
 
 /// Bytes the broker stored for partition 0 of `topic` (its log segments).
 fn stored_bytes(topic: &str) -> u64 {
-    let logs = std::env::var("LAKEPIPE_SERVICES_LOGS").unwrap_or_else(|_| panic!("LAKEPIPE_SERVICES_LOGS is not set: {START}"));
-    let dir = std::path::Path::new(&logs).parent().unwrap().join("kafka/data").join(format!("{topic}-0"));
+    let logs = std::env::var("LAKEPIPE_SERVICES_LOGS")
+        .unwrap_or_else(|_| panic!("LAKEPIPE_SERVICES_LOGS is not set: {START}"));
+    let dir = std::path::Path::new(&logs)
+        .parent()
+        .unwrap()
+        .join("kafka/data")
+        .join(format!("{topic}-0"));
     let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    entries.flatten().filter(|e| e.path().extension().is_some_and(|x| x == "log")).map(|e| e.metadata().unwrap().len()).sum()
+    entries
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "log"))
+        .map(|e| e.metadata().unwrap().len())
+        .sum()
 }
 
 #[test]
@@ -511,16 +708,34 @@ fn live_every_codec_round_trips_and_lz4_is_the_default() {
     for codec in ["default", "none", "gzip", "snappy", "lz4", "zstd"] {
         let t = name(&format!("codec-{codec}"));
         create(&t, 1);
-        let extra: &[&str] = if codec == "default" { &[] } else { &["-z", codec] };
+        let extra: &[&str] = if codec == "default" {
+            &[]
+        } else {
+            &["-z", codec]
+        };
         produce(&t, extra, &lines);
         let by_kcat = text(ok(kcat(&["-C", "-t", &t, "-e", "-q"]), b""));
-        assert!(by_kcat == lines, "{codec}: kcat read back something else ({} lines)", by_kcat.lines().count());
-        assert_eq!(consume(&t, &[]), lines, "{codec}: kcat-lite read back something else");
+        assert!(
+            by_kcat == lines,
+            "{codec}: kcat read back something else ({} lines)",
+            by_kcat.lines().count()
+        );
+        assert_eq!(
+            consume(&t, &[]),
+            lines,
+            "{codec}: kcat-lite read back something else"
+        );
         let stored = stored_bytes(&t);
         if codec == "none" {
-            assert!(stored > raw, "none: {stored} bytes stored for {raw} bytes of lines");
+            assert!(
+                stored > raw,
+                "none: {stored} bytes stored for {raw} bytes of lines"
+            );
         } else {
-            assert!(stored * 3 < raw, "{codec}: {stored} bytes stored for {raw} bytes of lines: not compressed");
+            assert!(
+                stored * 3 < raw,
+                "{codec}: {stored} bytes stored for {raw} bytes of lines: not compressed"
+            );
         }
     }
 }

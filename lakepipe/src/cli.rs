@@ -97,7 +97,10 @@ pub fn finish(tool: &str, result: anyhow::Result<()>) -> ExitCode {
     }
     let mut stderr = io::stderr().lock();
     if err.downcast_ref::<UsageError>().is_some() {
-        let _ = writeln!(stderr, "{tool}: error: {err:#}\nTry '{tool} --help' for more information.");
+        let _ = writeln!(
+            stderr,
+            "{tool}: error: {err:#}\nTry '{tool} --help' for more information."
+        );
         return ExitCode::from(EXIT_USAGE);
     }
     if err.chain().any(|c| c.is::<Interrupted>()) {
@@ -140,7 +143,8 @@ mod tests {
 
     #[test]
     fn broken_pipe_is_detected_through_context() {
-        let err = anyhow::Error::from(io::Error::from(io::ErrorKind::BrokenPipe)).context("writing rows");
+        let err =
+            anyhow::Error::from(io::Error::from(io::ErrorKind::BrokenPipe)).context("writing rows");
         assert!(is_broken_pipe(&err));
         let other = anyhow::Error::from(io::Error::from(io::ErrorKind::NotFound));
         assert!(!is_broken_pipe(&other));
@@ -150,7 +154,10 @@ mod tests {
     fn exit_codes_follow_the_spec() {
         assert_eq!(finish("t", Ok(())), ExitCode::SUCCESS);
         assert_eq!(finish("t", Err(usage("bad flag"))), ExitCode::from(2));
-        assert_eq!(finish("t", Err(Interrupted("x".into()).into())), ExitCode::from(130));
+        assert_eq!(
+            finish("t", Err(Interrupted("x".into()).into())),
+            ExitCode::from(130)
+        );
         assert_eq!(finish("t", Err(anyhow::anyhow!("boom"))), ExitCode::FAILURE);
         let pipe = anyhow::Error::from(io::Error::from(io::ErrorKind::BrokenPipe));
         assert_eq!(finish("t", Err(pipe)), ExitCode::SUCCESS);

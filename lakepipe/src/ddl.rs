@@ -59,7 +59,11 @@ pub fn parse_schema(text: &str) -> Result<Schema, DdlError> {
     let mut seen = std::collections::HashSet::new();
     for f in &fields {
         if !seen.insert(f.name().to_lowercase()) {
-            return Err(DdlError { msg: format!("duplicate column '{}'", f.name()), pos: 0, text: text.into() });
+            return Err(DdlError {
+                msg: format!("duplicate column '{}'", f.name()),
+                pos: 0,
+                text: text.into(),
+            });
         }
     }
     Ok(Schema::new(fields))
@@ -83,7 +87,11 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn err(&self, msg: &str) -> DdlError {
-        DdlError { msg: msg.into(), pos: self.pos + 1, text: self.s.into() }
+        DdlError {
+            msg: msg.into(),
+            pos: self.pos + 1,
+            text: self.s.into(),
+        }
     }
     fn rest(&self) -> &str {
         &self.s[self.pos..]
@@ -114,7 +122,9 @@ impl Parser<'_> {
     fn word(&mut self) -> Option<&str> {
         self.ws();
         let r = self.rest();
-        let n = r.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(r.len());
+        let n = r
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(r.len());
         if n == 0 {
             return None;
         }
@@ -143,7 +153,9 @@ impl Parser<'_> {
                 return Err(self.err("unterminated quoted name"));
             }
         }
-        self.word().map(str::to_string).ok_or_else(|| self.err("expected a column name"))
+        self.word()
+            .map(str::to_string)
+            .ok_or_else(|| self.err("expected a column name"))
     }
     fn number(&mut self) -> Result<u32, DdlError> {
         self.ws();
@@ -198,7 +210,9 @@ impl Parser<'_> {
                 };
                 if precision == 0 || precision > 38 || scale > precision {
                     self.pos = at;
-                    return Err(self.err("DECIMAL precision must be 1..38 and scale at most the precision"));
+                    return Err(
+                        self.err("DECIMAL precision must be 1..38 and scale at most the precision")
+                    );
                 }
                 DataType::Decimal128(precision as u8, scale as i8)
             }
@@ -274,7 +288,9 @@ impl Parser<'_> {
                         return Err(self.err("expected a quoted comment"));
                     }
                     let body = &self.rest()[1..];
-                    let end = body.find('\'').ok_or_else(|| self.err("unterminated comment"))?;
+                    let end = body
+                        .find('\'')
+                        .ok_or_else(|| self.err("unterminated comment"))?;
                     self.pos += end + 2;
                 }
                 _ => {
@@ -290,7 +306,10 @@ impl Parser<'_> {
 pub fn map_type(key: DataType, value: DataType) -> DataType {
     let entries = Field::new(
         "key_value",
-        DataType::Struct(Fields::from(vec![Field::new("key", key, false), Field::new("value", value, true)])),
+        DataType::Struct(Fields::from(vec![
+            Field::new("key", key, false),
+            Field::new("value", value, true),
+        ])),
         false,
     );
     DataType::Map(Arc::new(entries), false)
@@ -298,18 +317,78 @@ pub fn map_type(key: DataType, value: DataType) -> DataType {
 
 /// Hive, Spark and Trino reserved words that must be quoted even when `Quote::WhenNeeded`.
 const RESERVED: &[&str] = &[
-    "all", "alter", "and", "array", "as", "between", "by", "case", "cast", "column", "create", "cross", "current",
-    "date", "delete", "describe", "distinct", "drop", "else", "end", "exists", "false", "from", "full", "group",
-    "having", "in", "inner", "insert", "interval", "into", "is", "join", "left", "like", "limit", "location", "map",
-    "not", "null", "on", "or", "order", "outer", "partition", "right", "select", "set", "struct", "table", "then",
-    "timestamp", "to", "true", "union", "update", "user", "using", "values", "when", "where", "with",
+    "all",
+    "alter",
+    "and",
+    "array",
+    "as",
+    "between",
+    "by",
+    "case",
+    "cast",
+    "column",
+    "create",
+    "cross",
+    "current",
+    "date",
+    "delete",
+    "describe",
+    "distinct",
+    "drop",
+    "else",
+    "end",
+    "exists",
+    "false",
+    "from",
+    "full",
+    "group",
+    "having",
+    "in",
+    "inner",
+    "insert",
+    "interval",
+    "into",
+    "is",
+    "join",
+    "left",
+    "like",
+    "limit",
+    "location",
+    "map",
+    "not",
+    "null",
+    "on",
+    "or",
+    "order",
+    "outer",
+    "partition",
+    "right",
+    "select",
+    "set",
+    "struct",
+    "table",
+    "then",
+    "timestamp",
+    "to",
+    "true",
+    "union",
+    "update",
+    "user",
+    "using",
+    "values",
+    "when",
+    "where",
+    "with",
 ];
 
 /// Quote an identifier for the dialect: backticks for Hive/Spark, double quotes for Trino,
 /// with the quote character doubled inside.
 pub fn quote_ident(name: &str, dialect: Dialect, quote: Quote) -> String {
     let plain = !name.is_empty()
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !RESERVED.contains(&name.to_ascii_lowercase().as_str());
     if quote == Quote::WhenNeeded && plain {
@@ -333,7 +412,13 @@ pub fn format_schema(schema: &Schema, dialect: Dialect, quote: Quote) -> String 
     schema
         .fields()
         .iter()
-        .map(|f| format!("{} {}", quote_ident(f.name(), dialect, quote), format_type(f.data_type(), dialect, quote)))
+        .map(|f| {
+            format!(
+                "{} {}",
+                quote_ident(f.name(), dialect, quote),
+                format_type(f.data_type(), dialect, quote)
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -342,7 +427,13 @@ pub fn format_schema(schema: &Schema, dialect: Dialect, quote: Quote) -> String 
 pub fn format_type(dt: &DataType, dialect: Dialect, quote: Quote) -> String {
     use DataType::*;
     let trino = dialect == Dialect::Trino;
-    let pick = |hive: &str, t: &str| if trino { t.to_string() } else { hive.to_string() };
+    let pick = |hive: &str, t: &str| {
+        if trino {
+            t.to_string()
+        } else {
+            hive.to_string()
+        }
+    };
     match dt {
         Boolean => "BOOLEAN".into(),
         Int8 => "TINYINT".into(),
@@ -361,25 +452,49 @@ pub fn format_type(dt: &DataType, dialect: Dialect, quote: Quote) -> String {
         Timestamp(_, _) => "TIMESTAMP".into(),
         List(f) | LargeList(f) | FixedSizeList(f, _) | ListView(f) | LargeListView(f) => {
             let inner = format_type(f.data_type(), dialect, quote);
-            if trino { format!("ARRAY({inner})") } else { format!("ARRAY<{inner}>") }
+            if trino {
+                format!("ARRAY({inner})")
+            } else {
+                format!("ARRAY<{inner}>")
+            }
         }
         Map(entries, _) => {
             let (k, v) = match entries.data_type() {
-                Struct(kv) if kv.len() == 2 => (kv[0].data_type().clone(), kv[1].data_type().clone()),
+                Struct(kv) if kv.len() == 2 => {
+                    (kv[0].data_type().clone(), kv[1].data_type().clone())
+                }
                 _ => (Utf8, Utf8),
             };
-            let (k, v) = (format_type(&k, dialect, quote), format_type(&v, dialect, quote));
-            if trino { format!("MAP({k}, {v})") } else { format!("MAP<{k},{v}>") }
+            let (k, v) = (
+                format_type(&k, dialect, quote),
+                format_type(&v, dialect, quote),
+            );
+            if trino {
+                format!("MAP({k}, {v})")
+            } else {
+                format!("MAP<{k},{v}>")
+            }
         }
         Struct(fields) => {
             let parts: Vec<String> = fields
                 .iter()
                 .map(|f| {
-                    let (n, t) = (quote_ident(f.name(), dialect, quote), format_type(f.data_type(), dialect, quote));
-                    if trino { format!("{n} {t}") } else { format!("{n}:{t}") }
+                    let (n, t) = (
+                        quote_ident(f.name(), dialect, quote),
+                        format_type(f.data_type(), dialect, quote),
+                    );
+                    if trino {
+                        format!("{n} {t}")
+                    } else {
+                        format!("{n}:{t}")
+                    }
                 })
                 .collect();
-            if trino { format!("ROW({})", parts.join(", ")) } else { format!("STRUCT<{}>", parts.join(",")) }
+            if trino {
+                format!("ROW({})", parts.join(", "))
+            } else {
+                format!("STRUCT<{}>", parts.join(","))
+            }
         }
         Dictionary(_, v) => format_type(v, dialect, quote),
         RunEndEncoded(_, v) => format_type(v.data_type(), dialect, quote),
@@ -400,9 +515,16 @@ mod tests {
         .unwrap();
         assert_eq!(s.fields().len(), 5);
         assert_eq!(s.field(0).data_type(), &DataType::Int64);
-        assert!(matches!(s.field(2).data_type(), DataType::List(f) if f.data_type() == &DataType::Utf8));
-        assert!(matches!(s.field(3).data_type(), DataType::Struct(f) if f.len() == 2 && f[1].name() == "country"));
-        assert_eq!(s.field(4).data_type(), &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())));
+        assert!(
+            matches!(s.field(2).data_type(), DataType::List(f) if f.data_type() == &DataType::Utf8)
+        );
+        assert!(
+            matches!(s.field(3).data_type(), DataType::Struct(f) if f.len() == 2 && f[1].name() == "country")
+        );
+        assert_eq!(
+            s.field(4).data_type(),
+            &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+        );
     }
 
     #[test]
@@ -414,14 +536,20 @@ mod tests {
         let s = parse_schema(text).unwrap();
         let printed = format_schema(&s, Dialect::Spark, Quote::WhenNeeded);
         assert_eq!(parse_schema(&printed).unwrap(), s, "{printed}");
-        assert!(printed.contains("`a b` STRUCT<`order`:INT,`we``ird`:STRING>"), "{printed}");
+        assert!(
+            printed.contains("`a b` STRUCT<`order`:INT,`we``ird`:STRING>"),
+            "{printed}"
+        );
     }
 
     #[test]
     fn trino_names() {
         let s = parse_schema("i INT, m MAP<STRING,ARRAY<FLOAT>>, r STRUCT<`x y`:STRING>").unwrap();
         let printed = format_schema(&s, Dialect::Trino, Quote::Always);
-        assert_eq!(printed, "\"i\" INTEGER, \"m\" MAP(VARCHAR, ARRAY(REAL)), \"r\" ROW(\"x y\" VARCHAR)");
+        assert_eq!(
+            printed,
+            "\"i\" INTEGER, \"m\" MAP(VARCHAR, ARRAY(REAL)), \"r\" ROW(\"x y\" VARCHAR)"
+        );
     }
 
     #[test]
@@ -430,16 +558,31 @@ mod tests {
         assert_eq!(e.pos, 17, "{e}");
         assert!(e.to_string().contains("unknown type 'STRNG'"));
         assert!(parse_schema("a ARRAY<INT").is_err());
-        assert!(parse_schema("a INT, A STRING").unwrap_err().msg.contains("duplicate"));
+        assert!(parse_schema("a INT, A STRING")
+            .unwrap_err()
+            .msg
+            .contains("duplicate"));
         assert!(parse_schema("").is_err());
         assert!(parse_schema("d DECIMAL(40,2)").is_err());
     }
 
     #[test]
     fn quoting_escapes_the_quote_character() {
-        assert_eq!(quote_ident("weird`tick", Dialect::Hive, Quote::Always), "`weird``tick`");
-        assert_eq!(quote_ident("\"quoted\"", Dialect::Trino, Quote::Always), "\"\"\"quoted\"\"\"");
-        assert_eq!(quote_ident("select", Dialect::Hive, Quote::WhenNeeded), "`select`");
-        assert_eq!(quote_ident("plain_1", Dialect::Hive, Quote::WhenNeeded), "plain_1");
+        assert_eq!(
+            quote_ident("weird`tick", Dialect::Hive, Quote::Always),
+            "`weird``tick`"
+        );
+        assert_eq!(
+            quote_ident("\"quoted\"", Dialect::Trino, Quote::Always),
+            "\"\"\"quoted\"\"\""
+        );
+        assert_eq!(
+            quote_ident("select", Dialect::Hive, Quote::WhenNeeded),
+            "`select`"
+        );
+        assert_eq!(
+            quote_ident("plain_1", Dialect::Hive, Quote::WhenNeeded),
+            "plain_1"
+        );
     }
 }

@@ -10,9 +10,10 @@ use std::fmt;
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float32Array, Float64Array, Int16Array,
-    Int32Array, Int64Array, Int8Array, ListArray, MapArray, StringArray, StructArray, TimestampMicrosecondArray,
-    TimestampMillisecondArray, TimestampNanosecondArray, TimestampSecondArray,
+    ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float32Array, Float64Array,
+    Int16Array, Int32Array, Int64Array, Int8Array, ListArray, MapArray, StringArray, StructArray,
+    TimestampMicrosecondArray, TimestampMillisecondArray, TimestampNanosecondArray,
+    TimestampSecondArray,
 };
 use arrow::buffer::{NullBuffer, OffsetBuffer};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
@@ -57,7 +58,11 @@ impl RowDecoder {
     /// top-level columns named `outer{sep}inner`.
     pub fn new(schema: SchemaRef, flatten: Option<String>) -> anyhow::Result<Self> {
         let root = Col::new_struct("", schema.fields())?;
-        Ok(RowDecoder { schema, root, flatten })
+        Ok(RowDecoder {
+            schema,
+            root,
+            flatten,
+        })
     }
 
     pub fn schema(&self) -> &SchemaRef {
@@ -104,10 +109,20 @@ impl RowDecoder {
         })
     }
 
-    fn parse<'de, R: serde_json::de::Read<'de>>(&mut self, de: &mut serde_json::Deserializer<R>) -> Result<(), serde_json::Error> {
+    fn parse<'de, R: serde_json::de::Read<'de>>(
+        &mut self,
+        de: &mut serde_json::Deserializer<R>,
+    ) -> Result<(), serde_json::Error> {
         match &self.flatten {
-            None => RootSeed { col: &mut self.root }.deserialize(&mut *de),
-            Some(sep) => FlatRootSeed { col: &mut self.root, sep }.deserialize(&mut *de),
+            None => RootSeed {
+                col: &mut self.root,
+            }
+            .deserialize(&mut *de),
+            Some(sep) => FlatRootSeed {
+                col: &mut self.root,
+                sep,
+            }
+            .deserialize(&mut *de),
         }?;
         de.end()
     }
@@ -115,7 +130,13 @@ impl RowDecoder {
     /// The rows decoded so far as a batch; the decoder starts empty again.
     pub fn finish(&mut self) -> anyhow::Result<RecordBatch> {
         let rows = self.root.len();
-        let Col { kind: Kind::Struct { children, .. }, .. } = &mut self.root else { unreachable!("root is a struct") };
+        let Col {
+            kind: Kind::Struct { children, .. },
+            ..
+        } = &mut self.root
+        else {
+            unreachable!("root is a struct")
+        };
         let columns = self
             .schema
             .fields()
@@ -151,39 +172,98 @@ struct Col {
 
 enum Kind {
     Bool(Vec<bool>),
-    Int { vals: Vec<i64>, min: i64, max: i64 },
-    Float { vals: Vec<f64>, single: bool },
-    Str { offsets: Vec<i32>, data: Vec<u8> },
-    Binary { offsets: Vec<i32>, data: Vec<u8> },
-    Decimal { vals: Vec<i128>, precision: u8, scale: i8 },
+    Int {
+        vals: Vec<i64>,
+        min: i64,
+        max: i64,
+    },
+    Float {
+        vals: Vec<f64>,
+        single: bool,
+    },
+    Str {
+        offsets: Vec<i32>,
+        data: Vec<u8>,
+    },
+    Binary {
+        offsets: Vec<i32>,
+        data: Vec<u8>,
+    },
+    Decimal {
+        vals: Vec<i128>,
+        precision: u8,
+        scale: i8,
+    },
     Date(Vec<i32>),
-    Timestamp { vals: Vec<i64>, unit: TimeUnit },
-    List { offsets: Vec<i32>, child: Box<Col> },
+    Timestamp {
+        vals: Vec<i64>,
+        unit: TimeUnit,
+    },
+    List {
+        offsets: Vec<i32>,
+        child: Box<Col>,
+    },
     /// `hint`: where the next key is expected; rows usually repeat the same key order.
-    Struct { names: Vec<String>, children: Vec<Col>, hint: usize },
-    Map { offsets: Vec<i32>, keys: Box<Col>, values: Box<Col> },
+    Struct {
+        names: Vec<String>,
+        children: Vec<Col>,
+        hint: usize,
+    },
+    Map {
+        offsets: Vec<i32>,
+        keys: Box<Col>,
+        values: Box<Col>,
+    },
 }
 
 impl Col {
     fn new(path: String, dt: &DataType) -> anyhow::Result<Col> {
-        let int = |min: i64, max: i64| Kind::Int { vals: vec![], min, max };
+        let int = |min: i64, max: i64| Kind::Int {
+            vals: vec![],
+            min,
+            max,
+        };
         let kind = match dt {
             DataType::Boolean => Kind::Bool(vec![]),
             DataType::Int8 => int(i8::MIN.into(), i8::MAX.into()),
             DataType::Int16 => int(i16::MIN.into(), i16::MAX.into()),
             DataType::Int32 => int(i32::MIN.into(), i32::MAX.into()),
             DataType::Int64 => int(i64::MIN, i64::MAX),
-            DataType::Float32 => Kind::Float { vals: vec![], single: true },
-            DataType::Float64 => Kind::Float { vals: vec![], single: false },
-            DataType::Utf8 => Kind::Str { offsets: vec![0], data: vec![] },
-            DataType::Binary => Kind::Binary { offsets: vec![0], data: vec![] },
-            DataType::Decimal128(p, s) => Kind::Decimal { vals: vec![], precision: *p, scale: *s },
+            DataType::Float32 => Kind::Float {
+                vals: vec![],
+                single: true,
+            },
+            DataType::Float64 => Kind::Float {
+                vals: vec![],
+                single: false,
+            },
+            DataType::Utf8 => Kind::Str {
+                offsets: vec![0],
+                data: vec![],
+            },
+            DataType::Binary => Kind::Binary {
+                offsets: vec![0],
+                data: vec![],
+            },
+            DataType::Decimal128(p, s) => Kind::Decimal {
+                vals: vec![],
+                precision: *p,
+                scale: *s,
+            },
             DataType::Date32 => Kind::Date(vec![]),
-            DataType::Timestamp(unit, _) => Kind::Timestamp { vals: vec![], unit: *unit },
-            DataType::List(f) => Kind::List { offsets: vec![0], child: Box::new(Col::new(path.clone(), f.data_type())?) },
+            DataType::Timestamp(unit, _) => Kind::Timestamp {
+                vals: vec![],
+                unit: *unit,
+            },
+            DataType::List(f) => Kind::List {
+                offsets: vec![0],
+                child: Box::new(Col::new(path.clone(), f.data_type())?),
+            },
             DataType::Struct(fields) => return Col::new_struct(&path, fields),
             DataType::Map(entries, _) => {
-                let DataType::Struct(kv) = entries.data_type() else { anyhow::bail!("{path}: malformed map type") };
+                let DataType::Struct(kv) = entries.data_type() else {
+                    anyhow::bail!("{path}: malformed map type")
+                };
                 Kind::Map {
                     offsets: vec![0],
                     keys: Box::new(Col::new(format!("{path} key"), kv[0].data_type())?),
@@ -192,15 +272,35 @@ impl Col {
             }
             other => anyhow::bail!("column {path}: type {other} cannot be written from JSON"),
         };
-        Ok(Col { path, valid: vec![], kind })
+        Ok(Col {
+            path,
+            valid: vec![],
+            kind,
+        })
     }
 
     fn new_struct(path: &str, fields: &Fields) -> anyhow::Result<Col> {
-        let child_path = |n: &str| if path.is_empty() { n.to_string() } else { format!("{path}.{n}") };
-        let children =
-            fields.iter().map(|f| Col::new(child_path(f.name()), f.data_type())).collect::<anyhow::Result<Vec<_>>>()?;
+        let child_path = |n: &str| {
+            if path.is_empty() {
+                n.to_string()
+            } else {
+                format!("{path}.{n}")
+            }
+        };
+        let children = fields
+            .iter()
+            .map(|f| Col::new(child_path(f.name()), f.data_type()))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let names = fields.iter().map(|f| f.name().clone()).collect();
-        Ok(Col { path: path.to_string(), valid: vec![], kind: Kind::Struct { names, children, hint: 0 } })
+        Ok(Col {
+            path: path.to_string(),
+            valid: vec![],
+            kind: Kind::Struct {
+                names,
+                children,
+                hint: 0,
+            },
+        })
     }
 
     fn len(&self) -> usize {
@@ -232,7 +332,11 @@ impl Col {
                 child.truncate(offsets[n] as usize);
             }
             Kind::Struct { .. } => {}
-            Kind::Map { offsets, keys, values } => {
+            Kind::Map {
+                offsets,
+                keys,
+                values,
+            } => {
                 offsets.truncate(n + 1);
                 keys.truncate(offsets[n] as usize);
                 values.truncate(offsets[n] as usize);
@@ -246,19 +350,26 @@ impl Col {
             Kind::Bool(v) => v.push(false),
             Kind::Int { vals, .. } => vals.push(0),
             Kind::Float { vals, .. } => vals.push(0.0),
-            Kind::Str { offsets, .. } | Kind::Binary { offsets, .. } => offsets.push(*offsets.last().unwrap_or(&0)),
+            Kind::Str { offsets, .. } | Kind::Binary { offsets, .. } => {
+                offsets.push(*offsets.last().unwrap_or(&0))
+            }
             Kind::Decimal { vals, .. } => vals.push(0),
             Kind::Date(v) => v.push(0),
             Kind::Timestamp { vals, .. } => vals.push(0),
-            Kind::List { offsets, .. } | Kind::Map { offsets, .. } => offsets.push(*offsets.last().unwrap_or(&0)),
+            Kind::List { offsets, .. } | Kind::Map { offsets, .. } => {
+                offsets.push(*offsets.last().unwrap_or(&0))
+            }
             Kind::Struct { children, .. } => children.iter_mut().for_each(Col::push_null),
         }
     }
 
     fn push_str_bytes(&mut self, s: &[u8]) -> Result<(), String> {
-        let Kind::Str { offsets, data } = &mut self.kind else { unreachable!() };
+        let Kind::Str { offsets, data } = &mut self.kind else {
+            unreachable!()
+        };
         data.extend_from_slice(s);
-        let end = i32::try_from(data.len()).map_err(|_| format!("{}: more than 2 GiB of text in one batch", self.path))?;
+        let end = i32::try_from(data.len())
+            .map_err(|_| format!("{}: more than 2 GiB of text in one batch", self.path))?;
         offsets.push(end);
         self.valid.push(true);
         Ok(())
@@ -281,30 +392,52 @@ impl Col {
     }
 
     fn mismatch<E: de::Error>(&self, found: impl fmt::Display) -> E {
-        let path = if self.path.is_empty() { "row" } else { &self.path };
-        E::custom(format_args!("field {path}: expected {}, found {found}", self.type_name()))
+        let path = if self.path.is_empty() {
+            "row"
+        } else {
+            &self.path
+        };
+        E::custom(format_args!(
+            "field {path}: expected {}, found {found}",
+            self.type_name()
+        ))
     }
 
     fn finish(&mut self, dt: &DataType) -> ArrayRef {
         let nulls = {
             let v = std::mem::take(&mut self.valid);
-            if v.iter().all(|b| *b) { None } else { Some(NullBuffer::from(v)) }
+            if v.iter().all(|b| *b) {
+                None
+            } else {
+                Some(NullBuffer::from(v))
+            }
         };
         match (&mut self.kind, dt) {
             (Kind::Bool(v), _) => Arc::new(BooleanArray::new(std::mem::take(v).into(), nulls)),
             (Kind::Int { vals, .. }, dt) => {
                 let v = std::mem::take(vals);
                 match dt {
-                    DataType::Int8 => Arc::new(Int8Array::new(v.iter().map(|x| *x as i8).collect(), nulls)),
-                    DataType::Int16 => Arc::new(Int16Array::new(v.iter().map(|x| *x as i16).collect(), nulls)),
-                    DataType::Int32 => Arc::new(Int32Array::new(v.iter().map(|x| *x as i32).collect(), nulls)),
+                    DataType::Int8 => {
+                        Arc::new(Int8Array::new(v.iter().map(|x| *x as i8).collect(), nulls))
+                    }
+                    DataType::Int16 => Arc::new(Int16Array::new(
+                        v.iter().map(|x| *x as i16).collect(),
+                        nulls,
+                    )),
+                    DataType::Int32 => Arc::new(Int32Array::new(
+                        v.iter().map(|x| *x as i32).collect(),
+                        nulls,
+                    )),
                     _ => Arc::new(Int64Array::new(v.into(), nulls)),
                 }
             }
             (Kind::Float { vals, single }, _) => {
                 let v = std::mem::take(vals);
                 if *single {
-                    Arc::new(Float32Array::new(v.iter().map(|x| *x as f32).collect(), nulls))
+                    Arc::new(Float32Array::new(
+                        v.iter().map(|x| *x as f32).collect(),
+                        nulls,
+                    ))
                 } else {
                     Arc::new(Float64Array::new(v.into(), nulls))
                 }
@@ -318,7 +451,14 @@ impl Col {
                 let offs = OffsetBuffer::new(std::mem::replace(offsets, vec![0]).into());
                 Arc::new(BinaryArray::new(offs, std::mem::take(data).into(), nulls))
             }
-            (Kind::Decimal { vals, precision, scale }, _) => Arc::new(
+            (
+                Kind::Decimal {
+                    vals,
+                    precision,
+                    scale,
+                },
+                _,
+            ) => Arc::new(
                 Decimal128Array::new(std::mem::take(vals).into(), nulls)
                     .with_precision_and_scale(*precision, *scale)
                     .expect("precision checked when the schema was parsed"),
@@ -327,16 +467,21 @@ impl Col {
             (Kind::Timestamp { vals, unit, .. }, DataType::Timestamp(_, tz)) => {
                 let v = std::mem::take(vals);
                 match unit {
-                    TimeUnit::Second => Arc::new(TimestampSecondArray::new(v.into(), nulls).with_timezone_opt(tz.clone())),
-                    TimeUnit::Millisecond => {
-                        Arc::new(TimestampMillisecondArray::new(v.into(), nulls).with_timezone_opt(tz.clone()))
-                    }
-                    TimeUnit::Microsecond => {
-                        Arc::new(TimestampMicrosecondArray::new(v.into(), nulls).with_timezone_opt(tz.clone()))
-                    }
-                    TimeUnit::Nanosecond => {
-                        Arc::new(TimestampNanosecondArray::new(v.into(), nulls).with_timezone_opt(tz.clone()))
-                    }
+                    TimeUnit::Second => Arc::new(
+                        TimestampSecondArray::new(v.into(), nulls).with_timezone_opt(tz.clone()),
+                    ),
+                    TimeUnit::Millisecond => Arc::new(
+                        TimestampMillisecondArray::new(v.into(), nulls)
+                            .with_timezone_opt(tz.clone()),
+                    ),
+                    TimeUnit::Microsecond => Arc::new(
+                        TimestampMicrosecondArray::new(v.into(), nulls)
+                            .with_timezone_opt(tz.clone()),
+                    ),
+                    TimeUnit::Nanosecond => Arc::new(
+                        TimestampNanosecondArray::new(v.into(), nulls)
+                            .with_timezone_opt(tz.clone()),
+                    ),
                 }
             }
             (Kind::List { offsets, child }, DataType::List(f)) => {
@@ -346,19 +491,38 @@ impl Col {
             }
             (Kind::Struct { children, .. }, DataType::Struct(fields)) => {
                 let len = nulls.as_ref().map(|n| n.len());
-                let cols: Vec<ArrayRef> = fields.iter().zip(children.iter_mut()).map(|(f, c)| c.finish(f.data_type())).collect();
+                let cols: Vec<ArrayRef> = fields
+                    .iter()
+                    .zip(children.iter_mut())
+                    .map(|(f, c)| c.finish(f.data_type()))
+                    .collect();
                 match len {
                     _ if cols.is_empty() => unreachable!("structs have fields"),
                     _ => Arc::new(StructArray::new(fields.clone(), cols, nulls)),
                 }
             }
-            (Kind::Map { offsets, keys, values }, DataType::Map(entries, sorted)) => {
-                let DataType::Struct(kv) = entries.data_type() else { unreachable!() };
+            (
+                Kind::Map {
+                    offsets,
+                    keys,
+                    values,
+                },
+                DataType::Map(entries, sorted),
+            ) => {
+                let DataType::Struct(kv) = entries.data_type() else {
+                    unreachable!()
+                };
                 let offs = OffsetBuffer::new(std::mem::replace(offsets, vec![0]).into());
                 let k = keys.finish(kv[0].data_type());
                 let v = values.finish(kv[1].data_type());
                 let entries_arr = StructArray::new(kv.clone(), vec![k, v], None);
-                Arc::new(MapArray::new(entries.clone(), offs, entries_arr, nulls, *sorted))
+                Arc::new(MapArray::new(
+                    entries.clone(),
+                    offs,
+                    entries_arr,
+                    nulls,
+                    *sorted,
+                ))
             }
             _ => unreachable!("column kinds are built from the same types"),
         }
@@ -373,20 +537,33 @@ fn push_int<E: de::Error>(col: &mut Col, v: i128, text: &dyn fmt::Display) -> Re
     match &mut col.kind {
         Kind::Int { vals, min, max } => {
             if v < *min as i128 || v > *max as i128 {
-                return Err(path_err(col, "is out of range for the column's integer type"));
+                return Err(path_err(
+                    col,
+                    "is out of range for the column's integer type",
+                ));
             }
             vals.push(v as i64);
         }
         Kind::Float { vals, .. } => vals.push(v as f64),
-        Kind::Decimal { vals, precision, scale } => {
-            let scaled = v.checked_mul(10i128.pow(*scale as u32)).filter(|x| fits_precision(*x, *precision));
+        Kind::Decimal {
+            vals,
+            precision,
+            scale,
+        } => {
+            let scaled = v
+                .checked_mul(10i128.pow(*scale as u32))
+                .filter(|x| fits_precision(*x, *precision));
             match scaled {
                 Some(x) => vals.push(x),
                 None => return Err(path_err(col, "does not fit the decimal's precision")),
             }
         }
         Kind::Timestamp { vals, unit, .. } => vals.push(from_millis(v as i64, *unit)),
-        Kind::Str { .. } => return col.push_str_bytes(text.to_string().as_bytes()).map_err(E::custom),
+        Kind::Str { .. } => {
+            return col
+                .push_str_bytes(text.to_string().as_bytes())
+                .map_err(E::custom)
+        }
         _ => return Err(col.mismatch(text)),
     }
     col.valid.push(true);
@@ -414,7 +591,9 @@ fn parse_decimal(s: &str, precision: u8, scale: i8) -> Option<i128> {
         None => (false, s.strip_prefix('+').unwrap_or(s)),
     };
     let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    if int.is_empty() && frac.is_empty() || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+    if int.is_empty() && frac.is_empty()
+        || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let frac_trimmed = frac.trim_end_matches('0');
@@ -447,7 +626,9 @@ fn parse_timestamp(s: &str, unit: TimeUnit) -> Option<i64> {
     } else if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f") {
         t
     } else {
-        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?.and_hms_opt(0, 0, 0)?
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()?
+            .and_hms_opt(0, 0, 0)?
     };
     let t = dt.and_utc();
     Some(match unit {
@@ -471,7 +652,11 @@ fn push_text<E: de::Error>(col: &mut Col, s: &str) -> Result<(), E> {
                 Err(_) => return Err(bad(col)),
             }
         }
-        Kind::Decimal { vals, precision, scale } => match parse_decimal(s, *precision, *scale) {
+        Kind::Decimal {
+            vals,
+            precision,
+            scale,
+        } => match parse_decimal(s, *precision, *scale) {
             Some(v) => vals.push(v),
             None => return Err(bad(col)),
         },
@@ -490,7 +675,11 @@ fn push_text<E: de::Error>(col: &mut Col, s: &str) -> Result<(), E> {
 }
 
 fn truncate_for_msg(s: &str) -> String {
-    if s.chars().count() > 40 { format!("{}...", s.chars().take(40).collect::<String>()) } else { s.to_string() }
+    if s.chars().count() > 40 {
+        format!("{}...", s.chars().take(40).collect::<String>())
+    } else {
+        s.to_string()
+    }
 }
 
 // ---------------------------------------------------------------------------------
@@ -548,7 +737,12 @@ impl<'de> Visitor<'de> for ColVisitor<'_> {
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
         match &mut self.col.kind {
             Kind::Bool(b) => b.push(v),
-            Kind::Str { .. } => return self.col.push_str_bytes(if v { b"true" } else { b"false" }).map_err(E::custom),
+            Kind::Str { .. } => {
+                return self
+                    .col
+                    .push_str_bytes(if v { b"true" } else { b"false" })
+                    .map_err(E::custom)
+            }
             _ => return Err(self.col.mismatch(v)),
         }
         self.col.valid.push(true);
@@ -573,7 +767,9 @@ impl<'de> Visitor<'de> for ColVisitor<'_> {
                 return push_text(col, &text);
             }
             Kind::Str { .. } => {
-                return col.push_str_bytes(ryu::Buffer::new().format(v).as_bytes()).map_err(E::custom);
+                return col
+                    .push_str_bytes(ryu::Buffer::new().format(v).as_bytes())
+                    .map_err(E::custom);
             }
             _ => return Err(col.mismatch(v)),
         }
@@ -588,11 +784,16 @@ impl<'de> Visitor<'de> for ColVisitor<'_> {
         match &mut col.kind {
             Kind::List { offsets, child } => {
                 while seq.next_element_seed(ColSeed { col: child })?.is_some() {}
-                offsets.push(i32::try_from(child.len()).map_err(|_| de::Error::custom("list too long"))?);
+                offsets.push(
+                    i32::try_from(child.len()).map_err(|_| de::Error::custom("list too long"))?,
+                );
             }
             Kind::Str { .. } => {
-                let v: serde_json::Value = de::Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
-                return col.push_str_bytes(v.to_string().as_bytes()).map_err(de::Error::custom);
+                let v: serde_json::Value =
+                    de::Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+                return col
+                    .push_str_bytes(v.to_string().as_bytes())
+                    .map_err(de::Error::custom);
             }
             _ => return Err(col.mismatch("an array")),
         }
@@ -603,21 +804,34 @@ impl<'de> Visitor<'de> for ColVisitor<'_> {
         let col = self.col;
         let row = col.len();
         match &mut col.kind {
-            Kind::Struct { names, children, hint } => {
+            Kind::Struct {
+                names,
+                children,
+                hint,
+            } => {
                 *hint = 0;
                 while let Some(idx) = map.next_key_seed(KeySeed { names, hint })? {
                     match idx {
                         Ok(i) => {
                             if children[i].len() > row {
-                                return Err(de::Error::custom(format_args!("duplicate key {}", children[i].path)));
+                                return Err(de::Error::custom(format_args!(
+                                    "duplicate key {}",
+                                    children[i].path
+                                )));
                             }
-                            map.next_value_seed(ColSeed { col: &mut children[i] })?;
+                            map.next_value_seed(ColSeed {
+                                col: &mut children[i],
+                            })?;
                         }
                         Err(name) => {
                             // A late field that is null loses nothing; any other value would.
                             let v: serde_json::Value = map.next_value()?;
                             if !v.is_null() {
-                                let path = if col.path.is_empty() { name.clone() } else { format!("{}.{name}", col.path) };
+                                let path = if col.path.is_empty() {
+                                    name.clone()
+                                } else {
+                                    format!("{}.{name}", col.path)
+                                };
                                 let msg = format!("field {path} is not in the schema");
                                 UNKNOWN_FIELD.with(|u| *u.borrow_mut() = Some(path));
                                 return Err(de::Error::custom(msg));
@@ -629,16 +843,25 @@ impl<'de> Visitor<'de> for ColVisitor<'_> {
                     c.push_null();
                 }
             }
-            Kind::Map { offsets, keys, values } => {
+            Kind::Map {
+                offsets,
+                keys,
+                values,
+            } => {
                 while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
                     push_text::<A::Error>(keys, &k)?;
                     map.next_value_seed(ColSeed { col: values })?;
                 }
-                offsets.push(i32::try_from(keys.len()).map_err(|_| de::Error::custom("map too large"))?);
+                offsets.push(
+                    i32::try_from(keys.len()).map_err(|_| de::Error::custom("map too large"))?,
+                );
             }
             Kind::Str { .. } => {
-                let v: serde_json::Value = de::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                return col.push_str_bytes(v.to_string().as_bytes()).map_err(de::Error::custom);
+                let v: serde_json::Value =
+                    de::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                return col
+                    .push_str_bytes(v.to_string().as_bytes())
+                    .map_err(de::Error::custom);
             }
             _ => return Err(col.mismatch("an object")),
         }
@@ -700,8 +923,15 @@ impl<'de> DeserializeSeed<'de> for FlatRootSeed<'_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         let row = self.col.len();
-        d.deserialize_map(FlatVisitor { root: self.col, sep: self.sep, prefix: String::new(), row })?;
-        let Kind::Struct { children, .. } = &mut self.col.kind else { unreachable!() };
+        d.deserialize_map(FlatVisitor {
+            root: self.col,
+            sep: self.sep,
+            prefix: String::new(),
+            row,
+        })?;
+        let Kind::Struct { children, .. } = &mut self.col.kind else {
+            unreachable!()
+        };
         for c in children.iter_mut().filter(|c| c.len() == row) {
             c.push_null();
         }
@@ -724,8 +954,17 @@ impl<'de> Visitor<'de> for FlatVisitor<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let name = if self.prefix.is_empty() { k.into_owned() } else { format!("{}{}{k}", self.prefix, self.sep) };
-            map.next_value_seed(FlatValueSeed { root: &mut *self.root, sep: self.sep, name, row: self.row })?;
+            let name = if self.prefix.is_empty() {
+                k.into_owned()
+            } else {
+                format!("{}{}{k}", self.prefix, self.sep)
+            };
+            map.next_value_seed(FlatValueSeed {
+                root: &mut *self.root,
+                sep: self.sep,
+                name,
+                row: self.row,
+            })?;
         }
         Ok(())
     }
@@ -747,14 +986,24 @@ impl<'de> DeserializeSeed<'de> for FlatValueSeed<'_> {
             serde_json::Value::Object(m) if !m.is_empty() => {
                 for (k, inner) in m {
                     let name = format!("{}{}{k}", self.name, self.sep);
-                    FlatValueSeed { root: &mut *self.root, sep: self.sep, name, row: self.row }
-                        .deserialize(inner)
-                        .map_err(de::Error::custom)?;
+                    FlatValueSeed {
+                        root: &mut *self.root,
+                        sep: self.sep,
+                        name,
+                        row: self.row,
+                    }
+                    .deserialize(inner)
+                    .map_err(de::Error::custom)?;
                 }
                 Ok(())
             }
             v => {
-                let Kind::Struct { names, children, .. } = &mut self.root.kind else { unreachable!() };
+                let Kind::Struct {
+                    names, children, ..
+                } = &mut self.root.kind
+                else {
+                    unreachable!()
+                };
                 let Some(i) = names.iter().position(|n| *n == self.name) else {
                     if v.is_null() {
                         return Ok(());
@@ -764,9 +1013,16 @@ impl<'de> DeserializeSeed<'de> for FlatValueSeed<'_> {
                     return Err(de::Error::custom(msg));
                 };
                 if children[i].len() > self.row {
-                    return Err(de::Error::custom(format_args!("duplicate key {} after flattening", self.name)));
+                    return Err(de::Error::custom(format_args!(
+                        "duplicate key {} after flattening",
+                        self.name
+                    )));
                 }
-                ColSeed { col: &mut children[i] }.deserialize(v).map_err(de::Error::custom)
+                ColSeed {
+                    col: &mut children[i],
+                }
+                .deserialize(v)
+                .map_err(de::Error::custom)
             }
         }
     }
@@ -803,7 +1059,8 @@ mod tests {
     #[test]
     fn decodes_nested_rows() {
         let mut d = decoder("id BIGINT, name STRING, tags ARRAY<STRING>, user STRUCT<id:BIGINT, country:STRING>, p DOUBLE");
-        d.push(br#"{"id":1,"name":"a","tags":["x","y"],"user":{"id":7,"country":"DE"},"p":1}"#).unwrap();
+        d.push(br#"{"id":1,"name":"a","tags":["x","y"],"user":{"id":7,"country":"DE"},"p":1}"#)
+            .unwrap();
         d.push(br#"{"id":2,"user":null}"#).unwrap();
         d.push(br#"{"id":3,"user":{"id":8},"p":2.5}"#).unwrap();
         let b = d.finish().unwrap();
@@ -821,16 +1078,37 @@ mod tests {
         let mut d = decoder("id BIGINT, user STRUCT<id:BIGINT, tags:ARRAY<INT>>");
         d.push(br#"{"id":1,"user":{"id":1,"tags":[1,2]}}"#).unwrap();
         // fails deep inside, after appending to several builders
-        let e = d.push(br#"{"id":2,"user":{"id":2,"tags":[3,"x"]}}"#).unwrap_err();
-        assert!(matches!(e, LineError::Type(ref m) if m.contains("user.tags")), "{e:?}");
-        assert!(matches!(d.push(br#"{"id":1.5}"#).unwrap_err(), LineError::Type(_)), "no silent truncation");
+        let e = d
+            .push(br#"{"id":2,"user":{"id":2,"tags":[3,"x"]}}"#)
+            .unwrap_err();
+        assert!(
+            matches!(e, LineError::Type(ref m) if m.contains("user.tags")),
+            "{e:?}"
+        );
+        assert!(
+            matches!(d.push(br#"{"id":1.5}"#).unwrap_err(), LineError::Type(_)),
+            "no silent truncation"
+        );
         let e = d.push(br#"{"id":3,"new":1}"#).unwrap_err();
-        assert!(matches!(e, LineError::UnknownField { ref field, .. } if field == "new"), "{e:?}");
-        assert!(matches!(d.push(b"{\"id\":").unwrap_err(), LineError::Syntax(_)));
-        assert!(matches!(d.push(b"[1]").unwrap_err(), LineError::Type(_) | LineError::Syntax(_)));
-        assert!(matches!(d.push(b"{\"id\":1}{").unwrap_err(), LineError::Syntax(_)), "trailing data");
+        assert!(
+            matches!(e, LineError::UnknownField { ref field, .. } if field == "new"),
+            "{e:?}"
+        );
+        assert!(matches!(
+            d.push(b"{\"id\":").unwrap_err(),
+            LineError::Syntax(_)
+        ));
+        assert!(matches!(
+            d.push(b"[1]").unwrap_err(),
+            LineError::Type(_) | LineError::Syntax(_)
+        ));
+        assert!(
+            matches!(d.push(b"{\"id\":1}{").unwrap_err(), LineError::Syntax(_)),
+            "trailing data"
+        );
         assert!(d.push(b"{\"id\":\"\xff\"}").is_err(), "invalid UTF-8");
-        d.push(br#"{"id":4,"user":{"id":4,"tags":[]},"late":null}"#).unwrap();
+        d.push(br#"{"id":4,"user":{"id":4,"tags":[]},"late":null}"#)
+            .unwrap();
         let b = d.finish().unwrap();
         assert_eq!(json_rows(&b), "{\"id\":1,\"user\":{\"id\":1,\"tags\":[1,2]}}\n{\"id\":4,\"user\":{\"id\":4,\"tags\":[]}}\n");
     }
@@ -840,31 +1118,50 @@ mod tests {
         let mut d = decoder("d DECIMAL(6,2), dt DATE, ts TIMESTAMP, b BINARY, s STRING, t TINYINT, m MAP<STRING,INT>");
         d.push(br#"{"d":"1234.5","dt":"2024-02-29","ts":"2024-01-01T00:00:01.5Z","b":"aGk=","s":{"x":[1]},"t":127,"m":{"a":1}}"#)
             .unwrap();
-        d.push(br#"{"d":12.25,"ts":1700000000000,"s":3.5}"#).unwrap();
-        assert!(d.push(br#"{"d":"1.234"}"#).is_err(), "decimals are never rounded");
+        d.push(br#"{"d":12.25,"ts":1700000000000,"s":3.5}"#)
+            .unwrap();
+        assert!(
+            d.push(br#"{"d":"1.234"}"#).is_err(),
+            "decimals are never rounded"
+        );
         assert!(d.push(br#"{"t":128}"#).is_err(), "range checked");
         assert!(d.push(br#"{"dt":"2024-02-30"}"#).is_err());
         let b = d.finish().unwrap();
         let out = json_rows(&b);
         assert!(out.contains("\"s\":\"{\\\"x\\\":[1]}\""), "{out}");
         assert!(out.contains("\"s\":\"3.5\""), "{out}");
-        let dec = b.column(0).as_any().downcast_ref::<Decimal128Array>().unwrap();
+        let dec = b
+            .column(0)
+            .as_any()
+            .downcast_ref::<Decimal128Array>()
+            .unwrap();
         assert_eq!(dec.value(0), 123450);
         assert_eq!(dec.value(1), 1225);
-        let ts = b.column(2).as_any().downcast_ref::<TimestampMicrosecondArray>().unwrap();
+        let ts = b
+            .column(2)
+            .as_any()
+            .downcast_ref::<TimestampMicrosecondArray>()
+            .unwrap();
         assert_eq!(ts.value(0), 1_704_067_201_500_000);
         assert_eq!(ts.value(1), 1_700_000_000_000_000);
     }
 
     #[test]
     fn flatten_maps_nested_keys() {
-        let schema = Arc::new(parse_schema("a_b BIGINT, user_id BIGINT, user_geo_cc STRING, tags ARRAY<BIGINT>").unwrap());
+        let schema = Arc::new(
+            parse_schema("a_b BIGINT, user_id BIGINT, user_geo_cc STRING, tags ARRAY<BIGINT>")
+                .unwrap(),
+        );
         let mut d = RowDecoder::new(schema, Some("_".into())).unwrap();
-        d.push(br#"{"user":{"id":1,"geo":{"cc":"DE"}},"tags":[1]}"#).unwrap();
+        d.push(br#"{"user":{"id":1,"geo":{"cc":"DE"}},"tags":[1]}"#)
+            .unwrap();
         d.push(br#"{"user":null}"#).unwrap();
         let e = d.push(br#"{"a_b":1,"a":{"b":2}}"#).unwrap_err();
         assert!(e.to_string().contains("duplicate key a_b"), "{e}");
         let b = d.finish().unwrap();
-        assert_eq!(json_rows(&b), "{\"user_id\":1,\"user_geo_cc\":\"DE\",\"tags\":[1]}\n{}\n");
+        assert_eq!(
+            json_rows(&b),
+            "{\"user_id\":1,\"user_geo_cc\":\"DE\",\"tags\":[1]}\n{}\n"
+        );
     }
 }

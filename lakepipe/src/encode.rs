@@ -39,11 +39,26 @@ pub trait BatchWriter {
 }
 
 /// A writer for `format`. `header` adds a header line to CSV/TSV (tables always have one).
-pub fn writer<'w>(format: Format, schema: &Schema, header: bool, out: Box<dyn Write + 'w>) -> Box<dyn BatchWriter + 'w> {
-    let names = || schema.fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>();
+pub fn writer<'w>(
+    format: Format,
+    schema: &Schema,
+    header: bool,
+    out: Box<dyn Write + 'w>,
+) -> Box<dyn BatchWriter + 'w> {
+    let names = || {
+        schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect::<Vec<_>>()
+    };
     match format {
         Format::Jsonl => Box::new(JsonLines::new(out)),
-        Format::Csv | Format::Tsv => Box::new(Delimited::new(out, format == Format::Tsv, header.then(names))),
+        Format::Csv | Format::Tsv => Box::new(Delimited::new(
+            out,
+            format == Format::Tsv,
+            header.then(names),
+        )),
         Format::Table => Box::new(Table::new(out, schema)),
     }
 }
@@ -75,7 +90,10 @@ struct Column<'a> {
 
 impl<'a> Column<'a> {
     fn new(array: &'a dyn Array, mode: Mode) -> Self {
-        Column { nulls: array.logical_nulls(), enc: encoder(array, mode) }
+        Column {
+            nulls: array.logical_nulls(),
+            enc: encoder(array, mode),
+        }
     }
 
     #[inline]
@@ -106,9 +124,18 @@ fn encoder<'a>(array: &'a dyn Array, mode: Mode) -> Box<dyn Encode + 'a> {
         UInt16 => Box::new(Ints(array.as_primitive::<UInt16Type>().values())),
         UInt32 => Box::new(Ints(array.as_primitive::<UInt32Type>().values())),
         UInt64 => Box::new(Ints(array.as_primitive::<UInt64Type>().values())),
-        Float16 => Box::new(Floats { values: array.as_primitive::<Float16Type>().values(), mode }),
-        Float32 => Box::new(Floats { values: array.as_primitive::<Float32Type>().values(), mode }),
-        Float64 => Box::new(Floats { values: array.as_primitive::<Float64Type>().values(), mode }),
+        Float16 => Box::new(Floats {
+            values: array.as_primitive::<Float16Type>().values(),
+            mode,
+        }),
+        Float32 => Box::new(Floats {
+            values: array.as_primitive::<Float32Type>().values(),
+            mode,
+        }),
+        Float64 => Box::new(Floats {
+            values: array.as_primitive::<Float64Type>().values(),
+            mode,
+        }),
         Utf8 => Box::new(Strings(array.as_string::<i32>(), mode)),
         LargeUtf8 => Box::new(Strings(array.as_string::<i64>(), mode)),
         Utf8View => Box::new(StringViews(array.as_string_view(), mode)),
@@ -116,12 +143,34 @@ fn encoder<'a>(array: &'a dyn Array, mode: Mode) -> Box<dyn Encode + 'a> {
         LargeBinary => Box::new(Binaries(array.as_binary::<i64>(), mode)),
         BinaryView => Box::new(BinaryViews(array.as_binary_view(), mode)),
         FixedSizeBinary(_) => Box::new(FixedBinaries(array.as_fixed_size_binary(), mode)),
-        Decimal32(_, s) => Box::new(Decimals { values: array.as_primitive::<Decimal32Type>().values(), scale: *s, mode }),
-        Decimal64(_, s) => Box::new(Decimals { values: array.as_primitive::<Decimal64Type>().values(), scale: *s, mode }),
-        Decimal128(_, s) => Box::new(Decimals { values: array.as_primitive::<Decimal128Type>().values(), scale: *s, mode }),
-        Decimal256(_, s) => Box::new(Decimals { values: array.as_primitive::<Decimal256Type>().values(), scale: *s, mode }),
-        Date32 => Box::new(Dates { values: array.as_primitive::<Date32Type>().values(), mode }),
-        Date64 => Box::new(Dates { values: array.as_primitive::<Date64Type>().values(), mode }),
+        Decimal32(_, s) => Box::new(Decimals {
+            values: array.as_primitive::<Decimal32Type>().values(),
+            scale: *s,
+            mode,
+        }),
+        Decimal64(_, s) => Box::new(Decimals {
+            values: array.as_primitive::<Decimal64Type>().values(),
+            scale: *s,
+            mode,
+        }),
+        Decimal128(_, s) => Box::new(Decimals {
+            values: array.as_primitive::<Decimal128Type>().values(),
+            scale: *s,
+            mode,
+        }),
+        Decimal256(_, s) => Box::new(Decimals {
+            values: array.as_primitive::<Decimal256Type>().values(),
+            scale: *s,
+            mode,
+        }),
+        Date32 => Box::new(Dates {
+            values: array.as_primitive::<Date32Type>().values(),
+            mode,
+        }),
+        Date64 => Box::new(Dates {
+            values: array.as_primitive::<Date64Type>().values(),
+            mode,
+        }),
         Timestamp(unit, tz) => {
             let values = match unit {
                 TimeUnit::Second => array.as_primitive::<TimestampSecondType>().values(),
@@ -129,33 +178,57 @@ fn encoder<'a>(array: &'a dyn Array, mode: Mode) -> Box<dyn Encode + 'a> {
                 TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().values(),
                 TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().values(),
             };
-            Box::new(Timestamps { values, unit: *unit, zone: Zone::new(tz.as_deref()), mode })
+            Box::new(Timestamps {
+                values,
+                unit: *unit,
+                zone: Zone::new(tz.as_deref()),
+                mode,
+            })
         }
         Time32(unit) => {
             let values: &'a [i32] = match unit {
                 TimeUnit::Second => array.as_primitive::<Time32SecondType>().values(),
                 _ => array.as_primitive::<Time32MillisecondType>().values(),
             };
-            Box::new(Times { values, unit: *unit, mode })
+            Box::new(Times {
+                values,
+                unit: *unit,
+                mode,
+            })
         }
         Time64(unit) => {
             let values: &'a [i64] = match unit {
                 TimeUnit::Microsecond => array.as_primitive::<Time64MicrosecondType>().values(),
                 _ => array.as_primitive::<Time64NanosecondType>().values(),
             };
-            Box::new(Times { values, unit: *unit, mode })
+            Box::new(Times {
+                values,
+                unit: *unit,
+                mode,
+            })
         }
         Struct(fields) => {
             let s = array.as_struct();
-            Box::new(Object::new(fields.iter().map(|f| f.name().as_str()).zip(s.columns().iter().map(|c| c.as_ref()))))
+            Box::new(Object::new(
+                fields
+                    .iter()
+                    .map(|f| f.name().as_str())
+                    .zip(s.columns().iter().map(|c| c.as_ref())),
+            ))
         }
         List(_) => {
             let l = array.as_list::<i32>();
-            Box::new(Lists { offsets: l.offsets(), values: Column::new(l.values().as_ref(), Mode::Json) })
+            Box::new(Lists {
+                offsets: l.offsets(),
+                values: Column::new(l.values().as_ref(), Mode::Json),
+            })
         }
         LargeList(_) => {
             let l = array.as_list::<i64>();
-            Box::new(Lists { offsets: l.offsets(), values: Column::new(l.values().as_ref(), Mode::Json) })
+            Box::new(Lists {
+                offsets: l.offsets(),
+                values: Column::new(l.values().as_ref(), Mode::Json),
+            })
         }
         FixedSizeList(_, size) => {
             let l = array.as_fixed_size_list();
@@ -179,7 +252,10 @@ fn encoder<'a>(array: &'a dyn Array, mode: Mode) -> Box<dyn Encode + 'a> {
         // Nulls are handled by `Column`; a Null array never reaches its encoder.
         Null => Box::new(Displayed(None, mode)),
         // Durations, intervals, unions, ...: arrow's own display text, as a string.
-        _ => Box::new(Displayed(ArrayFormatter::try_new(array, &FormatOptions::default()).ok(), mode)),
+        _ => Box::new(Displayed(
+            ArrayFormatter::try_new(array, &FormatOptions::default()).ok(),
+            mode,
+        )),
     }
 }
 
@@ -188,7 +264,10 @@ where
     K::Native: num_index::AsIndex,
 {
     let d = array.as_dictionary::<K>();
-    Box::new(Dict { keys: d.keys().values(), values: encoder(d.values().as_ref(), mode) })
+    Box::new(Dict {
+        keys: d.keys().values(),
+        values: encoder(d.values().as_ref(), mode),
+    })
 }
 
 /// Dictionary keys as `usize` (keys of valid rows are never negative).
@@ -346,7 +425,9 @@ fn write_base64(bytes: &[u8], out: &mut Vec<u8>, mode: Mode) {
     let start = out.len();
     let len = base64::encoded_len(bytes.len(), true).unwrap_or(0);
     out.resize(start + len, 0);
-    let written = base64::engine::general_purpose::STANDARD.encode_slice(bytes, &mut out[start..]).unwrap_or(0);
+    let written = base64::engine::general_purpose::STANDARD
+        .encode_slice(bytes, &mut out[start..])
+        .unwrap_or(0);
     out.truncate(start + written);
     if quote {
         out.push(b'"');
@@ -469,7 +550,12 @@ fn write_date(days: i64, out: &mut Vec<u8>) {
         push2(out, (y % 100) as u32);
     } else {
         // ISO 8601 expanded years, as chrono prints them.
-        let _ = write!(out, "{}{:04}", if y < 0 { '-' } else { '+' }, y.unsigned_abs());
+        let _ = write!(
+            out,
+            "{}{:04}",
+            if y < 0 { '-' } else { '+' },
+            y.unsigned_abs()
+        );
     }
     out.push(b'-');
     push2(out, m);
@@ -524,9 +610,8 @@ impl Zone {
     fn new(tz: Option<&str>) -> Zone {
         let Some(tz) = tz else { return Zone::Naive };
         match tz {
-            "UTC" | "utc" | "Z" | "z" | "Etc/UTC" | "GMT" | "Etc/GMT" | "+00:00" | "+0000" | "-00:00" | "+00" => {
-                Zone::Utc
-            }
+            "UTC" | "utc" | "Z" | "z" | "Etc/UTC" | "GMT" | "Etc/GMT" | "+00:00" | "+0000"
+            | "-00:00" | "+00" => Zone::Utc,
             _ => match fixed_offset(tz) {
                 Some(secs) => Zone::Fixed(secs, offset_text(secs)),
                 // An unknown zone name: the instant is still UTC-adjusted, print it as such.
@@ -548,7 +633,11 @@ fn fixed_offset(tz: &str) -> Option<i64> {
         return None;
     }
     let h: i64 = digits[..2].parse().ok()?;
-    let m: i64 = if digits.len() == 4 { digits[2..].parse().ok()? } else { 0 };
+    let m: i64 = if digits.len() == 4 {
+        digits[2..].parse().ok()?
+    } else {
+        0
+    };
     Some(sign * (h * 3600 + m * 60))
 }
 
@@ -584,7 +673,13 @@ impl Encode for Timestamps<'_> {
             }
             Zone::Named(tz) => {
                 let off = chrono::DateTime::from_timestamp(secs, 0)
-                    .map(|t| i64::from(tz.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc()))
+                    .map(|t| {
+                        i64::from(
+                            tz.offset_from_utc_datetime(&t.naive_utc())
+                                .fix()
+                                .local_minus_utc(),
+                        )
+                    })
                     .unwrap_or(0);
                 secs += off;
                 named = offset_text(off);
@@ -744,10 +839,18 @@ impl<'a> Maps<'a> {
         let key_type = map.keys().data_type();
         let string_keys = matches!(key_type, Utf8 | LargeUtf8 | Utf8View)
             || matches!(key_type, Dictionary(_, v) if matches!(v.as_ref(), Utf8 | LargeUtf8 | Utf8View));
-        let plain = key_type.is_primitive() || key_type.is_numeric() || matches!(key_type, Boolean | Binary | LargeBinary | FixedSizeBinary(_));
+        let plain = key_type.is_primitive()
+            || key_type.is_numeric()
+            || matches!(
+                key_type,
+                Boolean | Binary | LargeBinary | FixedSizeBinary(_)
+            );
         Maps {
             offsets: map.offsets(),
-            keys: Column::new(map.keys().as_ref(), if string_keys { Mode::Json } else { Mode::Text }),
+            keys: Column::new(
+                map.keys().as_ref(),
+                if string_keys { Mode::Json } else { Mode::Text },
+            ),
             escape_keys: !string_keys && !plain,
             string_keys,
             values: Column::new(map.values().as_ref(), Mode::Json),
@@ -817,12 +920,20 @@ pub struct JsonLines<'w> {
 
 impl<'w> JsonLines<'w> {
     pub fn new(out: Box<dyn Write + 'w>) -> Self {
-        JsonLines { out, buf: Vec::with_capacity(BLOCK + BLOCK / 4) }
+        JsonLines {
+            out,
+            buf: Vec::with_capacity(BLOCK + BLOCK / 4),
+        }
     }
 }
 
 fn batch_fields(batch: &RecordBatch) -> impl Iterator<Item = (&str, &dyn Array)> {
-    batch.schema_ref().fields().iter().map(|f| f.name().as_str()).zip(batch.columns().iter().map(|c| c.as_ref()))
+    batch
+        .schema_ref()
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .zip(batch.columns().iter().map(|c| c.as_ref()))
 }
 
 impl BatchWriter for JsonLines<'_> {
@@ -859,7 +970,13 @@ pub struct Delimited<'w> {
 
 impl<'w> Delimited<'w> {
     pub fn new(out: Box<dyn Write + 'w>, tsv: bool, header: Option<Vec<String>>) -> Self {
-        Delimited { out, buf: Vec::with_capacity(BLOCK + BLOCK / 4), scratch: Vec::new(), tsv, header }
+        Delimited {
+            out,
+            buf: Vec::with_capacity(BLOCK + BLOCK / 4),
+            scratch: Vec::new(),
+            tsv,
+            header,
+        }
     }
 
     fn write_header(&mut self) {
@@ -881,7 +998,10 @@ impl<'w> Delimited<'w> {
     fn fix_cell(&mut self, start: usize) {
         let cell = &self.buf[start..];
         if self.tsv {
-            if !cell.iter().any(|&b| matches!(b, b'\t' | b'\n' | b'\r' | b'\\')) {
+            if !cell
+                .iter()
+                .any(|&b| matches!(b, b'\t' | b'\n' | b'\r' | b'\\'))
+            {
                 return;
             }
             self.scratch.clear();
@@ -897,7 +1017,11 @@ impl<'w> Delimited<'w> {
                 }
             }
         } else {
-            if !cell.is_empty() && !cell.iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+            if !cell.is_empty()
+                && !cell
+                    .iter()
+                    .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+            {
                 return;
             }
             self.scratch.clear();
@@ -918,7 +1042,11 @@ impl<'w> Delimited<'w> {
 impl BatchWriter for Delimited<'_> {
     fn write_batch(&mut self, batch: &RecordBatch) -> anyhow::Result<()> {
         self.write_header();
-        let columns: Vec<Column> = batch.columns().iter().map(|c| Column::new(c.as_ref(), Mode::Text)).collect();
+        let columns: Vec<Column> = batch
+            .columns()
+            .iter()
+            .map(|c| Column::new(c.as_ref(), Mode::Text))
+            .collect();
         let sep = if self.tsv { b'\t' } else { b',' };
         for i in 0..batch.num_rows() {
             for (n, col) in columns.iter().enumerate() {
@@ -960,8 +1088,21 @@ pub struct Table<'w> {
 
 impl<'w> Table<'w> {
     pub fn new(out: Box<dyn Write + 'w>, schema: &Schema) -> Self {
-        let right = schema.fields().iter().map(|f| is_number(f.data_type())).collect();
-        Table { out, names: schema.fields().iter().map(|f| table_cell(f.name())).collect(), right, rows: Vec::new() }
+        let right = schema
+            .fields()
+            .iter()
+            .map(|f| is_number(f.data_type()))
+            .collect();
+        Table {
+            out,
+            names: schema
+                .fields()
+                .iter()
+                .map(|f| table_cell(f.name()))
+                .collect(),
+            right,
+            rows: Vec::new(),
+        }
     }
 }
 
@@ -991,7 +1132,11 @@ fn table_cell(s: &str) -> String {
 
 impl BatchWriter for Table<'_> {
     fn write_batch(&mut self, batch: &RecordBatch) -> anyhow::Result<()> {
-        let columns: Vec<Column> = batch.columns().iter().map(|c| Column::new(c.as_ref(), Mode::Text)).collect();
+        let columns: Vec<Column> = batch
+            .columns()
+            .iter()
+            .map(|c| Column::new(c.as_ref(), Mode::Text))
+            .collect();
         let mut buf = Vec::new();
         for i in 0..batch.num_rows() {
             let row = columns
@@ -1072,35 +1217,98 @@ mod tests {
     /// JSON lines of a one-column batch, as the values only.
     fn json_values(array: ArrayRef) -> Vec<String> {
         let text = render(Format::Jsonl, false, &batch(vec![("v", array)]));
-        text.lines().map(|l| l.strip_prefix("{\"v\":").unwrap().strip_suffix('}').unwrap().to_string()).collect()
+        text.lines()
+            .map(|l| {
+                l.strip_prefix("{\"v\":")
+                    .unwrap()
+                    .strip_suffix('}')
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
     }
 
     #[test]
     fn integers_and_booleans() {
-        assert_eq!(json_values(Arc::new(Int8Array::from(vec![Some(-128), None, Some(7)]))), ["-128", "null", "7"]);
-        assert_eq!(json_values(Arc::new(UInt64Array::from(vec![u64::MAX]))), ["18446744073709551615"]);
-        assert_eq!(json_values(Arc::new(Int64Array::from(vec![i64::MIN]))), ["-9223372036854775808"]);
-        assert_eq!(json_values(Arc::new(BooleanArray::from(vec![Some(true), Some(false), None]))), ["true", "false", "null"]);
+        assert_eq!(
+            json_values(Arc::new(Int8Array::from(vec![Some(-128), None, Some(7)]))),
+            ["-128", "null", "7"]
+        );
+        assert_eq!(
+            json_values(Arc::new(UInt64Array::from(vec![u64::MAX]))),
+            ["18446744073709551615"]
+        );
+        assert_eq!(
+            json_values(Arc::new(Int64Array::from(vec![i64::MIN]))),
+            ["-9223372036854775808"]
+        );
+        assert_eq!(
+            json_values(Arc::new(BooleanArray::from(vec![
+                Some(true),
+                Some(false),
+                None
+            ]))),
+            ["true", "false", "null"]
+        );
     }
 
     #[test]
     fn floats_are_shortest_round_trip() {
-        let v = Float64Array::from(vec![52.0, 338.67, 0.1, 1e21, -0.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY]);
+        let v = Float64Array::from(vec![
+            52.0,
+            338.67,
+            0.1,
+            1e21,
+            -0.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ]);
         assert_eq!(
             json_values(Arc::new(v)),
-            ["52.0", "338.67", "0.1", "1e21", "-0.0", "\"NaN\"", "\"Infinity\"", "\"-Infinity\""]
+            [
+                "52.0",
+                "338.67",
+                "0.1",
+                "1e21",
+                "-0.0",
+                "\"NaN\"",
+                "\"Infinity\"",
+                "\"-Infinity\""
+            ]
         );
-        assert_eq!(json_values(Arc::new(Float32Array::from(vec![0.1f32, 3.0]))), ["0.1", "3.0"]);
-        assert_eq!(json_values(Arc::new(Float16Array::from(vec![half::f16::from_f32(1.5)]))), ["1.5"]);
+        assert_eq!(
+            json_values(Arc::new(Float32Array::from(vec![0.1f32, 3.0]))),
+            ["0.1", "3.0"]
+        );
+        assert_eq!(
+            json_values(Arc::new(Float16Array::from(vec![half::f16::from_f32(1.5)]))),
+            ["1.5"]
+        );
     }
 
     #[test]
     fn strings_are_escaped_like_serde_json() {
         let s = "a\"b\\c\nd\te\u{1}f\u{8}\u{c}\ré/€";
         let got = json_values(Arc::new(StringArray::from(vec![Some(s), None, Some("")])));
-        assert_eq!(got, [serde_json::to_string(s).unwrap(), "null".into(), "\"\"".into()]);
-        assert_eq!(json_values(Arc::new(LargeStringArray::from(vec!["x"]))), ["\"x\""]);
-        assert_eq!(json_values(Arc::new(StringViewArray::from(vec!["a long string view value"]))), ["\"a long string view value\""]);
+        assert_eq!(
+            got,
+            [
+                serde_json::to_string(s).unwrap(),
+                "null".into(),
+                "\"\"".into()
+            ]
+        );
+        assert_eq!(
+            json_values(Arc::new(LargeStringArray::from(vec!["x"]))),
+            ["\"x\""]
+        );
+        assert_eq!(
+            json_values(Arc::new(StringViewArray::from(vec![
+                "a long string view value"
+            ]))),
+            ["\"a long string view value\""]
+        );
     }
 
     #[test]
@@ -1113,46 +1321,106 @@ mod tests {
 
     #[test]
     fn decimals_are_exact_strings() {
-        let d = Decimal128Array::from(vec![Some(12340), Some(-5), Some(0), None]).with_precision_and_scale(10, 3).unwrap();
-        assert_eq!(json_values(Arc::new(d)), ["\"12.340\"", "\"-0.005\"", "\"0.000\"", "null"]);
-        let big = Decimal128Array::from(vec![i128::MAX / 10]).with_precision_and_scale(38, 2).unwrap();
-        assert_eq!(json_values(Arc::new(big)), [format!("\"{}.{}\"", i128::MAX / 1000, (i128::MAX / 10) % 100)]);
-        let d0 = Decimal128Array::from(vec![42]).with_precision_and_scale(5, 0).unwrap();
+        let d = Decimal128Array::from(vec![Some(12340), Some(-5), Some(0), None])
+            .with_precision_and_scale(10, 3)
+            .unwrap();
+        assert_eq!(
+            json_values(Arc::new(d)),
+            ["\"12.340\"", "\"-0.005\"", "\"0.000\"", "null"]
+        );
+        let big = Decimal128Array::from(vec![i128::MAX / 10])
+            .with_precision_and_scale(38, 2)
+            .unwrap();
+        assert_eq!(
+            json_values(Arc::new(big)),
+            [format!(
+                "\"{}.{}\"",
+                i128::MAX / 1000,
+                (i128::MAX / 10) % 100
+            )]
+        );
+        let d0 = Decimal128Array::from(vec![42])
+            .with_precision_and_scale(5, 0)
+            .unwrap();
         assert_eq!(json_values(Arc::new(d0)), ["\"42\""]);
-        let d256 = Decimal256Array::from(vec![i256::from_i128(-123456)]).with_precision_and_scale(50, 4).unwrap();
+        let d256 = Decimal256Array::from(vec![i256::from_i128(-123456)])
+            .with_precision_and_scale(50, 4)
+            .unwrap();
         assert_eq!(json_values(Arc::new(d256)), ["\"-12.3456\""]);
-        let neg = Decimal128Array::from(vec![12, -3, 0]).with_precision_and_scale(5, -2).unwrap();
-        assert_eq!(json_values(Arc::new(neg)), ["\"1200\"", "\"-300\"", "\"0\""]);
-        let d64 = Decimal64Array::from(vec![1005]).with_precision_and_scale(12, 2).unwrap();
+        let neg = Decimal128Array::from(vec![12, -3, 0])
+            .with_precision_and_scale(5, -2)
+            .unwrap();
+        assert_eq!(
+            json_values(Arc::new(neg)),
+            ["\"1200\"", "\"-300\"", "\"0\""]
+        );
+        let d64 = Decimal64Array::from(vec![1005])
+            .with_precision_and_scale(12, 2)
+            .unwrap();
         assert_eq!(json_values(Arc::new(d64)), ["\"10.05\""]);
     }
 
     #[test]
     fn dates_and_times() {
         let d = Date32Array::from(vec![Some(19753), Some(-1), Some(0), None]);
-        assert_eq!(json_values(Arc::new(d)), ["\"2024-01-31\"", "\"1969-12-31\"", "\"1970-01-01\"", "null"]);
-        assert_eq!(json_values(Arc::new(Date64Array::from(vec![86_400_000 * 366]))), ["\"1971-01-02\""]);
+        assert_eq!(
+            json_values(Arc::new(d)),
+            ["\"2024-01-31\"", "\"1969-12-31\"", "\"1970-01-01\"", "null"]
+        );
+        assert_eq!(
+            json_values(Arc::new(Date64Array::from(vec![86_400_000 * 366]))),
+            ["\"1971-01-02\""]
+        );
         let t = Time32MillisecondArray::from(vec![3_723_004, 3_723_000]);
-        assert_eq!(json_values(Arc::new(t)), ["\"01:02:03.004\"", "\"01:02:03\""]);
-        assert_eq!(json_values(Arc::new(Time32SecondArray::from(vec![86_399]))), ["\"23:59:59\""]);
+        assert_eq!(
+            json_values(Arc::new(t)),
+            ["\"01:02:03.004\"", "\"01:02:03\""]
+        );
+        assert_eq!(
+            json_values(Arc::new(Time32SecondArray::from(vec![86_399]))),
+            ["\"23:59:59\""]
+        );
         let t = Time64NanosecondArray::from(vec![1_000_000_001]);
         assert_eq!(json_values(Arc::new(t)), ["\"00:00:01.000000001\""]);
-        assert_eq!(json_values(Arc::new(Time64MicrosecondArray::from(vec![500]))), ["\"00:00:00.000500\""]);
+        assert_eq!(
+            json_values(Arc::new(Time64MicrosecondArray::from(vec![500]))),
+            ["\"00:00:00.000500\""]
+        );
     }
 
     #[test]
     fn timestamps_are_iso_8601() {
-        let ms = TimestampMillisecondArray::from(vec![1_700_000_000_037, 1_700_000_000_000]).with_timezone("UTC");
-        assert_eq!(json_values(Arc::new(ms)), ["\"2023-11-14T22:13:20.037Z\"", "\"2023-11-14T22:13:20Z\""]);
+        let ms = TimestampMillisecondArray::from(vec![1_700_000_000_037, 1_700_000_000_000])
+            .with_timezone("UTC");
+        assert_eq!(
+            json_values(Arc::new(ms)),
+            ["\"2023-11-14T22:13:20.037Z\"", "\"2023-11-14T22:13:20Z\""]
+        );
         let naive = TimestampMicrosecondArray::from(vec![1_700_000_000_000_001, -1]);
-        assert_eq!(json_values(Arc::new(naive)), ["\"2023-11-14T22:13:20.000001\"", "\"1969-12-31T23:59:59.999999\""]);
+        assert_eq!(
+            json_values(Arc::new(naive)),
+            [
+                "\"2023-11-14T22:13:20.000001\"",
+                "\"1969-12-31T23:59:59.999999\""
+            ]
+        );
         let ns = TimestampNanosecondArray::from(vec![1_500_000_000]).with_timezone("+02:00");
-        assert_eq!(json_values(Arc::new(ns)), ["\"1970-01-01T02:00:01.500000000+02:00\""]);
+        assert_eq!(
+            json_values(Arc::new(ns)),
+            ["\"1970-01-01T02:00:01.500000000+02:00\""]
+        );
         let s = TimestampSecondArray::from(vec![0]).with_timezone("Etc/UTC");
         assert_eq!(json_values(Arc::new(s)), ["\"1970-01-01T00:00:00Z\""]);
         // Named zones follow daylight saving time.
-        let berlin = TimestampSecondArray::from(vec![1_700_000_000, 1_690_000_000]).with_timezone("Europe/Berlin");
-        assert_eq!(json_values(Arc::new(berlin)), ["\"2023-11-14T23:13:20+01:00\"", "\"2023-07-22T06:26:40+02:00\""]);
+        let berlin = TimestampSecondArray::from(vec![1_700_000_000, 1_690_000_000])
+            .with_timezone("Europe/Berlin");
+        assert_eq!(
+            json_values(Arc::new(berlin)),
+            [
+                "\"2023-11-14T23:13:20+01:00\"",
+                "\"2023-07-22T06:26:40+02:00\""
+            ]
+        );
         let far = TimestampSecondArray::from(vec![253_402_300_800]);
         assert_eq!(json_values(Arc::new(far)), ["\"+10000-01-01T00:00:00\""]);
     }
@@ -1162,18 +1430,37 @@ mod tests {
         let ids = Arc::new(Int64Array::from(vec![Some(1), None, Some(3)])) as ArrayRef;
         let names = Arc::new(StringArray::from(vec![Some("a"), Some("b"), None])) as ArrayRef;
         let s = StructArray::try_new(
-            vec![Field::new("id", DataType::Int64, true), Field::new("name", DataType::Utf8, true)].into(),
+            vec![
+                Field::new("id", DataType::Int64, true),
+                Field::new("name", DataType::Utf8, true),
+            ]
+            .into(),
             vec![ids, names],
             Some(NullBuffer::from(vec![true, true, false])),
         )
         .unwrap();
-        assert_eq!(json_values(Arc::new(s)), ["{\"id\":1,\"name\":\"a\"}", "{\"id\":null,\"name\":\"b\"}", "null"]);
+        assert_eq!(
+            json_values(Arc::new(s)),
+            [
+                "{\"id\":1,\"name\":\"a\"}",
+                "{\"id\":null,\"name\":\"b\"}",
+                "null"
+            ]
+        );
 
-        let list = ListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1), None]), None, Some(vec![])]);
+        let list = ListArray::from_iter_primitive::<Int32Type, _, _>(vec![
+            Some(vec![Some(1), None]),
+            None,
+            Some(vec![]),
+        ]);
         assert_eq!(json_values(Arc::new(list)), ["[1,null]", "null", "[]"]);
-        let large = LargeListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(2)])]);
+        let large =
+            LargeListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(2)])]);
         assert_eq!(json_values(Arc::new(large)), ["[2]"]);
-        let fixed = FixedSizeListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1), Some(2)]), Some(vec![Some(3), None])], 2);
+        let fixed = FixedSizeListArray::from_iter_primitive::<Int32Type, _, _>(
+            vec![Some(vec![Some(1), Some(2)]), Some(vec![Some(3), None])],
+            2,
+        );
         assert_eq!(json_values(Arc::new(fixed.slice(1, 1))), ["[3,null]"]);
     }
 
@@ -1186,7 +1473,10 @@ mod tests {
         b.values().append_null();
         b.append(true).unwrap();
         b.append(false).unwrap();
-        assert_eq!(json_values(Arc::new(b.finish())), ["{\"a\\\"x\":1,\"b\":null}", "null"]);
+        assert_eq!(
+            json_values(Arc::new(b.finish())),
+            ["{\"a\\\"x\":1,\"b\":null}", "null"]
+        );
         let mut b = MapBuilder::new(None, Int32Builder::new(), StringBuilder::new());
         b.keys().append_value(7);
         b.values().append_value("seven");
@@ -1201,11 +1491,27 @@ mod tests {
 
     #[test]
     fn dictionaries_nulls_and_fallbacks() {
-        let d: DictionaryArray<Int32Type> = vec![Some("x"), None, Some("y"), Some("x")].into_iter().collect();
-        assert_eq!(json_values(Arc::new(d)), ["\"x\"", "null", "\"y\"", "\"x\""]);
+        let d: DictionaryArray<Int32Type> = vec![Some("x"), None, Some("y"), Some("x")]
+            .into_iter()
+            .collect();
+        assert_eq!(
+            json_values(Arc::new(d)),
+            ["\"x\"", "null", "\"y\"", "\"x\""]
+        );
         assert_eq!(json_values(Arc::new(NullArray::new(2))), ["null", "null"]);
         let dur = DurationSecondArray::from(vec![90]);
-        assert_eq!(json_values(Arc::new(dur)), [format!("\"{}\"", ArrayFormatter::try_new(&DurationSecondArray::from(vec![90]), &FormatOptions::default()).unwrap().value(0))]);
+        assert_eq!(
+            json_values(Arc::new(dur)),
+            [format!(
+                "\"{}\"",
+                ArrayFormatter::try_new(
+                    &DurationSecondArray::from(vec![90]),
+                    &FormatOptions::default()
+                )
+                .unwrap()
+                .value(0)
+            )]
+        );
     }
 
     #[test]
@@ -1224,19 +1530,45 @@ mod tests {
     #[test]
     fn json_lines_keep_schema_order_and_nulls() {
         let b = batch(vec![
-            ("z", Arc::new(Int32Array::from(vec![Some(1), None])) as ArrayRef),
-            ("a b", Arc::new(StringArray::from(vec![None, Some("q")])) as ArrayRef),
+            (
+                "z",
+                Arc::new(Int32Array::from(vec![Some(1), None])) as ArrayRef,
+            ),
+            (
+                "a b",
+                Arc::new(StringArray::from(vec![None, Some("q")])) as ArrayRef,
+            ),
         ]);
-        assert_eq!(render(Format::Jsonl, false, &b), "{\"z\":1,\"a b\":null}\n{\"z\":null,\"a b\":\"q\"}\n");
+        assert_eq!(
+            render(Format::Jsonl, false, &b),
+            "{\"z\":1,\"a b\":null}\n{\"z\":null,\"a b\":\"q\"}\n"
+        );
     }
 
     fn mixed() -> RecordBatch {
-        let list = ListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1), Some(2)]), None, Some(vec![])]);
+        let list = ListArray::from_iter_primitive::<Int32Type, _, _>(vec![
+            Some(vec![Some(1), Some(2)]),
+            None,
+            Some(vec![]),
+        ]);
         batch(vec![
-            ("id", Arc::new(Int64Array::from(vec![1, 22, 333])) as ArrayRef),
-            ("text", Arc::new(StringArray::from(vec![Some("plain"), Some("a,\"b\"\nc\td\\"), Some("")])) as ArrayRef),
+            (
+                "id",
+                Arc::new(Int64Array::from(vec![1, 22, 333])) as ArrayRef,
+            ),
+            (
+                "text",
+                Arc::new(StringArray::from(vec![
+                    Some("plain"),
+                    Some("a,\"b\"\nc\td\\"),
+                    Some(""),
+                ])) as ArrayRef,
+            ),
             ("list", Arc::new(list) as ArrayRef),
-            ("price", Arc::new(Float64Array::from(vec![Some(2.5), None, Some(f64::NAN)])) as ArrayRef),
+            (
+                "price",
+                Arc::new(Float64Array::from(vec![Some(2.5), None, Some(f64::NAN)])) as ArrayRef,
+            ),
         ])
     }
 
@@ -1258,7 +1590,10 @@ mod tests {
 
     #[test]
     fn header_without_rows() {
-        let schema = Schema::new(vec![Field::new("a", DataType::Int32, true), Field::new("b,c", DataType::Utf8, true)]);
+        let schema = Schema::new(vec![
+            Field::new("a", DataType::Int32, true),
+            Field::new("b,c", DataType::Utf8, true),
+        ]);
         let mut out = Vec::new();
         {
             let mut w = writer(Format::Csv, &schema, true, Box::new(&mut out));

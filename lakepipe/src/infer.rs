@@ -55,7 +55,9 @@ impl Shape {
 
     /// Infer the shape of one JSON text.
     pub fn of_json(line: &[u8]) -> Result<Shape, serde_json::Error> {
-        fn parse<'de, R: serde_json::de::Read<'de>>(mut de: serde_json::Deserializer<R>) -> Result<Shape, serde_json::Error> {
+        fn parse<'de, R: serde_json::de::Read<'de>>(
+            mut de: serde_json::Deserializer<R>,
+        ) -> Result<Shape, serde_json::Error> {
             let shape = ShapeSeed.deserialize(&mut de)?;
             de.end()?;
             Ok(shape)
@@ -69,9 +71,18 @@ impl Shape {
 
     /// Nested objects become top-level keys joined by `sep` (`--flatten`).
     pub fn flatten(self, sep: &str) -> Shape {
-        fn walk(prefix: &str, sep: &str, fields: Vec<(String, Shape)>, out: &mut Vec<(String, Shape)>) {
+        fn walk(
+            prefix: &str,
+            sep: &str,
+            fields: Vec<(String, Shape)>,
+            out: &mut Vec<(String, Shape)>,
+        ) {
             for (k, v) in fields {
-                let name = if prefix.is_empty() { k } else { format!("{prefix}{sep}{k}") };
+                let name = if prefix.is_empty() {
+                    k
+                } else {
+                    format!("{prefix}{sep}{k}")
+                };
                 match v {
                     Shape::Object(inner) if !inner.is_empty() => walk(&name, sep, inner, out),
                     other => match out.iter_mut().find(|(n, _)| *n == name) {
@@ -98,11 +109,16 @@ impl Shape {
             Shape::Bool => DataType::Boolean,
             Shape::Int => DataType::Int64,
             Shape::Float => DataType::Float64,
-            Shape::List(item) => DataType::List(Arc::new(Field::new(LIST_ITEM, item.data_type(), true))),
+            Shape::List(item) => {
+                DataType::List(Arc::new(Field::new(LIST_ITEM, item.data_type(), true)))
+            }
             // Parquet has no empty groups: an object that never had a key stays JSON text.
             Shape::Object(fields) if fields.is_empty() => DataType::Utf8,
             Shape::Object(fields) => DataType::Struct(Fields::from(
-                fields.iter().map(|(k, v)| Field::new(k, v.data_type(), true)).collect::<Vec<_>>(),
+                fields
+                    .iter()
+                    .map(|(k, v)| Field::new(k, v.data_type(), true))
+                    .collect::<Vec<_>>(),
             )),
         }
     }
@@ -148,8 +164,15 @@ impl SchemaInference {
         if let Some(sep) = flatten {
             shape = shape.flatten(sep);
         }
-        let Shape::Object(fields) = shape else { unreachable!("root is an object") };
-        Schema::new(fields.iter().map(|(k, v)| Field::new(k, v.data_type(), true)).collect::<Vec<_>>())
+        let Shape::Object(fields) = shape else {
+            unreachable!("root is an object")
+        };
+        Schema::new(
+            fields
+                .iter()
+                .map(|(k, v)| Field::new(k, v.data_type(), true))
+                .collect::<Vec<_>>(),
+        )
     }
 }
 
@@ -180,7 +203,11 @@ impl<'de> Visitor<'de> for ShapeVisitor {
     }
     fn visit_u64<E>(self, v: u64) -> Result<Shape, E> {
         // Beyond i64 an integer only fits a double.
-        Ok(if v > i64::MAX as u64 { Shape::Float } else { Shape::Int })
+        Ok(if v > i64::MAX as u64 {
+            Shape::Float
+        } else {
+            Shape::Int
+        })
     }
     fn visit_f64<E>(self, _: f64) -> Result<Shape, E> {
         Ok(Shape::Float)
@@ -270,23 +297,42 @@ mod tests {
         assert_eq!(ty(&s, "b"), DataType::Boolean);
         assert!(matches!(ty(&s, "late"), DataType::List(f) if f.data_type() == &DataType::Float64));
         let names: Vec<_> = s.fields().iter().map(|f| f.name().as_str()).collect();
-        assert_eq!(names, ["i", "f", "mix", "n", "s", "b", "late"], "first-seen order");
+        assert_eq!(
+            names,
+            ["i", "f", "mix", "n", "s", "b", "late"],
+            "first-seen order"
+        );
     }
 
     #[test]
     fn nested_objects_become_structs_and_merge() {
-        let s = infer(&[r#"{"u":{"id":1}}"#, r#"{"u":{"country":"DE"}}"#, r#"{"u":null}"#], None);
-        let DataType::Struct(f) = ty(&s, "u") else { panic!() };
+        let s = infer(
+            &[
+                r#"{"u":{"id":1}}"#,
+                r#"{"u":{"country":"DE"}}"#,
+                r#"{"u":null}"#,
+            ],
+            None,
+        );
+        let DataType::Struct(f) = ty(&s, "u") else {
+            panic!()
+        };
         assert_eq!(f.len(), 2);
         assert_eq!(f[0].data_type(), &DataType::Int64);
     }
 
     #[test]
     fn flatten_joins_keys() {
-        let s = infer(&[r#"{"user":{"id":1,"geo":{"cc":"DE"}},"tags":[{"a":1}]}"#], Some("_"));
+        let s = infer(
+            &[r#"{"user":{"id":1,"geo":{"cc":"DE"}},"tags":[{"a":1}]}"#],
+            Some("_"),
+        );
         let names: Vec<_> = s.fields().iter().map(|f| f.name().as_str()).collect();
         assert_eq!(names, ["user_id", "user_geo_cc", "tags"]);
-        assert!(matches!(ty(&s, "tags"), DataType::List(_)), "arrays stay arrays");
+        assert!(
+            matches!(ty(&s, "tags"), DataType::List(_)),
+            "arrays stay arrays"
+        );
     }
 
     #[test]

@@ -18,5 +18,5 @@ pub mod flatten;
 pub mod infer;
 pub mod location;
 pub mod read;
-pub mod text;
 pub mod storage;
+pub mod text;

@@ -22,7 +22,10 @@ pub enum LocationError {
 pub enum Location {
     Local(PathBuf),
     /// `namenode` is `host:port`; `path` is absolute, without scheme or authority.
-    Hdfs { namenode: String, path: String },
+    Hdfs {
+        namenode: String,
+        path: String,
+    },
 }
 
 impl Location {
@@ -32,7 +35,10 @@ impl Location {
     }
 
     /// Parse with an explicit environment lookup (for tests).
-    pub fn parse_with(s: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Location, LocationError> {
+    pub fn parse_with(
+        s: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Location, LocationError> {
         if s.is_empty() {
             return Err(LocationError::Empty(s.into()));
         }
@@ -60,7 +66,10 @@ impl Location {
                 } else {
                     authority.to_string()
                 };
-                Ok(Location::Hdfs { namenode, path: normalize_hdfs_path(path) })
+                Ok(Location::Hdfs {
+                    namenode,
+                    path: normalize_hdfs_path(path),
+                })
             }
             other => Err(LocationError::Scheme(s.into(), other.into())),
         }
@@ -70,7 +79,9 @@ impl Location {
     pub fn local_path(&self) -> anyhow::Result<&Path> {
         match self {
             Location::Local(p) => Ok(p),
-            Location::Hdfs { .. } => anyhow::bail!("{self}: hdfs:// locations are not supported by this build yet"),
+            Location::Hdfs { .. } => {
+                anyhow::bail!("{self}: hdfs:// locations are not supported by this build yet")
+            }
         }
     }
 
@@ -91,7 +102,10 @@ impl Location {
                 } else {
                     format!("{path}/{rel}")
                 };
-                Location::Hdfs { namenode: namenode.clone(), path }
+                Location::Hdfs {
+                    namenode: namenode.clone(),
+                    path,
+                }
             }
         }
     }
@@ -99,9 +113,10 @@ impl Location {
     /// The folder holding this location (None for a root or a bare relative name).
     pub fn parent(&self) -> Option<Location> {
         match self {
-            Location::Local(p) => {
-                p.parent().filter(|p| !p.as_os_str().is_empty()).map(|p| Location::Local(p.to_path_buf()))
-            }
+            Location::Local(p) => p
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(|p| Location::Local(p.to_path_buf())),
             Location::Hdfs { namenode, path } => {
                 if path == "/" {
                     return None;
@@ -110,7 +125,10 @@ impl Location {
                     Some(0) | None => "/".to_string(),
                     Some(i) => path[..i].to_string(),
                 };
-                Some(Location::Hdfs { namenode: namenode.clone(), path: parent })
+                Some(Location::Hdfs {
+                    namenode: namenode.clone(),
+                    path: parent,
+                })
             }
         }
     }
@@ -118,7 +136,10 @@ impl Location {
     /// The final path component ("" for a root).
     pub fn file_name(&self) -> String {
         match self {
-            Location::Local(p) => p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            Location::Local(p) => p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             Location::Hdfs { path, .. } => path.rsplit('/').next().unwrap_or("").to_string(),
         }
     }
@@ -137,8 +158,13 @@ impl fmt::Display for Location {
 fn split_scheme(s: &str) -> Option<(&str, &str)> {
     let (scheme, rest) = s.split_once(':')?;
     let valid = scheme.len() > 1
-        && scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+        && scheme
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
     (valid && rest.starts_with('/')).then_some((scheme, rest))
 }
 
@@ -158,7 +184,10 @@ pub fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' && i + 2 < b.len() {
-            if let Some(v) = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            if let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 out.push(v);
                 i += 3;
                 continue;
@@ -195,7 +224,9 @@ pub fn core_site_property(xml: &str, name: &str) -> Option<String> {
         Some(block[start..end].trim().to_string())
     };
     xml.split("<property>").skip(1).find_map(|block| {
-        (tag(block, "name")?.as_str() == name).then(|| tag(block, "value")).flatten()
+        (tag(block, "name")?.as_str() == name)
+            .then(|| tag(block, "value"))
+            .flatten()
     })
 }
 
@@ -209,30 +240,63 @@ mod tests {
 
     #[test]
     fn parses_local_and_file_urls() {
-        assert_eq!(Location::parse_with("out/x.parquet", &env_none).unwrap(), Location::Local("out/x.parquet".into()));
-        assert_eq!(Location::parse_with("file:///tmp/a%20b", &env_none).unwrap(), Location::Local("/tmp/a b".into()));
-        assert_eq!(Location::parse_with("file://localhost/tmp", &env_none).unwrap(), Location::Local("/tmp".into()));
-        assert!(matches!(Location::parse_with("file://host/tmp", &env_none), Err(LocationError::FileHost(_))));
+        assert_eq!(
+            Location::parse_with("out/x.parquet", &env_none).unwrap(),
+            Location::Local("out/x.parquet".into())
+        );
+        assert_eq!(
+            Location::parse_with("file:///tmp/a%20b", &env_none).unwrap(),
+            Location::Local("/tmp/a b".into())
+        );
+        assert_eq!(
+            Location::parse_with("file://localhost/tmp", &env_none).unwrap(),
+            Location::Local("/tmp".into())
+        );
+        assert!(matches!(
+            Location::parse_with("file://host/tmp", &env_none),
+            Err(LocationError::FileHost(_))
+        ));
         // A Windows-like or colon-containing relative name is a path, not a scheme.
-        assert_eq!(Location::parse_with("a:b", &env_none).unwrap(), Location::Local("a:b".into()));
+        assert_eq!(
+            Location::parse_with("a:b", &env_none).unwrap(),
+            Location::Local("a:b".into())
+        );
     }
 
     #[test]
     fn parses_hdfs_urls() {
         let l = Location::parse_with("hdfs://nn:9000/data/t/", &env_none).unwrap();
-        assert_eq!(l, Location::Hdfs { namenode: "nn:9000".into(), path: "/data/t".into() });
+        assert_eq!(
+            l,
+            Location::Hdfs {
+                namenode: "nn:9000".into(),
+                path: "/data/t".into()
+            }
+        );
         assert_eq!(l.to_string(), "hdfs://nn:9000/data/t");
         let root = Location::parse_with("hdfs://nn:9000", &env_none).unwrap();
-        assert_eq!(root, Location::Hdfs { namenode: "nn:9000".into(), path: "/".into() });
+        assert_eq!(
+            root,
+            Location::Hdfs {
+                namenode: "nn:9000".into(),
+                path: "/".into()
+            }
+        );
     }
 
     #[test]
     fn hdfs_without_authority_uses_the_environment() {
-        assert!(matches!(Location::parse_with("hdfs:///x", &env_none), Err(LocationError::NoNamenode(_))));
+        assert!(matches!(
+            Location::parse_with("hdfs:///x", &env_none),
+            Err(LocationError::NoNamenode(_))
+        ));
         let env = |k: &str| (k == "HDFS_NAMENODE").then(|| "hdfs://127.0.0.1:9000".to_string());
         assert_eq!(
             Location::parse_with("hdfs:///x", &env).unwrap(),
-            Location::Hdfs { namenode: "127.0.0.1:9000".into(), path: "/x".into() }
+            Location::Hdfs {
+                namenode: "127.0.0.1:9000".into(),
+                path: "/x".into()
+            }
         );
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
@@ -244,25 +308,37 @@ mod tests {
         let env = move |k: &str| (k == "HADOOP_CONF_DIR").then(|| d.clone());
         assert_eq!(
             Location::parse_with("hdfs:///y", &env).unwrap(),
-            Location::Hdfs { namenode: "nn2:8020".into(), path: "/y".into() }
+            Location::Hdfs {
+                namenode: "nn2:8020".into(),
+                path: "/y".into()
+            }
         );
     }
 
     #[test]
     fn join_and_parent() {
-        let l = Location::Hdfs { namenode: "nn:1".into(), path: "/".into() };
+        let l = Location::Hdfs {
+            namenode: "nn:1".into(),
+            path: "/".into(),
+        };
         let c = l.join("a/b");
         assert_eq!(c.to_string(), "hdfs://nn:1/a/b");
         assert_eq!(c.parent().unwrap().to_string(), "hdfs://nn:1/a");
         assert_eq!(c.parent().unwrap().parent().unwrap(), l);
         assert_eq!(l.parent(), None);
-        assert_eq!(Location::Local("x/y".into()).parent(), Some(Location::Local("x".into())));
+        assert_eq!(
+            Location::Local("x/y".into()).parent(),
+            Some(Location::Local("x".into()))
+        );
         assert_eq!(Location::Local("y".into()).parent(), None);
     }
 
     #[test]
     fn rejects_unknown_schemes() {
-        assert!(matches!(Location::parse_with("s3://b/k", &env_none), Err(LocationError::Scheme(_, _))));
+        assert!(matches!(
+            Location::parse_with("s3://b/k", &env_none),
+            Err(LocationError::Scheme(_, _))
+        ));
         assert!(Location::parse_with("", &env_none).is_err());
     }
 }

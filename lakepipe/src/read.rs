@@ -22,7 +22,9 @@ use anyhow::{bail, Context};
 use arrow::array::{new_null_array, ArrayRef, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use bytes::Bytes;
-use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 use parquet::arrow::ProjectionMask;
 use parquet::file::reader::{ChunkReader, Length};
 
@@ -142,8 +144,15 @@ pub fn sources(inputs: &[String]) -> anyhow::Result<Vec<Source>> {
 
 fn stdin_source() -> anyhow::Result<Source> {
     let mut buf = Vec::new();
-    std::io::stdin().lock().read_to_end(&mut buf).context("reading stdin")?;
-    Ok(Source { name: "-".into(), origin: Origin::Memory(Bytes::from(buf)), partitions: Vec::new() })
+    std::io::stdin()
+        .lock()
+        .read_to_end(&mut buf)
+        .context("reading stdin")?;
+    Ok(Source {
+        name: "-".into(),
+        origin: Origin::Memory(Bytes::from(buf)),
+        partitions: Vec::new(),
+    })
 }
 
 fn is_glob(s: &str) -> bool {
@@ -153,7 +162,11 @@ fn is_glob(s: &str) -> bool {
 /// A file, or every visible file below a folder with its `k=v` partitions.
 fn expand_path(input: &str, path: &Path, out: &mut Vec<Source>) -> anyhow::Result<()> {
     if !path.is_dir() {
-        out.push(Source { name: input.to_string(), origin: Origin::Local(path.to_path_buf()), partitions: Vec::new() });
+        out.push(Source {
+            name: input.to_string(),
+            origin: Origin::Local(path.to_path_buf()),
+            partitions: Vec::new(),
+        });
         return Ok(());
     }
     let before = out.len();
@@ -193,7 +206,10 @@ fn is_hidden(name: &str) -> bool {
 
 /// Expand a glob; partitions come from the components below its literal prefix.
 fn expand_glob(input: &str, pattern: &Path, out: &mut Vec<Source>) -> anyhow::Result<()> {
-    let base: PathBuf = pattern.components().take_while(|c| !is_glob(&c.as_os_str().to_string_lossy())).collect();
+    let base: PathBuf = pattern
+        .components()
+        .take_while(|c| !is_glob(&c.as_os_str().to_string_lossy()))
+        .collect();
     let pattern_text = pattern.to_string_lossy();
     let paths = glob::glob(&pattern_text).with_context(|| format!("{input}: bad glob pattern"))?;
     let before = out.len();
@@ -211,7 +227,11 @@ fn expand_glob(input: &str, pattern: &Path, out: &mut Vec<Source>) -> anyhow::Re
             walk(&base, &path, out).with_context(|| path.display().to_string())?;
         } else {
             let rel = path.strip_prefix(&base).unwrap_or(&path).to_path_buf();
-            out.push(Source { name: path.display().to_string(), origin: Origin::Local(path), partitions: partitions_of(&rel) });
+            out.push(Source {
+                name: path.display().to_string(),
+                origin: Origin::Local(path),
+                partitions: partitions_of(&rel),
+            });
         }
     }
     if out.len() == before {
@@ -222,10 +242,16 @@ fn expand_glob(input: &str, pattern: &Path, out: &mut Vec<Source>) -> anyhow::Re
 
 /// An HDFS file, folder or glob, with the same rules as local ones.
 fn expand_remote(input: &str, loc: &Location, out: &mut Vec<Source>) -> anyhow::Result<()> {
-    let Location::Hdfs { namenode, path } = loc else { unreachable!("an hdfs location") };
+    let Location::Hdfs { namenode, path } = loc else {
+        unreachable!("an hdfs location")
+    };
     let fs = crate::storage::connect(loc)?;
     let (base, files) = if is_glob(path) {
-        let base: String = path.split('/').take_while(|c| !is_glob(c)).collect::<Vec<_>>().join("/");
+        let base: String = path
+            .split('/')
+            .take_while(|c| !is_glob(c))
+            .collect::<Vec<_>>()
+            .join("/");
         let mut files = Vec::new();
         for st in fs.glob(loc)? {
             if st.is_dir {
@@ -244,14 +270,28 @@ fn expand_remote(input: &str, loc: &Location, out: &mut Vec<Source>) -> anyhow::
     };
     let before = out.len();
     for st in files.into_iter().filter(|s| !s.is_dir) {
-        let Location::Hdfs { path: file, .. } = &st.location else { continue };
-        let rel = Path::new(file.strip_prefix(&base).unwrap_or(file).trim_start_matches('/'));
-        if rel.components().any(|c| is_hidden(&c.as_os_str().to_string_lossy())) && !base.is_empty() {
+        let Location::Hdfs { path: file, .. } = &st.location else {
+            continue;
+        };
+        let rel = Path::new(
+            file.strip_prefix(&base)
+                .unwrap_or(file)
+                .trim_start_matches('/'),
+        );
+        if rel
+            .components()
+            .any(|c| is_hidden(&c.as_os_str().to_string_lossy()))
+            && !base.is_empty()
+        {
             continue;
         }
         out.push(Source {
             name: format!("hdfs://{namenode}{file}"),
-            partitions: if base.is_empty() { Vec::new() } else { partitions_of(rel) },
+            partitions: if base.is_empty() {
+                Vec::new()
+            } else {
+                partitions_of(rel)
+            },
             origin: Origin::Remote(st.location.clone()),
         });
     }
@@ -264,7 +304,10 @@ fn expand_remote(input: &str, loc: &Location, out: &mut Vec<Source>) -> anyhow::
 
 /// `k=v` components of a relative file path's folders.
 pub fn partitions_of(rel: &Path) -> Vec<(String, Option<String>)> {
-    let mut parts: Vec<_> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let mut parts: Vec<_> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
     parts.pop(); // the file name
     parts
         .iter()
@@ -296,7 +339,9 @@ pub struct Table {
 /// Two types are compatible when they have the same Hive type (e.g. `STRING` for a plain
 /// and a dictionary-encoded string column): the rows print the same.
 fn compatible(a: &DataType, b: &DataType) -> bool {
-    a == b || format_type(a, Dialect::Spark, Quote::Always) == format_type(b, Dialect::Spark, Quote::Always)
+    a == b
+        || format_type(a, Dialect::Spark, Quote::Always)
+            == format_type(b, Dialect::Spark, Quote::Always)
 }
 
 impl Table {
@@ -342,22 +387,37 @@ impl Table {
                 .iter()
                 .filter_map(|f| partition_value(&f.source, key))
                 .all(|v| v.parse::<i64>().is_ok());
-            let any = files.iter().any(|f| partition_value(&f.source, key).is_some());
-            let dt = if all_ints && any { DataType::Int64 } else { DataType::Utf8 };
+            let any = files
+                .iter()
+                .any(|f| partition_value(&f.source, key).is_some());
+            let dt = if all_ints && any {
+                DataType::Int64
+            } else {
+                DataType::Utf8
+            };
             fields.push(Field::new(key, dt, true));
         }
-        Ok(Table { files, schema: Arc::new(Schema::new(fields)), partition_keys })
+        Ok(Table {
+            files,
+            schema: Arc::new(Schema::new(fields)),
+            partition_keys,
+        })
     }
 
     /// Total rows from the footers (no data is read).
     pub fn num_rows(&self) -> i64 {
-        self.files.iter().map(|f| f.footer.metadata().file_metadata().num_rows()).sum()
+        self.files
+            .iter()
+            .map(|f| f.footer.metadata().file_metadata().num_rows())
+            .sum()
     }
 
     /// The merged schema restricted to `columns` (in that order); an unknown name is an
     /// error listing the available ones.
     pub fn project(&self, columns: Option<&[String]>) -> anyhow::Result<SchemaRef> {
-        let Some(columns) = columns else { return Ok(self.schema.clone()) };
+        let Some(columns) = columns else {
+            return Ok(self.schema.clone());
+        };
         let mut fields = Vec::with_capacity(columns.len());
         for (n, name) in columns.iter().enumerate() {
             if columns[..n].contains(name) {
@@ -366,7 +426,12 @@ impl Table {
             match self.schema.field_with_name(name) {
                 Ok(f) => fields.push(f.clone()),
                 Err(_) => {
-                    let available: Vec<&str> = self.schema.fields().iter().map(|f| f.name().as_str()).collect();
+                    let available: Vec<&str> = self
+                        .schema
+                        .fields()
+                        .iter()
+                        .map(|f| f.name().as_str())
+                        .collect();
                     bail!("no column '{name}' (available: {})", available.join(", "))
                 }
             }
@@ -378,12 +443,22 @@ impl Table {
     /// [`Table::project`]), at most `limit` rows in all. Memory stays bounded by a row
     /// group's column chunks and one batch.
     pub fn batches(self, schema: SchemaRef, limit: Option<usize>, batch_size: usize) -> Batches {
-        Batches { files: self.files.into_iter(), schema, remaining: limit, batch_size, current: None }
+        Batches {
+            files: self.files.into_iter(),
+            schema,
+            remaining: limit,
+            batch_size,
+            current: None,
+        }
     }
 }
 
 fn partition_value<'a>(source: &'a Source, key: &str) -> Option<&'a str> {
-    source.partitions.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.as_deref())
+    source
+        .partitions
+        .iter()
+        .find(|(k, _)| k == key)
+        .and_then(|(_, v)| v.as_deref())
 }
 
 fn partition_keys(files: &[InputFile]) -> Vec<String> {
@@ -426,7 +501,9 @@ pub struct Batches {
 
 impl Batches {
     fn open_next(&mut self) -> anyhow::Result<bool> {
-        let Some(file) = self.files.next() else { return Ok(false) };
+        let Some(file) = self.files.next() else {
+            return Ok(false);
+        };
         let name = file.source.name.clone();
         let file_schema = file.footer.schema().clone();
         // Read only the file's root columns that are wanted, in file order.
@@ -442,9 +519,14 @@ impl Batches {
             .fields()
             .iter()
             .map(|f| {
-                if let Some(pos) = wanted.iter().position(|&i| file_schema.field(i).name() == f.name()) {
+                if let Some(pos) = wanted
+                    .iter()
+                    .position(|&i| file_schema.field(i).name() == f.name())
+                {
                     ColumnSource::File(pos)
-                } else if let Some((_, v)) = file.source.partitions.iter().find(|(k, _)| k == f.name()) {
+                } else if let Some((_, v)) =
+                    file.source.partitions.iter().find(|(k, _)| k == f.name())
+                {
                     ColumnSource::Partition(v.clone())
                 } else {
                     ColumnSource::Missing
@@ -460,7 +542,11 @@ impl Batches {
             builder = builder.with_limit(n);
         }
         let reader = builder.build().with_context(|| name.clone())?;
-        self.current = Some(Current { name, reader, columns });
+        self.current = Some(Current {
+            name,
+            reader,
+            columns,
+        });
         Ok(true)
     }
 
@@ -486,7 +572,9 @@ impl Batches {
 
 fn partition_array(dt: &DataType, value: Option<&str>, n: usize) -> ArrayRef {
     match (dt, value) {
-        (DataType::Int64, Some(v)) => Arc::new(Int64Array::from_value(v.parse().unwrap_or_default(), n)),
+        (DataType::Int64, Some(v)) => {
+            Arc::new(Int64Array::from_value(v.parse().unwrap_or_default(), n))
+        }
         (_, Some(v)) => Arc::new(StringArray::from_iter_values(std::iter::repeat_n(v, n))),
         (_, None) => new_null_array(dt, n),
     }
@@ -514,7 +602,9 @@ impl Iterator for Batches {
                     let name = current.name.clone();
                     self.current = None;
                     self.files = Vec::new().into_iter();
-                    return Some(Err(anyhow::Error::new(e).context(format!("{name}: cannot read data"))));
+                    return Some(Err(
+                        anyhow::Error::new(e).context(format!("{name}: cannot read data"))
+                    ));
                 }
                 Some(Ok(batch)) => {
                     let mut batch = batch;
@@ -538,14 +628,22 @@ mod tests {
 
     #[test]
     fn partitions_come_from_folder_names() {
-        let p = partitions_of(Path::new("event_type=purchase%20sword/day=20240131/part-0.parquet"));
+        let p = partitions_of(Path::new(
+            "event_type=purchase%20sword/day=20240131/part-0.parquet",
+        ));
         assert_eq!(
             p,
-            vec![("event_type".into(), Some("purchase sword".into())), ("day".into(), Some("20240131".into()))]
+            vec![
+                ("event_type".into(), Some("purchase sword".into())),
+                ("day".into(), Some("20240131".into()))
+            ]
         );
         let p = partitions_of(Path::new(&format!("k={HIVE_NULL_PARTITION}/sub/x.parquet")));
         assert_eq!(p, vec![("k".into(), None)]);
-        assert!(partitions_of(Path::new("k=v.parquet")).is_empty(), "the file name is not a partition");
+        assert!(
+            partitions_of(Path::new("k=v.parquet")).is_empty(),
+            "the file name is not a partition"
+        );
     }
 
     #[test]

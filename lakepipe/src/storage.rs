@@ -35,7 +35,10 @@ static TIMEOUT_MS: AtomicU64 = AtomicU64::new(30_000);
 
 /// Bound every later storage call by `d` (tools set it from `--timeout`).
 pub fn set_timeout(d: Duration) {
-    TIMEOUT_MS.store(d.as_millis().clamp(1, u64::MAX as u128) as u64, Ordering::Relaxed);
+    TIMEOUT_MS.store(
+        d.as_millis().clamp(1, u64::MAX as u128) as u64,
+        Ordering::Relaxed,
+    );
 }
 
 /// The current per-call timeout.
@@ -53,9 +56,17 @@ pub enum StorageError {
     #[error("{0}: {1}")]
     PermissionDenied(String, String),
     #[error("{loc}: cannot reach namenode {namenode}: {msg}")]
-    Unreachable { loc: String, namenode: String, msg: String },
+    Unreachable {
+        loc: String,
+        namenode: String,
+        msg: String,
+    },
     #[error("{loc}: namenode {namenode} did not answer within {secs} s (--timeout)")]
-    Timeout { loc: String, namenode: String, secs: f64 },
+    Timeout {
+        loc: String,
+        namenode: String,
+        secs: f64,
+    },
     #[error("{0}: {1}")]
     Io(String, #[source] io::Error),
     #[error("{0}: {1}")]
@@ -72,7 +83,9 @@ impl StorageError {
         match e.kind() {
             io::ErrorKind::NotFound => StorageError::NotFound(loc.to_string()),
             io::ErrorKind::AlreadyExists => StorageError::AlreadyExists(loc.to_string()),
-            io::ErrorKind::PermissionDenied => StorageError::PermissionDenied(loc.to_string(), "Permission denied".into()),
+            io::ErrorKind::PermissionDenied => {
+                StorageError::PermissionDenied(loc.to_string(), "Permission denied".into())
+            }
             _ => StorageError::Io(loc.to_string(), e),
         }
     }
@@ -125,7 +138,10 @@ pub fn connect(loc: &Location) -> Result<Fs> {
         #[cfg(feature = "hdfs")]
         Location::Hdfs { namenode, .. } => Ok(Fs::Hdfs(hdfs::conn(namenode)?)),
         #[cfg(not(feature = "hdfs"))]
-        Location::Hdfs { .. } => Err(StorageError::Other(loc.to_string(), "this tool was built without HDFS support".into())),
+        Location::Hdfs { .. } => Err(StorageError::Other(
+            loc.to_string(),
+            "this tool was built without HDFS support".into(),
+        )),
     }
 }
 
@@ -170,7 +186,8 @@ impl Fs {
         match self {
             Fs::Local => {
                 let pat = local(pattern)?.to_string_lossy().into_owned();
-                let paths = glob::glob(&pat).map_err(|e| StorageError::Other(pat.clone(), e.to_string()))?;
+                let paths = glob::glob(&pat)
+                    .map_err(|e| StorageError::Other(pat.clone(), e.to_string()))?;
                 let mut out = Vec::new();
                 for p in paths {
                     let p = p.map_err(|e| StorageError::Other(pat.clone(), e.to_string()))?;
@@ -201,7 +218,8 @@ impl Fs {
             Fs::Local => {
                 let p = local(loc)?;
                 if let Some(parent) = p.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    fs::create_dir_all(parent).map_err(|e| StorageError::io(parent.display(), e))?;
+                    fs::create_dir_all(parent)
+                        .map_err(|e| StorageError::io(parent.display(), e))?;
                 }
                 let f = if overwrite {
                     File::create(p)
@@ -209,7 +227,10 @@ impl Fs {
                     fs::OpenOptions::new().write(true).create_new(true).open(p)
                 }
                 .map_err(|e| StorageError::io(loc, e))?;
-                Ok(Writer(WriterInner::Local { file: BufWriter::with_capacity(1 << 20, f), loc: loc.clone() }))
+                Ok(Writer(WriterInner::Local {
+                    file: BufWriter::with_capacity(1 << 20, f),
+                    loc: loc.clone(),
+                }))
             }
             #[cfg(feature = "hdfs")]
             Fs::Hdfs(c) => Ok(Writer(WriterInner::Hdfs(c.create(loc, overwrite)?))),
@@ -225,7 +246,8 @@ impl Fs {
                 if !overwrite && fs::symlink_metadata(d).is_ok() {
                     return Err(StorageError::AlreadyExists(dst.to_string()));
                 }
-                fs::rename(s, d).map_err(|e| StorageError::io(format!("renaming {src} to {dst}"), e))
+                fs::rename(s, d)
+                    .map_err(|e| StorageError::io(format!("renaming {src} to {dst}"), e))
             }
             #[cfg(feature = "hdfs")]
             Fs::Hdfs(c) => c.rename(src, dst, overwrite),
@@ -255,7 +277,9 @@ impl Fs {
     /// A whole file in memory.
     pub fn read_all(&self, loc: &Location) -> Result<Bytes> {
         match self {
-            Fs::Local => fs::read(local(loc)?).map(Bytes::from).map_err(|e| StorageError::io(loc, e)),
+            Fs::Local => fs::read(local(loc)?)
+                .map(Bytes::from)
+                .map_err(|e| StorageError::io(loc, e)),
             #[cfg(feature = "hdfs")]
             Fs::Hdfs(c) => c.read_all(loc),
         }
@@ -278,7 +302,10 @@ impl Fs {
 fn local(loc: &Location) -> Result<&std::path::Path> {
     match loc {
         Location::Local(p) => Ok(p),
-        Location::Hdfs { .. } => Err(StorageError::Other(loc.to_string(), "not a local path".into())),
+        Location::Hdfs { .. } => Err(StorageError::Other(
+            loc.to_string(),
+            "not a local path".into(),
+        )),
     }
 }
 
@@ -329,7 +356,10 @@ fn local_list(dir: &Location, recursive: bool, out: &mut Vec<Status>) -> Result<
 pub struct Writer(WriterInner);
 
 enum WriterInner {
-    Local { file: BufWriter<File>, loc: Location },
+    Local {
+        file: BufWriter<File>,
+        loc: Location,
+    },
     #[cfg(feature = "hdfs")]
     Hdfs(hdfs::HdfsWriter),
 }
@@ -340,7 +370,9 @@ impl Writer {
     pub fn close(self) -> Result<u64> {
         match self.0 {
             WriterInner::Local { file, loc } => {
-                let f = file.into_inner().map_err(|e| StorageError::io(&loc, e.into_error()))?;
+                let f = file
+                    .into_inner()
+                    .map_err(|e| StorageError::io(&loc, e.into_error()))?;
                 f.sync_all().map_err(|e| StorageError::io(&loc, e))?;
                 Ok(f.metadata().map(|m| m.len()).unwrap_or(0))
             }
@@ -391,7 +423,8 @@ impl Reader {
         match &self.0 {
             ReaderInner::Local(f) => {
                 let len = len.min(Length::len(f).saturating_sub(start) as usize);
-                ChunkReader::get_bytes(f, start, len).map_err(|e| StorageError::Other("local file".into(), e.to_string()))
+                ChunkReader::get_bytes(f, start, len)
+                    .map_err(|e| StorageError::Other("local file".into(), e.to_string()))
             }
             #[cfg(feature = "hdfs")]
             ReaderInner::Hdfs(r) => r.read_range(start, len),
@@ -424,7 +457,9 @@ impl ChunkReader for Reader {
         match &self.0 {
             ReaderInner::Local(f) => ChunkReader::get_bytes(f, start, length),
             #[cfg(feature = "hdfs")]
-            ReaderInner::Hdfs(r) => r.read_range(start, length).map_err(|e| parquet::errors::ParquetError::External(Box::new(e))),
+            ReaderInner::Hdfs(r) => r
+                .read_range(start, length)
+                .map_err(|e| parquet::errors::ParquetError::External(Box::new(e))),
         }
     }
 }
@@ -469,7 +504,10 @@ mod hdfs {
     /// The cached client for `namenode`.
     pub fn conn(namenode: &str) -> Result<Arc<Conn>> {
         static CONNS: OnceLock<Mutex<HashMap<String, Arc<Conn>>>> = OnceLock::new();
-        let mut conns = CONNS.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+        let mut conns = CONNS
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if let Some(c) = conns.get(namenode) {
             return Ok(c.clone());
         }
@@ -486,7 +524,10 @@ mod hdfs {
             ])
             .build()
             .map_err(|e| StorageError::Other(format!("hdfs://{namenode}"), e.to_string()))?;
-        let c = Arc::new(Conn { client, namenode: namenode.to_string() });
+        let c = Arc::new(Conn {
+            client,
+            namenode: namenode.to_string(),
+        });
         conns.insert(namenode.to_string(), c.clone());
         Ok(c)
     }
@@ -494,7 +535,10 @@ mod hdfs {
     fn path(loc: &Location) -> Result<&str> {
         match loc {
             Location::Hdfs { path, .. } => Ok(path),
-            Location::Local(_) => Err(StorageError::Other(loc.to_string(), "not an hdfs:// location".into())),
+            Location::Local(_) => Err(StorageError::Other(
+                loc.to_string(),
+                "not an hdfs:// location".into(),
+            )),
         }
     }
 
@@ -521,9 +565,13 @@ mod hdfs {
                     // The namenode's message: first line only (the rest is a Java stack).
                     let msg = msg.lines().next().unwrap_or("").to_string();
                     match class.rsplit('.').next().unwrap_or("") {
-                        "AccessControlException" => StorageError::PermissionDenied(loc.to_string(), msg),
+                        "AccessControlException" => {
+                            StorageError::PermissionDenied(loc.to_string(), msg)
+                        }
                         "FileNotFoundException" => StorageError::NotFound(loc.to_string()),
-                        "FileAlreadyExistsException" => StorageError::AlreadyExists(loc.to_string()),
+                        "FileAlreadyExistsException" => {
+                            StorageError::AlreadyExists(loc.to_string())
+                        }
                         short => StorageError::Other(loc.to_string(), format!("{short}: {msg}")),
                     }
                 }
@@ -532,13 +580,19 @@ mod hdfs {
                     namenode: self.namenode.clone(),
                     msg: io.to_string(),
                 },
-                other => StorageError::Other(loc.to_string(), format!("{other} (namenode {})", self.namenode)),
+                other => StorageError::Other(
+                    loc.to_string(),
+                    format!("{other} (namenode {})", self.namenode),
+                ),
             }
         }
 
         fn status(&self, f: FileStatus) -> Status {
             Status {
-                location: Location::Hdfs { namenode: self.namenode.clone(), path: f.path },
+                location: Location::Hdfs {
+                    namenode: self.namenode.clone(),
+                    path: f.path,
+                },
                 is_dir: f.isdir,
                 length: f.length as u64,
                 replication: f.replication.unwrap_or(0),
@@ -580,13 +634,18 @@ mod hdfs {
         }
 
         pub fn mkdirs(&self, loc: &Location) -> Result<()> {
-            self.run(&loc.to_string(), self.client.mkdirs(path(loc)?, 0o755, true))
+            self.run(
+                &loc.to_string(),
+                self.client.mkdirs(path(loc)?, 0o755, true),
+            )
         }
 
         pub fn rename(&self, src: &Location, dst: &Location, overwrite: bool) -> Result<()> {
             let l = format!("renaming {src} to {dst}");
             match self.run(&l, self.client.rename(path(src)?, path(dst)?, overwrite)) {
-                Err(StorageError::AlreadyExists(_)) => Err(StorageError::AlreadyExists(dst.to_string())),
+                Err(StorageError::AlreadyExists(_)) => {
+                    Err(StorageError::AlreadyExists(dst.to_string()))
+                }
                 Err(StorageError::NotFound(_)) => Err(StorageError::NotFound(src.to_string())),
                 r => r,
             }
@@ -602,16 +661,29 @@ mod hdfs {
             if let Some(parent) = loc.parent() {
                 self.mkdirs(&parent)?;
             }
-            let opts = WriteOptions::default().overwrite(overwrite).create_parent(false);
+            let opts = WriteOptions::default()
+                .overwrite(overwrite)
+                .create_parent(false);
             let inner = self.run(&loc.to_string(), self.client.create(path(loc)?, opts))?;
-            Ok(HdfsWriter { conn: self.clone(), loc: loc.to_string(), inner, buf: Vec::new(), written: 0 })
+            Ok(HdfsWriter {
+                conn: self.clone(),
+                loc: loc.to_string(),
+                inner,
+                buf: Vec::new(),
+                written: 0,
+            })
         }
 
         pub fn open(self: &Arc<Self>, loc: &Location) -> Result<Arc<HdfsReader>> {
             let l = loc.to_string();
             let file = self.run(&l, self.client.read(path(loc)?))?;
             let len = file.file_length() as u64;
-            Ok(Arc::new(HdfsReader { conn: self.clone(), loc: l, file, len }))
+            Ok(Arc::new(HdfsReader {
+                conn: self.clone(),
+                loc: l,
+                file,
+                len,
+            }))
         }
 
         pub fn read_all(self: &Arc<Self>, loc: &Location) -> Result<Bytes> {
@@ -622,8 +694,16 @@ mod hdfs {
 
     fn is_connect_error(e: &io::Error) -> bool {
         use io::ErrorKind::*;
-        matches!(e.kind(), ConnectionRefused | ConnectionReset | TimedOut | NotConnected | AddrNotAvailable | HostUnreachable | NetworkUnreachable)
-            || e.to_string().contains("failed to lookup address")
+        matches!(
+            e.kind(),
+            ConnectionRefused
+                | ConnectionReset
+                | TimedOut
+                | NotConnected
+                | AddrNotAvailable
+                | HostUnreachable
+                | NetworkUnreachable
+        ) || e.to_string().contains("failed to lookup address")
     }
 
     pub struct HdfsWriter {
@@ -684,7 +764,8 @@ mod hdfs {
             if len == 0 {
                 return Ok(Bytes::new());
             }
-            self.conn.run(&self.loc, self.file.read_range(start as usize, len))
+            self.conn
+                .run(&self.loc, self.file.read_range(start as usize, len))
         }
     }
 
@@ -697,14 +778,21 @@ mod hdfs {
 
     impl RangeRead {
         pub fn new(file: Arc<HdfsReader>, pos: u64) -> RangeRead {
-            RangeRead { file, pos, chunk: Bytes::new() }
+            RangeRead {
+                file,
+                pos,
+                chunk: Bytes::new(),
+            }
         }
     }
 
     impl Read for RangeRead {
         fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
             if self.chunk.is_empty() {
-                self.chunk = self.file.read_range(self.pos, BLOCK).map_err(io::Error::other)?;
+                self.chunk = self
+                    .file
+                    .read_range(self.pos, BLOCK)
+                    .map_err(io::Error::other)?;
                 self.pos += self.chunk.len() as u64;
             }
             let n = out.len().min(self.chunk.len());
@@ -727,11 +815,17 @@ mod tests {
         let mut w = fs.create(&tmp, false).unwrap();
         w.write_all(b"hello").unwrap();
         assert_eq!(w.close().unwrap(), 5);
-        assert!(matches!(fs.create(&tmp, false), Err(StorageError::AlreadyExists(_))));
+        assert!(matches!(
+            fs.create(&tmp, false),
+            Err(StorageError::AlreadyExists(_))
+        ));
         let dst = root.join("sub/a");
         fs.rename(&tmp, &dst, false).unwrap();
         assert_eq!(&fs.read_all(&dst).unwrap()[..], b"hello");
-        assert_eq!(&fs.open(&dst).unwrap().read_range(1, 10).unwrap()[..], b"ello");
+        assert_eq!(
+            &fs.open(&dst).unwrap().read_range(1, 10).unwrap()[..],
+            b"ello"
+        );
         let all = fs.list(&root, true).unwrap();
         let names: Vec<String> = all.iter().map(|s| s.name()).collect();
         assert_eq!(names, ["sub", "a"]);

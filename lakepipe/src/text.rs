@@ -34,7 +34,10 @@ pub fn push_csv_field(out: &mut Vec<u8>, s: &str, quote_all: bool) {
 /// Append `s` as a TSV field: backslash, tab, newline and CR become `\\`, `\t`, `\n`, `\r`,
 /// so every row stays on one line (the convention of trino-cli, Hive and PostgreSQL).
 pub fn push_tsv_field(out: &mut Vec<u8>, s: &str) {
-    if !s.bytes().any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r')) {
+    if !s
+        .bytes()
+        .any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r'))
+    {
         out.extend_from_slice(s.as_bytes());
         return;
     }
@@ -110,7 +113,12 @@ pub fn write_table(
             for (i, w) in widths.iter().enumerate() {
                 buf.extend_from_slice(if i == 0 { b" " } else { b" | " });
                 let cell = lines.get(i).and_then(|c| c.get(l)).copied().unwrap_or("");
-                pad(&mut buf, cell, *w, aligns.get(i).copied().unwrap_or(Align::Left));
+                pad(
+                    &mut buf,
+                    cell,
+                    *w,
+                    aligns.get(i).copied().unwrap_or(Align::Left),
+                );
             }
             trim_end(&mut buf);
             buf.push(b'\n');
@@ -138,7 +146,12 @@ pub fn write_vertical_record(
     row: &[String],
 ) -> io::Result<()> {
     let name_w = headers.iter().map(|h| display_width(h)).max().unwrap_or(0);
-    let value_w = row.iter().flat_map(|c| c.split('\n')).map(display_width).max().unwrap_or(0);
+    let value_w = row
+        .iter()
+        .flat_map(|c| c.split('\n'))
+        .map(display_width)
+        .max()
+        .unwrap_or(0);
     let title = format!("-[ RECORD {number} ]");
     let mut buf = Vec::new();
     buf.extend_from_slice(title.as_bytes());
@@ -176,10 +189,16 @@ pub fn markdown_cell(s: &str) -> String {
 }
 
 /// Header and alignment rows of a markdown table.
-pub fn write_markdown_header(out: &mut dyn Write, headers: &[String], aligns: &[Align]) -> io::Result<()> {
+pub fn write_markdown_header(
+    out: &mut dyn Write,
+    headers: &[String],
+    aligns: &[Align],
+) -> io::Result<()> {
     let mut buf = Vec::new();
     write_markdown_cells(&mut buf, headers.iter().map(|h| markdown_cell(h)));
-    let rules = aligns.iter().map(|a| if *a == Align::Right { "---:" } else { "---" }.to_string());
+    let rules = aligns
+        .iter()
+        .map(|a| if *a == Align::Right { "---:" } else { "---" }.to_string());
     write_markdown_cells(&mut buf, rules);
     out.write_all(&buf)
 }
@@ -231,7 +250,13 @@ mod tests {
     fn table_aligns_and_counts() {
         let mut o = Vec::new();
         let rows = vec![s(&["1", "x"]), s(&["100", "日本\nz"])];
-        write_table(&mut o, &s(&["n", "name"]), &[Align::Right, Align::Left], &rows).unwrap();
+        write_table(
+            &mut o,
+            &s(&["n", "name"]),
+            &[Align::Right, Align::Left],
+            &rows,
+        )
+        .unwrap();
         let want = "  n  | name\n-----+------\n   1 | x\n 100 | 日本\n     | z\n(2 rows)\n";
         assert_eq!(String::from_utf8(o).unwrap(), want);
     }
@@ -240,10 +265,16 @@ mod tests {
     fn vertical_and_markdown() {
         let mut o = Vec::new();
         write_vertical_record(&mut o, 1, &s(&["id", "name"]), &s(&["1", "a|b"])).unwrap();
-        assert_eq!(String::from_utf8(o).unwrap(), "-[ RECORD 1 ]+----\nid   | 1\nname | a|b\n");
+        assert_eq!(
+            String::from_utf8(o).unwrap(),
+            "-[ RECORD 1 ]+----\nid   | 1\nname | a|b\n"
+        );
         let mut o = Vec::new();
         write_markdown_header(&mut o, &s(&["id", "name"]), &[Align::Right, Align::Left]).unwrap();
         write_markdown_row(&mut o, &s(&["1", "a|b\nc"])).unwrap();
-        assert_eq!(String::from_utf8(o).unwrap(), "| id | name |\n| ---: | --- |\n| 1 | a\\|b<br>c |\n");
+        assert_eq!(
+            String::from_utf8(o).unwrap(),
+            "| id | name |\n| ---: | --- |\n| 1 | a\\|b<br>c |\n"
+        );
     }
 }

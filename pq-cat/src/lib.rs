@@ -18,10 +18,10 @@ use std::sync::{mpsc, Arc};
 use anyhow::Context;
 use arrow::record_batch::RecordBatch;
 use clap::{Parser, ValueEnum};
+use lakepipe::cli;
 use lakepipe::ddl::{format_schema, Dialect, Quote};
 use lakepipe::encode::{self, Format};
 use lakepipe::read::{self, Table};
-use lakepipe::cli;
 
 const EXAMPLES: &str = "\
 EXAMPLES:
@@ -111,8 +111,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.header && !matches!(args.format, OutputFormat::Csv | OutputFormat::Tsv) {
         return Err(cli::usage("--header applies to --format csv and tsv"));
     }
-    if (args.inputs.is_empty() || args.inputs.iter().any(|i| i == "-")) && std::io::stdin().is_terminal() {
-        return Err(cli::usage("no input: give Parquet files or folders, or pipe a file on stdin"));
+    if (args.inputs.is_empty() || args.inputs.iter().any(|i| i == "-"))
+        && std::io::stdin().is_terminal()
+    {
+        return Err(cli::usage(
+            "no input: give Parquet files or folders, or pipe a file on stdin",
+        ));
     }
     let sources = read::sources(&args.inputs)?;
     let mut out = cli::stdout();
@@ -136,9 +140,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
 
     let table = Table::open(sources)?;
-    let schema = table.project(args.columns.as_deref()).map_err(|e| cli::usage(format!("{e:#}")))?;
+    let schema = table
+        .project(args.columns.as_deref())
+        .map_err(|e| cli::usage(format!("{e:#}")))?;
     if args.schema {
-        writeln!(out, "{}", format_schema(&schema, Dialect::Spark, Quote::WhenNeeded))?;
+        writeln!(
+            out,
+            "{}",
+            format_schema(&schema, Dialect::Spark, Quote::WhenNeeded)
+        )?;
         return Ok(out.flush()?);
     }
 
@@ -150,7 +160,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let files = table.files.len();
     let bytes = Arc::new(AtomicU64::new(0));
-    let counted = Box::new(Counted { inner: out, bytes: Arc::clone(&bytes) });
+    let counted = Box::new(Counted {
+        inner: out,
+        bytes: Arc::clone(&bytes),
+    });
     let mut writer = encode::writer(format, &schema, args.header, counted);
     let mut rows = 0;
     for batch in prefetch(table.batches(schema, args.head, BATCH_ROWS)) {
@@ -162,7 +175,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
     cli::info(
         args.quiet,
-        format_args!("{} from {}, {} bytes written", plural(rows, "row"), plural(files, "file"), bytes.load(Ordering::Relaxed)),
+        format_args!(
+            "{} from {}, {} bytes written",
+            plural(rows, "row"),
+            plural(files, "file"),
+            bytes.load(Ordering::Relaxed)
+        ),
     );
     Ok(())
 }

@@ -37,13 +37,31 @@ fn column(c: &ColumnChunkMetaData) -> Value {
     let descr = c.column_descr();
     let mut obj = Map::new();
     obj.insert("path".into(), c.column_path().string().into());
-    obj.insert("physical_type".into(), format!("{:?}", c.column_type()).into());
-    obj.insert("logical_type".into(), descr.logical_type_ref().map(logical_type).into());
+    obj.insert(
+        "physical_type".into(),
+        format!("{:?}", c.column_type()).into(),
+    );
+    obj.insert(
+        "logical_type".into(),
+        descr.logical_type_ref().map(logical_type).into(),
+    );
     if descr.converted_type() != ConvertedType::NONE {
-        obj.insert("converted_type".into(), format!("{:?}", descr.converted_type()).into());
+        obj.insert(
+            "converted_type".into(),
+            format!("{:?}", descr.converted_type()).into(),
+        );
     }
-    obj.insert("codec".into(), format!("{:?}", c.compression_codec()).into());
-    obj.insert("encodings".into(), c.encodings().map(|e| format!("{e:?}")).collect::<Vec<_>>().into());
+    obj.insert(
+        "codec".into(),
+        format!("{:?}", c.compression_codec()).into(),
+    );
+    obj.insert(
+        "encodings".into(),
+        c.encodings()
+            .map(|e| format!("{e:?}"))
+            .collect::<Vec<_>>()
+            .into(),
+    );
     obj.insert("num_values".into(), c.num_values().into());
     obj.insert("compressed_size".into(), c.compressed_size().into());
     obj.insert("uncompressed_size".into(), c.uncompressed_size().into());
@@ -68,15 +86,24 @@ fn column(c: &ColumnChunkMetaData) -> Value {
 }
 
 fn is_text(logical: Option<&LogicalType>, converted: ConvertedType) -> bool {
-    matches!(logical, Some(LogicalType::String | LogicalType::Enum | LogicalType::Json))
-        || matches!(converted, ConvertedType::UTF8 | ConvertedType::ENUM | ConvertedType::JSON)
+    matches!(
+        logical,
+        Some(LogicalType::String | LogicalType::Enum | LogicalType::Json)
+    ) || matches!(
+        converted,
+        ConvertedType::UTF8 | ConvertedType::ENUM | ConvertedType::JSON
+    )
 }
 
 /// A min/max statistic as JSON: the physical value (numbers, booleans), text for string
 /// columns, base64 for other bytes.
 fn stat_value(stats: &Statistics, min: bool, text: bool) -> Option<Value> {
     fn pick<T>(s: &parquet::file::statistics::ValueStatistics<T>, min: bool) -> Option<&T> {
-        if min { s.min_opt() } else { s.max_opt() }
+        if min {
+            s.min_opt()
+        } else {
+            s.max_opt()
+        }
     }
     let bytes = |b: &[u8]| -> Value {
         match std::str::from_utf8(b) {
@@ -84,7 +111,11 @@ fn stat_value(stats: &Statistics, min: bool, text: bool) -> Option<Value> {
             _ => base64::engine::general_purpose::STANDARD.encode(b).into(),
         }
     };
-    let float = |f: f64| serde_json::Number::from_f64(f).map(Value::Number).unwrap_or_else(|| f.to_string().into());
+    let float = |f: f64| {
+        serde_json::Number::from_f64(f)
+            .map(Value::Number)
+            .unwrap_or_else(|| f.to_string().into())
+    };
     Some(match stats {
         Statistics::Boolean(s) => (*pick(s, min)?).into(),
         Statistics::Int32(s) => (*pick(s, min)?).into(),
@@ -115,7 +146,9 @@ fn logical_type(t: &LogicalType) -> String {
         LogicalType::Decimal(d) => format!("DECIMAL({},{})", d.precision, d.scale),
         LogicalType::Date => "DATE".into(),
         LogicalType::Time(t) => format!("TIME({},{})", unit(&t.unit), t.is_adjusted_to_u_t_c),
-        LogicalType::Timestamp(t) => format!("TIMESTAMP({},{})", unit(&t.unit), t.is_adjusted_to_u_t_c),
+        LogicalType::Timestamp(t) => {
+            format!("TIMESTAMP({},{})", unit(&t.unit), t.is_adjusted_to_u_t_c)
+        }
         LogicalType::Integer(i) => format!("INT({},{})", i.bit_width, i.is_signed),
         LogicalType::Unknown => "UNKNOWN".into(),
         LogicalType::Json => "JSON".into(),

@@ -23,23 +23,36 @@ fn pq_cat() -> Command {
 
 fn write_parquet(path: &Path, batch: &RecordBatch) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let mut w = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), batch.schema(), None).unwrap();
+    let mut w =
+        ArrowWriter::try_new(std::fs::File::create(path).unwrap(), batch.schema(), None).unwrap();
     w.write(batch).unwrap();
     w.close().unwrap();
 }
 
 /// Three rows with a string, a float, a list, a timestamp and some nulls.
 fn events() -> RecordBatch {
-    let tags = ListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1), Some(2)]), None, Some(vec![])]);
+    let tags = ListArray::from_iter_primitive::<Int32Type, _, _>(vec![
+        Some(vec![Some(1), Some(2)]),
+        None,
+        Some(vec![]),
+    ]);
     RecordBatch::try_from_iter(vec![
         ("id", Arc::new(Int64Array::from(vec![1, 2, 3])) as ArrayRef),
-        ("name", Arc::new(StringArray::from(vec![Some("alice"), None, Some("c,d")])) as ArrayRef),
-        ("price", Arc::new(Float64Array::from(vec![Some(52.0), Some(2.5), None])) as ArrayRef),
+        (
+            "name",
+            Arc::new(StringArray::from(vec![Some("alice"), None, Some("c,d")])) as ArrayRef,
+        ),
+        (
+            "price",
+            Arc::new(Float64Array::from(vec![Some(52.0), Some(2.5), None])) as ArrayRef,
+        ),
         ("tags", Arc::new(tags) as ArrayRef),
         (
             "ts",
-            Arc::new(TimestampMillisecondArray::from(vec![1_700_000_000_037, 1_700_000_000_000, 0]).with_timezone("UTC"))
-                as ArrayRef,
+            Arc::new(
+                TimestampMillisecondArray::from(vec![1_700_000_000_037, 1_700_000_000_000, 0])
+                    .with_timezone("UTC"),
+            ) as ArrayRef,
         ),
     ])
     .unwrap()
@@ -54,12 +67,18 @@ fn fixture() -> (tempfile::TempDir, PathBuf) {
 
 fn stdout_of(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
 fn json_lines(text: &str) -> Vec<Value> {
-    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]
@@ -94,10 +113,24 @@ fn csv_tsv_and_table() {
         "id,name,price,tags,ts\n1,alice,52.0,\"[1,2]\",2023-11-14T22:13:20.037Z\n2,,2.5,,2023-11-14T22:13:20Z\n3,\"c,d\",,[],1970-01-01T00:00:00Z\n"
     );
     let csv_plain = stdout_of(pq_cat().args(["--format", "csv"]).arg(&file));
-    assert!(csv_plain.starts_with("1,alice,"), "no header without --header: {csv_plain}");
-    let tsv = stdout_of(pq_cat().args(["--format", "tsv", "--header", "-n", "1"]).arg(&file));
-    assert_eq!(tsv, "id\tname\tprice\ttags\tts\n1\talice\t52.0\t[1,2]\t2023-11-14T22:13:20.037Z\n");
-    let table = stdout_of(pq_cat().args(["--format", "table", "--columns", "id,name,price"]).arg(&file));
+    assert!(
+        csv_plain.starts_with("1,alice,"),
+        "no header without --header: {csv_plain}"
+    );
+    let tsv = stdout_of(
+        pq_cat()
+            .args(["--format", "tsv", "--header", "-n", "1"])
+            .arg(&file),
+    );
+    assert_eq!(
+        tsv,
+        "id\tname\tprice\ttags\tts\n1\talice\t52.0\t[1,2]\t2023-11-14T22:13:20.037Z\n"
+    );
+    let table = stdout_of(
+        pq_cat()
+            .args(["--format", "table", "--columns", "id,name,price"])
+            .arg(&file),
+    );
     assert_eq!(
         table,
         " id | name  | price\n\
@@ -111,24 +144,46 @@ fn csv_tsv_and_table() {
 #[test]
 fn summary_on_stderr_unless_quiet() {
     let (_d, file) = fixture();
-    pq_cat().args(["--format", "csv"]).arg(&file).assert().success().stderr("pq-cat: 3 rows from 1 file, 108 bytes written\n");
+    pq_cat()
+        .args(["--format", "csv"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stderr("pq-cat: 3 rows from 1 file, 108 bytes written\n");
     pq_cat().arg("-q").arg(&file).assert().success().stderr("");
 }
 
 #[test]
 fn header_needs_csv_or_tsv() {
     let (_d, file) = fixture();
-    pq_cat().arg("--header").arg(&file).assert().code(2).stderr(predicate::str::contains("--header"));
+    pq_cat()
+        .arg("--header")
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--header"));
 }
 
 #[test]
 fn head_limits_rows_across_files() {
     let (dir, file) = fixture();
     write_parquet(&dir.path().join("more.parquet"), &events());
-    assert_eq!(stdout_of(pq_cat().args(["-n", "2"]).arg(&file)).lines().count(), 2);
+    assert_eq!(
+        stdout_of(pq_cat().args(["-n", "2"]).arg(&file))
+            .lines()
+            .count(),
+        2
+    );
     let out = stdout_of(pq_cat().args(["--head", "4"]).arg(dir.path()));
-    let ids: Vec<i64> = json_lines(&out).iter().map(|v| v["id"].as_i64().unwrap()).collect();
-    assert_eq!(ids, [1, 2, 3, 1], "events.parquet then more.parquet, sorted by name");
+    let ids: Vec<i64> = json_lines(&out)
+        .iter()
+        .map(|v| v["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [1, 2, 3, 1],
+        "events.parquet then more.parquet, sorted by name"
+    );
     assert_eq!(stdout_of(pq_cat().args(["-n", "0"]).arg(&file)), "");
 }
 
@@ -142,8 +197,15 @@ fn columns_select_and_order() {
         .arg(&file)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("no column 'nope' (available: id, name, price, tags, ts)"));
-    pq_cat().args(["--columns", "id,id"]).arg(&file).assert().code(2).stderr(predicate::str::contains("given twice"));
+        .stderr(predicate::str::contains(
+            "no column 'nope' (available: id, name, price, tags, ts)",
+        ));
+    pq_cat()
+        .args(["--columns", "id,id"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("given twice"));
 }
 
 #[test]
@@ -168,8 +230,14 @@ fn count_schema_and_meta() {
     assert_eq!(col["logical_type"], "STRING");
     assert_eq!(col["codec"], "UNCOMPRESSED");
     assert!(!col["encodings"].as_array().unwrap().is_empty());
-    assert_eq!(col["statistics"], json!({"min": "alice", "max": "c,d", "null_count": 1}));
-    assert_eq!(m["row_groups"][0]["columns"][4]["logical_type"], "TIMESTAMP(MILLIS,true)");
+    assert_eq!(
+        col["statistics"],
+        json!({"min": "alice", "max": "c,d", "null_count": 1})
+    );
+    assert_eq!(
+        m["row_groups"][0]["columns"][4]["logical_type"],
+        "TIMESTAMP(MILLIS,true)"
+    );
 }
 
 /// A Spark-style folder: `k=v` partitions, a marker file, hidden and `_temporary` files.
@@ -177,11 +245,24 @@ fn partitioned() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("t");
     let one = |id: i64| {
-        RecordBatch::try_from_iter(vec![("id", Arc::new(Int64Array::from(vec![id])) as ArrayRef)]).unwrap()
+        RecordBatch::try_from_iter(vec![(
+            "id",
+            Arc::new(Int64Array::from(vec![id])) as ArrayRef,
+        )])
+        .unwrap()
     };
-    write_parquet(&root.join("event_type=buy%20now/day=20240131/part-00000-a.snappy.parquet"), &one(1));
-    write_parquet(&root.join("event_type=sell/day=7/part-00000-b.snappy.parquet"), &one(2));
-    write_parquet(&root.join("event_type=__HIVE_DEFAULT_PARTITION__/day=8/part-00000-c.parquet"), &one(3));
+    write_parquet(
+        &root.join("event_type=buy%20now/day=20240131/part-00000-a.snappy.parquet"),
+        &one(1),
+    );
+    write_parquet(
+        &root.join("event_type=sell/day=7/part-00000-b.snappy.parquet"),
+        &one(2),
+    );
+    write_parquet(
+        &root.join("event_type=__HIVE_DEFAULT_PARTITION__/day=8/part-00000-c.parquet"),
+        &one(3),
+    );
     std::fs::write(root.join("_SUCCESS"), "").unwrap();
     std::fs::write(root.join("event_type=sell/.part-00001.crc"), "not parquet").unwrap();
     std::fs::create_dir_all(root.join("_temporary/0")).unwrap();
@@ -207,7 +288,11 @@ fn folder_partitions_become_columns() {
         stdout_of(pq_cat().arg("--schema").arg(dir.path().join("t"))),
         "id BIGINT, event_type STRING, day BIGINT\n"
     );
-    let only = stdout_of(pq_cat().args(["--columns", "day", "--format", "csv"]).arg(dir.path().join("t")));
+    let only = stdout_of(
+        pq_cat()
+            .args(["--columns", "day", "--format", "csv"])
+            .arg(dir.path().join("t")),
+    );
     let mut days: Vec<&str> = only.lines().collect();
     days.sort();
     assert_eq!(days, ["20240131", "7", "8"]);
@@ -220,13 +305,19 @@ fn quoted_globs_are_expanded() {
     let out = stdout_of(pq_cat().arg("--columns").arg("id,event_type").arg(&pattern));
     let mut rows = json_lines(&out);
     rows.sort_by_key(|r| r["id"].as_i64());
-    assert_eq!(rows[0], json!({"id":1,"event_type":"buy now"}), "partitions below the glob's literal prefix");
+    assert_eq!(
+        rows[0],
+        json!({"id":1,"event_type":"buy now"}),
+        "partitions below the glob's literal prefix"
+    );
     assert_eq!(rows.len(), 3);
     pq_cat()
         .arg(format!("{}/nothing-*.parquet", dir.path().display()))
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("nothing-*.parquet: no files match"));
+        .stderr(predicate::str::contains(
+            "nothing-*.parquet: no files match",
+        ));
 }
 
 #[test]
@@ -245,9 +336,14 @@ fn files_with_different_columns_are_merged() {
     write_parquet(&dir.path().join("a.parquet"), &a);
     write_parquet(&dir.path().join("b.parquet"), &b);
     let out = stdout_of(pq_cat().arg(dir.path()));
-    assert_eq!(out, "{\"id\":1,\"x\":\"a\",\"y\":null}\n{\"id\":2,\"x\":null,\"y\":true}\n");
+    assert_eq!(
+        out,
+        "{\"id\":1,\"x\":\"a\",\"y\":null}\n{\"id\":2,\"x\":null,\"y\":true}\n"
+    );
 
-    let c = RecordBatch::try_from_iter(vec![("x", Arc::new(Int32Array::from(vec![1])) as ArrayRef)]).unwrap();
+    let c =
+        RecordBatch::try_from_iter(vec![("x", Arc::new(Int32Array::from(vec![1])) as ArrayRef)])
+            .unwrap();
     write_parquet(&dir.path().join("c.parquet"), &c);
     pq_cat().arg(dir.path()).assert().code(1).stderr(
         predicate::str::contains("column 'x' has type STRING in")
@@ -272,35 +368,59 @@ fn broken_files_are_named() {
     let bytes = std::fs::read(&file).unwrap();
     let truncated = dir.path().join("truncated.parquet");
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
-    pq_cat()
-        .arg(&truncated)
-        .assert()
-        .code(1)
-        .stdout("")
-        .stderr(predicate::str::starts_with("pq-cat: error: ").and(predicate::str::contains("truncated.parquet: not a valid Parquet file")));
+    pq_cat().arg(&truncated).assert().code(1).stdout("").stderr(
+        predicate::str::starts_with("pq-cat: error: ").and(predicate::str::contains(
+            "truncated.parquet: not a valid Parquet file",
+        )),
+    );
     let text = dir.path().join("notes.txt");
     std::fs::write(&text, "id,name\n1,alice\n").unwrap();
-    pq_cat().arg(&text).assert().code(1).stderr(predicate::str::contains("notes.txt: not a valid Parquet file"));
+    pq_cat()
+        .arg(&text)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "notes.txt: not a valid Parquet file",
+        ));
     pq_cat()
         .arg(dir.path().join("missing.parquet"))
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("missing.parquet: No such file or directory"));
+        .stderr(predicate::str::contains(
+            "missing.parquet: No such file or directory",
+        ));
     let empty = dir.path().join("empty");
     std::fs::create_dir_all(empty.join("_temporary")).unwrap();
-    pq_cat().arg(&empty).assert().code(1).stderr(predicate::str::contains("no Parquet files"));
+    pq_cat()
+        .arg(&empty)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no Parquet files"));
 }
 
 #[test]
 fn bad_flag_is_a_usage_error() {
-    pq_cat().arg("--no-such-flag").assert().code(2).stderr(predicate::str::contains("--no-such-flag"));
-    pq_cat().args(["--format", "xml", "x.parquet"]).assert().code(2);
+    pq_cat()
+        .arg("--no-such-flag")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--no-such-flag"));
+    pq_cat()
+        .args(["--format", "xml", "x.parquet"])
+        .assert()
+        .code(2);
 }
 
 #[test]
 fn help_and_version() {
-    pq_cat().arg("--help").assert().success().stdout(predicate::str::contains("EXAMPLES").and(predicate::str::contains("pq-cat --count")));
-    pq_cat().arg("--version").assert().success().stdout(predicate::str::starts_with("pq-cat "));
+    pq_cat().arg("--help").assert().success().stdout(
+        predicate::str::contains("EXAMPLES").and(predicate::str::contains("pq-cat --count")),
+    );
+    pq_cat()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("pq-cat "));
 }
 
 #[test]
@@ -309,8 +429,16 @@ fn closed_stdout_exits_quietly() {
     let file = dir.path().join("big.parquet");
     let n = 300_000;
     let batch = RecordBatch::try_from_iter(vec![
-        ("id", Arc::new(Int64Array::from_iter_values(0..n)) as ArrayRef),
-        ("s", Arc::new(StringArray::from_iter_values((0..n).map(|i| format!("row number {i}")))) as ArrayRef),
+        (
+            "id",
+            Arc::new(Int64Array::from_iter_values(0..n)) as ArrayRef,
+        ),
+        (
+            "s",
+            Arc::new(StringArray::from_iter_values(
+                (0..n).map(|i| format!("row number {i}")),
+            )) as ArrayRef,
+        ),
     ])
     .unwrap();
     write_parquet(&file, &batch);
@@ -321,7 +449,9 @@ fn closed_stdout_exits_quietly() {
         .spawn()
         .unwrap();
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
     assert_eq!(first, "{\"id\":0,\"s\":\"row number 0\"}\n");
     // The reader is dropped here: the next write hits a closed pipe.
     let out = child.wait_with_output().unwrap();
@@ -339,8 +469,15 @@ fn every_row_of_a_multi_row_group_file() {
         Arc::new(Int64Array::from_iter_values(0..n)) as ArrayRef,
     )])
     .unwrap();
-    let props = parquet::file::properties::WriterProperties::builder().set_max_row_group_row_count(Some(3000)).build();
-    let mut w = ArrowWriter::try_new(std::fs::File::create(&file).unwrap(), batch.schema(), Some(props)).unwrap();
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(3000))
+        .build();
+    let mut w = ArrowWriter::try_new(
+        std::fs::File::create(&file).unwrap(),
+        batch.schema(),
+        Some(props),
+    )
+    .unwrap();
     w.write(&batch).unwrap();
     w.close().unwrap();
     let out = stdout_of(pq_cat().args(["--format", "csv"]).arg(&file));
@@ -366,20 +503,28 @@ fn spark_legacy_list_and_int96() {
         }",
     )
     .unwrap();
-    let mut writer =
-        SerializedFileWriter::new(std::fs::File::create(&file).unwrap(), Arc::new(schema), Default::default()).unwrap();
+    let mut writer = SerializedFileWriter::new(
+        std::fs::File::create(&file).unwrap(),
+        Arc::new(schema),
+        Default::default(),
+    )
+    .unwrap();
     let mut rg = writer.next_row_group().unwrap();
     // Rows: ["a","b"], null, [].
     let mut col = rg.next_column().unwrap().unwrap();
     let values = [ByteArray::from("a"), ByteArray::from("b")];
-    col.typed::<ByteArrayType>().write_batch(&values, Some(&[2, 2, 0, 1]), Some(&[0, 1, 0, 0])).unwrap();
+    col.typed::<ByteArrayType>()
+        .write_batch(&values, Some(&[2, 2, 0, 1]), Some(&[0, 1, 0, 0]))
+        .unwrap();
     col.close().unwrap();
     // 2023-11-14T22:13:20.037 as INT96: nanoseconds of the day, then the Julian day.
     let mut col = rg.next_column().unwrap().unwrap();
     let nanos: u64 = 80_000 * 1_000_000_000 + 37_000_000;
     let mut ts = Int96::new();
     ts.set_data(nanos as u32, (nanos >> 32) as u32, 2_440_588 + 19_675);
-    col.typed::<Int96Type>().write_batch(&[ts], Some(&[1, 0, 0]), None).unwrap();
+    col.typed::<Int96Type>()
+        .write_batch(&[ts], Some(&[1, 0, 0]), None)
+        .unwrap();
     col.close().unwrap();
     rg.close().unwrap();
     writer.close().unwrap();
@@ -389,7 +534,10 @@ fn spark_legacy_list_and_int96() {
         out,
         "{\"tags\":[\"a\",\"b\"],\"ts\":\"2023-11-14T22:13:20.037000000\"}\n{\"tags\":null,\"ts\":null}\n{\"tags\":[],\"ts\":null}\n"
     );
-    assert_eq!(stdout_of(pq_cat().arg("--schema").arg(&file)), "tags ARRAY<STRING>, ts TIMESTAMP_NTZ\n");
+    assert_eq!(
+        stdout_of(pq_cat().arg("--schema").arg(&file)),
+        "tags ARRAY<STRING>, ts TIMESTAMP_NTZ\n"
+    );
 }
 
 #[test]
@@ -400,5 +548,8 @@ fn unreachable_namenode_is_a_clear_error() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("127.0.0.1:9"));
-    assert!(started.elapsed() < std::time::Duration::from_secs(30), "fails within the 30 s default timeout");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "fails within the 30 s default timeout"
+    );
 }

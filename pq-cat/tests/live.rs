@@ -36,16 +36,42 @@ fn same_as_pyarrow(kind: &str) {
     let py = python();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join(format!("{kind}.parquet"));
-    run_ok(Command::new(&py).arg(script()).args(["gen", kind]).arg(&file), &format!("writing {kind}"));
-    let jsonl = run_ok(Command::new(assert_cmd::cargo::cargo_bin("pq-cat")).arg(&file), "pq-cat");
+    run_ok(
+        Command::new(&py)
+            .arg(script())
+            .args(["gen", kind])
+            .arg(&file),
+        &format!("writing {kind}"),
+    );
+    let jsonl = run_ok(
+        Command::new(assert_cmd::cargo::cargo_bin("pq-cat")).arg(&file),
+        "pq-cat",
+    );
     let out = dir.path().join("out.jsonl");
     std::fs::write(&out, jsonl).unwrap();
-    run_ok(Command::new(&py).arg(script()).arg("check").arg(&file).arg(&out), &format!("comparing {kind}"));
+    run_ok(
+        Command::new(&py)
+            .arg(script())
+            .arg("check")
+            .arg(&file)
+            .arg(&out),
+        &format!("comparing {kind}"),
+    );
     // Every format reads the same file without error.
     for format in ["csv", "tsv", "table"] {
-        run_ok(Command::new(assert_cmd::cargo::cargo_bin("pq-cat")).args(["--format", format]).arg(&file), format);
+        run_ok(
+            Command::new(assert_cmd::cargo::cargo_bin("pq-cat"))
+                .args(["--format", format])
+                .arg(&file),
+            format,
+        );
     }
-    let schema = run_ok(Command::new(assert_cmd::cargo::cargo_bin("pq-cat")).arg("--schema").arg(&file), "--schema");
+    let schema = run_ok(
+        Command::new(assert_cmd::cargo::cargo_bin("pq-cat"))
+            .arg("--schema")
+            .arg(&file),
+        "--schema",
+    );
     assert!(!schema.is_empty());
 }
 

@@ -28,7 +28,12 @@ pub fn plain_columns(batch: &RecordBatch) -> Vec<ColumnPath> {
 }
 
 fn walk(path: Vec<String>, a: &dyn Array, out: &mut Vec<ColumnPath>) {
-    let with = |p: &[&str]| path.iter().cloned().chain(p.iter().map(|s| s.to_string())).collect::<Vec<_>>();
+    let with = |p: &[&str]| {
+        path.iter()
+            .cloned()
+            .chain(p.iter().map(|s| s.to_string()))
+            .collect::<Vec<_>>()
+    };
     match a.data_type() {
         DataType::Struct(fields) => {
             for (f, c) in fields.iter().zip(a.as_struct().columns()) {
@@ -36,7 +41,11 @@ fn walk(path: Vec<String>, a: &dyn Array, out: &mut Vec<ColumnPath>) {
             }
         }
         // Written as Spark's 3-level lists: NAME.list.element.
-        DataType::List(_) => walk(with(&["list", "element"]), a.as_list::<i32>().values().as_ref(), out),
+        DataType::List(_) => walk(
+            with(&["list", "element"]),
+            a.as_list::<i32>().values().as_ref(),
+            out,
+        ),
         DataType::Utf8 => {
             let s = a.as_string::<i32>();
             if !pays(s.iter().flatten().map(str::as_bytes), 4) {
@@ -54,7 +63,9 @@ fn walk(path: Vec<String>, a: &dyn Array, out: &mut Vec<ColumnPath>) {
             let w = t.primitive_width().expect("checked");
             let data = a.to_data();
             let values = &data.buffers()[0].as_slice()[data.offset() * w..];
-            let items = (0..a.len()).filter(|&i| a.is_valid(i)).map(|i| &values[i * w..(i + 1) * w]);
+            let items = (0..a.len())
+                .filter(|&i| a.is_valid(i))
+                .map(|i| &values[i * w..(i + 1) * w]);
             if !pays(items, 0) {
                 out.push(ColumnPath::new(path));
             }
@@ -92,15 +103,27 @@ mod tests {
     #[test]
     fn unique_columns_go_plain_repeated_ones_keep_dictionaries() {
         let n = 5000;
-        let uniq: ArrayRef = Arc::new(StringArray::from_iter_values((0..n).map(|i| format!("2023-11-14T22:13:{i:06}Z"))));
-        let few: ArrayRef = Arc::new(StringArray::from_iter_values((0..n).map(|i| ["DE", "US", "JP"][i % 3])));
+        let uniq: ArrayRef = Arc::new(StringArray::from_iter_values(
+            (0..n).map(|i| format!("2023-11-14T22:13:{i:06}Z")),
+        ));
+        let few: ArrayRef = Arc::new(StringArray::from_iter_values(
+            (0..n).map(|i| ["DE", "US", "JP"][i % 3]),
+        ));
         let seq: ArrayRef = Arc::new(Int64Array::from_iter_values(0..n as i64));
         let small: ArrayRef = Arc::new(Int64Array::from_iter_values((0..n as i64).map(|i| i % 7)));
         let user = StructArray::from(vec![
-            (Arc::new(Field::new("id", DataType::Int64, true)), seq.clone()),
-            (Arc::new(Field::new("country", DataType::Utf8, true)), few.clone()),
+            (
+                Arc::new(Field::new("id", DataType::Int64, true)),
+                seq.clone(),
+            ),
+            (
+                Arc::new(Field::new("country", DataType::Utf8, true)),
+                few.clone(),
+            ),
         ]);
-        let tags = ListArray::from_iter_primitive::<Int64Type, _, _>((0..n).map(|i| Some(vec![Some(i as i64), Some((i + n) as i64)])));
+        let tags = ListArray::from_iter_primitive::<Int64Type, _, _>(
+            (0..n).map(|i| Some(vec![Some(i as i64), Some((i + n) as i64)])),
+        );
         let schema = Schema::new(vec![
             Field::new("ts", DataType::Utf8, true),
             Field::new("seq", DataType::Int64, true),

@@ -45,7 +45,11 @@ pub fn meta_fields() -> Vec<FieldRef> {
         Arc::new(Field::new("_topic", DataType::Utf8, true)),
         Arc::new(Field::new("_partition", DataType::Int32, true)),
         Arc::new(Field::new("_offset", DataType::Int64, true)),
-        Arc::new(Field::new("_timestamp", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), true)),
+        Arc::new(Field::new(
+            "_timestamp",
+            DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+            true,
+        )),
     ]
 }
 
@@ -86,10 +90,19 @@ mod tests {
         let line = br#"{"topic":"t","partition":1,"offset":5,"tstype":"create","ts":1700000000000,"broker":1,"key":null,"payload":"{\"a\":1}"}"#;
         let e = Envelope::parse(line).unwrap();
         assert_eq!(&*e.row().unwrap(), br#"{"a":1}"#);
-        assert_eq!((e.partition, e.offset, e.ts), (Some(1), Some(5), Some(1700000000000)));
+        assert_eq!(
+            (e.partition, e.offset, e.ts),
+            (Some(1), Some(5), Some(1700000000000))
+        );
         let embedded = br#"{"topic":"t","partition":0,"offset":0,"payload":{"a":2}}"#;
-        assert_eq!(&*Envelope::parse(embedded).unwrap().row().unwrap(), br#"{"a":2}"#);
-        assert!(Envelope::parse(br#"{"topic":"t","payload":null}"#).unwrap().row().is_err());
+        assert_eq!(
+            &*Envelope::parse(embedded).unwrap().row().unwrap(),
+            br#"{"a":2}"#
+        );
+        assert!(Envelope::parse(br#"{"topic":"t","payload":null}"#)
+            .unwrap()
+            .row()
+            .is_err());
         assert!(Envelope::parse(b"not json").is_err());
     }
 }

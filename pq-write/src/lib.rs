@@ -162,10 +162,14 @@ pub fn run(args: Args) -> Result<()> {
     };
     let target = resolve_target(&args)?;
     if args.row_group_rows == 0 || args.roll_rows == Some(0) || args.roll_bytes == Some(0) {
-        return Err(cli::usage("--row-group-rows, --roll-rows and --roll-bytes must be at least 1"));
+        return Err(cli::usage(
+            "--row-group-rows, --roll-rows and --roll-bytes must be at least 1",
+        ));
     }
     let roll_secs = match args.roll_secs {
-        Some(s) if !(s > 0.0 && s.is_finite()) => return Err(cli::usage("--roll-secs must be a positive number")),
+        Some(s) if !(s > 0.0 && s.is_finite()) => {
+            return Err(cli::usage("--roll-secs must be a positive number"))
+        }
         s => s.map(Duration::from_secs_f64),
     };
     let given_schema = match &args.schema {
@@ -178,8 +182,11 @@ pub fn run(args: Args) -> Result<()> {
         p => {
             // Local or HDFS: a sequential reader over the storage layer.
             let loc = Location::parse(p)?;
-            let file = storage::connect(&loc)?.open(&loc).with_context(|| format!("opening {loc}"))?;
-            let read = parquet::file::reader::ChunkReader::get_read(&file, 0).with_context(|| format!("reading {loc}"))?;
+            let file = storage::connect(&loc)?
+                .open(&loc)
+                .with_context(|| format!("opening {loc}"))?;
+            let read = parquet::file::reader::ChunkReader::get_read(&file, 0)
+                .with_context(|| format!("reading {loc}"))?;
             (read, loc.to_string())
         }
     };
@@ -192,17 +199,26 @@ pub fn run(args: Args) -> Result<()> {
         None => {
             let limit = args.infer_rows.unwrap_or(args.row_group_rows).max(1) as u64;
             let started = Instant::now();
-            while buffered.last().is_none_or(|c| c.last_line() < limit) && roll_secs.is_none_or(|r| started.elapsed() < r) {
-                let Some(chunk) = chunker.next_chunk()? else { break };
+            while buffered.last().is_none_or(|c| c.last_line() < limit)
+                && roll_secs.is_none_or(|r| started.elapsed() < r)
+            {
+                let Some(chunk) = chunker.next_chunk()? else {
+                    break;
+                };
                 buffered.push(chunk);
             }
-            let inf = pipeline::infer(&buffered, limit, |line| row_shape(line, args.envelope.is_some()));
+            let inf = pipeline::infer(&buffered, limit, |line| {
+                row_shape(line, args.envelope.is_some())
+            });
             inf.schema(args.flatten.as_deref())
         }
     };
     let row_schema = Arc::new(row_schema);
     let schema = if args.kafka_meta {
-        Arc::new(lakepipe::decode::with_extra(&row_schema, &envelope::meta_fields()))
+        Arc::new(lakepipe::decode::with_extra(
+            &row_schema,
+            &envelope::meta_fields(),
+        ))
     } else {
         row_schema.clone()
     };
@@ -227,10 +243,22 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     let props = props.build();
-    let roll = Roll { rows: args.roll_rows, bytes: args.roll_bytes, secs: roll_secs };
+    let roll = Roll {
+        rows: args.roll_rows,
+        bytes: args.roll_bytes,
+        secs: roll_secs,
+    };
     let run_id = uuid::Uuid::new_v4().to_string();
     let mut sink = if have_columns {
-        Some(Sink::new(target.clone(), &schema, &args.partition_by, props, roll, args.overwrite, run_id)?)
+        Some(Sink::new(
+            target.clone(),
+            &schema,
+            &args.partition_by,
+            props,
+            roll,
+            args.overwrite,
+            run_id,
+        )?)
     } else {
         None
     };
@@ -239,7 +267,12 @@ pub fn run(args: Args) -> Result<()> {
         let (chunk_tx, chunk_rx) = crossbeam_channel::bounded::<Chunk>(2);
         let (res_tx, res_rx) = crossbeam_channel::bounded(4);
         for _ in 0..pipeline::workers() {
-            let (cfg, rx, tx, back) = (cfg.clone(), chunk_rx.clone(), res_tx.clone(), chunker.recycler());
+            let (cfg, rx, tx, back) = (
+                cfg.clone(),
+                chunk_rx.clone(),
+                res_tx.clone(),
+                chunker.recycler(),
+            );
             s.spawn(move || pipeline::decode_worker(cfg, rx, tx, back));
         }
         drop((chunk_rx, res_tx));
@@ -276,7 +309,9 @@ pub fn run(args: Args) -> Result<()> {
 
     // Close files: completely on success, keeping earlier rows on errors/interrupts.
     let close = match sink.as_mut() {
-        Some(sink) if err.is_none() && end == pipeline::End::Eof => sink.finish(args.schema.is_some()),
+        Some(sink) if err.is_none() && end == pipeline::End::Eof => {
+            sink.finish(args.schema.is_some())
+        }
         Some(sink) => sink.abort(),
         None => Ok(()),
     };
@@ -296,22 +331,31 @@ pub fn run(args: Args) -> Result<()> {
     if end == pipeline::End::Interrupted {
         return Err(cli::Interrupted(format!(
             "{} rows from lines 1-{} written to {} file(s); input after line {} was not read",
-            totals.rows,
-            report.last_line,
-            totals.files,
-            report.last_line
+            totals.rows, report.last_line, totals.files, report.last_line
         ))
         .into());
     }
     if !have_columns {
-        cli::warn(format!("{input_name}: no JSON objects in the input; no file written"));
+        cli::warn(format!(
+            "{input_name}: no JSON objects in the input; no file written"
+        ));
     }
     Ok(())
 }
 
-fn summarize(args: &Args, target: &Target, report: &pipeline::Report, totals: &sink::Totals, policy: &BadLines) {
+fn summarize(
+    args: &Args,
+    target: &Target,
+    report: &pipeline::Report,
+    totals: &sink::Totals,
+    policy: &BadLines,
+) {
     if !report.unknown_fields.is_empty() {
-        let list: Vec<String> = report.unknown_fields.iter().map(|(k, n)| format!("{k} ({n})")).collect();
+        let list: Vec<String> = report
+            .unknown_fields
+            .iter()
+            .map(|(k, n)| format!("{k} ({n})"))
+            .collect();
         cli::warn(format!(
             "{} line(s) had fields that are not in the schema and were rejected: {} (use --schema, or a larger --infer-rows)",
             report.unknown_fields.values().sum::<u64>(),
@@ -328,7 +372,10 @@ fn summarize(args: &Args, target: &Target, report: &pipeline::Report, totals: &s
     };
     cli::info(
         args.quiet,
-        format!("{} rows, {} file(s), {} bytes -> {where_}{rejected}", totals.rows, totals.files, totals.bytes),
+        format!(
+            "{} rows, {} file(s), {} bytes -> {where_}{rejected}",
+            totals.rows, totals.files, totals.bytes
+        ),
     );
 }
 
@@ -345,7 +392,9 @@ fn row_shape(line: &[u8], envelope: bool) -> Option<Shape> {
 
 fn load_schema(s: &str) -> Result<Schema> {
     let text = match s.strip_prefix('@') {
-        Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading schema file {path}"))?,
+        Some(path) => {
+            std::fs::read_to_string(path).with_context(|| format!("reading schema file {path}"))?
+        }
         None => s.to_string(),
     };
     lakepipe::ddl::parse_schema(&text).map_err(|e| cli::usage(e.to_string()))

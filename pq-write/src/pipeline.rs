@@ -58,14 +58,20 @@ impl Chunk {
 /// Schema inference over lines 1..=`limit` of the buffered chunks, on every core: each
 /// chunk is inferred on its own and the results merged in input order, which gives the
 /// same schema (and column order) as one pass, since merging shapes is associative.
-pub fn infer(chunks: &[Chunk], limit: u64, shape: impl Fn(&[u8]) -> Option<Shape> + Sync) -> SchemaInference {
+pub fn infer(
+    chunks: &[Chunk],
+    limit: u64,
+    shape: impl Fn(&[u8]) -> Option<Shape> + Sync,
+) -> SchemaInference {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut parts: Vec<(usize, SchemaInference)> = std::thread::scope(|s| {
         let work = || {
             let mut done = Vec::new();
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(chunk) = chunks.get(i) else { return done };
+                let Some(chunk) = chunks.get(i) else {
+                    return done;
+                };
                 let mut inf = SchemaInference::default();
                 for (_, line) in chunk.lines().take_while(|(n, _)| *n <= limit) {
                     if let Some(s) = shape(line) {
@@ -76,7 +82,10 @@ pub fn infer(chunks: &[Chunk], limit: u64, shape: impl Fn(&[u8]) -> Option<Shape
             }
         };
         let threads: Vec<_> = (0..workers()).map(|_| s.spawn(work)).collect();
-        threads.into_iter().flat_map(|t| t.join().expect("inference thread")).collect()
+        threads
+            .into_iter()
+            .flat_map(|t| t.join().expect("inference thread"))
+            .collect()
     });
     parts.sort_by_key(|(i, _)| *i);
     let mut all = SchemaInference::default();
@@ -169,7 +178,18 @@ impl Chunker {
     pub fn new(blocks: Blocks, input_name: String) -> Self {
         let (spare_tx, spare) = bounded(8);
         let cur = Vec::with_capacity(CHUNK_CAPACITY);
-        Chunker { blocks, spare, spare_tx, pending: vec![], cur, cur_first: 1, next_line: 1, seq: 0, eof: false, input_name }
+        Chunker {
+            blocks,
+            spare,
+            spare_tx,
+            pending: vec![],
+            cur,
+            cur_first: 1,
+            next_line: 1,
+            seq: 0,
+            eof: false,
+            input_name,
+        }
     }
 
     /// Where decoders return chunk buffers for reuse ([`Recycler::give`]).
@@ -194,7 +214,8 @@ impl Chunker {
             }
             match self.blocks.rx.recv_timeout(Duration::from_millis(50)) {
                 Ok(block) => {
-                    let block = block.map_err(|e| anyhow!(e).context(format!("reading {}", self.input_name)))?;
+                    let block = block
+                        .map_err(|e| anyhow!(e).context(format!("reading {}", self.input_name)))?;
                     self.add(&block);
                     let _ = self.blocks.give_back.try_send(block);
                     waiting_since = Instant::now();
@@ -238,7 +259,11 @@ impl Chunker {
             }
             Err(_) => Vec::with_capacity(CHUNK_CAPACITY),
         };
-        let c = Chunk { seq: self.seq, first_line: self.cur_first, data: std::mem::replace(&mut self.cur, next) };
+        let c = Chunk {
+            seq: self.seq,
+            first_line: self.cur_first,
+            data: std::mem::replace(&mut self.cur, next),
+        };
         self.seq += 1;
         self.cur_first = self.next_line;
         c
@@ -287,7 +312,12 @@ pub struct DecodeConfig {
     pub stop_on_error: bool,
 }
 
-pub fn decode_worker(cfg: DecodeConfig, chunks: Receiver<Chunk>, out: Sender<Result<Decoded>>, recycle: Recycler) {
+pub fn decode_worker(
+    cfg: DecodeConfig,
+    chunks: Receiver<Chunk>,
+    out: Sender<Result<Decoded>>,
+    recycle: Recycler,
+) {
     let mut dec = match RowDecoder::new(cfg.row_schema.clone(), cfg.flatten.clone()) {
         Ok(d) => d,
         Err(e) => {
@@ -307,7 +337,10 @@ pub fn decode_worker(cfg: DecodeConfig, chunks: Receiver<Chunk>, out: Sender<Res
 
 /// The first `rows` good rows of the buffered chunks (bad lines skipped), as one batch.
 pub fn sample(cfg: &DecodeConfig, chunks: &[Chunk], rows: usize) -> Option<RecordBatch> {
-    let cfg = DecodeConfig { stop_on_error: false, ..cfg.clone() };
+    let cfg = DecodeConfig {
+        stop_on_error: false,
+        ..cfg.clone()
+    };
     let mut dec = RowDecoder::new(cfg.row_schema.clone(), cfg.flatten.clone()).ok()?;
     let mut meta = MetaColumns::default();
     let mut batches = Vec::new();
@@ -325,7 +358,12 @@ pub fn sample(cfg: &DecodeConfig, chunks: &[Chunk], rows: usize) -> Option<Recor
     Some(all.slice(0, all.num_rows().min(rows)))
 }
 
-fn decode_chunk(cfg: &DecodeConfig, dec: &mut RowDecoder, meta: &mut MetaColumns, chunk: &Chunk) -> Result<Decoded> {
+fn decode_chunk(
+    cfg: &DecodeConfig,
+    dec: &mut RowDecoder,
+    meta: &mut MetaColumns,
+    chunk: &Chunk,
+) -> Result<Decoded> {
     let mut rejects = Vec::new();
     let mut stopped = false;
     let mut last_line = chunk.first_line.saturating_sub(1);
@@ -349,7 +387,11 @@ fn decode_chunk(cfg: &DecodeConfig, dec: &mut RowDecoder, meta: &mut MetaColumns
             dec.push(line)
         };
         if let Err(error) = result {
-            rejects.push(Reject { line: n, raw: line.to_vec(), error });
+            rejects.push(Reject {
+                line: n,
+                raw: line.to_vec(),
+                error,
+            });
             if cfg.stop_on_error {
                 stopped = true;
                 break;
@@ -368,7 +410,13 @@ fn decode_chunk(cfg: &DecodeConfig, dec: &mut RowDecoder, meta: &mut MetaColumns
             b
         })
     };
-    Ok(Decoded { seq: chunk.seq, batch, rejects, stopped, last_line })
+    Ok(Decoded {
+        seq: chunk.seq,
+        batch,
+        rejects,
+        stopped,
+        last_line,
+    })
 }
 
 /// What the writer did, for the summary.
@@ -395,7 +443,12 @@ pub fn write_loop(
     if let BadLines::File(p) = policy {
         match std::fs::File::create(p) {
             Ok(f) => reject_file = Some(std::io::BufWriter::new(f)),
-            Err(e) => return (report, Some(anyhow!(e).context(format!("creating reject file {}", p.display())))),
+            Err(e) => {
+                return (
+                    report,
+                    Some(anyhow!(e).context(format!("creating reject file {}", p.display()))),
+                )
+            }
         }
     }
     let progress = !quiet && lakepipe::cli::stderr_is_terminal();
@@ -403,7 +456,10 @@ pub fn write_loop(
     let mut waiting: BTreeMap<u64, Decoded> = BTreeMap::new();
     let mut next = 0u64;
     'outer: loop {
-        let timeout = sink.next_roll_in().unwrap_or(Duration::from_secs(1)).min(Duration::from_secs(1));
+        let timeout = sink
+            .next_roll_in()
+            .unwrap_or(Duration::from_secs(1))
+            .min(Duration::from_secs(1));
         match results.recv_timeout(timeout) {
             Ok(Ok(d)) => {
                 waiting.insert(d.seq, d);
@@ -432,13 +488,18 @@ pub fn write_loop(
                     BadLines::Error => {}
                     BadLines::Skip => {
                         if report.rejected <= 5 && !quiet {
-                            lakepipe::cli::warn(format!("{input_name}:{}: {} (line skipped)", r.line, r.error));
+                            lakepipe::cli::warn(format!(
+                                "{input_name}:{}: {} (line skipped)",
+                                r.line, r.error
+                            ));
                         }
                     }
                     BadLines::File(p) => {
                         let w = reject_file.as_mut().expect("opened above");
                         if let Err(e) = w.write_all(&r.raw).and_then(|()| w.write_all(b"\n")) {
-                            err = Some(anyhow!(e).context(format!("writing reject file {}", p.display())));
+                            err = Some(
+                                anyhow!(e).context(format!("writing reject file {}", p.display())),
+                            );
                             break 'outer;
                         }
                     }
@@ -459,7 +520,13 @@ pub fn write_loop(
         }
         if progress && last_progress.elapsed() >= Duration::from_secs(1) {
             last_progress = Instant::now();
-            let _ = write!(std::io::stderr(), "\r{}: {} rows, {} files ", lakepipe::cli::tool(), sink.totals.rows, sink.totals.files);
+            let _ = write!(
+                std::io::stderr(),
+                "\r{}: {} rows, {} files ",
+                lakepipe::cli::tool(),
+                sink.totals.rows,
+                sink.totals.files
+            );
         }
     }
     if progress {
@@ -476,7 +543,9 @@ pub fn write_loop(
 
 /// Decode-worker count: one per core, at most 4.
 pub fn workers() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4)
+    std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 4)
 }
 
 #[cfg(test)]
@@ -487,15 +556,25 @@ mod tests {
     /// numbered right, across many reuses of the same blocks and chunk buffers.
     #[test]
     fn recycled_buffers_keep_lines_and_numbers() {
-        let input: Vec<u8> = (1..=800_000).flat_map(|i| format!("{{\"n\":{i},\"pad\":\"{}\"}}\n", "x".repeat(i % 37)).into_bytes()).collect();
+        let input: Vec<u8> = (1..=800_000)
+            .flat_map(|i| {
+                format!("{{\"n\":{i},\"pad\":\"{}\"}}\n", "x".repeat(i % 37)).into_bytes()
+            })
+            .collect();
         assert!(input.len() > 8 * CHUNK_BYTES);
-        let mut chunker = Chunker::new(spawn_reader(Box::new(std::io::Cursor::new(input.clone()))), "test".into());
+        let mut chunker = Chunker::new(
+            spawn_reader(Box::new(std::io::Cursor::new(input.clone()))),
+            "test".into(),
+        );
         let back = chunker.recycler();
         let (mut out, mut chunks, mut expect_line) = (Vec::new(), 0, 1u64);
         while let Some(c) = chunker.next_chunk().unwrap() {
             for (n, line) in c.lines() {
                 assert_eq!(n, expect_line);
-                assert!(line.starts_with(format!("{{\"n\":{n},").as_bytes()), "line {n}");
+                assert!(
+                    line.starts_with(format!("{{\"n\":{n},").as_bytes()),
+                    "line {n}"
+                );
                 expect_line += 1;
             }
             out.extend_from_slice(&c.data);

@@ -93,13 +93,19 @@ impl Sink {
             let (i, f) = schema
                 .column_with_name(name)
                 .with_context(|| format!("--partition-by: no column '{name}' in the schema"))?;
-            if f.data_type().is_nested() || matches!(f.data_type(), DataType::Binary | DataType::Float32 | DataType::Float64) {
+            if f.data_type().is_nested()
+                || matches!(
+                    f.data_type(),
+                    DataType::Binary | DataType::Float32 | DataType::Float64
+                )
+            {
                 bail!("--partition-by: column '{name}' has type {} (use a string, integer, boolean or date column)", f.data_type());
             }
             partition_cols.push((i, name.clone()));
         }
-        let data_cols: Vec<usize> =
-            (0..schema.fields().len()).filter(|i| !partition_cols.iter().any(|(p, _)| p == i)).collect();
+        let data_cols: Vec<usize> = (0..schema.fields().len())
+            .filter(|i| !partition_cols.iter().any(|(p, _)| p == i))
+            .collect();
         if data_cols.is_empty() {
             bail!("--partition-by: every column is a partition column; nothing would be left in the files");
         }
@@ -151,14 +157,20 @@ impl Sink {
             .iter()
             .map(|(i, _)| cast(batch.column(*i).as_ref(), &DataType::Utf8))
             .collect::<Result<Vec<ArrayRef>, _>>()?;
-        let texts: Vec<&arrow::array::StringArray> =
-            texts.iter().map(|a| a.as_any().downcast_ref().expect("cast to Utf8")).collect();
+        let texts: Vec<&arrow::array::StringArray> = texts
+            .iter()
+            .map(|a| a.as_any().downcast_ref().expect("cast to Utf8"))
+            .collect();
         let mut groups: Vec<(String, Vec<u32>)> = Vec::new();
         let mut index: std::collections::HashMap<String, usize> = Default::default();
         for row in 0..batch.num_rows() {
             let mut dir = String::new();
             for ((_, name), col) in self.partition_cols.iter().zip(&texts) {
-                let v = if col.is_null(row) { HIVE_NULL.to_string() } else { escape_partition_value(col.value(row)) };
+                let v = if col.is_null(row) {
+                    HIVE_NULL.to_string()
+                } else {
+                    escape_partition_value(col.value(row))
+                };
                 dir.push_str(&format!("{}={v}/", escape_partition_value(name)));
             }
             let g = *index.entry(dir.clone()).or_insert_with(|| {
@@ -181,14 +193,15 @@ impl Sink {
             let n = (data.num_rows() as u64).min(room) as usize;
             let part = data.slice(0, n);
             data = data.slice(n, data.num_rows() - n);
-            file.writer.write(&part).with_context(|| format!("writing {}", file.tmp))?;
+            file.writer
+                .write(&part)
+                .with_context(|| format!("writing {}", file.tmp))?;
             file.rows += n as u64;
             self.totals.rows += n as u64;
             let full_rows = self.roll.rows.is_some_and(|r| file.rows >= r);
-            let full_bytes = self
-                .roll
-                .bytes
-                .is_some_and(|b| (file.writer.bytes_written() + file.writer.in_progress_size()) as u64 >= b);
+            let full_bytes = self.roll.bytes.is_some_and(|b| {
+                (file.writer.bytes_written() + file.writer.in_progress_size()) as u64 >= b
+            });
             if full_rows || full_bytes {
                 self.close(&dir)?;
             }
@@ -212,16 +225,31 @@ impl Sink {
             None => Location::Local(PathBuf::from(tmp_name)),
         };
         // create() makes missing parent folders, on HDFS too.
-        let f = self.fs.create(&tmp, false).with_context(|| format!("creating {tmp}"))?;
+        let f = self
+            .fs
+            .create(&tmp, false)
+            .with_context(|| format!("creating {tmp}"))?;
         let writer = ArrowWriter::try_new(f, self.file_schema.clone(), Some(self.props.clone()))?;
-        Ok(OpenFile { writer, tmp, path, rows: 0, opened: Instant::now() })
+        Ok(OpenFile {
+            writer,
+            tmp,
+            path,
+            rows: 0,
+            opened: Instant::now(),
+        })
     }
 
     /// Write the footer and make the file visible.
     fn close(&mut self, dir: &str) -> Result<()> {
-        let Some(file) = self.open.remove(dir) else { return Ok(()) };
-        let OpenFile { writer, tmp, path, .. } = file;
-        let f = writer.into_inner().with_context(|| format!("finishing {tmp}"))?;
+        let Some(file) = self.open.remove(dir) else {
+            return Ok(());
+        };
+        let OpenFile {
+            writer, tmp, path, ..
+        } = file;
+        let f = writer
+            .into_inner()
+            .with_context(|| format!("finishing {tmp}"))?;
         let size = f.close().with_context(|| format!("closing {tmp}"))?;
         let replace = matches!(self.target, Target::File(_)) && self.overwrite;
         match self.fs.rename(&tmp, &path, replace) {
@@ -229,7 +257,9 @@ impl Sink {
             Err(StorageError::AlreadyExists(_)) => {
                 bail!("{path} appeared while writing (use --overwrite); the rows are in {tmp}")
             }
-            Err(e) => return Err(anyhow::Error::from(e).context(format!("renaming {tmp} to {path}"))),
+            Err(e) => {
+                return Err(anyhow::Error::from(e).context(format!("renaming {tmp} to {path}")))
+            }
         }
         self.totals.bytes += size;
         self.totals.files += 1;
@@ -239,8 +269,15 @@ impl Sink {
 
     /// Close files older than `--roll-secs` (called on every batch and on a timer).
     pub fn roll_old(&mut self) -> Result<()> {
-        let Some(max) = self.roll.secs else { return Ok(()) };
-        let old: Vec<String> = self.open.iter().filter(|(_, f)| f.opened.elapsed() >= max).map(|(k, _)| k.clone()).collect();
+        let Some(max) = self.roll.secs else {
+            return Ok(());
+        };
+        let old: Vec<String> = self
+            .open
+            .iter()
+            .filter(|(_, f)| f.opened.elapsed() >= max)
+            .map(|(k, _)| k.clone())
+            .collect();
         for dir in old {
             self.close(&dir)?;
         }
@@ -250,13 +287,18 @@ impl Sink {
     /// Time until the oldest open file must roll, if rolling by time.
     pub fn next_roll_in(&self) -> Option<Duration> {
         let max = self.roll.secs?;
-        self.open.values().map(|f| max.saturating_sub(f.opened.elapsed())).min()
+        self.open
+            .values()
+            .map(|f| max.saturating_sub(f.opened.elapsed()))
+            .min()
     }
 
     /// Close every open file. A file target with no rows at all still gets a valid,
     /// empty file when a schema is known, so scripts find what they asked for.
     pub fn finish(&mut self, write_empty_file: bool) -> Result<()> {
-        if let (Target::File(_), true, true) = (&self.target, self.open.is_empty(), self.written.is_empty()) {
+        if let (Target::File(_), true, true) =
+            (&self.target, self.open.is_empty(), self.written.is_empty())
+        {
             if write_empty_file {
                 let f = self.open_file("")?;
                 self.open.insert(String::new(), f);
@@ -306,7 +348,8 @@ fn remove_earlier_parts(fs: &Fs, root: &Location, keep: &HashSet<Location>) -> R
                 let _ = fs.delete(&e.location, false); // only succeeds when now empty
             }
         } else if name.ends_with(".parquet") && !keep.contains(&e.location) {
-            fs.delete(&e.location, false).with_context(|| format!("removing earlier file {}", e.location))?;
+            fs.delete(&e.location, false)
+                .with_context(|| format!("removing earlier file {}", e.location))?;
         }
     }
     Ok(())

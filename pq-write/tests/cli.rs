@@ -31,14 +31,21 @@ fn pq_write_spawnable() -> Command {
 /// Rows of a Parquet file as JSON lines (arrow's writer; null fields omitted).
 fn read_rows(path: &Path) -> Vec<serde_json::Value> {
     let f = fs::File::open(path).unwrap();
-    let reader = ParquetRecordBatchReaderBuilder::try_new(f).unwrap().build().unwrap();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(f)
+        .unwrap()
+        .build()
+        .unwrap();
     let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
     let mut w = arrow::json::LineDelimitedWriter::new(Vec::new());
     for b in &batches {
         w.write(b).unwrap();
     }
     w.finish().unwrap();
-    String::from_utf8(w.into_inner()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    String::from_utf8(w.into_inner())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 /// Every visible file below `dir` (skipping names starting with '.' or '_').
@@ -61,7 +68,9 @@ fn visible_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn lines(n: usize) -> String {
-    (0..n).map(|i| format!("{{\"id\":{i},\"name\":\"n{i}\",\"kind\":\"k{}\"}}\n", i % 3)).collect()
+    (0..n)
+        .map(|i| format!("{{\"id\":{i},\"name\":\"n{i}\",\"kind\":\"k{}\"}}\n", i % 3))
+        .collect()
 }
 
 #[test]
@@ -79,8 +88,14 @@ fn bad_lines_file_gets_exactly_the_bad_lines() {
         .success()
         .stderr(predicate::str::contains("4 line(s) rejected"))
         .stderr(predicate::str::contains("late (1)"));
-    assert_eq!(fs::read_to_string(&rej).unwrap(), "not json\n{\"id\":\"x\"}\n{\"id\":4,\"late\":5}\n[1]\n");
-    let ids: Vec<i64> = read_rows(&out).iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(
+        fs::read_to_string(&rej).unwrap(),
+        "not json\n{\"id\":\"x\"}\n{\"id\":4,\"late\":5}\n[1]\n"
+    );
+    let ids: Vec<i64> = read_rows(&out)
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(ids, [1, 2, 3, 5]);
 }
 
@@ -112,7 +127,9 @@ fn skip_policy_counts_and_names_lines() {
         .write_stdin("{\"a\":1}\n{\"a\":2.5}\n{\"a\":true}\n{\"a\":3}\n")
         .assert()
         .success()
-        .stderr(predicate::str::contains("stdin:3: field a: expected a number, found true (column 9) (line skipped)"));
+        .stderr(predicate::str::contains(
+            "stdin:3: field a: expected a number, found true (column 9) (line skipped)",
+        ));
     // int + float widen to double during inference; the boolean does not fit
     let rows = read_rows(&out);
     assert_eq!(rows.len(), 3);
@@ -129,7 +146,9 @@ fn a_type_change_after_inference_is_reported_with_its_line() {
         .write_stdin("{\"a\":1}\n{\"a\":2}\n{\"a\":3.5}\n")
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("stdin:3: field a: expected an integer, found 3.5"));
+        .stderr(predicate::str::contains(
+            "stdin:3: field a: expected an integer, found 3.5",
+        ));
     assert_eq!(read_rows(&out).len(), 2);
 }
 
@@ -141,7 +160,13 @@ fn invalid_utf8_is_a_bad_line() {
     let mut input = b"{\"s\":\"ok\"}\n{\"s\":\"".to_vec();
     input.extend_from_slice(&[0xff, 0xfe]);
     input.extend_from_slice(b"\"}\n{\"s\":\"fine\"}\n");
-    pq_write().arg("--bad-lines").arg(&rej).arg(&out).write_stdin(input.clone()).assert().success();
+    pq_write()
+        .arg("--bad-lines")
+        .arg(&rej)
+        .arg(&out)
+        .write_stdin(input.clone())
+        .assert()
+        .success();
     assert_eq!(fs::read(&rej).unwrap(), &input[11..22], "rejected verbatim");
     assert_eq!(read_rows(&out).len(), 2);
     pq_write()
@@ -157,10 +182,20 @@ fn invalid_utf8_is_a_bad_line() {
 fn empty_input() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("o.parquet");
-    pq_write().arg(&out).write_stdin("").assert().success().stderr(predicate::str::contains("no file written"));
+    pq_write()
+        .arg(&out)
+        .write_stdin("")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("no file written"));
     assert!(!out.exists());
     // with a schema, an empty but valid file
-    pq_write().args(["--schema", "id BIGINT"]).arg(&out).write_stdin("").assert().success();
+    pq_write()
+        .args(["--schema", "id BIGINT"])
+        .arg(&out)
+        .write_stdin("")
+        .assert()
+        .success();
     assert_eq!(read_rows(&out).len(), 0);
 }
 
@@ -169,8 +204,16 @@ fn a_50mb_line() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("o.parquet");
     let big = "x".repeat(50 << 20);
-    let input = format!("{{\"id\":1,\"s\":\"a\"}}\n{{\"id\":2,\"s\":\"{big}\"}}\n{{\"id\":3,\"s\":\"c\"}}\n");
-    pq_write().arg("-q").arg(&out).write_stdin(input).assert().success().stderr("");
+    let input = format!(
+        "{{\"id\":1,\"s\":\"a\"}}\n{{\"id\":2,\"s\":\"{big}\"}}\n{{\"id\":3,\"s\":\"c\"}}\n"
+    );
+    pq_write()
+        .arg("-q")
+        .arg(&out)
+        .write_stdin(input)
+        .assert()
+        .success()
+        .stderr("");
     let rows = read_rows(&out);
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[1]["s"].as_str().unwrap().len(), 50 << 20);
@@ -181,9 +224,19 @@ fn existing_file_needs_overwrite() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("o.parquet");
     fs::write(&out, "keep me").unwrap();
-    pq_write().arg(&out).write_stdin(lines(3)).assert().code(1).stderr(predicate::str::contains("file exists"));
+    pq_write()
+        .arg(&out)
+        .write_stdin(lines(3))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("file exists"));
     assert_eq!(fs::read_to_string(&out).unwrap(), "keep me");
-    pq_write().arg("--overwrite").arg(&out).write_stdin(lines(3)).assert().success();
+    pq_write()
+        .arg("--overwrite")
+        .arg(&out)
+        .write_stdin(lines(3))
+        .assert()
+        .success();
     assert_eq!(read_rows(&out).len(), 3);
 }
 
@@ -202,11 +255,17 @@ fn partition_by_writes_hive_folders_without_the_columns() {
     for f in &files {
         let rel = f.strip_prefix(&out).unwrap().to_string_lossy().into_owned();
         let (part, name) = rel.split_once('/').unwrap();
-        assert!(name.starts_with("part-") && name.ends_with(".parquet"), "{rel}");
+        assert!(
+            name.starts_with("part-") && name.ends_with(".parquet"),
+            "{rel}"
+        );
         let rows = read_rows(f);
         assert!(rows.len() <= 40, "rolled at 40 rows: {rel}");
         for r in &rows {
-            assert!(r.get("kind").is_none(), "partition column is not in the file");
+            assert!(
+                r.get("kind").is_none(),
+                "partition column is not in the file"
+            );
             let id = r["id"].as_i64().unwrap();
             let want = match id {
                 9999 => "kind=__HIVE_DEFAULT_PARTITION__".to_string(),
@@ -218,7 +277,11 @@ fn partition_by_writes_hive_folders_without_the_columns() {
         total += rows.len();
     }
     assert_eq!(total, 302);
-    assert_eq!(files.len(), 3 * 3 + 2, "100 rows per kind in 40-row files, plus two single rows");
+    assert_eq!(
+        files.len(),
+        3 * 3 + 2,
+        "100 rows per kind in 40-row files, plus two single rows"
+    );
 }
 
 #[test]
@@ -247,7 +310,12 @@ fn roll_secs_closes_files_while_input_is_slow() {
 fn sigterm_closes_the_current_file_validly() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("o.parquet");
-    let mut child = pq_write_spawnable().arg(&out).stdin(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = pq_write_spawnable()
+        .arg(&out)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(lines(1000).as_bytes()).unwrap();
     stdin.flush().unwrap();
@@ -256,7 +324,10 @@ fn sigterm_closes_the_current_file_validly() {
     let out_put = child.wait_with_output().unwrap();
     assert_eq!(out_put.status.code(), Some(130));
     let err = String::from_utf8_lossy(&out_put.stderr);
-    assert!(err.contains("interrupted: 1000 rows from lines 1-1000"), "{err}");
+    assert!(
+        err.contains("interrupted: 1000 rows from lines 1-1000"),
+        "{err}"
+    );
     assert_eq!(read_rows(&out).len(), 1000);
     drop(stdin);
 }
@@ -277,7 +348,12 @@ fn sigkill_leaves_no_visible_partial_file() {
     child.wait().unwrap();
     drop(stdin);
     for f in visible_files(&dir.path().join("k")) {
-        assert_eq!(read_rows(&f).len(), 20000, "every visible file is complete: {}", f.display());
+        assert_eq!(
+            read_rows(&f).len(),
+            20000,
+            "every visible file is complete: {}",
+            f.display()
+        );
     }
 }
 
@@ -291,13 +367,21 @@ fn envelope_kcat_with_kafka_meta() {
         r#"{"topic":"t","partition":0,"offset":8,"key":"k","payload":{"a":2}}"#,
         "\n"
     );
-    pq_write().args(["--envelope", "kcat", "--kafka-meta"]).arg(&out).write_stdin(input).assert().success();
+    pq_write()
+        .args(["--envelope", "kcat", "--kafka-meta"])
+        .arg(&out)
+        .write_stdin(input)
+        .assert()
+        .success();
     let rows = read_rows(&out);
     assert_eq!(rows[0]["a"], 1);
     assert_eq!(rows[0]["_topic"], "t");
     assert_eq!(rows[0]["_partition"], 1);
     assert_eq!(rows[0]["_offset"], 7);
-    assert!(rows[0]["_timestamp"].as_str().unwrap().starts_with("2023-11-14T22:13:20"));
+    assert!(rows[0]["_timestamp"]
+        .as_str()
+        .unwrap()
+        .starts_with("2023-11-14T22:13:20"));
     assert_eq!(rows[1]["a"], 2);
 }
 
@@ -311,7 +395,10 @@ fn flatten_makes_top_level_columns() {
         .write_stdin("{\"user\":{\"id\":1,\"geo\":{\"cc\":\"DE\"}},\"tags\":[1,2]}\n")
         .assert()
         .success();
-    assert_eq!(read_rows(&out)[0], serde_json::json!({"user_id":1,"user_geo_cc":"DE","tags":[1,2]}));
+    assert_eq!(
+        read_rows(&out)[0],
+        serde_json::json!({"user_id":1,"user_geo_cc":"DE","tags":[1,2]})
+    );
 }
 
 #[test]
@@ -319,8 +406,16 @@ fn every_codec_writes_a_readable_file() {
     let dir = tempfile::tempdir().unwrap();
     for codec in ["snappy", "zstd", "gzip", "lz4", "none"] {
         let out = dir.path().join(format!("{codec}.parquet"));
-        pq_write().args(["--compression", codec]).arg(&out).write_stdin(lines(100)).assert().success();
-        let meta = ParquetRecordBatchReaderBuilder::try_new(fs::File::open(&out).unwrap()).unwrap().metadata().clone();
+        pq_write()
+            .args(["--compression", codec])
+            .arg(&out)
+            .write_stdin(lines(100))
+            .assert()
+            .success();
+        let meta = ParquetRecordBatchReaderBuilder::try_new(fs::File::open(&out).unwrap())
+            .unwrap()
+            .metadata()
+            .clone();
         let used = format!("{:?}", meta.row_group(0).column(0).compression());
         let want = match codec {
             "none" => "UNCOMPRESSED",
@@ -343,9 +438,16 @@ fn schema_types_are_written() {
         .assert()
         .success();
     let f = fs::File::open(&out).unwrap();
-    let schema = ParquetRecordBatchReaderBuilder::try_new(f).unwrap().schema().clone();
+    let schema = ParquetRecordBatchReaderBuilder::try_new(f)
+        .unwrap()
+        .schema()
+        .clone();
     assert_eq!(
-        lakepipe::ddl::format_schema(&schema, lakepipe::ddl::Dialect::Spark, lakepipe::ddl::Quote::WhenNeeded),
+        lakepipe::ddl::format_schema(
+            &schema,
+            lakepipe::ddl::Dialect::Spark,
+            lakepipe::ddl::Quote::WhenNeeded
+        ),
         "d DECIMAL(10,2), ts TIMESTAMP, day DATE, m MAP<STRING,INT>, b BINARY"
     );
 }
@@ -353,19 +455,40 @@ fn schema_types_are_written() {
 #[test]
 fn usage_errors_exit_2() {
     pq_write().args(["--bogus", "x"]).assert().code(2);
-    pq_write().args(["--roll-rows", "5", "file.parquet"]).assert().code(2).stderr(predicate::str::contains("folder"));
-    pq_write().args(["--schema", "id BIGNIT", "x.parquet"]).assert().code(2).stderr(predicate::str::contains("position 4"));
-    pq_write().arg("hdfs://127.0.0.1:1/x/").write_stdin("").assert().code(1);
+    pq_write()
+        .args(["--roll-rows", "5", "file.parquet"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("folder"));
+    pq_write()
+        .args(["--schema", "id BIGNIT", "x.parquet"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("position 4"));
+    pq_write()
+        .arg("hdfs://127.0.0.1:1/x/")
+        .write_stdin("")
+        .assert()
+        .code(1);
 }
 
 #[test]
 fn help_has_examples() {
-    pq_write().arg("--help").assert().success().stdout(predicate::str::contains("Examples:"));
+    pq_write()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Examples:"));
     pq_write().arg("--version").assert().success();
 }
 
 fn unsafe_kill(pid: u32, sig: &str) {
-    assert!(Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status().unwrap().success());
+    assert!(Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap()
+        .success());
 }
 
 /// Unique columns are written without a dictionary, repeated ones with one (as Spark ends
@@ -374,10 +497,22 @@ fn unsafe_kill(pid: u32, sig: &str) {
 fn dictionaries_only_where_they_pay() {
     let dir = tempfile::tempdir().unwrap();
     let input: String = (0..5000)
-        .map(|i| format!("{{\"id\":{i},\"ts\":\"2024-01-01T00:{:02}:{:02}.{:03}Z\",\"kind\":\"{}\"}}\n", i / 3600 % 60, i / 60 % 60, i % 1000, ["a", "b", "c"][i % 3]))
+        .map(|i| {
+            format!(
+                "{{\"id\":{i},\"ts\":\"2024-01-01T00:{:02}:{:02}.{:03}Z\",\"kind\":\"{}\"}}\n",
+                i / 3600 % 60,
+                i / 60 % 60,
+                i % 1000,
+                ["a", "b", "c"][i % 3]
+            )
+        })
         .collect();
     let out = dir.path().join("d.parquet");
-    pq_write().arg(&out).write_stdin(input.clone()).assert().success();
+    pq_write()
+        .arg(&out)
+        .write_stdin(input.clone())
+        .assert()
+        .success();
     let f = fs::File::open(&out).unwrap();
     let meta = parquet::file::reader::SerializedFileReader::new(f).unwrap();
     let meta = parquet::file::reader::FileReader::metadata(&meta);
@@ -386,6 +521,9 @@ fn dictionaries_only_where_they_pay() {
         let name = col.column_path().string();
         assert_eq!(dict, name == "kind", "{name}: dictionary page {dict}");
     }
-    let expect: Vec<serde_json::Value> = input.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let expect: Vec<serde_json::Value> = input
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(read_rows(&out), expect);
 }

@@ -107,10 +107,13 @@ impl Client {
         }
         let mut tls = ureq::tls::TlsConfig::builder().disable_verification(conn.insecure);
         if let Some(path) = &conn.ca_file {
-            let pem = std::fs::read(path).with_context(|| format!("reading CA file {}", path.display()))?;
+            let pem = std::fs::read(path)
+                .with_context(|| format!("reading CA file {}", path.display()))?;
             let mut certs = Vec::new();
             for item in ureq::tls::parse_pem(&pem) {
-                if let ureq::tls::PemItem::Certificate(c) = item.with_context(|| format!("parsing {}", path.display()))? {
+                if let ureq::tls::PemItem::Certificate(c) =
+                    item.with_context(|| format!("parsing {}", path.display()))?
+                {
                     certs.push(c);
                 }
             }
@@ -129,7 +132,10 @@ impl Client {
             .tls_config(tls.build())
             .build()
             .into();
-        Ok(Client { agent, conn: Arc::new(conn) })
+        Ok(Client {
+            agent,
+            conn: Arc::new(conn),
+        })
     }
 
     pub fn server(&self) -> &str {
@@ -143,7 +149,8 @@ impl Client {
     fn auth<B>(&self, mut req: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
         req = req.header(self.header("User"), &self.conn.user);
         if let Some(pw) = &self.conn.password {
-            let token = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", self.conn.user, pw));
+            let token = base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{}", self.conn.user, pw));
             req = req.header("Authorization", format!("Basic {token}"));
         }
         req
@@ -195,18 +202,35 @@ impl Client {
                 .read_to_vec()
                 .map_err(|e| self.transport_error(url, e))?;
             if status != 200 {
-                bail!("{}", http_error(&self.conn.server, status, &body, self.conn.password.is_some()));
+                bail!(
+                    "{}",
+                    http_error(
+                        &self.conn.server,
+                        status,
+                        &body,
+                        self.conn.password.is_some()
+                    )
+                );
             }
-            let results: QueryResults = serde_json::from_slice(&body)
-                .with_context(|| format!("reading the response of {}: not a query result", self.conn.server))?;
+            let results: QueryResults = serde_json::from_slice(&body).with_context(|| {
+                format!(
+                    "reading the response of {}: not a query result",
+                    self.conn.server
+                )
+            })?;
             return Ok(Page { results, headers });
         }
     }
 
     fn transport_error(&self, url: &str, e: ureq::Error) -> anyhow::Error {
         let what = match &e {
-            ureq::Error::Timeout(_) => format!("no answer within {}s (--timeout)", self.conn.timeout.as_secs_f64()),
-            ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
+            ureq::Error::Timeout(_) => format!(
+                "no answer within {}s (--timeout)",
+                self.conn.timeout.as_secs_f64()
+            ),
+            ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+                "connection refused".to_string()
+            }
             other => {
                 let msg = other.to_string();
                 if msg.contains("certificate") {
@@ -229,9 +253,15 @@ impl Client {
 fn http_error(server: &str, status: u16, body: &[u8], sent_password: bool) -> String {
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
-    let detail = if text.is_empty() || text.starts_with('<') { String::new() } else { format!(": {}", truncate(text, 300)) };
+    let detail = if text.is_empty() || text.starts_with('<') {
+        String::new()
+    } else {
+        format!(": {}", truncate(text, 300))
+    };
     match status {
-        401 if !sent_password => format!("{server} requires a password: set PRESTO_PASSWORD (401 Unauthorized){detail}"),
+        401 if !sent_password => {
+            format!("{server} requires a password: set PRESTO_PASSWORD (401 Unauthorized){detail}")
+        }
         401 => format!("{server} refused the credentials (401 Unauthorized){detail}"),
         403 => format!("{server} denied access (403 Forbidden){detail}"),
         _ => format!("{server} answered HTTP {status}{detail}"),

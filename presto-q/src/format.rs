@@ -51,7 +51,15 @@ pub struct Output {
 
 impl Output {
     pub fn new(format: Format, names: Vec<String>, types: Vec<Type>) -> Self {
-        Output { format, names, types, buf: Vec::with_capacity(1 << 16), cell: String::new(), kept: Vec::new(), rows: 0 }
+        Output {
+            format,
+            names,
+            types,
+            buf: Vec::with_capacity(1 << 16),
+            cell: String::new(),
+            kept: Vec::new(),
+            rows: 0,
+        }
     }
 
     pub fn rows_written(&self) -> u64 {
@@ -90,7 +98,16 @@ impl Output {
     }
 
     fn aligns(&self) -> Vec<Align> {
-        self.types.iter().map(|t| if t.is_numeric() { Align::Right } else { Align::Left }).collect()
+        self.types
+            .iter()
+            .map(|t| {
+                if t.is_numeric() {
+                    Align::Right
+                } else {
+                    Align::Left
+                }
+            })
+            .collect()
     }
 
     /// One page of rows from the server.
@@ -180,7 +197,12 @@ mod tests {
     use crate::types::parse_type;
 
     fn run(format: Format, page: &str) -> String {
-        let cols = [("b", "boolean"), ("d", "double"), ("s", "varchar"), ("a", "array(integer)")];
+        let cols = [
+            ("b", "boolean"),
+            ("d", "double"),
+            ("s", "varchar"),
+            ("a", "array(integer)"),
+        ];
         let names = cols.iter().map(|c| c.0.to_string()).collect();
         let types = cols.iter().map(|c| parse_type(c.1)).collect();
         let rows: Vec<Vec<Value>> = serde_json::from_str(page).unwrap();
@@ -196,9 +218,15 @@ mod tests {
 
     #[test]
     fn csv_and_tsv_match_trino_cli() {
-        assert_eq!(run(Format::Csv, PAGE), "\"true\",\"1.0E10\",\"a\"\"b\nc\",\"[1, NULL]\"\n\"\",\"\",\"\",\"\"\n");
+        assert_eq!(
+            run(Format::Csv, PAGE),
+            "\"true\",\"1.0E10\",\"a\"\"b\nc\",\"[1, NULL]\"\n\"\",\"\",\"\",\"\"\n"
+        );
         assert_eq!(run(Format::CsvHeader, "[]"), "\"b\",\"d\",\"s\",\"a\"\n");
-        assert_eq!(run(Format::Tsv, PAGE), "true\t1.0E10\ta\"b\\nc\t[1, NULL]\n\t\t\t\n");
+        assert_eq!(
+            run(Format::Tsv, PAGE),
+            "true\t1.0E10\ta\"b\\nc\t[1, NULL]\n\t\t\t\n"
+        );
         assert_eq!(run(Format::TsvHeader, "[]"), "b\td\ts\ta\n");
     }
 
@@ -213,12 +241,18 @@ mod tests {
     #[test]
     fn human_formats_show_the_same_values() {
         let t = run(Format::Table, PAGE);
-        assert!(t.contains(" true | 1.0E10 | a\"b | [1, NULL]\n      |        | c   |\n"), "{t}");
+        assert!(
+            t.contains(" true | 1.0E10 | a\"b | [1, NULL]\n      |        | c   |\n"),
+            "{t}"
+        );
         assert!(t.ends_with("(2 rows)\n"));
         let v = run(Format::Vertical, PAGE);
         assert!(v.starts_with("-[ RECORD 1 ]"), "{v}");
         assert!(v.contains("d | 1.0E10\n") && v.contains("-[ RECORD 2 ]"));
         let m = run(Format::Markdown, PAGE);
-        assert!(m.contains("| true | 1.0E10 | a\"b<br>c | [1, NULL] |\n"), "{m}");
+        assert!(
+            m.contains("| true | 1.0E10 | a\"b<br>c | [1, NULL] |\n"),
+            "{m}"
+        );
     }
 }

@@ -44,7 +44,12 @@ pub struct Args {
     pub sql: Option<String>,
 
     /// Read SQL from FILE (`-` for stdin)
-    #[arg(short = 'f', long = "file", value_name = "FILE", conflicts_with = "sql")]
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        conflicts_with = "sql"
+    )]
     pub file: Option<PathBuf>,
 
     /// Coordinator URL
@@ -110,7 +115,10 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     if !(args.timeout > 0.0 && args.timeout.is_finite()) {
-        return Err(cli::usage(format!("--timeout must be a positive number of seconds, not {}", args.timeout)));
+        return Err(cli::usage(format!(
+            "--timeout must be a positive number of seconds, not {}",
+            args.timeout
+        )));
     }
     let mut session = Session {
         catalog: args.catalog.clone(),
@@ -125,14 +133,24 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .split_once('=')
             .filter(|(k, _)| !k.trim().is_empty())
             .ok_or_else(|| cli::usage(format!("--session wants NAME=VALUE, not '{kv}'")))?;
-        session.properties.push((k.trim().to_string(), v.to_string()));
+        session
+            .properties
+            .push((k.trim().to_string(), v.to_string()));
     }
-    let user = match args.user.clone().filter(|u| !u.is_empty()).or_else(login_name) {
+    let user = match args
+        .user
+        .clone()
+        .filter(|u| !u.is_empty())
+        .or_else(login_name)
+    {
         Some(u) => u,
         None => return Err(cli::usage("no user: pass --user or set $USER")),
     };
     if !args.server.starts_with("http://") && !args.server.starts_with("https://") {
-        return Err(cli::usage(format!("--server must start with http:// or https://, not '{}'", args.server)));
+        return Err(cli::usage(format!(
+            "--server must start with http:// or https://, not '{}'",
+            args.server
+        )));
     }
     let sql = read_sql(&args)?;
     let statements = split::split(&sql);
@@ -143,14 +161,26 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         server: args.server.trim_end_matches('/').to_string(),
         protocol: args.protocol,
         user,
-        password: std::env::var("PRESTO_PASSWORD").ok().filter(|p| !p.is_empty()),
+        password: std::env::var("PRESTO_PASSWORD")
+            .ok()
+            .filter(|p| !p.is_empty()),
         timeout: Duration::from_secs_f64(args.timeout),
         ca_file: args.ca_file.clone(),
         insecure: args.insecure,
     })?;
-    let format = args.output_format.unwrap_or(if std::io::stdout().is_terminal() { Format::Table } else { Format::Csv });
+    let format = args
+        .output_format
+        .unwrap_or(if std::io::stdout().is_terminal() {
+            Format::Table
+        } else {
+            Format::Csv
+        });
     cli::install_interrupt_handler();
-    let opts = run::Options { format, ignore_errors: args.ignore_errors, quiet: args.quiet };
+    let opts = run::Options {
+        format,
+        ignore_errors: args.ignore_errors,
+        quiet: args.quiet,
+    };
     run::run_statements(&client, &mut session, &statements, &opts)
 }
 
@@ -162,7 +192,12 @@ fn login_name() -> Option<String> {
         }
     }
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let uid = status.lines().find_map(|l| l.strip_prefix("Uid:"))?.split_whitespace().next()?.to_string();
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_string();
     let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
     passwd.lines().find_map(|l| {
         let f: Vec<&str> = l.split(':').collect();
@@ -177,16 +212,23 @@ fn read_sql(args: &Args) -> anyhow::Result<String> {
     let mut sql = String::new();
     match &args.file {
         Some(path) if path.as_os_str() != "-" => {
-            sql = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            sql = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
         }
         Some(_) => {
-            std::io::stdin().read_to_string(&mut sql).context("reading SQL from stdin")?;
+            std::io::stdin()
+                .read_to_string(&mut sql)
+                .context("reading SQL from stdin")?;
         }
         None => {
             if std::io::stdin().is_terminal() {
-                return Err(cli::usage("no SQL: give it as an argument, with -f FILE, or on stdin"));
+                return Err(cli::usage(
+                    "no SQL: give it as an argument, with -f FILE, or on stdin",
+                ));
             }
-            std::io::stdin().read_to_string(&mut sql).context("reading SQL from stdin")?;
+            std::io::stdin()
+                .read_to_string(&mut sql)
+                .context("reading SQL from stdin")?;
         }
     }
     Ok(sql)

@@ -14,7 +14,12 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(enabled: bool) -> Self {
-        Progress { enabled, started: Instant::now(), last: None, drawn: false }
+        Progress {
+            enabled,
+            started: Instant::now(),
+            last: None,
+            drawn: false,
+        }
     }
 
     /// Redraw at most five times a second, and not in the first half second (quick
@@ -23,7 +28,10 @@ impl Progress {
         if !self.enabled || self.started.elapsed() < Duration::from_millis(500) {
             return;
         }
-        if self.last.is_some_and(|t| t.elapsed() < Duration::from_millis(200)) {
+        if self
+            .last
+            .is_some_and(|t| t.elapsed() < Duration::from_millis(200))
+        {
             return;
         }
         self.last = Some(Instant::now());

@@ -55,10 +55,12 @@ pub fn text(ty: &Type, v: &Value, out: &mut String) {
             out.push('}');
         }
         // Some servers (PrestoDB without client capabilities) send nested values as JSON text.
-        (Type::Array(_) | Type::Map(..) | Type::Row(_), Value::String(s)) => match serde_json::from_str::<Value>(s) {
-            Ok(parsed) if !parsed.is_string() => text(ty, &parsed, out),
-            _ => out.push_str(s),
-        },
+        (Type::Array(_) | Type::Map(..) | Type::Row(_), Value::String(s)) => {
+            match serde_json::from_str::<Value>(s) {
+                Ok(parsed) if !parsed.is_string() => text(ty, &parsed, out),
+                _ => out.push_str(s),
+            }
+        }
         (_, Value::String(s)) => out.push_str(s),
         (_, Value::Bool(b)) => out.push_str(if *b { "true" } else { "false" }),
         (_, Value::Number(n)) => out.push_str(&n.to_string()),
@@ -148,10 +150,12 @@ pub fn json(ty: &Type, v: &Value, out: &mut String) {
             }
             out.push(']');
         }
-        (Type::Array(_) | Type::Map(..) | Type::Row(_), Value::String(s)) => match serde_json::from_str::<Value>(s) {
-            Ok(parsed) if !parsed.is_string() => json(ty, &parsed, out),
-            _ => json_string(s, out),
-        },
+        (Type::Array(_) | Type::Map(..) | Type::Row(_), Value::String(s)) => {
+            match serde_json::from_str::<Value>(s) {
+                Ok(parsed) if !parsed.is_string() => json(ty, &parsed, out),
+                _ => json_string(s, out),
+            }
+        }
         (_, Value::String(s)) => json_string(s, out),
         (_, Value::Bool(b)) => out.push_str(if *b { "true" } else { "false" }),
         (_, Value::Number(n)) => out.push_str(&n.to_string()),
@@ -270,7 +274,12 @@ impl Decimal {
             None => (s, 0),
         };
         let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
-        let mut d = Decimal { neg, digits: [b'0'; 40], len: 0, exp: 0 };
+        let mut d = Decimal {
+            neg,
+            digits: [b'0'; 40],
+            len: 0,
+            exp: 0,
+        };
         let mut lead = 0;
         for b in int.bytes().chain(frac.bytes()) {
             if d.len == 0 && b == b'0' {
@@ -382,17 +391,35 @@ mod tests {
     #[test]
     fn nested_values_print_like_trino_cli() {
         assert_eq!(render("array(integer)", "[1,2,null]").0, "[1, 2, NULL]");
-        assert_eq!(render("array(varbinary)", r#"["AQI=","/w=="]"#).0, "[01 02, ff]");
-        assert_eq!(render("map(varchar, double)", r#"{"k1":1.5,"k2":null}"#).0, "{k1=1.5, k2=NULL}");
-        assert_eq!(render("map(double, integer)", r#"{"1.0E10":2}"#).0, "{1.0E10=2}");
-        let (t, j) = render("row(x integer, y varchar, z array(integer))", r#"[1,"a",[2]]"#);
+        assert_eq!(
+            render("array(varbinary)", r#"["AQI=","/w=="]"#).0,
+            "[01 02, ff]"
+        );
+        assert_eq!(
+            render("map(varchar, double)", r#"{"k1":1.5,"k2":null}"#).0,
+            "{k1=1.5, k2=NULL}"
+        );
+        assert_eq!(
+            render("map(double, integer)", r#"{"1.0E10":2}"#).0,
+            "{1.0E10=2}"
+        );
+        let (t, j) = render(
+            "row(x integer, y varchar, z array(integer))",
+            r#"[1,"a",[2]]"#,
+        );
         assert_eq!(t, "{x=1, y=a, z=[2]}");
         assert_eq!(j, r#"{"x":1,"y":"a","z":[2]}"#);
         let (t, j) = render("row(integer, double)", "[1, 2.5]");
         assert_eq!(t, "{1, 2.5}");
         assert_eq!(j, "[1,2.5]");
-        assert_eq!(render("array(double)", r#"[1e10,"NaN"]"#), ("[1.0E10, NaN]".into(), r#"[1.0E10,"NaN"]"#.into()));
-        assert_eq!(render("varbinary", r#""AP8Q""#), ("00 ff 10".into(), r#""00 ff 10""#.into()));
+        assert_eq!(
+            render("array(double)", r#"[1e10,"NaN"]"#),
+            ("[1.0E10, NaN]".into(), r#"[1.0E10,"NaN"]"#.into())
+        );
+        assert_eq!(
+            render("varbinary", r#""AP8Q""#),
+            ("00 ff 10".into(), r#""00 ff 10""#.into())
+        );
         assert_eq!(render("array(integer)", r#""[ 1, 2 ]""#).0, "[1, 2]");
     }
 

@@ -34,7 +34,12 @@ impl std::fmt::Display for QueryFailed {
 
 impl std::error::Error for QueryFailed {}
 
-pub fn run_statements(client: &Client, session: &mut Session, statements: &[String], opts: &Options) -> Result<()> {
+pub fn run_statements(
+    client: &Client,
+    session: &mut Session,
+    statements: &[String],
+    opts: &Options,
+) -> Result<()> {
     let started = Instant::now();
     let mut out = cli::stdout();
     let (mut rows, mut failed) = (0u64, 0usize);
@@ -60,7 +65,11 @@ pub fn run_statements(client: &Client, session: &mut Session, statements: &[Stri
         format_args!(
             "{n} statement{}{}, {rows} row{}, {:.2}s",
             if n == 1 { "" } else { "s" },
-            if failed > 0 { format!(" ({failed} failed)") } else { String::new() },
+            if failed > 0 {
+                format!(" ({failed} failed)")
+            } else {
+                String::new()
+            },
             if rows == 1 { "" } else { "s" },
             started.elapsed().as_secs_f64()
         ),
@@ -72,10 +81,20 @@ pub fn run_statements(client: &Client, session: &mut Session, statements: &[Stri
 }
 
 /// Run one statement; returns the number of rows written.
-fn run_one(client: &Client, session: &mut Session, sql: &str, opts: &Options, out: &mut dyn Write) -> Result<u64> {
+fn run_one(
+    client: &Client,
+    session: &mut Session,
+    sql: &str,
+    opts: &Options,
+    out: &mut dyn Write,
+) -> Result<u64> {
     let mut progress = Progress::new(!opts.quiet && cli::stderr_is_terminal());
     let first = client.submit(sql, session)?;
-    let mut state = Statement { output: None, update: None, update_count: None };
+    let mut state = Statement {
+        output: None,
+        update: None,
+        update_count: None,
+    };
     let mut next = state.handle(first, session, sql, opts, out, &mut progress)?;
     if next.is_none() {
         return state.finish(out, opts, &mut progress);
@@ -113,13 +132,15 @@ fn run_one(client: &Client, session: &mut Session, sql: &str, opts: &Options, ou
         match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(page) => {
                 let page = page.inspect_err(|_| stop.store(true, Ordering::Relaxed))?;
-                next = state.handle(page, session, sql, opts, out, &mut progress).inspect_err(|e| {
-                    stop.store(true, Ordering::Relaxed);
-                    // Output failed (closed pipe, full disk): free the server's resources.
-                    if e.downcast_ref::<QueryFailed>().is_none() {
-                        client.cancel(&uri);
-                    }
-                })?;
+                next = state
+                    .handle(page, session, sql, opts, out, &mut progress)
+                    .inspect_err(|e| {
+                        stop.store(true, Ordering::Relaxed);
+                        // Output failed (closed pipe, full disk): free the server's resources.
+                        if e.downcast_ref::<QueryFailed>().is_none() {
+                            client.cancel(&uri);
+                        }
+                    })?;
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
@@ -161,7 +182,12 @@ impl Statement {
             if let Some(columns) = &r.columns {
                 let names = columns
                     .iter()
-                    .map(|c| c.get("name").and_then(|n| n.as_str()).unwrap_or("").to_string())
+                    .map(|c| {
+                        c.get("name")
+                            .and_then(|n| n.as_str())
+                            .unwrap_or("")
+                            .to_string()
+                    })
                     .collect();
                 let types = columns.iter().map(types::column_type).collect();
                 let mut output = Output::new(opts.format, names, types);
@@ -180,7 +206,12 @@ impl Statement {
         Ok(r.next_uri)
     }
 
-    fn finish(&mut self, out: &mut dyn Write, opts: &Options, progress: &mut Progress) -> Result<u64> {
+    fn finish(
+        &mut self,
+        out: &mut dyn Write,
+        opts: &Options,
+        progress: &mut Progress,
+    ) -> Result<u64> {
         progress.clear();
         if let Some(update) = &self.update {
             // As trino-cli: the kind of statement (and its row count) on stderr.
@@ -209,7 +240,11 @@ pub fn describe_error(id: &str, err: &QueryError, sql: &str) -> String {
     if let Some(loc) = err.error_location {
         if let Some(line) = sql.lines().nth(loc.line_number.saturating_sub(1)) {
             let prefix = format!("LINE {}: ", loc.line_number);
-            let caret_at = prefix.chars().count() + line.chars().take(loc.column_number.saturating_sub(1)).count();
+            let caret_at = prefix.chars().count()
+                + line
+                    .chars()
+                    .take(loc.column_number.saturating_sub(1))
+                    .count();
             msg.push_str(&format!("\n{prefix}{line}\n{}^", " ".repeat(caret_at)));
         }
     }
@@ -226,7 +261,10 @@ mod tests {
         let err = QueryError {
             message: "line 2:7: Column 'x' cannot be resolved".into(),
             error_name: Some("COLUMN_NOT_FOUND".into()),
-            error_location: Some(ErrorLocation { line_number: 2, column_number: 7 }),
+            error_location: Some(ErrorLocation {
+                line_number: 2,
+                column_number: 7,
+            }),
         };
         let got = describe_error("q1", &err, "SELECT\n  1 + x");
         assert_eq!(got, "Query q1 failed: line 2:7: Column 'x' cannot be resolved\nLINE 2:   1 + x\n              ^");

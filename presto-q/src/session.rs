@@ -62,14 +62,20 @@ impl Session {
             h.push(("Role", format!("{catalog}={role}")));
         }
         // "NONE" tells the server that this client handles START TRANSACTION.
-        h.push(("Transaction-Id", self.transaction_id.clone().unwrap_or_else(|| "NONE".into())));
+        h.push((
+            "Transaction-Id",
+            self.transaction_id.clone().unwrap_or_else(|| "NONE".into()),
+        ));
         if let Some(u) = &self.authorization_user {
             h.push(("Authorization-User", u.clone()));
         }
         if protocol == Protocol::Trino {
             // Timestamps at their full precision instead of rounded to milliseconds, as
             // trino-cli asks; PATH and SESSION_AUTHORIZATION for SET PATH / SET SESSION AUTHORIZATION.
-            h.push(("Client-Capabilities", "PATH,PARAMETRIC_DATETIME,SESSION_AUTHORIZATION".into()));
+            h.push((
+                "Client-Capabilities",
+                "PATH,PARAMETRIC_DATETIME,SESSION_AUTHORIZATION".into(),
+            ));
         }
         h
     }
@@ -93,7 +99,11 @@ impl Session {
             }
             "added-prepare" => {
                 if let Some((k, v)) = value.split_once('=') {
-                    upsert(&mut self.prepared, &url_decode(k.trim()), url_decode(v.trim()));
+                    upsert(
+                        &mut self.prepared,
+                        &url_decode(k.trim()),
+                        url_decode(v.trim()),
+                    );
                 }
             }
             "deallocated-prepare" => {
@@ -110,7 +120,11 @@ impl Session {
 }
 
 fn join_encoded(pairs: &[(String, String)]) -> String {
-    pairs.iter().map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v))).collect::<Vec<_>>().join(",")
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// `application/x-www-form-urlencoded` as Java's URLEncoder writes it (space as `+`).
@@ -118,7 +132,9 @@ pub fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
@@ -176,7 +192,10 @@ mod tests {
         s.apply("added-prepare", "q1=SELECT+%3F");
         s.apply("started-transaction-id", "abc");
         assert_eq!(s.catalog.as_deref(), Some("hive"));
-        assert_eq!(s.properties, vec![("query_max_run_time".to_string(), "5m".to_string())]);
+        assert_eq!(
+            s.properties,
+            vec![("query_max_run_time".to_string(), "5m".to_string())]
+        );
         let h = s.request_headers(Protocol::Trino);
         let get = |n: &str| h.iter().find(|(k, _)| *k == n).map(|(_, v)| v.clone());
         assert_eq!(get("Catalog").as_deref(), Some("hive"));
@@ -186,7 +205,9 @@ mod tests {
         s.apply("deallocated-prepare", "q1");
         s.apply("clear-transaction-id", "true");
         let h = s.request_headers(Protocol::Presto);
-        assert!(!h.iter().any(|(k, _)| *k == "Prepared-Statement" || *k == "Client-Capabilities"));
+        assert!(!h
+            .iter()
+            .any(|(k, _)| *k == "Prepared-Statement" || *k == "Client-Capabilities"));
         assert!(h.contains(&("Transaction-Id", "NONE".to_string())));
     }
 }

@@ -71,13 +71,20 @@ mod tests {
         let sql = "SELECT 'a;b', \"c;d\" FROM t; -- x; y\nSELECT 2 /* ; */ ;\n\n;  -- only a comment;\n SELECT 'it''s;'";
         assert_eq!(
             split(sql),
-            vec!["SELECT 'a;b', \"c;d\" FROM t", "-- x; y\nSELECT 2 /* ; */", "-- only a comment;\n SELECT 'it''s;'"]
+            vec![
+                "SELECT 'a;b', \"c;d\" FROM t",
+                "-- x; y\nSELECT 2 /* ; */",
+                "-- only a comment;\n SELECT 'it''s;'"
+            ]
         );
     }
 
     #[test]
     fn last_statement_needs_no_semicolon_and_blanks_are_dropped() {
-        assert_eq!(split("USE tpch.tiny;\nSHOW TABLES"), vec!["USE tpch.tiny", "SHOW TABLES"]);
+        assert_eq!(
+            split("USE tpch.tiny;\nSHOW TABLES"),
+            vec!["USE tpch.tiny", "SHOW TABLES"]
+        );
         assert!(split("  ;\n; /* nothing */ ").is_empty());
         // An unterminated string stays one statement for the server to report.
         assert_eq!(split("SELECT 'abc; def"), vec!["SELECT 'abc; def"]);

@@ -36,14 +36,22 @@ impl Type {
             "real" => Type::Real,
             "double" => Type::Double,
             "varbinary" => Type::Varbinary,
-            "array" if args.len() == 1 => Type::Array(Box::new(args.into_iter().next().unwrap_or(Type::Text))),
+            "array" if args.len() == 1 => {
+                Type::Array(Box::new(args.into_iter().next().unwrap_or(Type::Text)))
+            }
             "map" if args.len() == 2 => {
                 let mut it = args.into_iter();
                 let k = it.next().unwrap_or(Type::Text);
                 let v = it.next().unwrap_or(Type::Text);
                 Type::Map(Box::new(k), Box::new(v))
             }
-            "row" => Type::Row(names.into_iter().chain(std::iter::repeat(None)).zip(args).collect()),
+            "row" => Type::Row(
+                names
+                    .into_iter()
+                    .chain(std::iter::repeat(None))
+                    .zip(args)
+                    .collect(),
+            ),
             _ => Type::Text,
         }
     }
@@ -54,7 +62,12 @@ impl Type {
 pub fn column_type(column: &Value) -> Type {
     match column.get("typeSignature") {
         Some(sig) if sig.is_object() => from_signature(sig),
-        _ => parse_type(column.get("type").and_then(Value::as_str).unwrap_or("varchar")),
+        _ => parse_type(
+            column
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("varchar"),
+        ),
     }
 }
 
@@ -62,19 +75,32 @@ fn from_signature(sig: &Value) -> Type {
     if let Some(s) = sig.as_str() {
         return parse_type(s);
     }
-    let raw = sig.get("rawType").and_then(Value::as_str).unwrap_or("varchar");
+    let raw = sig
+        .get("rawType")
+        .and_then(Value::as_str)
+        .unwrap_or("varchar");
     let mut args = Vec::new();
     let mut names = Vec::new();
-    for arg in sig.get("arguments").and_then(Value::as_array).into_iter().flatten() {
+    for arg in sig
+        .get("arguments")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let kind = arg.get("kind").and_then(Value::as_str).unwrap_or("");
         let value = arg.get("value").unwrap_or(&Value::Null);
         match kind {
             // Trino: TYPE / NAMED_TYPE; PrestoDB: TYPE_SIGNATURE / NAMED_TYPE_SIGNATURE.
             "TYPE" | "TYPE_SIGNATURE" => args.push(from_signature(value)),
             "NAMED_TYPE" | "NAMED_TYPE_SIGNATURE" => {
-                let name = value.pointer("/fieldName/name").and_then(Value::as_str).map(str::to_string);
+                let name = value
+                    .pointer("/fieldName/name")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
                 names.push(name);
-                args.push(from_signature(value.get("typeSignature").unwrap_or(&Value::Null)));
+                args.push(from_signature(
+                    value.get("typeSignature").unwrap_or(&Value::Null),
+                ));
             }
             _ => {}
         }
@@ -89,7 +115,9 @@ pub fn parse_type(s: &str) -> Type {
         return Type::from_raw(s, Vec::new(), Vec::new());
     };
     let raw = s[..open].trim();
-    let inner = s[open + 1..].rfind(')').map_or(&s[open + 1..], |close| &s[open + 1..open + 1 + close]);
+    let inner = s[open + 1..]
+        .rfind(')')
+        .map_or(&s[open + 1..], |close| &s[open + 1..open + 1 + close]);
     let parts = split_top_level(inner);
     if raw.eq_ignore_ascii_case("row") {
         let (names, args) = parts.iter().map(|p| row_field(p)).unzip();
@@ -128,7 +156,10 @@ fn row_field(p: &str) -> (Option<String>, Type) {
     match p.split_once(' ') {
         Some((first, rest))
             if !first.contains('(')
-                && !matches!(first.to_ascii_lowercase().as_str(), "timestamp" | "time" | "interval" | "double") =>
+                && !matches!(
+                    first.to_ascii_lowercase().as_str(),
+                    "timestamp" | "time" | "interval" | "double"
+                ) =>
         {
             (Some(first.to_string()), parse_type(rest))
         }
@@ -168,7 +199,10 @@ mod tests {
         assert_eq!(parse_type("timestamp(3) with time zone"), Type::Text);
         assert_eq!(
             parse_type("map(varchar, array(double))"),
-            Type::Map(Box::new(Type::Text), Box::new(Type::Array(Box::new(Type::Double))))
+            Type::Map(
+                Box::new(Type::Text),
+                Box::new(Type::Array(Box::new(Type::Double)))
+            )
         );
         assert_eq!(
             parse_type("row(x integer,\"a \"\"b\" varbinary, timestamp(3) with time zone)"),
@@ -188,7 +222,10 @@ mod tests {
             {"kind":"NAMED_TYPE","value":{"typeSignature":{"rawType":"double","arguments":[]}}}]}}"#,
         )
         .unwrap();
-        let want = Type::Row(vec![(Some("x".into()), Type::Integer), (None, Type::Double)]);
+        let want = Type::Row(vec![
+            (Some("x".into()), Type::Integer),
+            (None, Type::Double),
+        ]);
         assert_eq!(column_type(&trino), want);
         let presto: Value = serde_json::from_str(
             r#"{"name":"r","type":"row(x integer,double)","typeSignature":{"rawType":"row","arguments":[

@@ -12,7 +12,9 @@ use predicates::prelude::*;
 /// presto-q with the environment variables it reads cleared.
 fn presto_q() -> Command {
     let mut cmd = Command::cargo_bin("presto-q").unwrap();
-    cmd.env_remove("PRESTO_SERVER").env_remove("PRESTO_PASSWORD").env("USER", "tester");
+    cmd.env_remove("PRESTO_SERVER")
+        .env_remove("PRESTO_PASSWORD")
+        .env("USER", "tester");
     cmd.timeout(Duration::from_secs(60));
     cmd
 }
@@ -24,18 +26,39 @@ fn help_shows_examples_and_version_works() {
         .assert()
         .success()
         .stdout(predicate::str::contains("EXAMPLES:").and(predicate::str::contains("pq-write")));
-    presto_q().arg("--version").assert().success().stdout(predicate::str::starts_with("presto-q "));
+    presto_q()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("presto-q "));
 }
 
 #[test]
 fn bad_flags_exit_2() {
     presto_q().arg("--no-such-flag").assert().code(2);
-    presto_q().args(["--output-format", "xml", "SELECT 1"]).assert().code(2);
-    presto_q().args(["--session", "novalue", "SELECT 1"]).assert().code(2).stderr(predicate::str::contains("NAME=VALUE"));
-    presto_q().args(["--server", "localhost:8080", "SELECT 1"]).assert().code(2);
-    presto_q().args(["--timeout", "0", "SELECT 1"]).assert().code(2);
+    presto_q()
+        .args(["--output-format", "xml", "SELECT 1"])
+        .assert()
+        .code(2);
+    presto_q()
+        .args(["--session", "novalue", "SELECT 1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("NAME=VALUE"));
+    presto_q()
+        .args(["--server", "localhost:8080", "SELECT 1"])
+        .assert()
+        .code(2);
+    presto_q()
+        .args(["--timeout", "0", "SELECT 1"])
+        .assert()
+        .code(2);
     // Only blanks and comments: nothing to run.
-    presto_q().write_stdin("  ; -- nothing\n").assert().code(2).stderr(predicate::str::contains("no SQL statement"));
+    presto_q()
+        .write_stdin("  ; -- nothing\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no SQL statement"));
 }
 
 #[test]
@@ -51,14 +74,20 @@ fn password_is_refused_over_plain_http() {
 #[test]
 fn refused_connection_names_the_server() {
     // A port nobody listens on: bind, note the port, close.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let url = format!("http://127.0.0.1:{port}");
     let started = Instant::now();
     presto_q()
         .args(["--server", &url, "SELECT 1"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains(format!("presto-q: error: cannot reach {url}")));
+        .stderr(predicate::str::contains(format!(
+            "presto-q: error: cannot reach {url}"
+        )));
     assert!(started.elapsed() < Duration::from_secs(30));
 }
 
@@ -78,7 +107,10 @@ fn silent_server_times_out_naming_the_server() {
         .args(["--server", &url, "--timeout", "2", "SELECT 1"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains(format!("cannot reach {url}")).and(predicate::str::contains("--timeout")));
+        .stderr(
+            predicate::str::contains(format!("cannot reach {url}"))
+                .and(predicate::str::contains("--timeout")),
+        );
     let took = started.elapsed();
     assert!(took < Duration::from_secs(10), "took {took:?}");
 }
@@ -91,14 +123,18 @@ fn default_timeout_bounds_an_unroutable_address() {
         .args(["--server", "http://192.0.2.1:8080", "SELECT 1"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("cannot reach http://192.0.2.1:8080"));
+        .stderr(predicate::str::contains(
+            "cannot reach http://192.0.2.1:8080",
+        ));
     assert!(started.elapsed() < Duration::from_secs(32));
 }
 
 /// Serve canned HTTP responses in order, one per request, on keep-alive connections.
 /// `script` gets the fake's URL (for nextUri links). Returns the URL and a handle that
 /// yields the raw requests received.
-fn fake_server(script: impl FnOnce(&str) -> Vec<(u16, String)>) -> (String, std::thread::JoinHandle<Vec<String>>) {
+fn fake_server(
+    script: impl FnOnce(&str) -> Vec<(u16, String)>,
+) -> (String, std::thread::JoinHandle<Vec<String>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let mut responses = script(&url).into_iter().peekable();
@@ -122,13 +158,19 @@ fn fake_server(script: impl FnOnce(&str) -> Vec<(u16, String)>) -> (String, std:
                 }
                 let len = head
                     .lines()
-                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
                     .unwrap_or(0usize);
                 let mut body = vec![0; len];
                 reader.read_exact(&mut body).unwrap();
                 head.push_str(&String::from_utf8_lossy(&body));
                 requests.push(head);
-                let Some((status, body)) = responses.next() else { break 'conns };
+                let Some((status, body)) = responses.next() else {
+                    break 'conns;
+                };
                 write!(
                     writer,
                     "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -156,20 +198,35 @@ fn unavailable_coordinator_is_retried() {
     let (url, handle) = fake_server(|url| {
         vec![
             (503, String::new()),
-            (200, page(Some(format!("{url}/v1/statement/executing/q1/x/1")), "[[1e10]]")),
+            (
+                200,
+                page(
+                    Some(format!("{url}/v1/statement/executing/q1/x/1")),
+                    "[[1e10]]",
+                ),
+            ),
             (502, String::new()),
             (200, page(None, "[[0.5]]")),
         ]
     });
     presto_q()
-        .args(["--server", &url, "-q", "--output-format", "csv-header", "SELECT x"])
+        .args([
+            "--server",
+            &url,
+            "-q",
+            "--output-format",
+            "csv-header",
+            "SELECT x",
+        ])
         .assert()
         .success()
         .stdout("\"x\"\n\"1.0E10\"\n\"0.5\"\n");
     let requests = handle.join().unwrap();
     assert_eq!(requests.len(), 4);
     assert!(requests[0].starts_with("POST /v1/statement") && requests[0].ends_with("SELECT x"));
-    assert!(requests[0].to_ascii_lowercase().contains("x-trino-user: tester"));
+    assert!(requests[0]
+        .to_ascii_lowercase()
+        .contains("x-trino-user: tester"));
     assert!(requests[3].starts_with("GET /v1/statement/executing/q1/x/1"));
 }
 
@@ -180,6 +237,8 @@ fn http_errors_are_reported_with_status() {
         .args(["--server", &url, "SELECT 1"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains(format!("{url} requires a password: set PRESTO_PASSWORD (401 Unauthorized)")));
+        .stderr(predicate::str::contains(format!(
+            "{url} requires a password: set PRESTO_PASSWORD (401 Unauthorized)"
+        )));
     handle.join().unwrap();
 }

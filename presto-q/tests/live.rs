@@ -21,7 +21,10 @@ fn presto_q_path() -> PathBuf {
 /// presto-q pointed at the shared Trino, quiet, with only the variables it reads set.
 fn presto_q(args: &[&str]) -> Command {
     let mut cmd = Command::new(presto_q_path());
-    cmd.env_remove("PRESTO_PASSWORD").env("PRESTO_SERVER", env("PRESTO_SERVER")).arg("-q").args(args);
+    cmd.env_remove("PRESTO_PASSWORD")
+        .env("PRESTO_SERVER", env("PRESTO_SERVER"))
+        .arg("-q")
+        .args(args);
     cmd
 }
 
@@ -32,13 +35,20 @@ fn trino_cli(args: &[&str]) -> Command {
 }
 
 fn run(mut cmd: impl std::borrow::BorrowMut<Command>) -> Output {
-    cmd.borrow_mut().stdin(Stdio::null()).output().expect("running a command")
+    cmd.borrow_mut()
+        .stdin(Stdio::null())
+        .output()
+        .expect("running a command")
 }
 
 fn stdout_of(mut cmd: impl std::borrow::BorrowMut<Command>) -> String {
     let cmd = cmd.borrow_mut();
     let out = run(&mut *cmd);
-    assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
@@ -88,14 +98,27 @@ fn live_human_formats_render_the_same_values() {
     let sql = "SELECT 1e10 AS d, ARRAY[1, NULL] AS a, X'00ff' AS vb, 'x' AS s, CAST(NULL AS integer) AS n, \
                CAST(ROW(1, 'a') AS ROW(x integer, y varchar)) AS rw";
     let vertical = stdout_of(presto_q(&["-o", "vertical", sql]));
-    for line in ["d  | 1.0E10", "a  | [1, NULL]", "vb | 00 ff", "s  | x", "n  | NULL", "rw | {x=1, y=a}"] {
+    for line in [
+        "d  | 1.0E10",
+        "a  | [1, NULL]",
+        "vb | 00 ff",
+        "s  | x",
+        "n  | NULL",
+        "rw | {x=1, y=a}",
+    ] {
         assert!(vertical.contains(line), "{line:?} not in\n{vertical}");
     }
     let table = stdout_of(presto_q(&["-o", "table", sql]));
-    assert!(table.contains("1.0E10 | [1, NULL] | 00 ff | x | NULL | {x=1, y=a}"), "{table}");
+    assert!(
+        table.contains("1.0E10 | [1, NULL] | 00 ff | x | NULL | {x=1, y=a}"),
+        "{table}"
+    );
     assert!(table.ends_with("(1 row)\n"));
     let markdown = stdout_of(presto_q(&["-o", "markdown", sql]));
-    assert!(markdown.contains("| 1.0E10 | [1, NULL] | 00 ff | x | NULL | {x=1, y=a} |"), "{markdown}");
+    assert!(
+        markdown.contains("| 1.0E10 | [1, NULL] | 00 ff | x | NULL | {x=1, y=a} |"),
+        "{markdown}"
+    );
 }
 
 /// Line count and an order-independent digest (sum of per-line hashes) of what `cmd`
@@ -104,7 +127,12 @@ fn live_human_formats_render_the_same_values() {
 fn digest_of_stdout(cmd: &str) -> (u64, u64) {
     use std::hash::{DefaultHasher, Hash, Hasher};
     use std::io::BufRead;
-    let mut child = Command::new("bash").arg("-c").arg(cmd).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child = Command::new("bash")
+        .arg("-c")
+        .arg(cmd)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut reader = std::io::BufReader::with_capacity(1 << 20, child.stdout.take().unwrap());
     let (mut lines, mut sum) = (0u64, 0u64);
     let mut line = Vec::new();
@@ -123,8 +151,14 @@ fn digest_of_stdout(cmd: &str) -> (u64, u64) {
 fn live_lineitem_sf1_matches_trino_cli() {
     let sql = "'SELECT * FROM tpch.sf1.lineitem'";
     let server = env("PRESTO_SERVER");
-    let ours = digest_of_stdout(&format!("PRESTO_SERVER={server} {} -q {sql}", presto_q_path().display()));
-    let theirs = digest_of_stdout(&format!("{} --output-format CSV --execute {sql}", env("LAKEPIPE_TRINO_CLI")));
+    let ours = digest_of_stdout(&format!(
+        "PRESTO_SERVER={server} {} -q {sql}",
+        presto_q_path().display()
+    ));
+    let theirs = digest_of_stdout(&format!(
+        "{} --output-format CSV --execute {sql}",
+        env("LAKEPIPE_TRINO_CLI")
+    ));
     assert_eq!(ours.0, 6_001_215);
     assert_eq!(ours, theirs);
 }
@@ -138,8 +172,17 @@ fn live_statements_from_file_and_stdin_carry_the_session() {
     std::fs::write(&file, script).unwrap();
     let want = "\"25\"\n\"query_max_run_time\",\"7m\",";
     assert!(stdout_of(presto_q(&["-f", file.to_str().unwrap()])).starts_with(want));
-    let mut child = presto_q(&[]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    let mut child = presto_q(&[])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).starts_with(want));
@@ -149,16 +192,23 @@ fn live_statements_from_file_and_stdin_carry_the_session() {
 fn live_use_hive_default_affects_the_next_statement() {
     // The Hive catalog's metastore lives on HDFS and starts empty.
     stdout_of(presto_q(&["CREATE SCHEMA IF NOT EXISTS hive.default"]));
-    let out = stdout_of(presto_q(&["USE hive.default; SELECT current_catalog, current_schema"]));
+    let out = stdout_of(presto_q(&[
+        "USE hive.default; SELECT current_catalog, current_schema",
+    ]));
     assert_eq!(out, "\"hive\",\"default\"\n");
 }
 
 #[test]
 fn live_ignore_errors_goes_on_and_exits_1() {
-    let out = run(presto_q(&["--ignore-errors", "SELECT 1; SELECT nope; SELECT 2"]));
+    let out = run(presto_q(&[
+        "--ignore-errors",
+        "SELECT 1; SELECT nope; SELECT 2",
+    ]));
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "\"1\"\n\"2\"\n");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("line 1:8: Column 'nope' cannot be resolved"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 1:8: Column 'nope' cannot be resolved")
+    );
     // Without it the run stops at the failed statement.
     let out = run(presto_q(&["SELECT 1; SELECT nope; SELECT 2"]));
     assert_eq!(out.status.code(), Some(1));
@@ -171,13 +221,19 @@ fn live_errors_show_line_and_column() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.starts_with("presto-q: error: Query "), "{err}");
-    assert!(err.contains("failed: line 2:1: mismatched input 'FRM'"), "{err}");
+    assert!(
+        err.contains("failed: line 2:1: mismatched input 'FRM'"),
+        "{err}"
+    );
     assert!(err.contains("\nLINE 2: FRM x\n        ^"), "{err}");
 
     let out = run(presto_q(&["SELECT 1 FROM tpch.tiny.no_such_table"]));
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("failed: line 1:15: Table 'tpch.tiny.no_such_table' does not exist"), "{err}");
+    assert!(
+        err.contains("failed: line 1:15: Table 'tpch.tiny.no_such_table' does not exist"),
+        "{err}"
+    );
 }
 
 fn query_state(source: &str) -> String {
@@ -188,30 +244,49 @@ fn query_state(source: &str) -> String {
 #[test]
 fn live_ctrl_c_cancels_the_query_on_the_server() {
     let source = format!("presto-q-cancel-{}", std::process::id());
-    let mut child = presto_q(&["--source", &source, "SELECT sum(extendedprice * discount) FROM tpch.sf1000.lineitem"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = presto_q(&[
+        "--source",
+        &source,
+        "SELECT sum(extendedprice * discount) FROM tpch.sf1000.lineitem",
+    ])
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while !query_state(&source).starts_with("RUNNING") {
-        assert!(Instant::now() < deadline, "the query never ran: {}", query_state(&source));
+        assert!(
+            Instant::now() < deadline,
+            "the query never ran: {}",
+            query_state(&source)
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     let sent = Instant::now();
-    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(kill.success());
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     assert!(err.contains("interrupted"), "{err}");
     loop {
         let state = query_state(&source);
         if state.starts_with("FAILED\tUSER_CANCELED") {
             break;
         }
-        assert!(sent.elapsed() < Duration::from_secs(5), "not canceled within 5 s: {state}");
+        assert!(
+            sent.elapsed() < Duration::from_secs(5),
+            "not canceled within 5 s: {state}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -234,7 +309,11 @@ fn live_prestodb_returns_the_same_tpch_rows() {
 
 fn sibling_binary(name: &str) -> PathBuf {
     let path = presto_q_path().with_file_name(name);
-    assert!(path.exists(), "{} is missing: cargo build --release -p {name}", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: cargo build --release -p {name}",
+        path.display()
+    );
     path
 }
 
@@ -248,16 +327,28 @@ fn live_json_lines_feed_pq_write() {
         sibling_binary("pq-write").display(),
         parquet.display()
     );
-    let status = Command::new("bash").arg("-c").arg(&cmd).env("PRESTO_SERVER", env("PRESTO_SERVER")).status().unwrap();
+    let status = Command::new("bash")
+        .arg("-c")
+        .arg(&cmd)
+        .env("PRESTO_SERVER", env("PRESTO_SERVER"))
+        .status()
+        .unwrap();
     assert!(status.success());
     let rows = stdout_of(Command::new(sibling_binary("pq-cat")).arg(&parquet));
-    let want = stdout_of(presto_q(&["-o", "json", "SELECT nationkey, name, regionkey, comment FROM tpch.tiny.nation ORDER BY nationkey"]));
+    let want = stdout_of(presto_q(&[
+        "-o",
+        "json",
+        "SELECT nationkey, name, regionkey, comment FROM tpch.tiny.nation ORDER BY nationkey",
+    ]));
     assert_eq!(rows, want);
 }
 
 #[test]
 fn live_closed_stdout_ends_quietly() {
-    let cmd = format!("{} -q 'SELECT * FROM tpch.sf1.lineitem' | head -1", presto_q_path().display());
+    let cmd = format!(
+        "{} -q 'SELECT * FROM tpch.sf1.lineitem' | head -1",
+        presto_q_path().display()
+    );
     let out = Command::new("bash")
         .arg("-c")
         .arg(format!("{cmd}; echo \"rc=${{PIPESTATUS[0]}}\" >&2"))
@@ -279,9 +370,16 @@ fn live_progress_only_on_a_terminal() {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let tty = String::from_utf8_lossy(&out.stdout);
-    assert!(tty.contains(" splits, ") && tty.contains(" rows, "), "no progress on the terminal: {tty:?}");
+    assert!(
+        tty.contains(" splits, ") && tty.contains(" rows, "),
+        "no progress on the terminal: {tty:?}"
+    );
     // On a pipe: no progress, only the summary.
     let mut cmd = Command::new(presto_q_path());
     cmd.env("PRESTO_SERVER", env("PRESTO_SERVER")).arg(sql);
@@ -301,10 +399,22 @@ impl TlsTrino {
     fn start() -> TlsTrino {
         let dir = tempfile::tempdir().unwrap();
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/tls-trino.sh");
-        let out = Command::new("bash").arg(&script).arg("start").arg(dir.path()).output().unwrap();
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg("start")
+            .arg(dir.path())
+            .output()
+            .unwrap();
         let text = String::from_utf8_lossy(&out.stdout).to_string();
-        let tls = TlsTrino { url: text.split_whitespace().next().unwrap_or("").to_string(), dir };
-        assert!(out.status.success(), "TLS Trino did not start: {}", String::from_utf8_lossy(&out.stderr));
+        let tls = TlsTrino {
+            url: text.split_whitespace().next().unwrap_or("").to_string(),
+            dir,
+        };
+        assert!(
+            out.status.success(),
+            "TLS Trino did not start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         tls
     }
     fn file(&self, name: &str) -> String {
@@ -315,7 +425,11 @@ impl TlsTrino {
 impl Drop for TlsTrino {
     fn drop(&mut self) {
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/tls-trino.sh");
-        let _ = Command::new("bash").arg(script).arg("stop").arg(self.dir.path()).status();
+        let _ = Command::new("bash")
+            .arg(script)
+            .arg("stop")
+            .arg(self.dir.path())
+            .status();
     }
 }
 
@@ -324,7 +438,10 @@ fn live_https_and_password_against_the_file_authenticator() {
     // Needs the cached Trino install that services/up.sh made.
     env("PRESTO_SERVER");
     let tls = TlsTrino::start();
-    let password = std::fs::read_to_string(tls.file("password.txt")).unwrap().trim().to_string();
+    let password = std::fs::read_to_string(tls.file("password.txt"))
+        .unwrap()
+        .trim()
+        .to_string();
     let sql = "SELECT count(*) FROM tpch.tiny.nation";
     let with = |args: &[&str], pw: Option<&str>| {
         let mut all = vec!["--server", tls.url.as_str(), "--user", "lab"];
@@ -343,7 +460,10 @@ fn live_https_and_password_against_the_file_authenticator() {
     let ok = loop {
         let out = with(&["--ca-file", &ca], Some(&password));
         let err = String::from_utf8_lossy(&out.stderr);
-        if out.status.success() || !err.contains("No nodes available") || started.elapsed().as_secs() > 60 {
+        if out.status.success()
+            || !err.contains("No nodes available")
+            || started.elapsed().as_secs() > 60
+        {
             assert!(out.status.success(), "{err}");
             break String::from_utf8(out.stdout).unwrap();
         }
@@ -357,20 +477,33 @@ fn live_https_and_password_against_the_file_authenticator() {
         let out = with(&extra, Some(&password));
         assert_eq!(out.status.code(), Some(1));
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("TLS certificate is not trusted") && err.contains(&tls.url), "{err}");
+        assert!(
+            err.contains("TLS certificate is not trusted") && err.contains(&tls.url),
+            "{err}"
+        );
     }
     // Told to skip verification.
     let out = with(&["--insecure"], Some(&password));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "\"25\"\n");
     // A wrong password, and none at all: the server's 401 as a clear error, exit 1.
     let out = with(&["--ca-file", &ca], Some("wrong"));
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("refused the credentials (401 Unauthorized)") && err.contains(&tls.url), "{err}");
+    assert!(
+        err.contains("refused the credentials (401 Unauthorized)") && err.contains(&tls.url),
+        "{err}"
+    );
     let out = with(&["--ca-file", &ca], None);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("requires a password: set PRESTO_PASSWORD (401 Unauthorized)"), "{err}");
+    assert!(
+        err.contains("requires a password: set PRESTO_PASSWORD (401 Unauthorized)"),
+        "{err}"
+    );
 }

@@ -7,12 +7,18 @@ fn live_pq_write_files_are_read_by_pyarrow_and_duckdb() {
     let py = live_env("LAKEPIPE_PYTHON");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display();
-    sh(&format!("python3 bench/gen_events.py 4000 11 > {d}/ev.jsonl"));
+    sh(&format!(
+        "python3 bench/gen_events.py 4000 11 > {d}/ev.jsonl"
+    ));
     sh(&format!("pq-write -q -i {d}/ev.jsonl {d}/ev.parquet"));
-    sh(&format!("pq-write -q --compression zstd --partition-by event_type -i {d}/ev.jsonl {d}/lake/"));
+    sh(&format!(
+        "pq-write -q --compression zstd --partition-by event_type -i {d}/ev.jsonl {d}/lake/"
+    ));
     let original = parse_lines(&std::fs::read_to_string(dir.path().join("ev.jsonl")).unwrap());
     for engine in ["pyarrow", "duckdb"] {
-        let rows = parse_lines(&sh(&format!("{py} tests/py/read_parquet.py {engine} {d}/ev.parquet")));
+        let rows = parse_lines(&sh(&format!(
+            "{py} tests/py/read_parquet.py {engine} {d}/ev.parquet"
+        )));
         assert_same_rows(&original, &rows, engine);
     }
 }
@@ -34,7 +40,9 @@ fn live_typed_columns_agree_with_pyarrow() {
          s STRING, l ARRAY<ARRAY<BIGINT>>, st STRUCT<a:STRUCT<b:ARRAY<BOOLEAN>>>' -i {d}/in.jsonl {d}/t.parquet"
     ));
     let ours = parse_lines(&sh(&format!("pq-cat {d}/t.parquet")));
-    let theirs = parse_lines(&sh(&format!("{py} tests/py/read_parquet.py pyarrow {d}/t.parquet")));
+    let theirs = parse_lines(&sh(&format!(
+        "{py} tests/py/read_parquet.py pyarrow {d}/t.parquet"
+    )));
     assert_same_rows(&ours, &theirs, "pq-cat vs pyarrow");
     assert_eq!(ours[0]["d"], "12.30");
     assert_eq!(ours[0]["ts"], "2024-01-02T03:04:05.123456Z");
@@ -57,9 +65,14 @@ fn live_interrupted_folder_has_only_readable_files() {
         );
         sh(&script);
         let files = sh(&format!("find {d}/{sig} -name '*.parquet' ! -name '.*'"));
-        assert!(!files.trim().is_empty(), "{sig}: some files were complete before the signal");
+        assert!(
+            !files.trim().is_empty(),
+            "{sig}: some files were complete before the signal"
+        );
         for f in files.lines() {
-            sh(&format!("{py} -c \"import pyarrow.parquet as pq, sys; pq.read_table(sys.argv[1])\" {f}"));
+            sh(&format!(
+                "{py} -c \"import pyarrow.parquet as pq, sys; pq.read_table(sys.argv[1])\" {f}"
+            ));
         }
     }
 }
@@ -69,15 +82,31 @@ fn live_pq_write_to_hdfs_then_pq_cat_from_hdfs() {
     let nn = live_env("HDFS_NAMENODE");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display();
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     let remote = format!("{nn}/lakepipe-tests/roundtrip_{nanos}");
-    sh(&format!("python3 bench/gen_events.py 6000 13 > {d}/ev.jsonl"));
-    sh(&format!("pq-write -q --partition-by event_type --roll-rows 700 -i {d}/ev.jsonl {remote}/"));
+    sh(&format!(
+        "python3 bench/gen_events.py 6000 13 > {d}/ev.jsonl"
+    ));
+    sh(&format!(
+        "pq-write -q --partition-by event_type --roll-rows 700 -i {d}/ev.jsonl {remote}/"
+    ));
     let original = parse_lines(&std::fs::read_to_string(dir.path().join("ev.jsonl")).unwrap());
     let mut back = parse_lines(&sh(&format!("pq-cat {remote}")));
     back.sort_by_key(|r| r["seq"].as_i64());
     assert_same_rows(&original, &back, "pq-write hdfs:// -> pq-cat hdfs://");
-    assert_eq!(sh(&format!("pq-cat --count '{remote}/event_type=*'")).trim(), "6000", "globs on HDFS");
+    assert_eq!(
+        sh(&format!("pq-cat --count '{remote}/event_type=*'")).trim(),
+        "6000",
+        "globs on HDFS"
+    );
     let listed = sh(&format!("hdfs-ls -R -C {remote}"));
-    assert!(listed.lines().all(|l| !l.rsplit('/').next().unwrap_or("").starts_with('.')), "no hidden files left:\n{listed}");
+    assert!(
+        listed
+            .lines()
+            .all(|l| !l.rsplit('/').next().unwrap_or("").starts_with('.')),
+        "no hidden files left:\n{listed}"
+    );
 }
