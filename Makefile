@@ -12,12 +12,12 @@ build:
 	$(CARGO) build --release --workspace --locked
 
 # Every test: unit and CLI tests, then the real services and the tests that need them.
-test: build
+test:
 	bash tests/run.sh
 
 # Unit and CLI tests only (no services).
-unit-test: build
-	$(CARGO) test --release --workspace --locked
+unit-test:
+	$(CARGO) test --profile ci --workspace --locked
 
 demo: build
 	BIN=$(BIN) bash tests/demo.sh

@@ -1,32 +1,42 @@
 #!/usr/bin/env bash
-# `make test`: unit and CLI tests, then start the real services, run the tests that need
-# them, and stop the services again (also when a test fails).
+# `make test`: build every test binary once (one profile, one feature set), run the unit and
+# CLI tests, start the real services, run the tests marked `#[ignore = "live: ..."]` (they
+# need the services or a peer tool), and stop the services again (also when a test fails).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/release"
-export LAKEPIPE_BIN="$BIN"
+PROFILE=ci
+TARGET="$(mkdir -p "${CARGO_TARGET_DIR:-target}" && cd "${CARGO_TARGET_DIR:-target}" && pwd)"
+# cross-tool tests run the binaries of this same build
+export LAKEPIPE_BIN="$TARGET/$PROFILE"
+CARGO_TEST=(cargo test --profile "$PROFILE" --workspace --locked)
+t0=$SECONDS
+stamp() { echo "== [$((SECONDS - t0))s] $*"; }
 
 # jq-lite's compatibility test compares with Debian's jq
 if ! command -v jq >/dev/null; then
-  echo "== installing jq (Debian package) for jq-lite's compatibility test"
+  stamp "installing jq (Debian package) for jq-lite's compatibility test"
   { apt-get update -qq && apt-get install -y -qq jq; } >/dev/null 2>&1 || sudo apt-get install -y -qq jq
 fi
 
-echo "== unit and CLI tests"
-cargo test --release --workspace --locked
+stamp "format and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
 
-echo "== services"
+stamp "build (every test binary, once)"
+"${CARGO_TEST[@]}" --no-run
+
+stamp "unit and CLI tests"
+"${CARGO_TEST[@]}"
+
+stamp "services"
 trap 'bash services/down.sh || true' EXIT
 bash services/up.sh ${TEST_SERVICES:-}
 # shellcheck disable=SC1091
 source services/.state/env.sh
 
-echo "== service smoke tests"
+stamp "service smoke tests"
 bash services/smoke.sh
 
-echo "== interop and live tests (every crate with a 'live' test target)"
-for manifest in */Cargo.toml; do
-  grep -q '^live = \[\]' "$manifest" || continue
-  pkg=$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -1)
-  cargo test --release --locked -p "$pkg" --features live --test live
-done
+stamp "live and interop tests (the ignored ones: real services and peers)"
+"${CARGO_TEST[@]}" -- --ignored
+stamp "done"

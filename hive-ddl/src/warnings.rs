@@ -63,7 +63,7 @@ enum Shape {
 
 fn shape(t: Option<&LogicalType>) -> Shape {
     match t {
-        Some(LogicalType::Timestamp(ts)) => Shape::Timestamp(ts.unit.clone()),
+        Some(LogicalType::Timestamp(ts)) => Shape::Timestamp(ts.unit),
         Some(LogicalType::Integer(i)) if !i.is_signed => Shape::Unsigned(i.bit_width),
         Some(LogicalType::Time(_)) => Shape::Time,
         Some(LogicalType::Float16) => Shape::Float16,

@@ -489,10 +489,10 @@ pub fn write_float(out: &mut Vec<u8>, f: f64) {
         out.push(b'-');
     }
     if !(-4..17).contains(&x) {
-        out.extend_from_slice(digits[..1].as_bytes());
+        out.extend_from_slice(&digits.as_bytes()[..1]);
         if digits.len() > 1 {
             out.push(b'.');
-            out.extend_from_slice(digits[1..].as_bytes());
+            out.extend_from_slice(&digits.as_bytes()[1..]);
         }
         let sign = if x < 0 { '-' } else { '+' };
         out.extend_from_slice(format!("e{sign}{:02}", x.abs()).as_bytes());
@@ -502,9 +502,9 @@ pub fn write_float(out: &mut Vec<u8>, f: f64) {
             out.extend_from_slice(digits.as_bytes());
             out.extend(std::iter::repeat_n(b'0', int_len - digits.len()));
         } else {
-            out.extend_from_slice(digits[..int_len].as_bytes());
+            out.extend_from_slice(&digits.as_bytes()[..int_len]);
             out.push(b'.');
-            out.extend_from_slice(digits[int_len..].as_bytes());
+            out.extend_from_slice(&digits.as_bytes()[int_len..]);
         }
     } else {
         out.extend_from_slice(b"0.");

@@ -621,7 +621,7 @@ fn run_sequential(
         Some(Ok(array)) if !args.null_input => run_one(array, (0, 0))?,
         _ if args.null_input => run_one(Val::Null, (0, 0))?,
         _ => {
-            while let Some(item) = (&stream).next() {
+            for item in &stream {
                 match item {
                     Ok(v) => run_one(v, seq.at.get())?,
                     Err(msg) => {

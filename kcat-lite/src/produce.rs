@@ -172,7 +172,7 @@ pub fn run(args: &Args) -> Result<()> {
         };
         send(&producer, msg)?;
         sent += 1;
-        if sent % 1024 == 0 {
+        if sent.is_multiple_of(1024) {
             producer.poll(Duration::ZERO);
         }
     }

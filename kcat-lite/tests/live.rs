@@ -1,5 +1,5 @@
 //! kcat-lite against the real Kafka broker (and kcat) started by services/up.sh.
-//! Run: `cargo test --release -p kcat-lite --features live --test live`.
+//! Run: `cargo test --profile ci -p kcat-lite --test live -- --ignored`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Output, Stdio};
@@ -148,6 +148,7 @@ fn lines_sorted(s: &str) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_interop_with_kcat_both_ways() {
     let fmt = "%p|%k|%s|%h\\n";
     // kcat-lite -> kcat
@@ -191,6 +192,7 @@ fn live_interop_with_kcat_both_ways() {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_json_is_byte_identical_to_kcat_for_text() {
     let t = name("json");
     create(&t, 3);
@@ -215,6 +217,7 @@ fn live_json_is_byte_identical_to_kcat_for_text() {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_binary_payloads_are_valid_json() {
     let t = name("binary");
     create(&t, 1);
@@ -251,6 +254,7 @@ fn live_binary_payloads_are_valid_json() {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_payload_json_embeds_objects() {
     let t = name("pjson");
     create(&t, 1);
@@ -269,6 +273,7 @@ fn live_payload_json_embeds_objects() {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_produce_from_envelope_keeps_keys_headers_partitions() {
     let t = name("env-src");
     create(&t, 3);
@@ -294,6 +299,7 @@ fn live_produce_from_envelope_keeps_keys_headers_partitions() {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_exit_at_end_with_an_empty_partition() {
     let t = name("eof");
     create(&t, 3);
@@ -317,6 +323,7 @@ fn now_ms() -> i64 {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_every_offset_form_and_query() {
     let t = name("offsets");
     create(&t, 1);
@@ -364,6 +371,7 @@ fn live_every_offset_form_and_query() {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_format_tokens_match_kcat() {
     let t = name("fmt");
     create(&t, 2);
@@ -402,6 +410,7 @@ fn live_format_tokens_match_kcat() {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_list_shows_topic_and_partitions() {
     let t = name("list");
     create(&t, 3);
@@ -421,6 +430,7 @@ fn live_list_shows_topic_and_partitions() {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_create_and_delete_topic() {
     let t = name("admin");
     create(&t, 4);
@@ -444,6 +454,7 @@ fn live_create_and_delete_topic() {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_missing_topic_with_auto_create_off_is_an_error() {
     let t = name("missing");
     let out = run(
@@ -462,6 +473,7 @@ fn live_missing_topic_with_auto_create_off_is_an_error() {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_delivery_failure_exits_1_with_count() {
     let t = name("fail");
     create(&t, 1);
@@ -489,6 +501,7 @@ fn live_delivery_failure_exits_1_with_count() {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_head_closes_quietly() {
     let t = name("head");
     create(&t, 1);
@@ -572,6 +585,7 @@ fn term_and_wait(mut c: Child) -> std::process::ExitStatus {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_group_members_split_and_restart_without_loss_or_duplicates() {
     let t = name("group");
     create(&t, 4);
@@ -648,6 +662,7 @@ fn live_group_members_split_and_restart_without_loss_or_duplicates() {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_group_exit_at_end() {
     let t = name("group-e");
     create(&t, 1);
@@ -658,6 +673,7 @@ fn live_group_exit_at_end() {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_group_member_without_partitions_exits_at_end() {
     let t = name("group-idle");
     create(&t, 1);
@@ -702,6 +718,7 @@ fn stored_bytes(topic: &str) -> u64 {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_every_codec_round_trips_and_lz4_is_the_default() {
     let lines: String = (0..3000).map(|i| format!("{{\"seq\":{i},\"event_type\":\"purchase_sword\",\"Host\":\"user1.comcast.com\",\"pad\":\"{}\"}}\n", "ab".repeat(60))).collect();
     let raw = lines.len() as u64;

@@ -233,7 +233,9 @@ impl Fs {
                 }))
             }
             #[cfg(feature = "hdfs")]
-            Fs::Hdfs(c) => Ok(Writer(WriterInner::Hdfs(c.create(loc, overwrite)?))),
+            Fs::Hdfs(c) => Ok(Writer(WriterInner::Hdfs(Box::new(
+                c.create(loc, overwrite)?,
+            )))),
         }
     }
 
@@ -361,7 +363,7 @@ enum WriterInner {
         loc: Location,
     },
     #[cfg(feature = "hdfs")]
-    Hdfs(hdfs::HdfsWriter),
+    Hdfs(Box<hdfs::HdfsWriter>),
 }
 
 impl Writer {

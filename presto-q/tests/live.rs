@@ -1,5 +1,5 @@
 //! presto-q against the real Trino and PrestoDB that services/ starts, compared with
-//! the real trino-cli. Run: `cargo test --release -p presto-q --features live --test live`.
+//! the real trino-cli. Run: `cargo test --profile ci -p presto-q --test live -- --ignored`.
 //! A missing service fails the test (never a skip).
 
 use std::io::{Read, Write};
@@ -76,6 +76,7 @@ const NESTED: &str = r#", ARRAY[1,2,NULL] AS arr, ARRAY['x','y"z', ''] AS arrs, 
  ARRAY[CAST(ROW(NULL, 'x') AS ROW(a int, "b c" varchar))] AS arow"#;
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_every_type_matches_trino_cli_byte_for_byte() {
     let all = format!("{EVERY_TYPE}{NESTED}");
     for (format, sql) in [
@@ -93,6 +94,7 @@ fn live_every_type_matches_trino_cli_byte_for_byte() {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_human_formats_render_the_same_values() {
     // Single-line values: the CSV cells must show up as they are in vertical, table and markdown.
     let sql = "SELECT 1e10 AS d, ARRAY[1, NULL] AS a, X'00ff' AS vb, 'x' AS s, CAST(NULL AS integer) AS n, \
@@ -148,6 +150,7 @@ fn digest_of_stdout(cmd: &str) -> (u64, u64) {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_lineitem_sf1_matches_trino_cli() {
     let sql = "'SELECT * FROM tpch.sf1.lineitem'";
     let server = env("PRESTO_SERVER");
@@ -164,6 +167,7 @@ fn live_lineitem_sf1_matches_trino_cli() {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_statements_from_file_and_stdin_carry_the_session() {
     let dir = tempfile::tempdir().unwrap();
     let script = "-- a comment; with a semicolon\nUSE tpch.tiny;\nSELECT count(*) FROM nation;\n\
@@ -189,6 +193,7 @@ fn live_statements_from_file_and_stdin_carry_the_session() {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_use_hive_default_affects_the_next_statement() {
     // The Hive catalog's metastore lives on HDFS and starts empty.
     stdout_of(presto_q(&["CREATE SCHEMA IF NOT EXISTS hive.default"]));
@@ -199,6 +204,7 @@ fn live_use_hive_default_affects_the_next_statement() {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_ignore_errors_goes_on_and_exits_1() {
     let out = run(presto_q(&[
         "--ignore-errors",
@@ -216,6 +222,7 @@ fn live_ignore_errors_goes_on_and_exits_1() {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_errors_show_line_and_column() {
     let out = run(presto_q(&["SELECT *\nFRM x"]));
     assert_eq!(out.status.code(), Some(1));
@@ -242,6 +249,7 @@ fn query_state(source: &str) -> String {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_ctrl_c_cancels_the_query_on_the_server() {
     let source = format!("presto-q-cancel-{}", std::process::id());
     let mut child = presto_q(&[
@@ -292,6 +300,7 @@ fn live_ctrl_c_cancels_the_query_on_the_server() {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_prestodb_returns_the_same_tpch_rows() {
     let server = env("PRESTODB_SERVER");
     for sql in [
@@ -318,6 +327,7 @@ fn sibling_binary(name: &str) -> PathBuf {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_json_lines_feed_pq_write() {
     let dir = tempfile::tempdir().unwrap();
     let parquet = dir.path().join("nation.parquet");
@@ -344,6 +354,7 @@ fn live_json_lines_feed_pq_write() {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_closed_stdout_ends_quietly() {
     let cmd = format!(
         "{} -q 'SELECT * FROM tpch.sf1.lineitem' | head -1",
@@ -360,6 +371,7 @@ fn live_closed_stdout_ends_quietly() {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_progress_only_on_a_terminal() {
     let sql = "SELECT count(*) FROM tpch.sf1.lineitem WHERE comment LIKE '%x%'";
     // Under a pseudo-terminal (script(1)) stderr is a terminal: the progress line shows.
@@ -434,6 +446,7 @@ impl Drop for TlsTrino {
 }
 
 #[test]
+#[ignore = "live: needs services/ (make test runs it)"]
 fn live_https_and_password_against_the_file_authenticator() {
     // Needs the cached Trino install that services/up.sh made.
     env("PRESTO_SERVER");
