@@ -12,10 +12,13 @@ CARGO_TEST=(cargo test --profile "$PROFILE" --workspace --locked)
 t0=$SECONDS
 stamp() { echo "== [$((SECONDS - t0))s] $*"; }
 
-# jq-lite's compatibility test compares with Debian's jq
-if ! command -v jq >/dev/null; then
-  stamp "installing jq (Debian package) for jq-lite's compatibility test"
-  { apt-get update -qq && apt-get install -y -qq jq; } >/dev/null 2>&1 || sudo apt-get install -y -qq jq
+# Debian packages the tests use: jq (jq-lite's compatibility test), tmux (tests in a real
+# terminal: progress lines, presto-q's interactive shell)
+missing=()
+for p in jq tmux; do command -v "$p" >/dev/null || missing+=("$p"); done
+if ((${#missing[@]})); then
+  stamp "installing ${missing[*]} (Debian packages)"
+  { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; } >/dev/null 2>&1 || sudo apt-get install -y -qq "${missing[@]}"
 fi
 
 stamp "format and lints"
