@@ -24,6 +24,12 @@ fi
 stamp "format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# layering: the tools that never touch Parquet must not build Arrow/Parquet (lakepipe's
+# `parquet` feature stays off for them)
+if cargo tree --locked -e normal -p kcat-lite -p presto-q -p jq-lite -p hdfs-ls | grep -E '^[^a-z]*(arrow|parquet)[a-z-]* v'; then
+  echo "kcat-lite, presto-q, jq-lite or hdfs-ls depends on Arrow/Parquet (above)" >&2
+  exit 1
+fi
 
 stamp "build (every test binary, once)"
 "${CARGO_TEST[@]}" --no-run

@@ -114,11 +114,22 @@ pub fn finish(tool: &str, result: anyhow::Result<()>) -> ExitCode {
 /// True when the error comes from writing to a closed pipe (`| head`).
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|c| {
-        c.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
-            || c.downcast_ref::<arrow_schema::ArrowError>().is_some_and(|e| {
-                matches!(e, arrow_schema::ArrowError::IoError(_, io) if io.kind() == io::ErrorKind::BrokenPipe)
-            })
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            || arrow_broken_pipe(c)
     })
+}
+
+#[cfg(feature = "parquet")]
+fn arrow_broken_pipe(c: &(dyn std::error::Error + 'static)) -> bool {
+    c.downcast_ref::<arrow_schema::ArrowError>().is_some_and(|e| {
+        matches!(e, arrow_schema::ArrowError::IoError(_, io) if io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+#[cfg(not(feature = "parquet"))]
+fn arrow_broken_pipe(_: &(dyn std::error::Error + 'static)) -> bool {
+    false
 }
 
 /// Locked stdout: buffered in large blocks when piped, unbuffered on a terminal so

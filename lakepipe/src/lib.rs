@@ -9,14 +9,22 @@
 //! - [`read`]: Parquet inputs (files, folders, globs, `k=v` partitions);
 //! - [`text`]: CSV/TSV fields and aligned, vertical and markdown tables over plain strings.
 //! - [`storage`]: one file-system API over local paths and HDFS (feature `hdfs`).
+//!
+//! Feature `parquet` brings Arrow and Parquet (`ddl`, `decode`, `encode`, `infer`, `read`);
+//! tools that never touch Parquet leave it off and build in a fraction of the time.
 
 pub mod cli;
+#[cfg(feature = "parquet")]
 pub mod ddl;
+#[cfg(feature = "parquet")]
 pub mod decode;
+#[cfg(feature = "parquet")]
 pub mod encode;
 pub mod flatten;
+#[cfg(feature = "parquet")]
 pub mod infer;
 pub mod location;
+#[cfg(feature = "parquet")]
 pub mod read;
 pub mod storage;
 pub mod text;

@@ -19,11 +19,12 @@
 //! address instead of hdfs-native's default three minutes of retries.
 
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
+#[cfg(feature = "parquet")]
 use parquet::file::reader::{ChunkReader, Length};
 
 use crate::location::Location;
@@ -424,9 +425,12 @@ impl Reader {
     pub fn read_range(&self, start: u64, len: usize) -> Result<Bytes> {
         match &self.0 {
             ReaderInner::Local(f) => {
-                let len = len.min(Length::len(f).saturating_sub(start) as usize);
-                ChunkReader::get_bytes(f, start, len)
-                    .map_err(|e| StorageError::Other("local file".into(), e.to_string()))
+                use std::os::unix::fs::FileExt;
+                let len = len.min(self.size().saturating_sub(start) as usize);
+                let mut buf = vec![0; len];
+                f.read_exact_at(&mut buf, start)
+                    .map_err(|e| StorageError::Other("local file".into(), e.to_string()))?;
+                Ok(Bytes::from(buf))
             }
             #[cfg(feature = "hdfs")]
             ReaderInner::Hdfs(r) => r.read_range(start, len),
@@ -434,18 +438,27 @@ impl Reader {
     }
 }
 
-impl Length for Reader {
-    fn len(&self) -> u64 {
+impl Reader {
+    /// The file's length in bytes.
+    pub fn size(&self) -> u64 {
         match &self.0 {
-            ReaderInner::Local(f) => Length::len(f),
+            ReaderInner::Local(f) => f.metadata().map(|m| m.len()).unwrap_or(0),
             #[cfg(feature = "hdfs")]
             ReaderInner::Hdfs(r) => r.len,
         }
     }
 }
 
+#[cfg(feature = "parquet")]
+impl Length for Reader {
+    fn len(&self) -> u64 {
+        self.size()
+    }
+}
+
+#[cfg(feature = "parquet")]
 impl ChunkReader for Reader {
-    type T = Box<dyn Read + Send>;
+    type T = Box<dyn io::Read + Send>;
 
     fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
         match &self.0 {
@@ -472,7 +485,7 @@ mod hdfs {
 
     use std::collections::HashMap;
     use std::future::Future;
-    use std::io::{self, Read};
+    use std::io;
     use std::sync::{Arc, Mutex, OnceLock};
 
     use bytes::Bytes;
@@ -771,13 +784,15 @@ mod hdfs {
         }
     }
 
-    /// Sequential reads from an offset, fetched in large ranges.
+    /// Sequential reads from an offset, fetched in large ranges (Parquet's `ChunkReader`).
+    #[cfg(feature = "parquet")]
     pub struct RangeRead {
         file: Arc<HdfsReader>,
         pos: u64,
         chunk: Bytes,
     }
 
+    #[cfg(feature = "parquet")]
     impl RangeRead {
         pub fn new(file: Arc<HdfsReader>, pos: u64) -> RangeRead {
             RangeRead {
@@ -788,7 +803,8 @@ mod hdfs {
         }
     }
 
-    impl Read for RangeRead {
+    #[cfg(feature = "parquet")]
+    impl io::Read for RangeRead {
         fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
             if self.chunk.is_empty() {
                 self.chunk = self
