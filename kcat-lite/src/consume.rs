@@ -25,12 +25,15 @@ use crate::Args;
 pub struct GroupContext {
     /// Set once the group gave this member an assignment (possibly empty).
     assigned: AtomicBool,
+    /// `-G GROUP` without `-q`: print kcat's rebalance notices on stderr.
+    notify: Option<String>,
 }
 
 impl ClientContext for GroupContext {}
 
 impl ConsumerContext for GroupContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        self.notice(consumer, rebalance);
         if let Rebalance::Revoke(_) = rebalance {
             // Offsets are stored right after each flush, before the next poll, so this
             // commits exactly what was written. "No offset" just means nothing new.
@@ -46,6 +49,48 @@ impl ConsumerContext for GroupContext {
         if let Rebalance::Assign(_) = rebalance {
             self.assigned.store(true, Ordering::Relaxed);
         }
+    }
+}
+
+impl GroupContext {
+    /// kcat's line, so scripts that wait for an assignment work with both tools:
+    /// `% Group G rebalanced (memberid M): assigned: t [0], t [1]`.
+    fn notice(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let Some(group) = &self.notify else { return };
+        let (what, list) = match rebalance {
+            Rebalance::Assign(l) => ("assigned", l.elements()),
+            Rebalance::Revoke(l) => ("revoked", l.elements()),
+            Rebalance::Error(e) => {
+                eprintln!("% Group {group} rebalance failed: {e}");
+                return;
+            }
+        };
+        let parts: Vec<String> = list
+            .iter()
+            .map(|e| format!("{} [{}]", e.topic(), e.partition()))
+            .collect();
+        let member = member_id(consumer);
+        eprintln!(
+            "% Group {group} rebalanced (memberid {member}): {what}: {}",
+            parts.join(", ")
+        );
+    }
+}
+
+/// The member id the group coordinator gave this consumer (rdkafka has no safe wrapper).
+fn member_id(consumer: &BaseConsumer<GroupContext>) -> String {
+    use rdkafka::bindings::{rd_kafka_mem_free, rd_kafka_memberid};
+    // SAFETY: the handle is live for the call; librdkafka returns a NUL-terminated copy
+    // (or NULL) that we free with its own allocator.
+    unsafe {
+        let rk = consumer.client().native_ptr();
+        let p = rd_kafka_memberid(rk);
+        if p.is_null() {
+            return String::new();
+        }
+        let id = std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned();
+        rd_kafka_mem_free(rk, p.cast());
+        id
     }
 }
 
@@ -148,7 +193,10 @@ pub fn run(args: &Args) -> Result<()> {
         set_default(&mut cfg, args, "group.id", "kcat-lite");
     }
     let consumer: BaseConsumer<GroupContext> = cfg
-        .create_with_context(GroupContext::default())
+        .create_with_context(GroupContext {
+            notify: args.group.clone().filter(|_| !args.quiet),
+            ..GroupContext::default()
+        })
         .context("creating the Kafka consumer")?;
 
     // Fail fast, naming the brokers, instead of waiting forever for an unreachable cluster.

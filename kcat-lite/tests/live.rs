@@ -553,14 +553,49 @@ fn wait_output_after_close(mut child: Child) -> Output {
 }
 
 /// A -G member writing to a file.
+/// A `-G` member writing `partition:payload` lines to `file` and its stderr (kcat's
+/// rebalance notices, the summary) to `file.err`.
 fn member(group: &str, topic: &str, file: &std::path::Path, extra: &[&str]) -> Child {
-    let mut args = vec!["-G", group, topic, "-q", "-f", "%p:%s\\n"];
+    let mut args = vec!["-G", group, topic, "-f", "%p:%s\\n"];
     args.extend_from_slice(extra);
     ours(&args)
         .stdout(std::fs::File::create(file).unwrap())
-        .stderr(Stdio::piped())
+        .stderr(std::fs::File::create(file.with_extension("err")).unwrap())
         .spawn()
         .unwrap()
+}
+
+/// The partitions a member holds now, from its last `% Group ... rebalanced` notice.
+fn held(file: &std::path::Path) -> Vec<String> {
+    let err = std::fs::read_to_string(file.with_extension("err")).unwrap_or_default();
+    match err.lines().filter(|l| l.starts_with("% Group ")).last() {
+        Some(l) if l.contains("): assigned: ") => l
+            .split("): assigned: ")
+            .nth(1)
+            .unwrap()
+            .split(", ")
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect(),
+        _ => vec![],
+    }
+}
+
+/// Waits until the members' current assignments cover `n` partitions, each member holding some.
+fn wait_assigned(files: &[&std::path::Path], n: usize) {
+    let start = Instant::now();
+    loop {
+        let each: Vec<Vec<String>> = files.iter().map(|f| held(f)).collect();
+        let all: std::collections::BTreeSet<&String> = each.iter().flatten().collect();
+        if all.len() == n && each.iter().all(|h| !h.is_empty()) {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "members never shared {n} partitions: {each:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 fn count_lines(f: &std::path::Path) -> usize {
@@ -598,8 +633,8 @@ fn live_group_members_split_and_restart_without_loss_or_duplicates() {
     );
     let a = member(&g, &t, &fa, &[]);
     let b = member(&g, &t, &fb, &[]);
-    // Let both join before the first batch, so the group splits it.
-    std::thread::sleep(Duration::from_secs(8));
+    // Both joined and split the partitions (kcat's notices on stderr) before the first batch.
+    wait_assigned(&[&fa, &fb], 4);
     let batch1: String = (0..400).map(|i| format!("k{i}|m{i}\n")).collect();
     produce(&t, &["-K", "|"], &batch1);
     let start = Instant::now();

@@ -4,7 +4,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
 use assert_cmd::prelude::*;
@@ -295,8 +295,13 @@ fn roll_secs_closes_files_while_input_is_slow() {
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
     writeln!(stdin, "{{\"id\":1}}").unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    stdin.flush().unwrap();
     // the first file is complete and visible while the run goes on
+    wait_for("the first rolled file", || {
+        let d = dir.path().join("s");
+        d.exists() && !visible_files(&d).is_empty()
+    });
+    assert!(child.try_wait().unwrap().is_none(), "pq-write ended early");
     let files = visible_files(&dir.path().join("s"));
     assert_eq!(files.len(), 1, "{files:?}");
     assert_eq!(read_rows(&files[0]).len(), 1);
@@ -319,7 +324,7 @@ fn sigterm_closes_the_current_file_validly() {
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(lines(1000).as_bytes()).unwrap();
     stdin.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(800));
+    wait_for("pq-write to read its input", || pipe_unread(&stdin) == 0);
     unsafe_kill(child.id(), "TERM");
     let out_put = child.wait_with_output().unwrap();
     assert_eq!(out_put.status.code(), Some(130));
@@ -343,11 +348,21 @@ fn sigkill_leaves_no_visible_partial_file() {
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(lines(150_000).as_bytes()).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    stdin.flush().unwrap();
+    // kill -9 mid-run: some files rolled, the input still open, so one file is in progress
+    wait_for("a rolled file", || {
+        let d = dir.path().join("k");
+        d.exists() && !visible_files(&d).is_empty()
+    });
     child.kill().unwrap();
     child.wait().unwrap();
     drop(stdin);
-    for f in visible_files(&dir.path().join("k")) {
+    let visible = visible_files(&dir.path().join("k"));
+    assert!(
+        !visible.is_empty() && visible.len() < 150_000 / 20_000,
+        "{visible:?}"
+    );
+    for f in visible {
         assert_eq!(
             read_rows(&f).len(),
             20000,
@@ -480,6 +495,28 @@ fn help_has_examples() {
         .success()
         .stdout(predicate::str::contains("Examples:"));
     pq_write().arg("--version").assert().success();
+}
+
+/// Polls `done` until it holds; fails after 30 s naming what it waited for.
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "waited 30 s for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Bytes written to the child's stdin pipe that it has not read yet (FIONREAD).
+fn pipe_unread(stdin: &std::process::ChildStdin) -> i32 {
+    use std::os::fd::AsRawFd;
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int for a valid pipe descriptor.
+    let rc = unsafe { libc::ioctl(stdin.as_raw_fd(), libc::FIONREAD, &mut n) };
+    assert_eq!(rc, 0, "FIONREAD on the stdin pipe");
+    n
 }
 
 fn unsafe_kill(pid: u32, sig: &str) {
