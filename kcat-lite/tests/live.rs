@@ -568,7 +568,7 @@ fn member(group: &str, topic: &str, file: &std::path::Path, extra: &[&str]) -> C
 /// The partitions a member holds now, from its last `% Group ... rebalanced` notice.
 fn held(file: &std::path::Path) -> Vec<String> {
     let err = std::fs::read_to_string(file.with_extension("err")).unwrap_or_default();
-    match err.lines().filter(|l| l.starts_with("% Group ")).last() {
+    match err.lines().rfind(|l| l.starts_with("% Group ")) {
         Some(l) if l.contains("): assigned: ") => l
             .split("): assigned: ")
             .nth(1)
