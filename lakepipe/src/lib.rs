@@ -2,6 +2,7 @@
 //!
 //! Every tool links this crate for the conventions of `../shared/SPEC.md`:
 //! - [`cli`]: error printing, exit codes, stdout handling, interrupts;
+//! - [`committed`]: Kafka offsets committed in a folder, from Kafka Connect file names;
 //! - [`location`]: one parser for local, `file://` and `hdfs://` locations;
 //! - [`ddl`]: the Hive/Spark DDL type syntax (parse and print) and its Arrow mapping;
 //! - [`infer`] and [`decode`]: JSON lines -> Arrow schema and record batches;
@@ -14,6 +15,7 @@
 //! tools that never touch Parquet leave it off and build in a fraction of the time.
 
 pub mod cli;
+pub mod committed;
 #[cfg(feature = "parquet")]
 pub mod ddl;
 #[cfg(feature = "parquet")]
