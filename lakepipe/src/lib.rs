@@ -20,10 +20,12 @@ pub mod ddl;
 pub mod decode;
 #[cfg(feature = "parquet")]
 pub mod encode;
+pub mod envelope;
 pub mod flatten;
 #[cfg(feature = "parquet")]
 pub mod infer;
 pub mod location;
+pub mod partition;
 #[cfg(feature = "parquet")]
 pub mod read;
 pub mod storage;

@@ -29,10 +29,8 @@ use parquet::arrow::ProjectionMask;
 use parquet::file::reader::{ChunkReader, Length};
 
 use crate::ddl::{format_type, Dialect, Quote};
-use crate::location::{percent_decode, Location};
-
-/// The value Hive and Spark write for a null partition value.
-pub const HIVE_NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
+use crate::location::Location;
+use crate::partition;
 
 /// Where a Parquet file's bytes come from.
 #[derive(Debug, Clone)]
@@ -311,14 +309,7 @@ pub fn partitions_of(rel: &Path) -> Vec<(String, Option<String>)> {
     parts.pop(); // the file name
     parts
         .iter()
-        .filter_map(|c| {
-            let (k, v) = c.split_once('=')?;
-            if k.is_empty() {
-                return None;
-            }
-            let v = percent_decode(v);
-            Some((percent_decode(k), (v != HIVE_NULL_PARTITION).then_some(v)))
-        })
+        .filter_map(|c| partition::parse_folder(c))
         .collect()
 }
 
@@ -638,7 +629,10 @@ mod tests {
                 ("day".into(), Some("20240131".into()))
             ]
         );
-        let p = partitions_of(Path::new(&format!("k={HIVE_NULL_PARTITION}/sub/x.parquet")));
+        let p = partitions_of(Path::new(&format!(
+            "k={}/sub/x.parquet",
+            partition::NULL_VALUE
+        )));
         assert_eq!(p, vec![("k".into(), None)]);
         assert!(
             partitions_of(Path::new("k=v.parquet")).is_empty(),

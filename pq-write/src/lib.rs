@@ -5,7 +5,7 @@
 //! ```
 
 mod dictionary;
-mod envelope;
+mod kafka_meta;
 mod pipeline;
 mod sink;
 
@@ -217,7 +217,7 @@ pub fn run(args: Args) -> Result<()> {
     let schema = if args.kafka_meta {
         Arc::new(lakepipe::decode::with_extra(
             &row_schema,
-            &envelope::meta_fields(),
+            &kafka_meta::meta_fields(),
         ))
     } else {
         row_schema.clone()
@@ -382,7 +382,7 @@ fn summarize(
 /// The shape of one line's row for inference (None when it is not an object).
 fn row_shape(line: &[u8], envelope: bool) -> Option<Shape> {
     let shape = if envelope {
-        let e = envelope::Envelope::parse(line).ok()?;
+        let e = lakepipe::envelope::Envelope::parse(line).ok()?;
         Shape::of_json(&e.row().ok()?).ok()?
     } else {
         Shape::of_json(line).ok()?
