@@ -208,9 +208,9 @@ pub fn run(args: Args) -> Result<()> {
                 buffered.push(chunk);
             }
             let inf = pipeline::infer(&buffered, limit, |line| {
-                row_shape(line, args.envelope.is_some())
+                row_shape(line, args.envelope.is_some(), args.flatten.as_deref())
             });
-            inf.schema(args.flatten.as_deref())
+            inf.schema()
         }
     };
     let row_schema = Arc::new(row_schema);
@@ -379,15 +379,15 @@ fn summarize(
     );
 }
 
-/// The shape of one line's row for inference (None when it is not an object).
-fn row_shape(line: &[u8], envelope: bool) -> Option<Shape> {
+/// The shape of one line's row for inference (None when the line will be rejected).
+fn row_shape(line: &[u8], envelope: bool, flatten: Option<&str>) -> Option<Shape> {
     let shape = if envelope {
         let e = lakepipe::envelope::Envelope::parse(line).ok()?;
         Shape::of_json(&e.row().ok()?).ok()?
     } else {
         Shape::of_json(line).ok()?
     };
-    matches!(shape, Shape::Object(_)).then_some(shape)
+    shape.row(flatten)
 }
 
 fn load_schema(s: &str) -> Result<Schema> {
