@@ -24,6 +24,7 @@ pub mod envelope;
 pub mod flatten;
 #[cfg(feature = "parquet")]
 pub mod infer;
+pub mod listing;
 pub mod location;
 pub mod partition;
 #[cfg(feature = "parquet")]

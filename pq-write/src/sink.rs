@@ -16,6 +16,7 @@ use arrow::array::{Array, ArrayRef, UInt32Array};
 use arrow::compute::{cast, take};
 use arrow::datatypes::{DataType, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
+use lakepipe::listing;
 use lakepipe::location::Location;
 use lakepipe::partition;
 use lakepipe::storage::{self, Fs, StorageError};
@@ -337,7 +338,7 @@ fn remove_earlier_parts(fs: &Fs, root: &Location, keep: &HashSet<Location>) -> R
     };
     for e in entries {
         let name = e.name();
-        if name.starts_with('.') || name.starts_with('_') {
+        if listing::is_hidden(&name) {
             continue;
         }
         if e.is_dir {
