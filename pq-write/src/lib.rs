@@ -50,7 +50,7 @@ Examples:
 #[derive(Parser, Debug)]
 #[command(version, after_long_help = EXAMPLES)]
 pub struct Args {
-    /// A file (out.parquet) or a folder (ends with '/', or exists as a folder), local or file://
+    /// A file (out.parquet) or a folder (ends with '/', or exists as a folder), local, file:// or hdfs://
     pub output: String,
 
     /// Read JSON lines from FILE instead of stdin ('-' is stdin)
