@@ -39,7 +39,7 @@ Examples:
 #[derive(Parser, Debug)]
 #[command(version, after_long_help = EXAMPLES)]
 pub struct Args {
-    /// A Parquet file or a folder of them (k=v sub-folders become partitions), local or file://
+    /// A Parquet file or a folder of them (k=v sub-folders become partitions), local, file:// or hdfs://
     pub input: String,
 
     /// SQL dialect of the statements

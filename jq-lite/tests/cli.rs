@@ -155,6 +155,22 @@ fn flatten_joins_nested_keys_and_keeps_arrays() {
         .stdout("{\"id\":1,\"cc\":\"DE\"}\n");
 }
 
+/// The rejected line leaves nothing behind: no `a_b` key in any output.
+#[test]
+fn flatten_collision_line_leaves_no_key() {
+    let input = "{\"id\":1,\"a_b\":1,\"a\":{\"b\":2}}\n{\"id\":2,\"a\":{\"c\":3}}\n";
+    let out = jq_lite()
+        .args(["--flatten", "--skip-invalid", "-c", "."])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout_of(&out), "{\"id\":2,\"a_c\":3}\n");
+    assert!(
+        stderr_of(&out).contains("<stdin>:1: --flatten: key \"a_b\" occurs twice after flattening")
+    );
+}
+
 #[test]
 fn flatten_collisions_are_bad_lines() {
     let input = "{\"a\":{\"b\":1}}\n{\"a_b\":1,\"a\":{\"b\":2}}\n{\"a\":{\"b\":3}}\n";

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use lakepipe::cli;
+use lakepipe::envelope::{self, Stats, TsType, WriteOpts};
 use rdkafka::consumer::{
     BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, RebalanceProtocol,
 };
@@ -19,8 +20,7 @@ use rdkafka::types::RDKafkaRespErr;
 use rdkafka::{ClientContext, Message, Offset, Timestamp, TopicPartitionList};
 
 use crate::config::{self, set_default};
-use crate::envelope::{JsonOpts, Stats};
-use crate::format::{Formatter, Msg, TsType};
+use crate::format::Formatter;
 use crate::offsets::{self, Start};
 use crate::resume::Resume;
 use crate::Args;
@@ -422,7 +422,7 @@ fn make_formatter(args: &Args) -> Result<Formatter> {
     let delim = args.delim.as_deref().unwrap_or("\n");
     Ok(if args.json {
         Formatter::json(
-            JsonOpts {
+            WriteOpts {
                 binary: args.binary,
                 payload_json: args.payload_json,
             },
@@ -443,12 +443,12 @@ fn timestamp(m: &BorrowedMessage) -> Option<(TsType, i64)> {
     }
 }
 
-fn view<'a>(m: &'a BorrowedMessage, ts: Option<(TsType, i64)>) -> Msg<'a> {
+fn view<'a>(m: &'a BorrowedMessage, ts: Option<(TsType, i64)>) -> envelope::Message<'a> {
     let headers = m
         .headers()
         .map(|h| h.iter().map(|h| (h.key, h.value)).collect())
         .unwrap_or_default();
-    Msg {
+    envelope::Message {
         topic: m.topic(),
         partition: m.partition(),
         offset: m.offset(),

@@ -2,27 +2,7 @@
 
 use std::io::{self, Write};
 
-use crate::envelope::{self, JsonOpts};
-
-/// How a message's timestamp was set (kcat's `tstype`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TsType {
-    Create,
-    LogAppend,
-}
-
-/// One consumed message, borrowed from the client (also built by hand in tests).
-pub struct Msg<'a> {
-    pub topic: &'a str,
-    pub partition: i32,
-    pub offset: i64,
-    pub ts: Option<(TsType, i64)>,
-    pub broker: i32,
-    /// Name and value (None for a NULL value), in the order they arrived.
-    pub headers: Vec<(&'a str, Option<&'a [u8]>)>,
-    pub key: Option<&'a [u8]>,
-    pub payload: Option<&'a [u8]>,
-}
+use lakepipe::envelope::{self, Message, WriteOpts};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Tok {
@@ -43,7 +23,7 @@ enum Tok {
 /// A parsed output layout, built once and applied to every message.
 pub struct Formatter {
     toks: Vec<Tok>,
-    json: Option<JsonOpts>,
+    json: Option<WriteOpts>,
     null_as_null: bool,
     /// Reused for each -J line, so formatting allocates nothing per message.
     scratch: Vec<u8>,
@@ -78,7 +58,7 @@ impl Formatter {
     }
 
     /// The `-J` envelope, one per line (or per `-D` delimiter).
-    pub fn json(opts: JsonOpts, delim: &str) -> Self {
+    pub fn json(opts: WriteOpts, delim: &str) -> Self {
         Formatter {
             toks: vec![Tok::Lit(unescape(delim))],
             json: Some(opts),
@@ -90,13 +70,13 @@ impl Formatter {
     /// Append one formatted message to `out`.
     pub fn write(
         &mut self,
-        m: &Msg,
+        m: &Message,
         out: &mut impl Write,
         stats: &mut envelope::Stats,
     ) -> io::Result<()> {
         if let Some(opts) = &self.json {
             self.scratch.clear();
-            envelope::write_json(m, opts, &mut self.scratch, stats);
+            envelope::write(m, opts, &mut self.scratch, stats);
             out.write_all(&self.scratch)?;
         }
         let mut n = itoa::Buffer::new();
@@ -223,9 +203,10 @@ fn parse(fmt: &str) -> Result<Vec<Tok>, String> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use lakepipe::envelope::TsType;
 
-    pub fn sample<'a>() -> Msg<'a> {
-        Msg {
+    pub fn sample<'a>() -> Message<'a> {
+        Message {
             topic: "t3",
             partition: 1,
             offset: 7,
@@ -237,7 +218,7 @@ pub(crate) mod tests {
         }
     }
 
-    fn render(f: &mut Formatter, m: &Msg) -> Vec<u8> {
+    fn render(f: &mut Formatter, m: &Message) -> Vec<u8> {
         let mut out = Vec::new();
         f.write(m, &mut out, &mut Default::default()).unwrap();
         out

@@ -12,7 +12,6 @@ use lakepipe::cli;
 pub mod admin;
 pub mod config;
 pub mod consume;
-pub mod envelope;
 pub mod format;
 pub mod metadata;
 pub mod offsets;
@@ -39,14 +38,7 @@ EXAMPLES:
   kcat-lite -Q -t events:0:1700000000000
   kcat-lite --create-topic events --partitions 3 --replication-factor 1";
 
-/// How binary (non-UTF-8) keys and payloads are written in `-J` output.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Binary {
-    /// Text as is; bytes that are not UTF-8 become U+FFFD (counted in a warning).
-    Replace,
-    /// Every key and payload is base64 (standard alphabet, padded).
-    Base64,
-}
+pub use lakepipe::envelope::Binary;
 
 /// Consume, produce and inspect Kafka topics (kcat-compatible flags).
 #[derive(clap::Parser, Debug)]

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use lakepipe::cli;
+use lakepipe::envelope;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
@@ -15,7 +16,6 @@ use rdkafka::util::Timeout;
 use rdkafka::{ClientConfig, ClientContext};
 
 use crate::config::{self, set_default};
-use crate::envelope;
 use crate::format::unescape;
 use crate::Args;
 
@@ -134,7 +134,7 @@ pub fn run(args: &Args) -> Result<()> {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            rec = envelope::parse(&line, args.binary)
+            rec = envelope::read_record(&line, args.binary)
                 .map_err(|e| anyhow::anyhow!("input message {}: {e}", sent + 1))?;
             let t = topic.or(rec.topic.as_deref()).ok_or_else(|| {
                 anyhow::anyhow!(

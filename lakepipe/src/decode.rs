@@ -21,6 +21,8 @@ use arrow_schema::{DataType, Field, FieldRef, Fields, Schema, SchemaRef, TimeUni
 use base64::Engine;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
+use crate::flatten;
+
 /// Why a line was rejected.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LineError {
@@ -118,11 +120,7 @@ impl RowDecoder {
                 col: &mut self.root,
             }
             .deserialize(&mut *de),
-            Some(sep) => FlatRootSeed {
-                col: &mut self.root,
-                sep,
-            }
-            .deserialize(&mut *de),
+            Some(sep) => push_flat(&mut self.root, sep, de),
         }?;
         de.end()
     }
@@ -912,119 +910,108 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
 }
 
 // ---------------------------------------------------------------------------------
-// --flatten: nested objects map onto top-level columns `outer{sep}inner`
+// --flatten: the row is flattened by the shared rule (crate::flatten), then decoded
+// like any other row, so naming, collisions and unknown fields follow one rule each.
 
-struct FlatRootSeed<'a> {
-    col: &'a mut Col,
-    sep: &'a str,
+/// A parsed row that keeps every key of an object, duplicates too, so that the shared
+/// flatten rule rejects them; values that are not objects stay JSON.
+enum RowTree {
+    Leaf(serde_json::Value),
+    Object(Vec<(String, RowTree)>),
 }
 
-impl<'de> DeserializeSeed<'de> for FlatRootSeed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        let row = self.col.len();
-        d.deserialize_map(FlatVisitor {
-            root: self.col,
-            sep: self.sep,
-            prefix: String::new(),
-            row,
-        })?;
-        let Kind::Struct { children, .. } = &mut self.col.kind else {
-            unreachable!()
-        };
-        for c in children.iter_mut().filter(|c| c.len() == row) {
-            c.push_null();
+impl flatten::Tree for RowTree {
+    type Entries = Vec<(String, RowTree)>;
+
+    fn into_object(self) -> Result<Self::Entries, Self> {
+        match self {
+            RowTree::Object(entries) if !entries.is_empty() => Ok(entries),
+            other => Err(other),
         }
-        self.col.valid.push(true);
-        Ok(())
+    }
+
+    fn from_entries(entries: Vec<(String, Self)>) -> Self {
+        RowTree::Object(entries)
     }
 }
 
-struct FlatVisitor<'a> {
-    root: &'a mut Col,
-    sep: &'a str,
-    prefix: String,
-    row: usize,
+impl RowTree {
+    /// The JSON value (after flattening only empty objects are left as objects).
+    fn into_value(self) -> serde_json::Value {
+        match self {
+            RowTree::Leaf(v) => v,
+            RowTree::Object(entries) => serde_json::Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, v.into_value()))
+                    .collect(),
+            ),
+        }
+    }
 }
 
-impl<'de> Visitor<'de> for FlatVisitor<'_> {
-    type Value = ();
+impl<'de> de::Deserialize<'de> for RowTree {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(RowTreeVisitor)
+    }
+}
+
+struct RowTreeVisitor;
+
+impl<'de> Visitor<'de> for RowTreeVisitor {
+    type Value = RowTree;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object")
+        f.write_str("a JSON value")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let name = if self.prefix.is_empty() {
-                k.into_owned()
-            } else {
-                format!("{}{}{k}", self.prefix, self.sep)
-            };
-            map.next_value_seed(FlatValueSeed {
-                root: &mut *self.root,
-                sep: self.sep,
-                name,
-                row: self.row,
-            })?;
+    fn visit_unit<E>(self) -> Result<RowTree, E> {
+        Ok(RowTree::Leaf(serde_json::Value::Null))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<RowTree, E> {
+        Ok(RowTree::Leaf(v.into()))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<RowTree, E> {
+        Ok(RowTree::Leaf(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<RowTree, E> {
+        Ok(RowTree::Leaf(v.into()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<RowTree, E> {
+        Ok(RowTree::Leaf(v.into()))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<RowTree, E> {
+        Ok(RowTree::Leaf(v.into()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<RowTree, E> {
+        Ok(RowTree::Leaf(v.into()))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RowTree, A::Error> {
+        let v = de::Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(RowTree::Leaf(v))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RowTree, A::Error> {
+        let mut entries = Vec::new();
+        while let Some((k, v)) = map.next_entry::<String, RowTree>()? {
+            entries.push((k, v));
         }
-        Ok(())
+        Ok(RowTree::Object(entries))
     }
 }
 
-struct FlatValueSeed<'a> {
-    root: &'a mut Col,
-    sep: &'a str,
-    name: String,
-    row: usize,
-}
-
-impl<'de> DeserializeSeed<'de> for FlatValueSeed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        // Objects recurse with a longer prefix; anything else lands in its column.
-        let v: serde_json::Value = de::Deserialize::deserialize(d)?;
-        match v {
-            serde_json::Value::Object(m) if !m.is_empty() => {
-                for (k, inner) in m {
-                    let name = format!("{}{}{k}", self.name, self.sep);
-                    FlatValueSeed {
-                        root: &mut *self.root,
-                        sep: self.sep,
-                        name,
-                        row: self.row,
-                    }
-                    .deserialize(inner)
-                    .map_err(de::Error::custom)?;
-                }
-                Ok(())
-            }
-            v => {
-                let Kind::Struct {
-                    names, children, ..
-                } = &mut self.root.kind
-                else {
-                    unreachable!()
-                };
-                let Some(i) = names.iter().position(|n| *n == self.name) else {
-                    if v.is_null() {
-                        return Ok(());
-                    }
-                    let msg = format!("field {} is not in the schema", self.name);
-                    UNKNOWN_FIELD.with(|u| *u.borrow_mut() = Some(self.name.clone()));
-                    return Err(de::Error::custom(msg));
-                };
-                if children[i].len() > self.row {
-                    return Err(de::Error::custom(format_args!(
-                        "duplicate key {} after flattening",
-                        self.name
-                    )));
-                }
-                ColSeed {
-                    col: &mut children[i],
-                }
-                .deserialize(v)
-                .map_err(de::Error::custom)
-            }
+/// Decode one row with `--flatten`: parse, flatten (a collision is a bad value), then
+/// feed the flat keys to the columns as a plain row.
+fn push_flat<'de, R: serde_json::de::Read<'de>>(
+    root: &mut Col,
+    sep: &str,
+    de: &mut serde_json::Deserializer<R>,
+) -> Result<(), serde_json::Error> {
+    let row: RowTree = de::Deserialize::deserialize(&mut *de)?;
+    let flat = flatten::flatten(row, sep).map_err(de::Error::custom)?;
+    match flat {
+        RowTree::Object(entries) => {
+            let entries = entries.into_iter().map(|(k, v)| (k, v.into_value()));
+            RootSeed { col: root }.deserialize(de::value::MapDeserializer::new(entries))
         }
+        RowTree::Leaf(v) => RootSeed { col: root }.deserialize(v),
     }
 }
 
@@ -1157,11 +1144,25 @@ mod tests {
             .unwrap();
         d.push(br#"{"user":null}"#).unwrap();
         let e = d.push(br#"{"a_b":1,"a":{"b":2}}"#).unwrap_err();
-        assert!(e.to_string().contains("duplicate key a_b"), "{e}");
+        assert_eq!(
+            e,
+            LineError::Type(flatten::Collision { key: "a_b".into() }.to_string())
+        );
+        // a key that occurs twice in the input is the same kind of collision
+        let e = d.push(br#"{"a_b":1,"a_b":2}"#).unwrap_err();
+        assert!(e.to_string().contains("\"a_b\" occurs twice"), "{e}");
+        // names no column has: a null is dropped, a value is an unknown field
+        d.push(br#"{"x":{"y":null}}"#).unwrap();
+        let e = d.push(br#"{"x":{"y":1}}"#).unwrap_err();
+        assert!(
+            matches!(e, LineError::UnknownField { ref field, .. } if field == "x_y"),
+            "{e:?}"
+        );
+        assert!(d.push(b"[1]").is_err(), "not an object");
         let b = d.finish().unwrap();
         assert_eq!(
             json_rows(&b),
-            "{\"user_id\":1,\"user_geo_cc\":\"DE\",\"tags\":[1]}\n{}\n"
+            "{\"user_id\":1,\"user_geo_cc\":\"DE\",\"tags\":[1]}\n{}\n{}\n"
         );
     }
 }

@@ -12,8 +12,6 @@
 //! The algorithm is generic over [`Tree`] so each tool flattens its own value type
 //! without converting; this module implements it for [`serde_json::Value`].
 
-use std::collections::HashSet;
-
 /// The separator used by `--flatten` without a value.
 pub const DEFAULT_SEP: &str = "_";
 
@@ -45,11 +43,20 @@ pub fn flatten<T: Tree>(value: T, sep: &str) -> Result<T, Collision> {
     for (key, v) in entries {
         push_flat(&mut out, key, v, sep);
     }
-    let mut seen = HashSet::with_capacity(out.len());
-    if let Some((dup, _)) = out.iter().find(|(k, _)| !seen.insert(k.as_str())) {
-        return Err(Collision { key: dup.clone() });
+    if let Some(key) = twice(&out) {
+        return Err(Collision { key });
     }
     Ok(T::from_entries(out))
+}
+
+/// A key that occurs twice, if any. Rows have a few dozen keys: sorting them is cheaper
+/// than hashing each (pq-write checks every row).
+fn twice<T>(entries: &[(String, T)]) -> Option<String> {
+    let mut keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
+    keys.sort_unstable();
+    keys.windows(2)
+        .find(|w| w[0] == w[1])
+        .map(|w| w[0].to_string())
 }
 
 fn push_flat<T: Tree>(out: &mut Vec<(String, T)>, key: String, value: T, sep: &str) {

@@ -1,4 +1,4 @@
-//! JSON lines -> Arrow schema inference, with the rules of SPEC.md "pq-write":
+//! JSON lines -> Arrow schema inference, with pq-write's rules (README, "pq-write"):
 //! int + float widen to double, a field that is sometimes an object (or list) and
 //! sometimes a scalar becomes a JSON string, other scalar conflicts become strings,
 //! all-null becomes string; nested objects become structs, arrays lists.
@@ -10,6 +10,7 @@ use arrow_schema::{DataType, Field, Fields, Schema};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::ddl::LIST_ITEM;
+use crate::flatten;
 
 /// The inferred shape of a JSON value, merged over many lines.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,37 +70,15 @@ impl Shape {
         }
     }
 
-    /// Nested objects become top-level keys joined by `sep` (`--flatten`).
-    pub fn flatten(self, sep: &str) -> Shape {
-        fn walk(
-            prefix: &str,
-            sep: &str,
-            fields: Vec<(String, Shape)>,
-            out: &mut Vec<(String, Shape)>,
-        ) {
-            for (k, v) in fields {
-                let name = if prefix.is_empty() {
-                    k
-                } else {
-                    format!("{prefix}{sep}{k}")
-                };
-                match v {
-                    Shape::Object(inner) if !inner.is_empty() => walk(&name, sep, inner, out),
-                    other => match out.iter_mut().find(|(n, _)| *n == name) {
-                        Some((_, s)) => s.merge(other),
-                        None => out.push((name, other)),
-                    },
-                }
-            }
-        }
-        match self {
-            Shape::Object(fields) => {
-                let mut out = Vec::new();
-                walk("", sep, fields, &mut out);
-                Shape::Object(out)
-            }
-            other => other,
-        }
+    /// A row's shape as inference should see it: the object, flattened with `--flatten`
+    /// by the shared rule. None for a row the decoder rejects whatever the schema (not an
+    /// object, or a flatten collision), so that it adds no column.
+    pub fn row(self, flatten: Option<&str>) -> Option<Shape> {
+        let shape = match flatten {
+            Some(sep) => flatten::flatten(self, sep).ok()?,
+            None => self,
+        };
+        matches!(shape, Shape::Object(_)).then_some(shape)
     }
 
     /// The Arrow type for this shape.
@@ -121,6 +100,21 @@ impl Shape {
                     .collect::<Vec<_>>(),
             )),
         }
+    }
+}
+
+impl flatten::Tree for Shape {
+    type Entries = Vec<(String, Shape)>;
+
+    fn into_object(self) -> Result<Self::Entries, Self> {
+        match self {
+            Shape::Object(fields) if !fields.is_empty() => Ok(fields),
+            other => Err(other),
+        }
+    }
+
+    fn from_entries(entries: Vec<(String, Self)>) -> Self {
+        Shape::Object(entries)
     }
 }
 
@@ -158,17 +152,10 @@ impl SchemaInference {
         self.rows
     }
 
-    /// The schema; `flatten` joins nested object keys into top-level columns.
-    pub fn schema(&self, flatten: Option<&str>) -> Schema {
-        let mut shape = Shape::Object(self.root.clone());
-        if let Some(sep) = flatten {
-            shape = shape.flatten(sep);
-        }
-        let Shape::Object(fields) = shape else {
-            unreachable!("root is an object")
-        };
+    /// The schema: one column per field, in first-seen order.
+    pub fn schema(&self) -> Schema {
         Schema::new(
-            fields
+            self.root
                 .iter()
                 .map(|(k, v)| Field::new(k, v.data_type(), true))
                 .collect::<Vec<_>>(),
@@ -242,9 +229,11 @@ mod tests {
     fn infer(lines: &[&str], flatten: Option<&str>) -> Schema {
         let mut inf = SchemaInference::default();
         for l in lines {
-            inf.add(Shape::of_json(l.as_bytes()).unwrap());
+            if let Some(row) = Shape::of_json(l.as_bytes()).unwrap().row(flatten) {
+                inf.add(row);
+            }
         }
-        inf.schema(flatten)
+        inf.schema()
     }
 
     fn ty(s: &Schema, name: &str) -> DataType {
@@ -274,7 +263,7 @@ mod tests {
                     }
                     all.merge(inf);
                 }
-                assert_eq!(all.schema(None), whole, "split at {cut1}, {cut2}");
+                assert_eq!(all.schema(), whole, "split at {cut1}, {cut2}");
                 assert_eq!(all.rows(), lines.len());
             }
         }
@@ -333,6 +322,28 @@ mod tests {
             matches!(ty(&s, "tags"), DataType::List(_)),
             "arrays stay arrays"
         );
+    }
+
+    /// Each row is flattened on its own: a colliding row adds nothing, and an object in
+    /// one row and a scalar in another are two columns, not one JSON string.
+    #[test]
+    fn flatten_is_per_row_and_collisions_add_no_column() {
+        let s = infer(
+            &[
+                r#"{"id":1,"a_b":1,"a":{"b":2}}"#,
+                r#"{"id":2,"u":{"x":1}}"#,
+                r#"{"u":5}"#,
+            ],
+            Some("_"),
+        );
+        let names: Vec<_> = s.fields().iter().map(|f| f.name().as_str()).collect();
+        assert_eq!(names, ["id", "u_x", "u"]);
+        assert_eq!(ty(&s, "u"), DataType::Int64);
+        let s = infer(&[r#"{"a_b":1,"a":{"b":2}}"#, r#"{"a_b":"x"}"#], Some("_"));
+        assert_eq!(ty(&s, "a_b"), DataType::Utf8, "only the good line counts");
+        assert_eq!(s.fields().len(), 1);
+        let s = infer(&[r#"{"a_b":1,"a":{"b":2}}"#], Some("."));
+        assert_eq!(s.fields().len(), 2, "another separator keeps both");
     }
 
     #[test]

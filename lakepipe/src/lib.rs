@@ -1,6 +1,7 @@
 //! Shared plumbing for the lakepipe tools.
 //!
-//! Every tool links this crate for the conventions of `../shared/SPEC.md`:
+//! Every tool links this crate for the conventions in the README ("Conventions") and the
+//! rules several tools share, each written once:
 //! - [`cli`]: error printing, exit codes, stdout handling, interrupts;
 //! - [`committed`]: Kafka offsets committed in a folder, from Kafka Connect file names;
 //! - [`location`]: one parser for local, `file://` and `hdfs://` locations;
@@ -9,7 +10,11 @@
 //! - [`encode`]: Arrow values -> JSON lines, CSV, TSV and tables;
 //! - [`read`]: Parquet inputs (files, folders, globs, `k=v` partitions);
 //! - [`text`]: CSV/TSV fields and aligned, vertical and markdown tables over plain strings.
-//! - [`storage`]: one file-system API over local paths and HDFS (feature `hdfs`).
+//! - [`storage`]: one file-system API over local paths and HDFS (feature `hdfs`);
+//! - [`listing`]: which files a folder or glob names, and the hidden-name rule;
+//! - [`partition`]: Hive `key=value` folder names (escape and unescape);
+//! - [`flatten`]: `--flatten` (jq-lite and pq-write);
+//! - [`envelope`]: kcat's `-J` envelope (kcat-lite writes and reads it, pq-write reads it).
 //!
 //! Feature `parquet` brings Arrow and Parquet (`ddl`, `decode`, `encode`, `infer`, `read`);
 //! tools that never touch Parquet leave it off and build in a fraction of the time.
@@ -22,10 +27,13 @@ pub mod ddl;
 pub mod decode;
 #[cfg(feature = "parquet")]
 pub mod encode;
+pub mod envelope;
 pub mod flatten;
 #[cfg(feature = "parquet")]
 pub mod infer;
+pub mod listing;
 pub mod location;
+pub mod partition;
 #[cfg(feature = "parquet")]
 pub mod read;
 pub mod storage;

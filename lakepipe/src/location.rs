@@ -75,16 +75,6 @@ impl Location {
         }
     }
 
-    /// The local path, or an error saying this tool cannot use HDFS here yet.
-    pub fn local_path(&self) -> anyhow::Result<&Path> {
-        match self {
-            Location::Local(p) => Ok(p),
-            Location::Hdfs { .. } => {
-                anyhow::bail!("{self}: hdfs:// locations are not supported by this build yet")
-            }
-        }
-    }
-
     pub fn is_hdfs(&self) -> bool {
         matches!(self, Location::Hdfs { .. })
     }

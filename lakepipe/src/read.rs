@@ -1,16 +1,16 @@
 //! Parquet inputs: files, folders, globs and stdin, with Hive-style `k=v` partition
 //! columns, merged into one schema and read as a stream of record batches.
 //!
-//! - A folder means every file below it, skipping any path component that starts with
-//!   `_` or `.` (`_SUCCESS`, `.part-0.crc`, hidden files still being written).
+//! - Which files an input names (folders, globs, hidden names) is [`crate::listing`]'s
+//!   rule, the same for local paths and HDFS.
 //! - `k=v` folder components below the input folder (or below a glob's literal prefix)
 //!   become columns at the end: values `%XX`-unescaped, `__HIVE_DEFAULT_PARTITION__` is
 //!   null, BIGINT when every value of the key is an integer, else STRING (as Spark does).
 //! - Schemas merge by column name in first-seen order; a file without a column gives
 //!   nulls; two files with different types (by their Hive type) for one name are an error.
 //!
-//! Input access goes through [`Origin`] and [`Data`] so that an HDFS reader can be added
-//! beside the local one.
+//! Input access goes through [`Origin`] and [`Data`]: local files, HDFS files (through
+//! [`crate::storage`]) and stdin in memory.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -29,10 +29,9 @@ use parquet::arrow::ProjectionMask;
 use parquet::file::reader::{ChunkReader, Length};
 
 use crate::ddl::{format_type, Dialect, Quote};
-use crate::location::{percent_decode, Location};
-
-/// The value Hive and Spark write for a null partition value.
-pub const HIVE_NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
+use crate::listing;
+use crate::location::Location;
+use crate::partition;
 
 /// Where a Parquet file's bytes come from.
 #[derive(Debug, Clone)]
@@ -114,7 +113,7 @@ pub fn load_footer<R: ChunkReader>(data: &R) -> parquet::errors::Result<ArrowRea
 }
 
 /// Expand command-line inputs into files: `-` (stdin), files, folders and globs, local
-/// or (later) `hdfs://`. No input means stdin.
+/// or `hdfs://`, by the rules of [`crate::listing`]. No input means stdin.
 pub fn sources(inputs: &[String]) -> anyhow::Result<Vec<Source>> {
     if inputs.is_empty() {
         return Ok(vec![stdin_source()?]);
@@ -125,18 +124,22 @@ pub fn sources(inputs: &[String]) -> anyhow::Result<Vec<Source>> {
             out.push(stdin_source()?);
             continue;
         }
-        let location = Location::parse(input)?;
-        if location.is_hdfs() {
-            expand_remote(input, &location, &mut out)?;
-            continue;
-        }
-        let path = location.local_path()?;
-        if path.exists() {
-            expand_path(input, path, &mut out)?;
-        } else if is_glob(input) {
-            expand_glob(input, path, &mut out)?;
-        } else {
-            bail!("{input}: No such file or directory");
+        for found in listing::files(input, &Location::parse(input)?)? {
+            let named = found.below.as_os_str().is_empty();
+            let location = found.status.location;
+            out.push(Source {
+                // A file named directly keeps the name it was given.
+                name: if named {
+                    input.clone()
+                } else {
+                    location.to_string()
+                },
+                partitions: partitions_of(&found.below),
+                origin: match location {
+                    Location::Local(p) => Origin::Local(p),
+                    remote => Origin::Remote(remote),
+                },
+            });
         }
     }
     Ok(out)
@@ -155,153 +158,6 @@ fn stdin_source() -> anyhow::Result<Source> {
     })
 }
 
-fn is_glob(s: &str) -> bool {
-    s.contains(['*', '?', '['])
-}
-
-/// A file, or every visible file below a folder with its `k=v` partitions.
-fn expand_path(input: &str, path: &Path, out: &mut Vec<Source>) -> anyhow::Result<()> {
-    if !path.is_dir() {
-        out.push(Source {
-            name: input.to_string(),
-            origin: Origin::Local(path.to_path_buf()),
-            partitions: Vec::new(),
-        });
-        return Ok(());
-    }
-    let before = out.len();
-    walk(path, path, out).with_context(|| input.to_string())?;
-    if out.len() == before {
-        bail!("{input}: no Parquet files in this folder");
-    }
-    Ok(())
-}
-
-fn walk(base: &Path, dir: &Path, out: &mut Vec<Source>) -> std::io::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        if is_hidden(&entry.file_name().to_string_lossy()) {
-            continue;
-        }
-        let path = entry.path();
-        if path.is_dir() {
-            walk(base, &path, out)?;
-        } else {
-            let rel = path.strip_prefix(base).unwrap_or(&path);
-            out.push(Source {
-                name: path.display().to_string(),
-                origin: Origin::Local(path.clone()),
-                partitions: partitions_of(rel),
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Hive, Spark and Trino skip these: markers (`_SUCCESS`), metadata and files in progress.
-fn is_hidden(name: &str) -> bool {
-    name.starts_with('_') || name.starts_with('.')
-}
-
-/// Expand a glob; partitions come from the components below its literal prefix.
-fn expand_glob(input: &str, pattern: &Path, out: &mut Vec<Source>) -> anyhow::Result<()> {
-    let base: PathBuf = pattern
-        .components()
-        .take_while(|c| !is_glob(&c.as_os_str().to_string_lossy()))
-        .collect();
-    let pattern_text = pattern.to_string_lossy();
-    let paths = glob::glob(&pattern_text).with_context(|| format!("{input}: bad glob pattern"))?;
-    let before = out.len();
-    for path in paths {
-        let path = path.with_context(|| input.to_string())?;
-        let hidden_below_base = path
-            .strip_prefix(&base)
-            .unwrap_or(&path)
-            .components()
-            .any(|c| is_hidden(&c.as_os_str().to_string_lossy()));
-        if hidden_below_base {
-            continue;
-        }
-        if path.is_dir() {
-            walk(&base, &path, out).with_context(|| path.display().to_string())?;
-        } else {
-            let rel = path.strip_prefix(&base).unwrap_or(&path).to_path_buf();
-            out.push(Source {
-                name: path.display().to_string(),
-                origin: Origin::Local(path),
-                partitions: partitions_of(&rel),
-            });
-        }
-    }
-    if out.len() == before {
-        bail!("{input}: no files match");
-    }
-    Ok(())
-}
-
-/// An HDFS file, folder or glob, with the same rules as local ones.
-fn expand_remote(input: &str, loc: &Location, out: &mut Vec<Source>) -> anyhow::Result<()> {
-    let Location::Hdfs { namenode, path } = loc else {
-        unreachable!("an hdfs location")
-    };
-    let fs = crate::storage::connect(loc)?;
-    let (base, files) = if is_glob(path) {
-        let base: String = path
-            .split('/')
-            .take_while(|c| !is_glob(c))
-            .collect::<Vec<_>>()
-            .join("/");
-        let mut files = Vec::new();
-        for st in fs.glob(loc)? {
-            if st.is_dir {
-                files.extend(fs.list(&st.location, true)?);
-            } else {
-                files.push(st);
-            }
-        }
-        (base, files)
-    } else {
-        match fs.stat(loc)? {
-            None => bail!("{input}: No such file or directory"),
-            Some(st) if st.is_dir => (path.clone(), fs.list(loc, true)?),
-            Some(st) => (String::new(), vec![st]),
-        }
-    };
-    let before = out.len();
-    for st in files.into_iter().filter(|s| !s.is_dir) {
-        let Location::Hdfs { path: file, .. } = &st.location else {
-            continue;
-        };
-        let rel = Path::new(
-            file.strip_prefix(&base)
-                .unwrap_or(file)
-                .trim_start_matches('/'),
-        );
-        if rel
-            .components()
-            .any(|c| is_hidden(&c.as_os_str().to_string_lossy()))
-            && !base.is_empty()
-        {
-            continue;
-        }
-        out.push(Source {
-            name: format!("hdfs://{namenode}{file}"),
-            partitions: if base.is_empty() {
-                Vec::new()
-            } else {
-                partitions_of(rel)
-            },
-            origin: Origin::Remote(st.location.clone()),
-        });
-    }
-    if out.len() == before {
-        bail!("{input}: no Parquet files here");
-    }
-    out[before..].sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(())
-}
-
 /// `k=v` components of a relative file path's folders.
 pub fn partitions_of(rel: &Path) -> Vec<(String, Option<String>)> {
     let mut parts: Vec<_> = rel
@@ -311,14 +167,7 @@ pub fn partitions_of(rel: &Path) -> Vec<(String, Option<String>)> {
     parts.pop(); // the file name
     parts
         .iter()
-        .filter_map(|c| {
-            let (k, v) = c.split_once('=')?;
-            if k.is_empty() {
-                return None;
-            }
-            let v = percent_decode(v);
-            Some((percent_decode(k), (v != HIVE_NULL_PARTITION).then_some(v)))
-        })
+        .filter_map(|c| partition::parse_folder(c))
         .collect()
 }
 
@@ -638,18 +487,15 @@ mod tests {
                 ("day".into(), Some("20240131".into()))
             ]
         );
-        let p = partitions_of(Path::new(&format!("k={HIVE_NULL_PARTITION}/sub/x.parquet")));
+        let p = partitions_of(Path::new(&format!(
+            "k={}/sub/x.parquet",
+            partition::NULL_VALUE
+        )));
         assert_eq!(p, vec![("k".into(), None)]);
         assert!(
             partitions_of(Path::new("k=v.parquet")).is_empty(),
             "the file name is not a partition"
         );
-    }
-
-    #[test]
-    fn hidden_names() {
-        assert!(is_hidden("_SUCCESS") && is_hidden(".part-0.crc"));
-        assert!(!is_hidden("part-0.parquet"));
     }
 
     #[test]

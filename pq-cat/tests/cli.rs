@@ -320,6 +320,30 @@ fn quoted_globs_are_expanded() {
         ));
 }
 
+/// A glob with no literal prefix (`*`, relative to the working folder) skips hidden
+/// names too: the hidden rule is the same whatever the prefix, local or HDFS.
+#[test]
+fn glob_without_a_prefix_skips_hidden_names() {
+    let dir = partitioned();
+    let root = dir.path().join("t");
+    std::fs::copy(
+        root.join("event_type=sell/day=7/part-00000-b.snappy.parquet"),
+        root.join("_hidden.parquet"),
+    )
+    .unwrap();
+    let out = stdout_of(pq_cat().current_dir(&root).args(["--count", "*"]));
+    assert_eq!(
+        out, "3\n",
+        "_SUCCESS, _temporary/ and _hidden.parquet skipped"
+    );
+    let out = stdout_of(
+        pq_cat()
+            .current_dir(&root)
+            .args(["--count", "_hidden.parquet"]),
+    );
+    assert_eq!(out, "1\n", "a file named directly is read");
+}
+
 #[test]
 fn files_with_different_columns_are_merged() {
     let dir = tempfile::tempdir().unwrap();

@@ -5,7 +5,7 @@
 //! ```
 
 mod dictionary;
-mod envelope;
+mod kafka_meta;
 mod pipeline;
 mod sink;
 
@@ -50,7 +50,7 @@ Examples:
 #[derive(Parser, Debug)]
 #[command(version, after_long_help = EXAMPLES)]
 pub struct Args {
-    /// A file (out.parquet) or a folder (ends with '/', or exists as a folder), local or file://
+    /// A file (out.parquet) or a folder (ends with '/', or exists as a folder), local, file:// or hdfs://
     pub output: String,
 
     /// Read JSON lines from FILE instead of stdin ('-' is stdin)
@@ -208,16 +208,16 @@ pub fn run(args: Args) -> Result<()> {
                 buffered.push(chunk);
             }
             let inf = pipeline::infer(&buffered, limit, |line| {
-                row_shape(line, args.envelope.is_some())
+                row_shape(line, args.envelope.is_some(), args.flatten.as_deref())
             });
-            inf.schema(args.flatten.as_deref())
+            inf.schema()
         }
     };
     let row_schema = Arc::new(row_schema);
     let schema = if args.kafka_meta {
         Arc::new(lakepipe::decode::with_extra(
             &row_schema,
-            &envelope::meta_fields(),
+            &kafka_meta::meta_fields(),
         ))
     } else {
         row_schema.clone()
@@ -379,15 +379,15 @@ fn summarize(
     );
 }
 
-/// The shape of one line's row for inference (None when it is not an object).
-fn row_shape(line: &[u8], envelope: bool) -> Option<Shape> {
+/// The shape of one line's row for inference (None when the line will be rejected).
+fn row_shape(line: &[u8], envelope: bool, flatten: Option<&str>) -> Option<Shape> {
     let shape = if envelope {
-        let e = envelope::Envelope::parse(line).ok()?;
+        let e = lakepipe::envelope::Envelope::parse(line).ok()?;
         Shape::of_json(&e.row().ok()?).ok()?
     } else {
         Shape::of_json(line).ok()?
     };
-    matches!(shape, Shape::Object(_)).then_some(shape)
+    shape.row(flatten)
 }
 
 fn load_schema(s: &str) -> Result<Schema> {

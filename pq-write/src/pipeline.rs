@@ -14,8 +14,9 @@ use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 use lakepipe::decode::{LineError, RowDecoder};
 use lakepipe::infer::{SchemaInference, Shape};
 
-use crate::envelope::{Envelope, MetaColumns};
+use crate::kafka_meta::MetaColumns;
 use crate::sink::{Sink, Totals};
+use lakepipe::envelope::Envelope;
 
 /// Target size of one chunk of input (one decoded batch).
 const CHUNK_BYTES: usize = 2 << 20;

@@ -16,7 +16,9 @@ use arrow::array::{Array, ArrayRef, UInt32Array};
 use arrow::compute::{cast, take};
 use arrow::datatypes::{DataType, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
+use lakepipe::listing;
 use lakepipe::location::Location;
+use lakepipe::partition;
 use lakepipe::storage::{self, Fs, StorageError};
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
@@ -166,12 +168,9 @@ impl Sink {
         for row in 0..batch.num_rows() {
             let mut dir = String::new();
             for ((_, name), col) in self.partition_cols.iter().zip(&texts) {
-                let v = if col.is_null(row) {
-                    HIVE_NULL.to_string()
-                } else {
-                    escape_partition_value(col.value(row))
-                };
-                dir.push_str(&format!("{}={v}/", escape_partition_value(name)));
+                let value = (!col.is_null(row)).then(|| col.value(row));
+                dir.push_str(&partition::folder(name, value));
+                dir.push('/');
             }
             let g = *index.entry(dir.clone()).or_insert_with(|| {
                 groups.push((dir, Vec::new()));
@@ -339,7 +338,7 @@ fn remove_earlier_parts(fs: &Fs, root: &Location, keep: &HashSet<Location>) -> R
     };
     for e in entries {
         let name = e.name();
-        if name.starts_with('.') || name.starts_with('_') {
+        if listing::is_hidden(&name) {
             continue;
         }
         if e.is_dir {
@@ -353,36 +352,4 @@ fn remove_earlier_parts(fs: &Fs, root: &Location, keep: &HashSet<Location>) -> R
         }
     }
     Ok(())
-}
-
-/// The value Hive uses for a NULL partition value.
-pub const HIVE_NULL: &str = "__HIVE_DEFAULT_PARTITION__";
-
-/// Escape a partition value the way Hive does (`FileUtils.escapePathName`).
-pub fn escape_partition_value(v: &str) -> String {
-    if v.is_empty() {
-        return HIVE_NULL.to_string();
-    }
-    let mut out = String::with_capacity(v.len());
-    for c in v.chars() {
-        if (c as u32) < 0x20 || c == '\x7f' || "\"#%'*/:=?\\{[]^".contains(c) {
-            out.push_str(&format!("%{:02X}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn partition_values_are_escaped_like_hive() {
-        assert_eq!(escape_partition_value("a/b=c"), "a%2Fb%3Dc");
-        assert_eq!(escape_partition_value("purchase_sword"), "purchase_sword");
-        assert_eq!(escape_partition_value(""), HIVE_NULL);
-        assert_eq!(escape_partition_value("ключ"), "ключ");
-    }
 }

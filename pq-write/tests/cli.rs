@@ -416,6 +416,44 @@ fn flatten_makes_top_level_columns() {
     );
 }
 
+/// A line whose keys collide after flattening is a bad line with jq-lite's message, and
+/// adds no column: `a_b` appears only when a good line has it.
+#[test]
+fn flatten_collision_is_a_bad_line_and_adds_no_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o.parquet");
+    let input = "{\"id\":1,\"a_b\":1,\"a\":{\"b\":2}}\n{\"id\":2,\"a\":{\"c\":3}}\n";
+    pq_write()
+        .args(["--flatten", "--bad-lines", "skip"])
+        .arg(&out)
+        .write_stdin(input)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "stdin:1: --flatten: key \"a_b\" occurs twice after flattening",
+        ));
+    assert_eq!(read_rows(&out), [serde_json::json!({"id":2,"a_c":3})]);
+    let file = fs::File::open(&out).unwrap();
+    let schema = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .schema()
+        .clone();
+    let names: Vec<_> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    assert_eq!(names, ["id", "a_c"]);
+
+    // the default policy stops at the line with the same message
+    let out2 = dir.path().join("o2.parquet");
+    pq_write()
+        .arg("--flatten")
+        .arg(&out2)
+        .write_stdin(input)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "stdin:1: --flatten: key \"a_b\" occurs twice after flattening",
+        ));
+}
+
 #[test]
 fn every_codec_writes_a_readable_file() {
     let dir = tempfile::tempdir().unwrap();
