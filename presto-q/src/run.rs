@@ -81,7 +81,7 @@ pub fn run_statements(
 }
 
 /// Run one statement; returns the number of rows written.
-fn run_one(
+pub fn run_one(
     client: &Client,
     session: &mut Session,
     sql: &str,
