@@ -11,7 +11,7 @@ use anyhow::Result;
 use lakepipe::cli;
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
-use rustyline::{Config, Editor};
+use rustyline::{CompletionType, Config, Editor};
 
 use crate::client::Client;
 use crate::complete::{Helper, Loader};
@@ -44,6 +44,8 @@ pub fn run(client: &Client, session: Session, opts: Options) -> Result<()> {
     let config = Config::builder()
         .max_history_size(10_000)?
         .history_ignore_space(true)
+        // As bash and trino-cli: the shared prefix first, the list on a second Tab.
+        .completion_type(CompletionType::List)
         .build();
     let mut editor: Editor<Helper, FileHistory> = Editor::with_config(config)?;
     let loader = Loader::new(client.clone(), &session);

@@ -1,0 +1,409 @@
+//! presto-q's interactive shell in a real terminal (tmux: send-keys, capture-pane)
+//! against the real Trino and PrestoDB that services/ starts.
+//! Run: `cargo test -p presto-q --test shell -- --ignored`. A missing service or tmux
+//! fails the test (never a skip).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+fn env(name: &str) -> String {
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => v,
+        _ => panic!("${name} is not set: start the services: make services-up; source services/.state/env.sh"),
+    }
+}
+
+fn presto_q_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_presto-q"))
+}
+
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// presto-q in a 120x40 terminal of its own tmux server, killed when dropped.
+struct Term {
+    socket: String,
+}
+
+impl Term {
+    /// Start `presto-q ARGS` with only the given variables of presto-q's own set; the
+    /// exit status is printed as `EXIT=N` when it ends.
+    fn start(args: &[&str], vars: &[(&str, &str)]) -> Term {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let socket = format!(
+            "presto-q-shell-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut line = String::from("env -u PRESTO_PASSWORD -u PRESTO_SERVER -u PRESTO_PAGER");
+        line.push_str(" -u PRESTO_HISTORY_FILE TERM=xterm-256color");
+        for (k, v) in vars {
+            line.push_str(&format!(" {k}={}", quote(v)));
+        }
+        line.push_str(&format!(
+            " {}",
+            quote(&presto_q_path().display().to_string())
+        ));
+        for a in args {
+            line.push_str(&format!(" {}", quote(a)));
+        }
+        // Keep the pane after the exit so the status can be read.
+        line.push_str("; echo EXIT=$?; sleep 600");
+        let status = Command::new("tmux")
+            .args([
+                "-L",
+                &socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "120",
+                "-y",
+                "40",
+            ])
+            .arg(line)
+            .status()
+            .expect("running tmux (make test installs it: apt-get install tmux)");
+        assert!(status.success(), "tmux new-session failed");
+        Term { socket }
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Type text literally (a trailing `;` escaped: tmux would take it as a separator).
+    fn type_text(&self, text: &str) {
+        let text = match text.strip_suffix(';') {
+            Some(t) => format!("{t}\\;"),
+            None => text.to_string(),
+        };
+        self.tmux(&["send-keys", "-l", &text]);
+    }
+
+    /// Type a line and press Enter.
+    fn line(&self, text: &str) {
+        self.type_text(text);
+        self.keys(&["Enter"]);
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys"];
+        args.extend_from_slice(keys);
+        self.tmux(&args);
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-J", "-S", "-2000"])
+    }
+
+    /// The screen once `ok` holds for it; panics with the screen after `secs`.
+    fn wait(&self, secs: u64, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let screen = self.screen();
+            if ok(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited {secs} s for {what}; the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn wait_for(&self, secs: u64, text: &str) -> String {
+        self.wait(secs, &format!("{text:?}"), |s| s.contains(text))
+    }
+
+    /// Wait until `text` appears `n` times (a prompt shown again).
+    fn wait_count(&self, secs: u64, text: &str, n: usize) -> String {
+        self.wait(secs, &format!("{text:?} {n} times"), |s| {
+            s.matches(text).count() >= n
+        })
+    }
+
+    /// The last line with something on it.
+    fn last_line(&self) -> String {
+        self.screen()
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim_end()
+            .to_string()
+    }
+}
+
+impl Drop for Term {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+fn servers() -> [(&'static str, String); 2] {
+    [
+        ("trino", env("PRESTO_SERVER")),
+        ("presto", env("PRESTODB_SERVER")),
+    ]
+}
+
+fn history_in(dir: &Path) -> String {
+    dir.join("history").display().to_string()
+}
+
+/// The prompt, a statement over two lines, `\G`, `USE` changing the prompt, the history
+/// file, `quit` with exit status 0: against both Trino and PrestoDB.
+#[test]
+#[ignore = "live: needs services/ (make test runs it)"]
+fn live_shell_session_on_trino_and_prestodb() {
+    for (protocol, server) in servers() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = history_in(dir.path());
+        let t = Term::start(
+            &["--server", &server, "--protocol", protocol],
+            &[("PRESTO_HISTORY_FILE", &history), ("PRESTO_PAGER", "")],
+        );
+        t.wait(30, "the prompt", |s| s.trim_end().ends_with("presto>"));
+        t.line("SELECT 6 * 7");
+        t.wait_for(10, "     -> ");
+        t.line("  AS answer;");
+        let s = t.wait_for(60, "(1 row)");
+        assert!(
+            s.contains(" answer\n--------\n     42\n"),
+            "{protocol}: {s}"
+        );
+        t.line("USE tpch.tiny;");
+        t.wait_for(30, "presto:tiny> ");
+        t.line("SELECT name, regionkey FROM nation WHERE nationkey = 1\\G");
+        let s = t.wait_for(60, "-[ RECORD 1 ]");
+        let s = if s.contains("regionkey | 1") {
+            s
+        } else {
+            t.wait_for(10, "regionkey | 1")
+        };
+        assert!(s.contains("name      | ARGENTINA"), "{protocol}: {s}");
+        t.wait_count(10, "presto:tiny> ", 2);
+        t.line("quit");
+        t.wait_for(10, "EXIT=0");
+        let written = std::fs::read_to_string(&history).unwrap();
+        for entry in ["SELECT 6 * 7\\n  AS answer;", "USE tpch.tiny;", "quit"] {
+            assert!(
+                written.contains(entry),
+                "{protocol}: {entry:?} not in {written:?}"
+            );
+        }
+    }
+}
+
+/// Tab completes a table name that the shell fetched from the server.
+#[test]
+#[ignore = "live: needs services/ (make test runs it)"]
+fn live_shell_tab_completes_table_names() {
+    for (protocol, server) in servers() {
+        let t = Term::start(
+            &[
+                "--server",
+                &server,
+                "--protocol",
+                protocol,
+                "--catalog",
+                "tpch",
+                "--schema",
+                "tiny",
+            ],
+            &[("PRESTO_HISTORY_FILE", ""), ("PRESTO_PAGER", "")],
+        );
+        t.wait_for(30, "presto:tiny> ");
+        t.type_text("SELECT count(*) FROM linei");
+        // The names arrive in the background: Tab again until they are there.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            t.keys(&["Tab"]);
+            std::thread::sleep(Duration::from_millis(300));
+            if t.last_line().ends_with("FROM lineitem") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{protocol}: no completion:\n{}",
+                t.screen()
+            );
+        }
+        t.line(";");
+        t.wait_for(60, "60175");
+        // Qualified: schema of a catalog, then a table of it.
+        t.type_text("SELECT count(*) FROM tpch.sf");
+        // One Tab completes what all candidates share, the second lists them.
+        t.keys(&["Tab"]);
+        t.keys(&["Tab"]);
+        t.wait(10, "sf candidates", |s| {
+            s.contains("sf1") && s.contains("sf100")
+        });
+        t.keys(&["C-c"]);
+        t.line("quit");
+        t.wait_for(10, "EXIT=0");
+    }
+}
+
+/// A syntax error shows the server's message with a caret, and the shell goes on.
+#[test]
+#[ignore = "live: needs services/ (make test runs it)"]
+fn live_shell_survives_a_syntax_error() {
+    for (protocol, server) in servers() {
+        let t = Term::start(
+            &["--server", &server, "--protocol", protocol],
+            &[("PRESTO_HISTORY_FILE", ""), ("PRESTO_PAGER", "")],
+        );
+        t.wait_for(30, "presto> ");
+        t.line("SELECT 1 FROM WHERE;");
+        let s = t.wait_for(60, "LINE 1: SELECT 1 FROM WHERE");
+        assert!(
+            s.contains("line 1:15: mismatched input 'WHERE'"),
+            "{protocol}: {s}"
+        );
+        let caret = format!("\nLINE 1: SELECT 1 FROM WHERE\n{}^\n", " ".repeat(22));
+        assert!(s.contains(&caret), "{protocol}: caret: {s}");
+        t.line("SELECT 'still' || ' here';");
+        t.wait_for(60, "still here");
+        t.keys(&["C-d"]);
+        t.wait_for(10, "EXIT=0");
+    }
+}
+
+fn query_state(server: &str, source: &str) -> String {
+    let sql = format!(
+        "SELECT state, coalesce(error_code, '') FROM system.runtime.queries WHERE source = '{source}'"
+    );
+    let out = Command::new(presto_q_path())
+        .env_remove("PRESTO_PASSWORD")
+        .args(["-q", "--server", server, "-o", "tsv", &sql])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Ctrl-C during a long query cancels it on the server and brings the prompt back.
+#[test]
+#[ignore = "live: needs services/ (make test runs it)"]
+fn live_shell_ctrl_c_cancels_the_running_query() {
+    let server = env("PRESTO_SERVER");
+    let source = format!("presto-q-shell-cancel-{}", std::process::id());
+    let t = Term::start(
+        &["--server", &server, "--source", &source],
+        &[("PRESTO_HISTORY_FILE", ""), ("PRESTO_PAGER", "")],
+    );
+    t.wait_for(30, "presto> ");
+    t.line("SELECT count(*) FROM tpch.sf1.lineitem a CROSS JOIN tpch.sf1.lineitem b;");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !query_state(&server, &source).starts_with("RUNNING") {
+        assert!(
+            Instant::now() < deadline,
+            "never ran: {}",
+            query_state(&server, &source)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // The progress line is on the terminal while it runs.
+    t.wait_for(30, " splits, ");
+    t.keys(&["C-c"]);
+    t.wait_for(10, "Query aborted by user");
+    t.wait_count(10, "presto> ", 2);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let state = query_state(&server, &source);
+        if state.starts_with("FAILED\tUSER_CANCELED") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not canceled: {state}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Still alive, and the next statement is not interrupted.
+    t.line("SELECT 'after' || ' cancel';");
+    t.wait_for(60, "after cancel");
+    t.line("exit");
+    t.wait_for(10, "EXIT=0");
+}
+
+/// Results taller than the screen go through the pager; shorter ones do not.
+#[test]
+#[ignore = "live: needs services/ (make test runs it)"]
+fn live_shell_pages_tall_results() {
+    let server = env("PRESTO_SERVER");
+    let dir = tempfile::tempdir().unwrap();
+    let paged = dir.path().join("paged");
+    let pager = format!("tee {}", paged.display());
+    let t = Term::start(
+        &["--server", &server, "--catalog", "tpch", "--schema", "tiny"],
+        &[("PRESTO_HISTORY_FILE", ""), ("PRESTO_PAGER", &pager)],
+    );
+    t.wait_for(30, "presto:tiny> ");
+    t.line("SELECT regionkey, name FROM region;");
+    t.wait_for(60, "(5 rows)");
+    assert!(!paged.exists(), "5 rows went through the pager");
+    t.line("SELECT nationkey, name FROM nation;");
+    t.wait_for(60, "(25 rows)");
+    assert!(
+        !paged.exists(),
+        "25 rows on 40 lines went through the pager"
+    );
+    t.line("SELECT custkey FROM customer ORDER BY custkey LIMIT 100;");
+    t.wait_for(60, "(100 rows)");
+    let got = std::fs::read_to_string(&paged).unwrap();
+    assert!(got.starts_with(" custkey\n---------\n       1\n"), "{got}");
+    assert!(got.ends_with("     100\n(100 rows)\n"), "{got}");
+    t.line("quit");
+    t.wait_for(10, "EXIT=0");
+
+    // The real default pager: less waits for `q`, then the prompt is back.
+    let t = Term::start(
+        &["--server", &server, "--catalog", "tpch", "--schema", "tiny"],
+        &[("PRESTO_HISTORY_FILE", "")],
+    );
+    t.wait_for(30, "presto:tiny> ");
+    t.line("SELECT custkey FROM customer ORDER BY custkey LIMIT 100;");
+    t.wait(60, "less", |s| {
+        s.contains("      30") && t.last_line() == ":"
+    });
+    t.keys(&["q"]);
+    t.wait(10, "the prompt after less", |_| {
+        t.last_line() == "presto:tiny>"
+    });
+    // A pager that does not exist: plain output and a warning.
+    let t = Term::start(
+        &["--server", &server, "--catalog", "tpch", "--schema", "tiny"],
+        &[
+            ("PRESTO_HISTORY_FILE", ""),
+            ("PRESTO_PAGER", "/nonexistent/pager"),
+        ],
+    );
+    t.wait_for(30, "presto:tiny> ");
+    t.line("SELECT custkey FROM customer ORDER BY custkey LIMIT 100;");
+    let s = t.wait_for(60, "(100 rows)");
+    assert!(s.contains("pager '/nonexistent/pager' cannot run"), "{s}");
+}
