@@ -195,6 +195,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         format,
         ignore_errors: args.ignore_errors,
         quiet: args.quiet,
+        table_batch: None,
     };
     run::run_statements(&client, &mut session, &statements, &opts)
 }

@@ -20,6 +20,8 @@ pub struct Options {
     pub format: Format,
     pub ignore_errors: bool,
     pub quiet: bool,
+    /// Print `table` every this many rows instead of once at the end (the shell).
+    pub table_batch: Option<usize>,
 }
 
 /// A statement the server ran and reported as failed.
@@ -191,6 +193,9 @@ impl Statement {
                     .collect();
                 let types = columns.iter().map(types::column_type).collect();
                 let mut output = Output::new(opts.format, names, types);
+                if let Some(n) = opts.table_batch {
+                    output = output.batched(n);
+                }
                 progress.clear();
                 output.begin(out).context("writing results")?;
                 self.output = Some(output);

@@ -22,6 +22,9 @@ use crate::run::{self, QueryFailed};
 use crate::session::Session;
 use crate::split::End;
 
+/// Rows per aligned batch of a table (trino-cli buffers 10,000 too).
+const TABLE_BATCH_ROWS: usize = 10_000;
+
 pub struct Options {
     /// `--output-format` if given; a table otherwise. `\G` always gives `vertical`.
     pub format: Option<Format>,
@@ -151,6 +154,8 @@ impl Shell {
             format,
             ignore_errors: false,
             quiet: self.opts.quiet,
+            // As trino-cli: big results show (through the pager) as they come.
+            table_batch: Some(TABLE_BATCH_ROWS),
         };
         let before = (self.session.catalog.clone(), self.session.schema.clone());
         self.interrupted.store(false, Ordering::Relaxed);

@@ -330,7 +330,7 @@ fn live_shell_ctrl_c_cancels_the_running_query() {
         std::thread::sleep(Duration::from_millis(200));
     }
     // The progress line is on the terminal while it runs.
-    t.wait_for(30, " splits, ");
+    t.wait_for(30, " rows/s, ");
     t.keys(&["C-c"]);
     t.wait_for(10, "Query aborted by user");
     t.wait_count(10, "presto> ", 2);
@@ -406,4 +406,37 @@ fn live_shell_pages_tall_results() {
     t.line("SELECT custkey FROM customer ORDER BY custkey LIMIT 100;");
     let s = t.wait_for(60, "(100 rows)");
     assert!(s.contains("pager '/nonexistent/pager' cannot run"), "{s}");
+}
+
+/// A result of 6M rows shows its first page at once (tables come in batches), and
+/// quitting the pager cancels the rest of the query on the server.
+#[test]
+#[ignore = "live: needs services/ (make test runs it)"]
+fn live_shell_big_result_pages_at_once_and_quitting_cancels() {
+    let server = env("PRESTO_SERVER");
+    let source = format!("presto-q-shell-pager-{}", std::process::id());
+    let t = Term::start(
+        &["--server", &server, "--source", &source],
+        &[("PRESTO_HISTORY_FILE", "")],
+    );
+    t.wait_for(30, "presto> ");
+    t.line("SELECT orderkey, linenumber, comment FROM tpch.sf1.lineitem;");
+    let s = t.wait(60, "less's first page", |_| t.last_line() == ":");
+    assert!(s.contains(" orderkey | linenumber |"), "{s}");
+    assert_eq!(
+        query_state(&server, &source),
+        "RUNNING\t\n",
+        "the query should still run"
+    );
+    t.keys(&["q"]);
+    t.wait(10, "the prompt after less", |_| t.last_line() == "presto>");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let state = query_state(&server, &source);
+        if state.starts_with("FAILED\tUSER_CANCELED") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not canceled: {state}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
