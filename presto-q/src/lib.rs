@@ -196,6 +196,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ignore_errors: args.ignore_errors,
         quiet: args.quiet,
         table_batch: None,
+        cancel: None,
     };
     run::run_statements(&client, &mut session, &statements, &opts)
 }

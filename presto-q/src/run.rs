@@ -22,6 +22,18 @@ pub struct Options {
     pub quiet: bool,
     /// Print `table` every this many rows instead of once at the end (the shell).
     pub table_batch: Option<usize>,
+    /// Set by the shell's own SIGINT handler (batch mode uses `cli::interrupted`).
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Options {
+    fn interrupted(&self) -> bool {
+        cli::interrupted()
+            || self
+                .cancel
+                .as_ref()
+                .is_some_and(|c| c.load(Ordering::Relaxed))
+    }
 }
 
 /// A statement the server ran and reported as failed.
@@ -124,7 +136,7 @@ pub fn run_one(
         });
     }
     while let Some(uri) = next.clone() {
-        if cli::interrupted() {
+        if opts.interrupted() {
             stop.store(true, Ordering::Relaxed);
             progress.clear();
             client.cancel(&uri);

@@ -43,7 +43,10 @@ struct Shell {
 }
 
 pub fn run(client: &Client, session: Session, opts: Options) -> Result<()> {
-    let interrupted = cli::install_interrupt_handler();
+    // Only a flag: unlike batch mode, a second Ctrl-C (say, pressed twice in the pager)
+    // must not end the shell.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted))?;
     let config = Config::builder()
         .max_history_size(10_000)?
         .history_ignore_space(true)
@@ -156,6 +159,7 @@ impl Shell {
             quiet: self.opts.quiet,
             // As trino-cli: big results show (through the pager) as they come.
             table_batch: Some(TABLE_BATCH_ROWS),
+            cancel: Some(Arc::clone(&self.interrupted)),
         };
         let before = (self.session.catalog.clone(), self.session.schema.clone());
         self.interrupted.store(false, Ordering::Relaxed);

@@ -479,8 +479,23 @@ fn live_shell_big_result_pages_at_once_and_quitting_cancels() {
         "RUNNING\t\n",
         "the query should still run"
     );
-    t.keys(&["q"]);
-    t.wait(10, "the prompt after less", |_| t.last_line() == "presto>");
+    // Ctrl-C in the pager, even twice, must not end the shell (batch mode's second
+    // Ctrl-C kills at once).
+    t.keys(&["C-c", "C-c"]);
+    // less drops keys typed before it handled the interrupt: `q` until it is gone.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !t.last_line().starts_with("presto>") {
+        assert!(
+            Instant::now() < deadline,
+            "less did not quit:\n{}",
+            t.screen()
+        );
+        t.keys(&["q"]);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // A `q` that came after less quit is cleared by Ctrl-C at the prompt.
+    t.keys(&["C-c"]);
+    t.wait(10, "an empty prompt", |_| t.last_line() == "presto>");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let state = query_state(&server, "trino", &source);
@@ -490,4 +505,6 @@ fn live_shell_big_result_pages_at_once_and_quitting_cancels() {
         assert!(Instant::now() < deadline, "not canceled: {state}");
         std::thread::sleep(Duration::from_millis(100));
     }
+    t.line("SELECT 'still' || ' alive';");
+    t.wait_for(60, "still alive");
 }
