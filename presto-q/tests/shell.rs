@@ -203,10 +203,31 @@ fn live_shell_session_on_trino_and_prestodb() {
         };
         assert!(s.contains("name      | ARGENTINA"), "{protocol}: {s}");
         t.wait_count(10, "presto:tiny> ", 2);
+        // SET SESSION, PREPARE and transactions carry over, as in batch mode.
+        t.line("SET SESSION query_max_run_time = '7m';");
+        t.line("SHOW SESSION LIKE 'query_max_run_time';");
+        t.wait(60, "the session property", |s| {
+            s.lines()
+                .any(|l| l.starts_with(" query_max_run_time | 7m "))
+        });
+        t.line("PREPARE twice FROM SELECT ? * 2 AS doubled;");
+        t.line("EXECUTE twice USING 2100;");
+        t.wait_for(60, "    4200\n(1 row)");
+        t.line("START TRANSACTION;");
+        t.line("SELECT count(*) AS in_tx FROM region;");
+        t.line("COMMIT;");
+        t.wait_for(60, "COMMIT");
+        t.line("help");
+        t.wait_for(10, "Ctrl-R");
         t.line("quit");
         t.wait_for(10, "EXIT=0");
         let written = std::fs::read_to_string(&history).unwrap();
-        for entry in ["SELECT 6 * 7\\n  AS answer;", "USE tpch.tiny;", "quit"] {
+        for entry in [
+            "SELECT 6 * 7\\n  AS answer;",
+            "USE tpch.tiny;",
+            "EXECUTE twice USING 2100;",
+            "quit",
+        ] {
             assert!(
                 written.contains(entry),
                 "{protocol}: {entry:?} not in {written:?}"
