@@ -49,7 +49,6 @@ pub fn run(client: &Client, session: Session, opts: Options) -> Result<()> {
     signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted))?;
     let config = Config::builder()
         .max_history_size(10_000)?
-        .history_ignore_space(true)
         // As bash and trino-cli: the shared prefix first, the list on a second Tab.
         .completion_type(CompletionType::List)
         .build();
