@@ -529,3 +529,39 @@ fn live_shell_big_result_pages_at_once_and_quitting_cancels() {
     t.line("SELECT 'still' || ' alive';");
     t.wait_for(60, "still alive");
 }
+
+/// Ctrl-C at the prompt drops the line (and an unfinished statement); Ctrl-R finds a
+/// statement of an earlier session in the history file.
+#[test]
+#[ignore = "live: needs services/ (make test runs it)"]
+fn live_shell_ctrl_c_clears_and_ctrl_r_searches_the_history() {
+    let server = env("PRESTO_SERVER");
+    let dir = tempfile::tempdir().unwrap();
+    let history = history_in(dir.path());
+    std::fs::write(
+        &history,
+        "SELECT 'from an earlier session' AS earlier;\nSELECT 2;\n",
+    )
+    .unwrap();
+    let t = Term::start(
+        &["--server", &server],
+        &[("PRESTO_HISTORY_FILE", &history), ("PRESTO_PAGER", "")],
+    );
+    t.wait_for(30, "presto> ");
+    t.type_text("SELECT no_such_column");
+    t.keys(&["C-c"]);
+    t.line("SELECT 1");
+    t.wait_for(10, "     -> ");
+    t.keys(&["C-c"]);
+    t.wait(10, "the first prompt again", |_| t.last_line() == "presto>");
+    t.line("SELECT 'clean' || ' line';");
+    let s = t.wait_for(60, "clean line");
+    assert!(!s.contains("no_such_column'"), "the dropped line ran: {s}");
+    t.keys(&["C-r"]);
+    t.type_text("earlier sess");
+    t.wait_for(10, "SELECT 'from an earlier session' AS earlier;");
+    t.keys(&["Enter"]);
+    t.wait_for(60, " from an earlier session\n(1 row)");
+    t.line("quit");
+    t.wait_for(10, "EXIT=0");
+}
