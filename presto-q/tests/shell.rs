@@ -242,18 +242,12 @@ fn live_shell_session_on_trino_and_prestodb() {
 fn live_shell_tab_completes_table_names() {
     for (protocol, server) in servers() {
         let t = Term::start(
-            &[
-                "--server",
-                &server,
-                "--protocol",
-                protocol,
-                "--catalog",
-                "tpch",
-                "--schema",
-                "tiny",
-            ],
+            &["--server", &server, "--protocol", protocol],
             &[("PRESTO_HISTORY_FILE", ""), ("PRESTO_PAGER", "")],
         );
+        t.wait_for(30, "presto> ");
+        // The tables of the schema chosen by USE (names are fetched again after it).
+        t.line("USE tpch.tiny;");
         t.wait_for(30, "presto:tiny> ");
         t.type_text("SELECT count(*) FROM linei");
         // The names arrive in the background: Tab again until they are there.
