@@ -43,8 +43,11 @@ one_run() {
     tmux -L "$SOCK" send-keys Enter
     last_line_matches '^:$' && t3=$(now) && ok=1
   fi
+  local path
+  path=$(tmux -L "$SOCK" display-message -p '#{socket_path}' 2>/dev/null) || true
   tmux -L "$SOCK" send-keys q 2>/dev/null || true
   tmux -L "$SOCK" kill-server 2>/dev/null || true
+  [[ $path == */"$SOCK" ]] && rm -f "$path"  # kill-server leaves the socket file
   ((ok)) || return 1
   echo "$(echo "$t1 - $t0" | bc) $(echo "$t3 - $t2" | bc)"
 }

@@ -153,10 +153,22 @@ impl Term {
 
 impl Drop for Term {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .stderr(Stdio::null())
-            .status();
+        let tmux = |args: &[&str]| {
+            Command::new("tmux")
+                .args(["-L", &self.socket])
+                .args(args)
+                .stderr(Stdio::null())
+                .output()
+        };
+        let socket = tmux(&["display-message", "-p", "#{socket_path}"]);
+        let _ = tmux(&["kill-server"]);
+        // kill-server leaves the socket file behind.
+        if let Ok(out) = socket {
+            let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            if path.ends_with(&self.socket) {
+                let _ = std::fs::remove_file(path);
+            }
+        }
     }
 }
 
@@ -275,6 +287,7 @@ fn live_shell_tab_completes_table_names() {
             s.contains("sf1") && s.contains("sf100")
         });
         t.keys(&["C-c"]);
+        t.wait(10, "a new prompt", |_| t.last_line() == "presto:tiny>");
         t.line("quit");
         t.wait_for(10, "EXIT=0");
     }
@@ -543,7 +556,10 @@ fn live_shell_ctrl_c_clears_and_ctrl_r_searches_the_history() {
     );
     t.wait_for(30, "presto> ");
     t.type_text("SELECT no_such_column");
+    t.wait_for(10, "SELECT no_such_column");
     t.keys(&["C-c"]);
+    // rustyline drops what was typed ahead of its Ctrl-C handling: wait for the new prompt.
+    t.wait(10, "a new prompt", |_| t.last_line() == "presto>");
     t.line("SELECT 1");
     t.wait_for(10, "     -> ");
     t.keys(&["C-c"]);
