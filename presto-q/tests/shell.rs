@@ -54,6 +54,7 @@ impl Term {
         line.push_str("; echo EXIT=$?; sleep 600");
         let status = Command::new("tmux")
             .args([
+                "-u",
                 "-L",
                 &socket,
                 "-f",
@@ -313,6 +314,9 @@ fn live_shell_survives_a_syntax_error() {
         assert!(s.contains(&caret), "{protocol}: caret: {s}");
         t.line("SELECT 'still' || ' here';");
         t.wait_for(60, "still here");
+        // Wide characters take two columns: the table stays aligned on screen.
+        t.line("SELECT '日本語' AS w, 'ab' AS x;");
+        t.wait_for(60, "   w    | x\n--------+----\n 日本語 | ab\n(1 row)");
         t.keys(&["C-d"]);
         t.wait_for(10, "EXIT=0");
     }
