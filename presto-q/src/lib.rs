@@ -156,7 +156,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             args.server
         )));
     }
-    let statements = if interactive(&args) {
+    let shell = interactive(&args);
+    let statements = if shell {
         Vec::new()
     } else {
         let statements = split::split(&read_sql(&args)?);
@@ -176,7 +177,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ca_file: args.ca_file.clone(),
         insecure: args.insecure,
     })?;
-    if statements.is_empty() {
+    if shell {
         let opts = shell::Options {
             format: args.output_format,
             quiet: args.quiet,
