@@ -13,9 +13,10 @@ t0=$SECONDS
 stamp() { echo "== [$((SECONDS - t0))s] $*"; }
 
 # Debian packages the tests use: jq (jq-lite's compatibility test), tmux (tests in a real
-# terminal: progress lines, presto-q's interactive shell)
+# terminal: progress lines, presto-q's interactive shell), less (the shell's default pager),
+# curl (PrestoDB's query info in the shell's cancel test)
 missing=()
-for p in jq tmux; do command -v "$p" >/dev/null || missing+=("$p"); done
+for p in jq tmux less curl; do command -v "$p" >/dev/null || missing+=("$p"); done
 if ((${#missing[@]})); then
   stamp "installing ${missing[*]} (Debian packages)"
   { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; } >/dev/null 2>&1 || sudo apt-get install -y -qq "${missing[@]}"

@@ -47,6 +47,9 @@ pub struct Output {
     /// Rendered rows kept for `table`.
     kept: Vec<Vec<String>>,
     rows: u64,
+    /// `table` printed every this many rows (widths per batch, as trino-cli's shell).
+    batch: Option<usize>,
+    header_done: bool,
 }
 
 impl Output {
@@ -59,7 +62,16 @@ impl Output {
             cell: String::new(),
             kept: Vec::new(),
             rows: 0,
+            batch: None,
+            header_done: false,
         }
+    }
+
+    /// Print `table` in batches of `rows` rows, so a big result shows (and pages) at
+    /// once in constant memory; each batch is aligned on its own, the header comes once.
+    pub fn batched(mut self, rows: usize) -> Self {
+        self.batch = Some(rows.max(1));
+        self
     }
 
     pub fn rows_written(&self) -> u64 {
@@ -122,6 +134,9 @@ impl Output {
                 Format::Table => {
                     let cells = self.cells(row);
                     self.kept.push(cells);
+                    if self.batch.is_some_and(|n| self.kept.len() >= n) {
+                        self.table_batch()?;
+                    }
                 }
                 Format::Vertical => {
                     let cells = self.cells(row);
@@ -139,9 +154,37 @@ impl Output {
     /// The end of the result set (`table` prints everything here).
     pub fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
         if self.format == Format::Table {
-            let rows = std::mem::take(&mut self.kept);
-            text::write_table(out, &self.names, &self.aligns(), &rows)?;
+            if self.batch.is_none() {
+                let rows = std::mem::take(&mut self.kept);
+                return text::write_table(out, &self.names, &self.aligns(), &rows);
+            }
+            self.buf.clear();
+            if !self.kept.is_empty() || !self.header_done {
+                self.table_batch()?;
+            }
+            let n = self.rows;
+            writeln!(self.buf, "({n} row{})", if n == 1 { "" } else { "s" })?;
+            out.write_all(&self.buf)?;
         }
+        Ok(())
+    }
+
+    /// The kept rows as a table into `buf`, without the row count (and without the
+    /// header after the first batch).
+    fn table_batch(&mut self) -> io::Result<()> {
+        let rows = std::mem::take(&mut self.kept);
+        let mut table = Vec::new();
+        text::write_table(&mut table, &self.names, &self.aligns(), &rows)?;
+        // write_table ends with one `(N rows)` line and starts with the header and its rule.
+        table.pop();
+        let end = table.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let start = if self.header_done {
+            nth_line_start(&table, 2)
+        } else {
+            0
+        };
+        self.header_done = true;
+        self.buf.extend_from_slice(&table[start.min(end)..end]);
         Ok(())
     }
 
@@ -191,12 +234,25 @@ impl Output {
     }
 }
 
+/// Byte offset where line `n` (from 0) starts.
+fn nth_line_start(text: &[u8], n: usize) -> usize {
+    text.iter()
+        .enumerate()
+        .filter(|(_, &b)| b == b'\n')
+        .nth(n.saturating_sub(1))
+        .map_or(text.len(), |(i, _)| i + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::types::parse_type;
 
     fn run(format: Format, page: &str) -> String {
+        run_with(format, page, None)
+    }
+
+    fn run_with(format: Format, page: &str, batch: Option<usize>) -> String {
         let cols = [
             ("b", "boolean"),
             ("d", "double"),
@@ -207,6 +263,9 @@ mod tests {
         let types = cols.iter().map(|c| parse_type(c.1)).collect();
         let rows: Vec<Vec<Value>> = serde_json::from_str(page).unwrap();
         let mut o = Output::new(format, names, types);
+        if let Some(n) = batch {
+            o = o.batched(n);
+        }
         let mut out = Vec::new();
         o.begin(&mut out).unwrap();
         o.page(&mut out, &rows).unwrap();
@@ -253,6 +312,32 @@ mod tests {
         assert!(
             m.contains("| true | 1.0E10 | a\"b<br>c | [1, NULL] |\n"),
             "{m}"
+        );
+    }
+
+    #[test]
+    fn batched_tables_show_the_header_once_and_the_total() {
+        let page = r#"[[true, 1, "a", null], [false, 2, "bbbbbbb", null], [true, 3, "c", null]]"#;
+        let t = run_with(Format::Table, page, Some(2));
+        assert_eq!(
+            t,
+            concat!(
+                "   b   |  d  |    s    |  a\n",
+                "-------+-----+---------+------\n",
+                " true  | 1.0 | a       | NULL\n",
+                " false | 2.0 | bbbbbbb | NULL\n",
+                " true | 3.0 | c | NULL\n",
+                "(3 rows)\n"
+            )
+        );
+        // No rows: the header and the count, as unbatched.
+        assert_eq!(
+            run_with(Format::Table, "[]", Some(2)),
+            run(Format::Table, "[]")
+        );
+        assert_eq!(
+            run_with(Format::Table, page, Some(100)),
+            run(Format::Table, page)
         );
     }
 }

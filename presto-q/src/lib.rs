@@ -8,11 +8,15 @@
 //! ```
 
 pub mod client;
+pub mod complete;
 pub mod format;
+pub mod input;
+pub mod pager;
 pub mod progress;
 pub mod render;
 pub mod run;
 pub mod session;
+pub mod shell;
 pub mod split;
 pub mod types;
 
@@ -40,7 +44,7 @@ EXAMPLES:
 #[command(name = "presto-q", version, after_long_help = EXAMPLES, after_help = EXAMPLES)]
 pub struct Args {
     /// SQL to run; several statements separated by `;` run in order. Without it, SQL is
-    /// read from --file or stdin.
+    /// read from --file or stdin; on a terminal, an interactive shell starts.
     pub sql: Option<String>,
 
     /// Read SQL from FILE (`-` for stdin)
@@ -152,11 +156,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             args.server
         )));
     }
-    let sql = read_sql(&args)?;
-    let statements = split::split(&sql);
-    if statements.is_empty() {
-        return Err(cli::usage("no SQL statement given"));
-    }
+    let shell = interactive(&args);
+    let statements = if shell {
+        Vec::new()
+    } else {
+        let statements = split::split(&read_sql(&args)?);
+        if statements.is_empty() {
+            return Err(cli::usage("no SQL statement given"));
+        }
+        statements
+    };
     let client = Client::new(Connection {
         server: args.server.trim_end_matches('/').to_string(),
         protocol: args.protocol,
@@ -168,6 +177,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ca_file: args.ca_file.clone(),
         insecure: args.insecure,
     })?;
+    if shell {
+        let opts = shell::Options {
+            format: args.output_format,
+            quiet: args.quiet,
+        };
+        return shell::run(&client, session, opts);
+    }
     let format = args
         .output_format
         .unwrap_or(if std::io::stdout().is_terminal() {
@@ -180,8 +196,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         format,
         ignore_errors: args.ignore_errors,
         quiet: args.quiet,
+        table_batch: None,
+        cancel: None,
     };
     run::run_statements(&client, &mut session, &statements, &opts)
+}
+
+/// No SQL given and a person at the terminal: the shell.
+fn interactive(args: &Args) -> bool {
+    args.sql.is_none()
+        && args.file.is_none()
+        && std::io::stdin().is_terminal()
+        && std::io::stdout().is_terminal()
 }
 
 /// `$USER`, `$LOGNAME`, or the passwd entry of this process's uid (as Java's user.name).

@@ -35,14 +35,15 @@ impl Progress {
             return;
         }
         self.last = Some(Instant::now());
+        let secs = self.started.elapsed().as_secs_f64();
         let line = format!(
-            "\r\x1b[K{} {}/{} splits, {} rows, {}, {:.1}s",
+            "\r\x1b[K{} {}/{} splits, {} rows, {}, {} rows/s, {secs:.1}s",
             stats.state,
             stats.completed_splits,
             stats.total_splits,
             stats.processed_rows,
             human_bytes(stats.processed_bytes),
-            self.started.elapsed().as_secs_f64()
+            human_count(stats.processed_rows as f64 / secs),
         );
         let mut err = std::io::stderr().lock();
         let _ = err.write_all(line.as_bytes());
@@ -58,6 +59,16 @@ impl Progress {
             let _ = err.flush();
             self.drawn = false;
         }
+    }
+}
+
+/// A rate as trino-cli prints it: `950`, `12.3K`, `4.5M`.
+pub fn human_count(n: f64) -> String {
+    match n {
+        n if n >= 1e9 => format!("{:.1}G", n / 1e9),
+        n if n >= 1e6 => format!("{:.1}M", n / 1e6),
+        n if n >= 1e3 => format!("{:.1}K", n / 1e3),
+        n => format!("{n:.0}"),
     }
 }
 
@@ -82,5 +93,8 @@ mod tests {
     fn bytes_read_well() {
         assert_eq!(super::human_bytes(999), "999 B");
         assert_eq!(super::human_bytes(1_234_567), "1.2 MB");
+        assert_eq!(super::human_count(950.4), "950");
+        assert_eq!(super::human_count(12_345.0), "12.3K");
+        assert_eq!(super::human_count(4_500_000.0), "4.5M");
     }
 }

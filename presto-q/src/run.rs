@@ -20,6 +20,20 @@ pub struct Options {
     pub format: Format,
     pub ignore_errors: bool,
     pub quiet: bool,
+    /// Print `table` every this many rows instead of once at the end (the shell).
+    pub table_batch: Option<usize>,
+    /// Set by the shell's own SIGINT handler (batch mode uses `cli::interrupted`).
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Options {
+    fn interrupted(&self) -> bool {
+        cli::interrupted()
+            || self
+                .cancel
+                .as_ref()
+                .is_some_and(|c| c.load(Ordering::Relaxed))
+    }
 }
 
 /// A statement the server ran and reported as failed.
@@ -81,7 +95,7 @@ pub fn run_statements(
 }
 
 /// Run one statement; returns the number of rows written.
-fn run_one(
+pub fn run_one(
     client: &Client,
     session: &mut Session,
     sql: &str,
@@ -122,7 +136,7 @@ fn run_one(
         });
     }
     while let Some(uri) = next.clone() {
-        if cli::interrupted() {
+        if opts.interrupted() {
             stop.store(true, Ordering::Relaxed);
             progress.clear();
             client.cancel(&uri);
@@ -191,6 +205,9 @@ impl Statement {
                     .collect();
                 let types = columns.iter().map(types::column_type).collect();
                 let mut output = Output::new(opts.format, names, types);
+                if let Some(n) = opts.table_batch {
+                    output = output.batched(n);
+                }
                 progress.clear();
                 output.begin(out).context("writing results")?;
                 self.output = Some(output);
