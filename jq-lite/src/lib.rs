@@ -108,9 +108,8 @@ pub struct Args {
     #[arg(long, value_name = "SEP", num_args = 0..=1, require_equals = true, default_missing_value = flatten::DEFAULT_SEP)]
     pub flatten: Option<String>,
 
-    /// Do not report each skipped line (the final count is still printed)
-    #[arg(short = 'q', long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub q: cli::Quiet,
 
     /// Worker threads (default: one per core)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -135,7 +134,7 @@ fn run_inner(args: Args) -> anyhow::Result<()> {
     let opts = Opts {
         raw: args.raw_output,
         skip_invalid: args.skip_invalid,
-        quiet: args.quiet,
+        quiet: args.q.quiet,
         flatten: args.flatten.clone(),
         names: input::names(&args.files),
     };
@@ -334,11 +333,7 @@ impl Stats {
             }
             Event::Failed { line, msg } => {
                 self.failed += 1;
-                let _ = writeln!(
-                    std::io::stderr().lock(),
-                    "{}: error: {name}:{line}: {msg}",
-                    cli::tool()
-                );
+                cli::error(format_args!("{name}:{line}: {msg}"));
             }
             Event::Fatal { line, reason } => {
                 return Err(anyhow!(

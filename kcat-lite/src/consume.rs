@@ -194,7 +194,7 @@ pub fn run(args: &Args) -> Result<()> {
     }
     let consumer: BaseConsumer<GroupContext> = cfg
         .create_with_context(GroupContext {
-            notify: args.group.clone().filter(|_| !args.quiet),
+            notify: args.group.clone().filter(|_| !args.quiet()),
             ..GroupContext::default()
         })
         .context("creating the Kafka consumer")?;
@@ -344,7 +344,7 @@ pub fn run(args: &Args) -> Result<()> {
             cli::Interrupted(format!("stopped after writing {written} messages{what}")).into(),
         );
     }
-    cli::info(args.quiet, format!("consumed {written} messages"));
+    cli::info(args.quiet(), format!("consumed {written} messages"));
     Ok(())
 }
 

@@ -117,9 +117,6 @@ pub struct Args {
     /// Compression codec for produce: none, gzip, snappy, lz4, zstd
     #[arg(short = 'z', value_name = "CODEC")]
     pub compression: Option<String>,
-    /// Quiet: no informational messages on stderr
-    #[arg(short = 'q')]
-    pub quiet: bool,
     /// Unbuffered output: write every message to stdout at once
     #[arg(short = 'u')]
     pub unbuffered: bool,
@@ -144,21 +141,23 @@ pub struct Args {
     #[arg(long, default_value_t = 1, requires = "create_topic")]
     pub replication_factor: i32,
 
-    /// Seconds to wait for the brokers before failing
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    pub timeout: f64,
+    #[command(flatten)]
+    pub common: cli::Common,
 }
 
 impl Args {
+    /// `--timeout`: the bound on every broker request.
     pub fn timeout(&self) -> Duration {
-        Duration::from_secs_f64(self.timeout.max(0.001))
+        self.common.timeout
+    }
+
+    /// `-q`: no informational messages on stderr.
+    pub fn quiet(&self) -> bool {
+        self.common.quiet()
     }
 }
 
 pub fn run(args: Args) -> Result<()> {
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        return Err(cli::usage("--timeout must be a positive number of seconds"));
-    }
     if let Some(name) = &args.create_topic {
         return admin::create_topic(&args, name);
     }

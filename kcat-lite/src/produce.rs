@@ -201,7 +201,7 @@ pub fn run(args: &Args) -> Result<()> {
         ))
         .into());
     }
-    cli::info(args.quiet, format!("produced {sent} messages"));
+    cli::info(args.quiet(), format!("produced {sent} messages"));
     Ok(())
 }
 

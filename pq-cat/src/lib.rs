@@ -98,9 +98,8 @@ pub struct Args {
     #[arg(long)]
     pub meta: bool,
 
-    /// No summary line on stderr
-    #[arg(short, long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub common: cli::Common,
 }
 
 /// Rows per decoded batch: large enough to amortize per-batch work, small enough for
@@ -108,6 +107,7 @@ pub struct Args {
 const BATCH_ROWS: usize = 8192;
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    lakepipe::storage::set_timeout(args.common.timeout);
     if args.header && !matches!(args.format, OutputFormat::Csv | OutputFormat::Tsv) {
         return Err(cli::usage("--header applies to --format csv and tsv"));
     }
@@ -174,7 +174,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     writer.finish().context("writing rows")?;
     let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
     cli::info(
-        args.quiet,
+        args.common.quiet(),
         format_args!(
             "{} from {}, {} bytes written",
             plural(rows, "row"),

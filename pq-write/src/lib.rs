@@ -109,13 +109,8 @@ pub struct Args {
     #[arg(long)]
     pub overwrite: bool,
 
-    /// No progress and no summary on stderr
-    #[arg(short, long)]
-    pub quiet: bool,
-
-    /// Seconds to wait for an HDFS namenode or datanode call before giving up
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    pub timeout: f64,
+    #[command(flatten)]
+    pub common: cli::Common,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -150,10 +145,7 @@ const SAMPLE_ROWS: usize = 20_000;
 pub fn run(args: Args) -> Result<()> {
     pipeline::pin_allocator();
     cli::install_interrupt_handler();
-    if !(args.timeout > 0.0 && args.timeout.is_finite()) {
-        return Err(cli::usage("--timeout must be a positive number of seconds"));
-    }
-    storage::set_timeout(Duration::from_secs_f64(args.timeout));
+    storage::set_timeout(args.common.timeout);
     let policy = match args.bad_lines.as_str() {
         "error" => BadLines::Error,
         "skip" => BadLines::Skip,
@@ -277,7 +269,9 @@ pub fn run(args: Args) -> Result<()> {
         }
         drop((chunk_rx, res_tx));
         let writer = s.spawn(|| match sink.as_mut() {
-            Some(sink) => pipeline::write_loop(res_rx, sink, &policy, &input_name, args.quiet),
+            Some(sink) => {
+                pipeline::write_loop(res_rx, sink, &policy, &input_name, args.common.quiet())
+            }
             None => (pipeline::Report::default(), None),
         });
         let mut end = pipeline::End::Eof;
@@ -371,7 +365,7 @@ fn summarize(
         (n, _) => format!(", {n} line(s) rejected"),
     };
     cli::info(
-        args.quiet,
+        args.common.quiet(),
         format!(
             "{} rows, {} file(s), {} bytes -> {where_}{rejected}",
             totals.rows, totals.files, totals.bytes

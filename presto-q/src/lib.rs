@@ -18,7 +18,6 @@ pub mod types;
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::Context;
 use lakepipe::cli;
@@ -96,10 +95,6 @@ pub struct Args {
     #[arg(long)]
     pub ignore_errors: bool,
 
-    /// Seconds to wait for the server to answer a request
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    pub timeout: f64,
-
     /// PEM file with the certificate(s) that sign the server's certificate
     #[arg(long, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
@@ -108,18 +103,11 @@ pub struct Args {
     #[arg(long)]
     pub insecure: bool,
 
-    /// No progress line and no summaries on stderr
-    #[arg(short, long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub common: cli::Common,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    if !(args.timeout > 0.0 && args.timeout.is_finite()) {
-        return Err(cli::usage(format!(
-            "--timeout must be a positive number of seconds, not {}",
-            args.timeout
-        )));
-    }
     let mut session = Session {
         catalog: args.catalog.clone(),
         schema: args.schema.clone(),
@@ -164,7 +152,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         password: std::env::var("PRESTO_PASSWORD")
             .ok()
             .filter(|p| !p.is_empty()),
-        timeout: Duration::from_secs_f64(args.timeout),
+        timeout: args.common.timeout,
         ca_file: args.ca_file.clone(),
         insecure: args.insecure,
     })?;
@@ -179,7 +167,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let opts = run::Options {
         format,
         ignore_errors: args.ignore_errors,
-        quiet: args.quiet,
+        quiet: args.common.quiet(),
     };
     run::run_statements(&client, &mut session, &statements, &opts)
 }
