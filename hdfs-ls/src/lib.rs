@@ -68,6 +68,11 @@ pub struct Args {
     pub help: Option<bool>,
 }
 
+/// The clap definition of the command line, for man pages and shell completions.
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
 pub fn run(args: Args) -> Result<()> {
     storage::set_timeout(args.common.timeout);
     let user = current_user();

@@ -87,6 +87,11 @@ impl Dialect {
     }
 }
 
+/// The clap definition of the command line, for man pages and shell completions.
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
 pub fn run(args: Args) -> Result<()> {
     lakepipe::storage::set_timeout(args.common.timeout);
     let input = Location::parse(&args.input)?;

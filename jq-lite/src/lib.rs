@@ -117,6 +117,11 @@ pub struct Args {
 }
 
 /// Run jq-lite with parsed arguments.
+/// The clap definition of the command line, for man pages and shell completions.
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
     run_or_halt(args)
 }

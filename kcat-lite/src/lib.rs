@@ -157,6 +157,11 @@ impl Args {
     }
 }
 
+/// The clap definition of the command line, for man pages and shell completions.
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
 pub fn run(args: Args) -> Result<()> {
     if let Some(name) = &args.create_topic {
         return admin::create_topic(&args, name);

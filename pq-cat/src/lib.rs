@@ -106,6 +106,11 @@ pub struct Args {
 /// the cache.
 const BATCH_ROWS: usize = 8192;
 
+/// The clap definition of the command line, for man pages and shell completions.
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
     lakepipe::storage::set_timeout(args.common.timeout);
     if args.header && !matches!(args.format, OutputFormat::Csv | OutputFormat::Tsv) {

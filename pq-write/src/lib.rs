@@ -142,6 +142,11 @@ impl Codec {
 /// Rows of the first input decoded to choose the dictionary columns.
 const SAMPLE_ROWS: usize = 20_000;
 
+/// The clap definition of the command line, for man pages and shell completions.
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
 pub fn run(args: Args) -> Result<()> {
     pipeline::pin_allocator();
     cli::install_interrupt_handler();

@@ -107,6 +107,11 @@ pub struct Args {
     pub common: cli::Common,
 }
 
+/// The clap definition of the command line, for man pages and shell completions.
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
     let mut session = Session {
         catalog: args.catalog.clone(),
