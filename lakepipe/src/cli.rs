@@ -76,19 +76,19 @@ pub fn tool() -> &'static str {
 
 /// Print `TOOL: warning: MSG` on stderr (never panics, even if stderr is closed).
 pub fn warn(msg: impl std::fmt::Display) {
-    let _ = writeln!(io::stderr().lock(), "{}: warning: {msg}", tool());
+    crate::progress::suspend(|| writeln!(io::stderr().lock(), "{}: warning: {msg}", tool()).ok());
 }
 
 /// Print `TOOL: error: MSG` on stderr, for an error the run goes on after (the exit
 /// code is the caller's business); [`finish`] prints the one that ends a run.
 pub fn error(msg: impl std::fmt::Display) {
-    let _ = writeln!(io::stderr().lock(), "{}: error: {msg}", tool());
+    crate::progress::suspend(|| writeln!(io::stderr().lock(), "{}: error: {msg}", tool()).ok());
 }
 
 /// Print an informational line (summaries) on stderr unless `quiet`.
 pub fn info(quiet: bool, msg: impl std::fmt::Display) {
     if !quiet {
-        let _ = writeln!(io::stderr().lock(), "{}: {msg}", tool());
+        crate::progress::suspend(|| writeln!(io::stderr().lock(), "{}: {msg}", tool()).ok());
     }
 }
 

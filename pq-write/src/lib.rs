@@ -260,6 +260,8 @@ pub fn run(args: Args) -> Result<()> {
         None
     };
 
+    // Rows written and input bytes read, on a terminal's stderr.
+    let progress = lakepipe::progress::Progress::new(args.common.quiet(), false);
     let (end, report, err) = std::thread::scope(|s| {
         let (chunk_tx, chunk_rx) = crossbeam_channel::bounded::<Chunk>(2);
         let (res_tx, res_rx) = crossbeam_channel::bounded(4);
@@ -275,12 +277,16 @@ pub fn run(args: Args) -> Result<()> {
         drop((chunk_rx, res_tx));
         let writer = s.spawn(|| match sink.as_mut() {
             Some(sink) => {
-                pipeline::write_loop(res_rx, sink, &policy, &input_name, args.common.quiet())
+                let quiet = args.common.quiet();
+                pipeline::write_loop(res_rx, sink, &policy, &input_name, quiet, &progress)
             }
             None => (pipeline::Report::default(), None),
         });
         let mut end = pipeline::End::Eof;
-        let mut feed = |c: Chunk| chunk_tx.send(c).is_ok();
+        let mut feed = |c: Chunk| {
+            progress.add(0, c.data.len() as u64);
+            chunk_tx.send(c).is_ok()
+        };
         let mut ok = buffered.drain(..).all(&mut feed);
         while ok {
             match chunker.next_chunk() {
