@@ -147,7 +147,18 @@ fn run_inner(args: Args) -> anyhow::Result<()> {
     // reader still waits for stdin (an endless topic); exiting ends them.
     let (chunk_tx, chunk_rx) = bounded::<Chunk>(4);
     let files = args.files.clone();
-    let reader = std::thread::spawn(move || input::read_all(&files, |c| chunk_tx.send(c).is_ok()));
+    // Lines and bytes read, per chunk, when stdout is not the terminal stderr is.
+    let progress = lakepipe::progress::Progress::new(args.q.quiet, true);
+    let counter = progress.clone();
+    let reader = std::thread::spawn(move || {
+        input::read_all(&files, |c| {
+            if counter.is_shown() {
+                let lines = memchr::memchr_iter(b'\n', &c.data).count();
+                counter.add(lines as u64, c.data.len() as u64);
+            }
+            chunk_tx.send(c).is_ok()
+        })
+    });
     // `input`/`inputs` read the shared stream, so such filters cannot be split up
     let sequential = args.null_input || args.slurp || args.filter.contains("input");
     let stats = if sequential {
@@ -168,6 +179,7 @@ fn run_inner(args: Args) -> anyhow::Result<()> {
     reader
         .join()
         .map_err(|_| anyhow!("the input reader panicked"))??;
+    progress.finish();
     stats.finish()
 }
 

@@ -253,6 +253,7 @@ pub fn run(args: &Args) -> Result<()> {
     let limit = args.count.unwrap_or(u64::MAX);
     let mut stopped_by_signal = false;
     cli::install_interrupt_handler();
+    let progress = lakepipe::progress::Progress::new(args.quiet(), true);
 
     'outer: while written < limit {
         if cli::interrupted() {
@@ -264,6 +265,7 @@ pub fn run(args: &Args) -> Result<()> {
         let mut batch = 0usize;
         let mut dirty = false;
         let mut check_end = false;
+        let (before, mut bytes) = (written, 0u64);
         while let Some(ev) = consumer.poll(wait) {
             wait = Duration::ZERO;
             batch += 1;
@@ -286,6 +288,7 @@ pub fn run(args: &Args) -> Result<()> {
                     fmt.write(&view(&m, ts), &mut out, &mut stats)
                         .context("writing to stdout")?;
                     written += 1;
+                    bytes += m.payload_len() as u64;
                     dirty = true;
                     if args.unbuffered || written >= limit {
                         break;
@@ -304,6 +307,7 @@ pub fn run(args: &Args) -> Result<()> {
                 break;
             }
         }
+        progress.add(written - before, bytes);
         if dirty {
             out.flush().context("writing to stdout")?;
             store(&consumer, &mut parts, group.is_some());
@@ -334,6 +338,7 @@ pub fn run(args: &Args) -> Result<()> {
             stats.lossy
         ));
     }
+    progress.finish();
     if stopped_by_signal {
         let what = if group.is_some() {
             "; offsets committed for all of them"

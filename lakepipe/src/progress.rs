@@ -126,6 +126,13 @@ impl Drop for Progress {
     }
 }
 
+/// Erase the line for good, whoever still holds a clone (the run is over: [`crate::cli::finish`]).
+pub fn clear() {
+    if let Some(bar) = ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        bar.finish_and_clear();
+    }
+}
+
 /// Run `f` (which prints on stderr) with the progress line erased, then redraw it.
 pub fn suspend<R>(f: impl FnOnce() -> R) -> R {
     let bar = ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).clone();

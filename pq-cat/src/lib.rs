@@ -171,12 +171,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     });
     let mut writer = encode::writer(format, &schema, args.header, counted);
     let mut rows = 0;
+    // Rows and bytes written, per batch, when stdout is not the terminal stderr is.
+    let progress = lakepipe::progress::Progress::new(args.common.quiet(), true);
+    let mut counted = 0;
     for batch in prefetch(table.batches(schema, args.head, BATCH_ROWS)) {
         let batch = batch?;
         rows += batch.num_rows();
         writer.write_batch(&batch).context("writing rows")?;
+        let written = bytes.load(Ordering::Relaxed);
+        progress.add(batch.num_rows() as u64, written - counted);
+        counted = written;
     }
     writer.finish().context("writing rows")?;
+    progress.finish();
     let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
     cli::info(
         args.common.quiet(),

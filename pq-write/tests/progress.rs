@@ -6,7 +6,8 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-/// A detached tmux session of fixed size, killed on drop.
+/// A detached tmux session of fixed size on its own server (`-L`, so no test races
+/// another test's server shutting down), killed on drop.
 struct Tmux {
     name: String,
 }
@@ -21,7 +22,18 @@ impl Tmux {
             N.fetch_add(1, Ordering::Relaxed)
         );
         let ok = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &name, "-x", "160", "-y", "24"])
+            .args([
+                "-L",
+                &name,
+                "new-session",
+                "-d",
+                "-s",
+                &name,
+                "-x",
+                "160",
+                "-y",
+                "24",
+            ])
             .args(["sh", "-c", script])
             .status()
             .expect("tmux is needed for terminal tests (make test installs it)");
@@ -31,7 +43,7 @@ impl Tmux {
 
     fn screen(&self) -> String {
         let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.name])
+            .args(["-L", &self.name, "capture-pane", "-p", "-t", &self.name])
             .output()
             .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
@@ -40,7 +52,7 @@ impl Tmux {
     /// Everything written to the terminal from now on goes to `log`.
     fn record(&self, log: &Path) {
         let ok = Command::new("tmux")
-            .args(["pipe-pane", "-t", &self.name])
+            .args(["-L", &self.name, "pipe-pane", "-t", &self.name])
             .arg(format!("cat > '{}'", log.display()))
             .status()
             .unwrap();
@@ -51,7 +63,7 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.name])
+            .args(["-L", &self.name, "kill-server"])
             .status();
     }
 }
