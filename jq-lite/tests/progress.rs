@@ -2,52 +2,8 @@
 //! never with -q. Needs tmux (make test installs it), no services.
 
 use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
 
-/// A detached tmux session of fixed size on its own server (`-L`, so no test races
-/// another test's server shutting down), killed on drop.
-struct Tmux(String);
-
-impl Tmux {
-    fn start(tag: &str, script: &str) -> Tmux {
-        let name = format!("jq-lite-test-{tag}-{}", std::process::id());
-        let ok = Command::new("tmux")
-            .args([
-                "-L",
-                &name,
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                "160",
-                "-y",
-                "24",
-            ])
-            .args(["sh", "-c", script])
-            .status()
-            .expect("tmux is needed for terminal tests (make test installs it)");
-        assert!(ok.success(), "tmux new-session failed");
-        Tmux(name)
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.0, "capture-pane", "-p", "-t", &self.0])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.0, "kill-server"])
-            .status();
-    }
-}
+use lakepipe_tests::tmux::{wait_for, Tmux};
 
 fn write_input(path: &Path) {
     let text: String = (0..100_000)
@@ -65,42 +21,42 @@ fn is_progress(screen: &str) -> bool {
 #[test]
 fn progress_shows_while_filtering_to_a_file_and_not_with_quiet() {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in.jsonl");
+    let d = dir.path();
+    let input = d.join("in.jsonl");
     write_input(&input);
     let jq = env!("CARGO_BIN_EXE_jq-lite");
+    // Each run waits for its go file (so recording can start first); its input stays
+    // open 3 s after the lines, long enough for a line to be drawn.
     let run = |tag: &str, flags: &str| {
-        let done = dir.path().join(format!("{tag}.done"));
+        let (go, done) = (d.join(format!("{tag}.go")), d.join(format!("{tag}.done")));
         let tmux = Tmux::start(
             tag,
             &format!(
-                "(cat '{}'; sleep 3) | '{jq}' {flags} .id > '{}'; touch '{}'; sleep 60",
-                input.display(),
-                dir.path().join(format!("{tag}.out")).display(),
-                done.display()
+                "while [ ! -e '{go}' ]; do sleep 0.05; done; \
+                 (cat '{input}'; sleep 3) | '{jq}' {flags} .id > '{out}'; touch '{done}'; sleep 60",
+                go = go.display(),
+                input = input.display(),
+                out = d.join(format!("{tag}.out")).display(),
+                done = done.display()
             ),
         );
-        (tmux, done)
+        (tmux, go, done)
     };
-    // Shown: poll the screen until the line is there (the input stays open 3 s).
-    let (tmux, _) = run("shown", "");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !is_progress(&tmux.screen()) {
-        assert!(
-            Instant::now() < deadline,
-            "no progress line:\n{}",
-            tmux.screen()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (tmux, go, _) = run("shown", "");
+    std::fs::write(&go, "").unwrap();
+    wait_for(30, "the progress line", || {
+        is_progress(&tmux.screen()).then_some(())
+    });
     drop(tmux);
     // Quiet: record everything the terminal got until the run is over.
-    let (tmux, done) = run("quiet", "-q");
-    let mut seen = String::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done.exists() {
-        seen.push_str(&tmux.screen());
-        assert!(Instant::now() < deadline, "the -q run did not finish");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (tmux, go, done) = run("quiet", "-q");
+    let log = d.join("quiet.log");
+    tmux.record(&log);
+    std::fs::write(&go, "").unwrap();
+    wait_for(60, "the -q run", || done.exists().then_some(()));
+    let seen = String::from_utf8_lossy(&std::fs::read(&log).unwrap()).into_owned();
     assert!(!is_progress(&seen), "progress with -q:\n{seen}");
+    assert!(std::fs::read_to_string(d.join("quiet.out"))
+        .unwrap()
+        .starts_with("0\n"));
 }

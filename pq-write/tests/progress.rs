@@ -2,83 +2,8 @@
 //! stderr is a file or with -q. Needs tmux (make test installs it), no services.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
 
-/// A detached tmux session of fixed size on its own server (`-L`, so no test races
-/// another test's server shutting down), killed on drop.
-struct Tmux {
-    name: String,
-}
-
-impl Tmux {
-    /// Start `script` (sh) in a new 160x24 session.
-    fn start(script: &str) -> Tmux {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let name = format!(
-            "pq-write-test-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        );
-        let ok = Command::new("tmux")
-            .args([
-                "-L",
-                &name,
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                "160",
-                "-y",
-                "24",
-            ])
-            .args(["sh", "-c", script])
-            .status()
-            .expect("tmux is needed for terminal tests (make test installs it)");
-        assert!(ok.success(), "tmux new-session failed");
-        Tmux { name }
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.name, "capture-pane", "-p", "-t", &self.name])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Everything written to the terminal from now on goes to `log`.
-    fn record(&self, log: &Path) {
-        let ok = Command::new("tmux")
-            .args(["-L", &self.name, "pipe-pane", "-t", &self.name])
-            .arg(format!("cat > '{}'", log.display()))
-            .status()
-            .unwrap();
-        assert!(ok.success());
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.name, "kill-server"])
-            .status();
-    }
-}
-
-/// Poll `probe` until it returns Some, or panic after `secs`.
-fn wait_for<T>(secs: u64, what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = probe() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use lakepipe_tests::tmux::{wait_for, Tmux};
 
 /// 200k JSON lines (~7 MB): long enough that the line is drawn in a debug build too.
 fn input(dir: &Path) -> PathBuf {
@@ -109,12 +34,15 @@ fn progress_shows_on_a_terminal_while_writing() {
     let input = input(dir.path());
     let out = dir.path().join("out/");
     // The input stays open after its lines, so the run is still going when we look.
-    let tmux = Tmux::start(&format!(
-        "(cat '{}'; sleep 60) | '{}' '{}'",
-        input.display(),
-        pq_write(),
-        out.display()
-    ));
+    let tmux = Tmux::start(
+        "pq-write",
+        &format!(
+            "(cat '{}'; sleep 60) | '{}' '{}'",
+            input.display(),
+            pq_write(),
+            out.display()
+        ),
+    );
     let screen = wait_for(30, "the progress line", || {
         let s = tmux.screen();
         is_progress(&s).then_some(s)
@@ -131,17 +59,20 @@ fn no_progress_when_stderr_is_a_file_or_with_quiet() {
     let (log, err) = (d.join("pane.log"), d.join("stderr.txt"));
     // Each run's input stays open 2 s after its lines: a line would be drawn by then.
     let slow = format!("(cat '{}'; sleep 2)", input.display());
-    let tmux = Tmux::start(&format!(
-        "while [ ! -e '{go}' ]; do sleep 0.05; done; \
+    let tmux = Tmux::start(
+        "pq-write",
+        &format!(
+            "while [ ! -e '{go}' ]; do sleep 0.05; done; \
          {slow} | '{pq}' '{out1}' 2>'{err}'; \
          {slow} | '{pq}' -q '{out2}'; echo ALL-DONE; touch '{done}'; sleep 60",
-        go = go.display(),
-        done = done.display(),
-        pq = pq_write(),
-        out1 = d.join("a/").display(),
-        out2 = d.join("b/").display(),
-        err = err.display(),
-    ));
+            go = go.display(),
+            done = done.display(),
+            pq = pq_write(),
+            out1 = d.join("a/").display(),
+            out2 = d.join("b/").display(),
+            err = err.display(),
+        ),
+    );
     tmux.record(&log);
     std::fs::write(&go, "").unwrap();
     wait_for(60, "both runs", || done.exists().then_some(()));
