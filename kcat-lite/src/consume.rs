@@ -5,19 +5,24 @@
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use lakepipe::cli;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, RebalanceProtocol,
+};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Headers};
+use rdkafka::types::RDKafkaRespErr;
 use rdkafka::{ClientContext, Message, Offset, Timestamp, TopicPartitionList};
 
 use crate::config::{self, set_default};
 use crate::envelope::{JsonOpts, Stats};
 use crate::format::{Formatter, Msg, TsType};
 use crate::offsets::{self, Start};
+use crate::resume::Resume;
 use crate::Args;
 
 /// Commits on revocation, so the next owner of a partition starts after what we wrote.
@@ -27,11 +32,51 @@ pub struct GroupContext {
     assigned: AtomicBool,
     /// `-G GROUP` without `-q`: print kcat's rebalance notices on stderr.
     notify: Option<String>,
+    /// `--resume-from`: assignments start where the lake's files end.
+    resume: Option<Resume>,
+    /// An error inside a rebalance callback, for the poll loop to raise.
+    failed: Mutex<Option<anyhow::Error>>,
 }
 
 impl ClientContext for GroupContext {}
 
 impl ConsumerContext for GroupContext {
+    /// rdkafka's own rebalance, with `--resume-from`'s offsets set on each assignment
+    /// before it is applied (the only point where they win over the group's offsets).
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
+        let assign = err == RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+        if let (true, Some(resume)) = (assign, &self.resume) {
+            if let Err(e) = resume.apply(tpl) {
+                self.failed.lock().unwrap().get_or_insert(e);
+            }
+        }
+        let rebalance = match err {
+            _ if assign => Rebalance::Assign(tpl),
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => Rebalance::Revoke(tpl),
+            e => Rebalance::Error(KafkaError::Rebalance(e.into())),
+        };
+        self.pre_rebalance(consumer, &rebalance);
+        let cooperative = matches!(
+            consumer.rebalance_protocol(),
+            RebalanceProtocol::Cooperative
+        );
+        let applied = match (assign, cooperative) {
+            (true, true) => consumer.incremental_assign(tpl),
+            (true, false) => consumer.assign(tpl),
+            (false, true) => consumer.incremental_unassign(tpl),
+            (false, false) => consumer.unassign(),
+        };
+        if let Err(e) = applied {
+            cli::warn(format!("applying the group's assignment failed: {e}"));
+        }
+        self.post_rebalance(consumer, &rebalance);
+    }
+
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         self.notice(consumer, rebalance);
         if let Rebalance::Revoke(_) = rebalance {
@@ -92,6 +137,23 @@ fn member_id(consumer: &BaseConsumer<GroupContext>) -> String {
         rd_kafka_mem_free(rk, p.cast());
         id
     }
+}
+
+/// `--resume-from`, checked: -C or -G only, and where partitions with nothing committed start.
+fn resume(args: &Args, range: &offsets::Range, timeout: Duration) -> Result<Option<Resume>> {
+    let Some(location) = &args.resume_from else {
+        return Ok(None);
+    };
+    let fallback = match range.start.unwrap_or(Start::Beginning) {
+        Start::Beginning => Offset::Beginning,
+        Start::End => Offset::End,
+        _ => {
+            return Err(cli::usage(
+                "--resume-from takes -o beginning or end for partitions with nothing committed",
+            ))
+        }
+    };
+    Ok(Some(Resume::new(location, fallback, timeout)?))
 }
 
 fn is_no_offset(e: &KafkaError) -> bool {
@@ -195,6 +257,7 @@ pub fn run(args: &Args) -> Result<()> {
     let consumer: BaseConsumer<GroupContext> = cfg
         .create_with_context(GroupContext {
             notify: args.group.clone().filter(|_| !args.quiet()),
+            resume: resume(args, &range, timeout)?,
             ..GroupContext::default()
         })
         .context("creating the Kafka consumer")?;
@@ -230,6 +293,10 @@ pub fn run(args: &Args) -> Result<()> {
                 assignment.add_partition_offset(topic, p, off)?;
             }
         }
+    }
+    if let Some(resume) = &consumer.context().resume {
+        // -C: the assignment is ours, so it starts where the lake's files end
+        resume.apply(&mut assignment)?;
     }
     if let Some(Start::Time(_)) = range.start {
         // offsets_for_times: Offset(ts) in, first offset with timestamp >= ts out (End if none).
@@ -271,6 +338,9 @@ pub fn run(args: &Args) -> Result<()> {
             batch += 1;
             match ev {
                 Ok(m) => {
+                    if let Some(e) = consumer.context().failed.lock().unwrap().take() {
+                        return Err(e);
+                    }
                     let (topic, partition, offset) = (m.topic(), m.partition(), m.offset());
                     let part = parts.get(topic, partition);
                     if part.done {

@@ -17,6 +17,7 @@ pub mod format;
 pub mod metadata;
 pub mod offsets;
 pub mod produce;
+pub mod resume;
 
 const EXAMPLES: &str = "\
 EXAMPLES:
@@ -117,6 +118,11 @@ pub struct Args {
     /// Compression codec for produce: none, gzip, snappy, lz4, zstd
     #[arg(short = 'z', value_name = "CODEC")]
     pub compression: Option<String>,
+    /// -C/-G: start each partition after the last offset committed in LOCATION (a folder of
+    /// `topic+partition+first+last.parquet` files, local or hdfs://), overriding the group's
+    /// offsets on every assignment; partitions with nothing there start at -o
+    #[arg(long, value_name = "LOCATION")]
+    pub resume_from: Option<String>,
     /// Unbuffered output: write every message to stdout at once
     #[arg(short = 'u')]
     pub unbuffered: bool,
@@ -182,6 +188,9 @@ pub fn run(args: Args) -> Result<()> {
         return consume::run(&args);
     }
     if args.produce {
+        if args.resume_from.is_some() {
+            return Err(cli::usage("--resume-from applies to -C and -G"));
+        }
         return produce::run(&args);
     }
     if args.consume {

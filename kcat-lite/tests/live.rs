@@ -791,3 +791,65 @@ fn live_every_codec_round_trips_and_lz4_is_the_default() {
         }
     }
 }
+
+#[test]
+#[ignore = "live: needs services/ (make test runs it)"]
+fn live_resume_from_starts_after_the_committed_files() {
+    let t = name("resume");
+    create(&t, 2);
+    let lines: String = (0..20).map(|i| format!("m{i}\n")).collect();
+    produce(&t, &["-p", "0"], &lines);
+    produce(&t, &["-p", "1"], "x0\nx1\n");
+    // partition 0 holds offsets 0-11 in the lake; partition 1 nothing
+    let lake = tempfile::tempdir().unwrap();
+    for f in [
+        format!("{t}+0+0000000000+0000000004.parquet"),
+        format!("kind=a/{t}+0+0000000005+0000000011.parquet"),
+    ] {
+        let p = lake.path().join(f);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, b"").unwrap();
+    }
+    let dir = lake.path().to_str().unwrap();
+    let sorted = |b: Vec<u8>| {
+        let mut v: Vec<String> = text(b).lines().map(str::to_string).collect();
+        v.sort();
+        v
+    };
+    let mut want: Vec<String> = (12..20).map(|o| format!("0:{o}")).collect();
+    want.extend(["1:0".to_string(), "1:1".to_string()]);
+    want.sort();
+    let c = ours(&[
+        "-C",
+        "-t",
+        &t,
+        "-e",
+        "-q",
+        "--resume-from",
+        dir,
+        "-f",
+        "%p:%o\\n",
+    ]);
+    assert_eq!(sorted(ok(c, b"")), want);
+    // -G: a group that already committed everything still starts where the lake ends
+    let g = name("rg");
+    ok(ours(&["-G", &g, &t, "-e", "-q", "-f", "%o\\n"]), b"");
+    let c = ours(&[
+        "-G",
+        &g,
+        &t,
+        "-e",
+        "-q",
+        "--resume-from",
+        dir,
+        "-f",
+        "%p:%o\\n",
+    ]);
+    assert_eq!(sorted(ok(c, b"")), want);
+    // an unusable -o with --resume-from is a usage error
+    let out = run(
+        ours(&["-C", "-t", &t, "-o", "5", "--resume-from", dir]),
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2));
+}

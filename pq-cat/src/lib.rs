@@ -10,6 +10,7 @@
 //! ```
 
 mod meta;
+mod offsets;
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,6 +37,9 @@ EXAMPLES:
 
   # Row count and footers, without reading any data
   pq-cat --count data/ && pq-cat --meta data/part-00000.parquet | jq-lite .row_groups
+
+  # Which Kafka offsets a streamed folder holds (pq-write --exactly-once, Kafka Connect)
+  pq-cat --offsets hdfs:///lake/events/
 
 NOTES:
   JSON lines print every column (null as null); timestamps as ISO-8601 (Z or +hh:mm for
@@ -98,6 +102,11 @@ pub struct Args {
     #[arg(long)]
     pub meta: bool,
 
+    /// Audit a folder of Kafka-Connect-named files (`topic+partition+first+last.parquet`):
+    /// per topic-partition, files, offsets, rows, gaps and overlaps as JSON lines; exit 1 on overlap
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["inputs", "count", "schema", "meta", "head", "columns"])]
+    pub offsets: Option<String>,
+
     #[command(flatten)]
     pub common: cli::Common,
 }
@@ -115,6 +124,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     lakepipe::storage::set_timeout(args.common.timeout);
     if args.header && !matches!(args.format, OutputFormat::Csv | OutputFormat::Tsv) {
         return Err(cli::usage("--header applies to --format csv and tsv"));
+    }
+    if let Some(dir) = &args.offsets {
+        return offsets::audit(dir, &mut cli::stdout());
     }
     if (args.inputs.is_empty() || args.inputs.iter().any(|i| i == "-"))
         && std::io::stdin().is_terminal()

@@ -573,3 +573,77 @@ fn silent_namenode_fails_within_timeout_naming_it() {
     let took = started.elapsed();
     assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
 }
+
+/// A file of `n` rows under a Kafka Connect name.
+fn offsets_file(dir: &Path, rel: &str, n: i64) {
+    let batch = RecordBatch::try_from_iter(vec![(
+        "id",
+        Arc::new(Int64Array::from_iter_values(0..n)) as ArrayRef,
+    )])
+    .unwrap();
+    write_parquet(&dir.join(rel), &batch);
+}
+
+#[test]
+fn offsets_audit_per_partition_from_names_and_footers() {
+    let dir = tempfile::tempdir().unwrap();
+    offsets_file(dir.path(), "ev+0+0000000000+0000000009.parquet", 10);
+    offsets_file(dir.path(), "ev+0+0000000010+0000000019.parquet", 9); // one bad line
+    offsets_file(dir.path(), "ev+0+0000000025+0000000029.parquet", 5);
+    offsets_file(dir.path(), "kind=a/ev+1+0000000000+0000000003.parquet", 4);
+    offsets_file(
+        dir.path(),
+        ".ev+1+0000000004+0000000009.parquet.x.inprogress",
+        6,
+    );
+    offsets_file(dir.path(), "part-00000-x.parquet", 3);
+    let out = pq_cat()
+        .args(["--offsets", dir.path().to_str().unwrap()])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let lines: Vec<Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            json!({"topic":"ev","partition":0,"files":3,"first":0,"last":29,"rows":24,"gaps":[[20,24]],"overlaps":[]}),
+            json!({"topic":"ev","partition":1,"files":1,"first":0,"last":3,"rows":4,"gaps":[],"overlaps":[]}),
+        ]
+    );
+}
+
+#[test]
+fn offsets_overlap_exits_1_after_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    offsets_file(dir.path(), "ev+2+0000000000+0000000009.parquet", 10);
+    offsets_file(dir.path(), "ev+2+0000000005+0000000014.parquet", 10);
+    pq_cat()
+        .args(["--offsets", dir.path().to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "ev+2+0000000005+0000000014.parquet",
+        ))
+        .stderr(predicate::str::contains(
+            "1 pair of files hold the same offsets",
+        ));
+    // not a Parquet file under an offsets name: an error naming it
+    std::fs::write(
+        dir.path().join("ev+3+0000000000+0000000001.parquet"),
+        b"junk",
+    )
+    .unwrap();
+    pq_cat()
+        .args(["--offsets", dir.path().to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "ev+3+0000000000+0000000001.parquet",
+        ));
+}
