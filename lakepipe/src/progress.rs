@@ -1,9 +1,10 @@
 //! The progress line every tool shows on stderr during long work: rows, bytes, rate
 //! and elapsed time, redrawn a few times a second by a background tick.
 //!
-//! Shown only when stderr is a terminal and never with `-q`; a tool that writes its
-//! results to stdout shows it only when stdout is not that terminal too, so results are
-//! never garbled. Counting costs two relaxed atomic adds per call (no clock, no
+//! Shown only when stderr is a terminal and never with `-q`. A tool that writes its
+//! results to stdout shows it only when stdout is a file (or /dev/null): not the
+//! terminal, where the line would garble the results, and not a pipe, where the next
+//! tool shows its own line, so a pipeline on a terminal draws one line, its last stage's. Counting costs two relaxed atomic adds per call (no clock, no
 //! syscall), so call [`Progress::add`] per chunk, batch or message, never per byte.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,11 +40,11 @@ pub struct Progress {
 
 impl Progress {
     /// Progress for a run. `results_on_stdout`: the tool prints its results on stdout,
-    /// so the line is left out when stdout is a terminal as well.
+    /// so the line is shown only when stdout is a file (see the module comment).
     pub fn new(quiet: bool, results_on_stdout: bool) -> Progress {
         let show = !quiet
             && crate::cli::stderr_is_terminal()
-            && !(results_on_stdout && std::io::IsTerminal::is_terminal(&std::io::stdout()));
+            && (!results_on_stdout || stdout_is_a_file());
         if show {
             Progress::shown(crate::cli::tool())
         } else {
@@ -124,6 +125,22 @@ impl Drop for Progress {
             self.finish();
         }
     }
+}
+
+/// True when stdout is a file or a device other than a terminal (not a pipe or socket).
+fn stdout_is_a_file() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::FileTypeExt;
+    let out = std::io::stdout();
+    if std::io::IsTerminal::is_terminal(&out) {
+        return false;
+    }
+    let Ok(fd) = out.as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    std::fs::File::from(fd)
+        .metadata()
+        .is_ok_and(|m| !m.file_type().is_fifo() && !m.file_type().is_socket())
 }
 
 /// Erase the line for good, whoever still holds a clone (the run is over: [`crate::cli::finish`]).
