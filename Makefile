@@ -25,9 +25,12 @@ demo: build
 bench: build
 	BIN=$(BIN) bash bench/run.sh
 
+# The tools in PREFIX/bin; their man pages and bash/zsh/fish completions, generated from
+# the clap definitions by lakepipe-gen, in the folders each reads under PREFIX/share.
 install: build
 	mkdir -p $(PREFIX)/bin
 	for t in $(TOOLS); do install -m 755 $(BIN)/$$t $(PREFIX)/bin/; done
+	$(BIN)/lakepipe-gen $(PREFIX)/share
 
 services-up:
 	bash services/up.sh $(SERVICES)

@@ -6,7 +6,6 @@
 pub mod format;
 
 use std::io::Write;
-use std::time::Duration;
 
 use anyhow::Result;
 use clap::{ArgAction, Parser};
@@ -62,19 +61,20 @@ pub struct Args {
     /// [default: $HDFS_NAMENODE, else fs.defaultFS in $HADOOP_CONF_DIR/core-site.xml]
     #[arg(long, value_name = "HOST:PORT")]
     pub namenode: Option<String>,
-    /// Seconds to wait for the namenode before giving up
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    pub timeout: f64,
+    #[command(flatten)]
+    pub common: cli::Common,
     /// Print help
     #[arg(long, action = ArgAction::Help)]
     pub help: Option<bool>,
 }
 
+/// The clap definition of the command line, for man pages and shell completions.
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
 pub fn run(args: Args) -> Result<()> {
-    if !(args.timeout > 0.0 && args.timeout.is_finite()) {
-        return Err(cli::usage("--timeout must be a positive number of seconds"));
-    }
-    storage::set_timeout(Duration::from_secs_f64(args.timeout));
+    storage::set_timeout(args.common.timeout);
     let user = current_user();
     let paths = if args.paths.is_empty() {
         vec![".".to_string()]
@@ -262,7 +262,7 @@ impl Lister<'_> {
         }
         self.out.flush()?;
         if let Some(prev) = self.pending.replace(e) {
-            let _ = writeln!(std::io::stderr().lock(), "{}: error: {prev:#}", cli::tool());
+            cli::error(format_args!("{prev:#}"));
         }
         Ok(())
     }

@@ -39,7 +39,7 @@ Examples:
 #[derive(Parser, Debug)]
 #[command(version, after_long_help = EXAMPLES)]
 pub struct Args {
-    /// A Parquet file or a folder of them (k=v sub-folders become partitions), local, file:// or hdfs://
+    /// A Parquet file or a folder of them (k=v sub-folders become partitions): a local path, file:// or hdfs://
     pub input: String,
 
     /// SQL dialect of the statements
@@ -66,9 +66,8 @@ pub struct Args {
     #[arg(long)]
     pub if_not_exists: bool,
 
-    /// No warnings on stderr
-    #[arg(short, long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub common: cli::Common,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -88,7 +87,13 @@ impl Dialect {
     }
 }
 
+/// The clap definition of the command line, for man pages and shell completions.
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
 pub fn run(args: Args) -> Result<()> {
+    lakepipe::storage::set_timeout(args.common.timeout);
     let input = Location::parse(&args.input)?;
     let sources = read::sources(std::slice::from_ref(&args.input))?;
     let table = read::Table::open(sources)?;
@@ -106,7 +111,7 @@ pub fn run(args: Args) -> Result<()> {
         ));
     }
     statement::check_case_collisions(&table.schema, &table)?;
-    if !args.quiet {
+    if !args.common.quiet() {
         for w in warnings::for_table(&table, args.dialect) {
             cli::warn(w);
         }

@@ -132,3 +132,19 @@ fn help_has_examples() {
         .success()
         .stdout(predicate::str::contains("Examples:"));
 }
+
+#[test]
+fn silent_namenode_fails_within_timeout_naming_it() {
+    // Accepted by the kernel, never answered.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap().to_string();
+    let started = std::time::Instant::now();
+    hive_ddl()
+        .args(["--timeout", "2", &format!("hdfs://{addr}/lake/events")])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(&addr).and(predicate::str::contains("--timeout")));
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+}

@@ -108,9 +108,8 @@ pub struct Args {
     #[arg(long, value_name = "SEP", num_args = 0..=1, require_equals = true, default_missing_value = flatten::DEFAULT_SEP)]
     pub flatten: Option<String>,
 
-    /// Do not report each skipped line (the final count is still printed)
-    #[arg(short = 'q', long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub q: cli::Quiet,
 
     /// Worker threads (default: one per core)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -118,6 +117,11 @@ pub struct Args {
 }
 
 /// Run jq-lite with parsed arguments.
+/// The clap definition of the command line, for man pages and shell completions.
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
     run_or_halt(args)
 }
@@ -135,7 +139,7 @@ fn run_inner(args: Args) -> anyhow::Result<()> {
     let opts = Opts {
         raw: args.raw_output,
         skip_invalid: args.skip_invalid,
-        quiet: args.quiet,
+        quiet: args.q.quiet,
         flatten: args.flatten.clone(),
         names: input::names(&args.files),
     };
@@ -143,7 +147,18 @@ fn run_inner(args: Args) -> anyhow::Result<()> {
     // reader still waits for stdin (an endless topic); exiting ends them.
     let (chunk_tx, chunk_rx) = bounded::<Chunk>(4);
     let files = args.files.clone();
-    let reader = std::thread::spawn(move || input::read_all(&files, |c| chunk_tx.send(c).is_ok()));
+    // Lines and bytes read, per chunk, when stdout is not the terminal stderr is.
+    let progress = lakepipe::progress::Progress::new(args.q.quiet, true);
+    let counter = progress.clone();
+    let reader = std::thread::spawn(move || {
+        input::read_all(&files, |c| {
+            if counter.is_shown() {
+                let lines = memchr::memchr_iter(b'\n', &c.data).count();
+                counter.add(lines as u64, c.data.len() as u64);
+            }
+            chunk_tx.send(c).is_ok()
+        })
+    });
     // `input`/`inputs` read the shared stream, so such filters cannot be split up
     let sequential = args.null_input || args.slurp || args.filter.contains("input");
     let stats = if sequential {
@@ -164,6 +179,7 @@ fn run_inner(args: Args) -> anyhow::Result<()> {
     reader
         .join()
         .map_err(|_| anyhow!("the input reader panicked"))??;
+    progress.finish();
     stats.finish()
 }
 
@@ -334,11 +350,7 @@ impl Stats {
             }
             Event::Failed { line, msg } => {
                 self.failed += 1;
-                let _ = writeln!(
-                    std::io::stderr().lock(),
-                    "{}: error: {name}:{line}: {msg}",
-                    cli::tool()
-                );
+                cli::error(format_args!("{name}:{line}: {msg}"));
             }
             Event::Fatal { line, reason } => {
                 return Err(anyhow!(

@@ -29,7 +29,7 @@ pub fn create_topic(args: &Args, name: &str) -> Result<()> {
         r.map_err(|(t, e)| anyhow::anyhow!("creating topic {t:?}: {e}"))?;
     }
     lakepipe::cli::info(
-        args.quiet,
+        args.quiet(),
         format!("created topic {name:?} with {} partitions", args.partitions),
     );
     Ok(())
@@ -42,7 +42,7 @@ pub fn delete_topic(args: &Args, name: &str) -> Result<()> {
     for r in results {
         r.map_err(|(t, e)| anyhow::anyhow!("deleting topic {t:?}: {e}"))?;
     }
-    lakepipe::cli::info(args.quiet, format!("deleted topic {name:?}"));
+    lakepipe::cli::info(args.quiet(), format!("deleted topic {name:?}"));
     Ok(())
 }
 

@@ -256,7 +256,7 @@ pub fn run(args: &Args) -> Result<()> {
     }
     let consumer: BaseConsumer<GroupContext> = cfg
         .create_with_context(GroupContext {
-            notify: args.group.clone().filter(|_| !args.quiet),
+            notify: args.group.clone().filter(|_| !args.quiet()),
             resume: resume(args, &range, timeout)?,
             ..GroupContext::default()
         })
@@ -320,6 +320,7 @@ pub fn run(args: &Args) -> Result<()> {
     let limit = args.count.unwrap_or(u64::MAX);
     let mut stopped_by_signal = false;
     cli::install_interrupt_handler();
+    let progress = lakepipe::progress::Progress::new(args.quiet(), true);
 
     'outer: while written < limit {
         if cli::interrupted() {
@@ -331,6 +332,7 @@ pub fn run(args: &Args) -> Result<()> {
         let mut batch = 0usize;
         let mut dirty = false;
         let mut check_end = false;
+        let (before, mut bytes) = (written, 0u64);
         while let Some(ev) = consumer.poll(wait) {
             wait = Duration::ZERO;
             batch += 1;
@@ -356,6 +358,7 @@ pub fn run(args: &Args) -> Result<()> {
                     fmt.write(&view(&m, ts), &mut out, &mut stats)
                         .context("writing to stdout")?;
                     written += 1;
+                    bytes += m.payload_len() as u64;
                     dirty = true;
                     if args.unbuffered || written >= limit {
                         break;
@@ -374,6 +377,7 @@ pub fn run(args: &Args) -> Result<()> {
                 break;
             }
         }
+        progress.add(written - before, bytes);
         if dirty {
             out.flush().context("writing to stdout")?;
             store(&consumer, &mut parts, group.is_some());
@@ -404,6 +408,7 @@ pub fn run(args: &Args) -> Result<()> {
             stats.lossy
         ));
     }
+    progress.finish();
     if stopped_by_signal {
         let what = if group.is_some() {
             "; offsets committed for all of them"
@@ -414,7 +419,7 @@ pub fn run(args: &Args) -> Result<()> {
             cli::Interrupted(format!("stopped after writing {written} messages{what}")).into(),
         );
     }
-    cli::info(args.quiet, format!("consumed {written} messages"));
+    cli::info(args.quiet(), format!("consumed {written} messages"));
     Ok(())
 }
 

@@ -110,9 +110,6 @@ pub struct Args {
     /// Compression codec for produce: none, gzip, snappy, lz4, zstd
     #[arg(short = 'z', value_name = "CODEC")]
     pub compression: Option<String>,
-    /// Quiet: no informational messages on stderr
-    #[arg(short = 'q')]
-    pub quiet: bool,
     /// -C/-G: start each partition after the last offset committed in LOCATION (a folder of
     /// `topic+partition+first+last.parquet` files, local or hdfs://), overriding the group's
     /// offsets on every assignment; partitions with nothing there start at -o
@@ -142,21 +139,28 @@ pub struct Args {
     #[arg(long, default_value_t = 1, requires = "create_topic")]
     pub replication_factor: i32,
 
-    /// Seconds to wait for the brokers before failing
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    pub timeout: f64,
+    #[command(flatten)]
+    pub common: cli::Common,
 }
 
 impl Args {
+    /// `--timeout`: the bound on every broker request.
     pub fn timeout(&self) -> Duration {
-        Duration::from_secs_f64(self.timeout.max(0.001))
+        self.common.timeout
+    }
+
+    /// `-q`: no informational messages on stderr.
+    pub fn quiet(&self) -> bool {
+        self.common.quiet()
     }
 }
 
+/// The clap definition of the command line, for man pages and shell completions.
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
 pub fn run(args: Args) -> Result<()> {
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        return Err(cli::usage("--timeout must be a positive number of seconds"));
-    }
     if let Some(name) = &args.create_topic {
         return admin::create_topic(&args, name);
     }

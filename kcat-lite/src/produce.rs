@@ -114,6 +114,9 @@ pub fn run(args: &Args) -> Result<()> {
     let mut line = Vec::with_capacity(4096);
     let mut sent: u64 = 0;
     let mut stopped = false;
+    // Counted per 1024 messages, where the producer is polled anyway.
+    let progress = lakepipe::progress::Progress::new(args.quiet(), false);
+    let mut read_bytes = 0u64;
     while sent < limit {
         if cli::interrupted() {
             stopped = true;
@@ -126,6 +129,7 @@ pub fn run(args: &Args) -> Result<()> {
         if n == 0 {
             break;
         }
+        read_bytes += n as u64;
         if line.last() == Some(&delim) {
             line.pop();
         }
@@ -174,8 +178,11 @@ pub fn run(args: &Args) -> Result<()> {
         sent += 1;
         if sent.is_multiple_of(1024) {
             producer.poll(Duration::ZERO);
+            progress.set_rows(sent);
+            progress.add(0, std::mem::take(&mut read_bytes));
         }
     }
+    progress.finish();
     // Wait for every acknowledgement; undelivered messages time out after message.timeout.ms.
     while producer.in_flight_count() > 0 {
         match producer.flush(Duration::from_millis(500)) {
@@ -201,7 +208,7 @@ pub fn run(args: &Args) -> Result<()> {
         ))
         .into());
     }
-    cli::info(args.quiet, format!("produced {sent} messages"));
+    cli::info(args.quiet(), format!("produced {sent} messages"));
     Ok(())
 }
 

@@ -85,3 +85,24 @@ fn default_timeout_is_30_seconds() {
     let a = kcat_lite::Args::try_parse_from(["kcat-lite", "-C", "-t", "x"]).unwrap();
     assert_eq!(a.timeout(), Duration::from_secs(30));
 }
+
+#[test]
+fn silent_broker_fails_within_timeout_naming_it() {
+    // Accepted by the kernel, never answered: librdkafka connects, then waits for replies.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap().to_string();
+    for mode in [&["-C", "-t", "x"][..], &["-P", "-t", "x"], &["-L"]] {
+        let start = Instant::now();
+        kcat_lite()
+            .args(["-b", &addr, "--timeout", "2"])
+            .args(mode)
+            .write_stdin("a\n")
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(format!(
+                "kcat-lite: error: cannot reach Kafka broker(s) {addr}"
+            )));
+        let took = start.elapsed();
+        assert!(took < Duration::from_secs(20), "{mode:?} took {took:?}");
+    }
+}

@@ -1,10 +1,12 @@
-//! The command-line conventions shared by every tool: one way to report errors,
-//! exit codes 0/1/2/130, quiet exit on a closed stdout, interrupts, stdout buffering.
+//! The command-line conventions shared by every tool: the shared arguments (`--timeout`,
+//! `-q`), one way to report errors and warnings, exit codes 0/1/2/130, quiet exit on a
+//! closed stdout, interrupts, stdout buffering.
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 static TOOL: OnceLock<&'static str> = OnceLock::new();
 static INTERRUPTED: OnceLock<Arc<AtomicBool>> = OnceLock::new();
@@ -24,6 +26,44 @@ pub struct UsageError(pub String);
 #[error("interrupted: {0}")]
 pub struct Interrupted(pub String);
 
+/// `-q/--quiet`, the same flag in every tool (flatten it into the tool's `Args`).
+#[derive(clap::Args, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Quiet {
+    /// Quiet: no progress, summary or warnings on stderr (errors are still printed)
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// The arguments of every tool that talks to a service (Kafka broker, HDFS namenode,
+/// Trino server): `--timeout` and `-q`. Flatten it into the tool's `Args`.
+#[derive(clap::Args, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Common {
+    /// Seconds to wait for a service (Kafka broker, HDFS namenode or datanode, Presto/Trino
+    /// server) before failing with an error that names its address
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_timeout)]
+    pub timeout: Duration,
+
+    #[command(flatten)]
+    pub q: Quiet,
+}
+
+impl Common {
+    /// True with `-q`.
+    pub fn quiet(&self) -> bool {
+        self.q.quiet
+    }
+}
+
+/// `--timeout SECS`: a positive, finite number of seconds (fractions allowed).
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs.is_finite() && secs < 1e9 => {
+            Ok(Duration::from_secs_f64(secs))
+        }
+        _ => Err(format!("must be a positive number of seconds, not '{s}'")),
+    }
+}
+
 /// Build a usage error (exit code 2).
 pub fn usage(msg: impl Into<String>) -> anyhow::Error {
     UsageError(msg.into()).into()
@@ -36,13 +76,19 @@ pub fn tool() -> &'static str {
 
 /// Print `TOOL: warning: MSG` on stderr (never panics, even if stderr is closed).
 pub fn warn(msg: impl std::fmt::Display) {
-    let _ = writeln!(io::stderr().lock(), "{}: warning: {msg}", tool());
+    crate::progress::suspend(|| writeln!(io::stderr().lock(), "{}: warning: {msg}", tool()).ok());
+}
+
+/// Print `TOOL: error: MSG` on stderr, for an error the run goes on after (the exit
+/// code is the caller's business); [`finish`] prints the one that ends a run.
+pub fn error(msg: impl std::fmt::Display) {
+    crate::progress::suspend(|| writeln!(io::stderr().lock(), "{}: error: {msg}", tool()).ok());
 }
 
 /// Print an informational line (summaries) on stderr unless `quiet`.
 pub fn info(quiet: bool, msg: impl std::fmt::Display) {
     if !quiet {
-        let _ = writeln!(io::stderr().lock(), "{}: {msg}", tool());
+        crate::progress::suspend(|| writeln!(io::stderr().lock(), "{}: {msg}", tool()).ok());
     }
 }
 
@@ -84,6 +130,7 @@ pub fn run_main<A: clap::Parser>(tool: &'static str, run: fn(A) -> anyhow::Resul
 
 /// Report the outcome of a run on stderr and map it to an exit code.
 pub fn finish(tool: &str, result: anyhow::Result<()>) -> ExitCode {
+    crate::progress::clear();
     let err = match result {
         Ok(()) => return ExitCode::SUCCESS,
         Err(err) => err,
@@ -159,6 +206,37 @@ mod tests {
         assert!(is_broken_pipe(&err));
         let other = anyhow::Error::from(io::Error::from(io::ErrorKind::NotFound));
         assert!(!is_broken_pipe(&other));
+    }
+
+    #[derive(clap::Parser, Debug)]
+    struct Tool {
+        #[command(flatten)]
+        common: Common,
+    }
+
+    fn parse(args: &[&str]) -> Result<Common, clap::Error> {
+        use clap::Parser;
+        Tool::try_parse_from(std::iter::once("tool").chain(args.iter().copied())).map(|t| t.common)
+    }
+
+    #[test]
+    fn timeout_defaults_to_the_storage_bound_and_takes_fractions() {
+        let c = parse(&[]).unwrap();
+        assert_eq!(c.timeout, crate::storage::DEFAULT_TIMEOUT);
+        assert!(!c.quiet());
+        let c = parse(&["--timeout", "2.5", "-q"]).unwrap();
+        assert_eq!(c.timeout, Duration::from_millis(2500));
+        assert!(c.quiet());
+        assert!(parse(&["--quiet"]).unwrap().quiet());
+    }
+
+    #[test]
+    fn bad_timeouts_are_usage_errors() {
+        for bad in ["0", "-1", "nan", "inf", "soon", ""] {
+            let e = parse(&[&format!("--timeout={bad}")]).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad}");
+            assert!(e.to_string().contains("positive number of seconds"), "{e}");
+        }
     }
 
     #[test]

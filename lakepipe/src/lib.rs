@@ -5,6 +5,7 @@
 //! - [`cli`]: error printing, exit codes, stdout handling, interrupts;
 //! - [`committed`]: Kafka offsets committed in a folder, from Kafka Connect file names;
 //! - [`location`]: one parser for local, `file://` and `hdfs://` locations;
+//! - [`progress`]: the progress line on stderr (rows, bytes, rate, elapsed);
 //! - [`ddl`]: the Hive/Spark DDL type syntax (parse and print) and its Arrow mapping;
 //! - [`infer`] and [`decode`]: JSON lines -> Arrow schema and record batches;
 //! - [`encode`]: Arrow values -> JSON lines, CSV, TSV and tables;
@@ -34,6 +35,7 @@ pub mod infer;
 pub mod listing;
 pub mod location;
 pub mod partition;
+pub mod progress;
 #[cfg(feature = "parquet")]
 pub mod read;
 pub mod storage;

@@ -107,16 +107,21 @@ pub struct Args {
     #[arg(long, value_name = "DIR", conflicts_with_all = ["inputs", "count", "schema", "meta", "head", "columns"])]
     pub offsets: Option<String>,
 
-    /// No summary line on stderr
-    #[arg(short, long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub common: cli::Common,
 }
 
 /// Rows per decoded batch: large enough to amortize per-batch work, small enough for
 /// the cache.
 const BATCH_ROWS: usize = 8192;
 
+/// The clap definition of the command line, for man pages and shell completions.
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
+    lakepipe::storage::set_timeout(args.common.timeout);
     if args.header && !matches!(args.format, OutputFormat::Csv | OutputFormat::Tsv) {
         return Err(cli::usage("--header applies to --format csv and tsv"));
     }
@@ -178,15 +183,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     });
     let mut writer = encode::writer(format, &schema, args.header, counted);
     let mut rows = 0;
+    // Rows and bytes written, per batch, when stdout is not the terminal stderr is.
+    let progress = lakepipe::progress::Progress::new(args.common.quiet(), true);
+    let mut counted = 0;
     for batch in prefetch(table.batches(schema, args.head, BATCH_ROWS)) {
         let batch = batch?;
         rows += batch.num_rows();
         writer.write_batch(&batch).context("writing rows")?;
+        let written = bytes.load(Ordering::Relaxed);
+        progress.add(batch.num_rows() as u64, written - counted);
+        counted = written;
     }
     writer.finish().context("writing rows")?;
+    progress.finish();
     let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
     cli::info(
-        args.quiet,
+        args.common.quiet(),
         format_args!(
             "{} from {}, {} bytes written",
             plural(rows, "row"),

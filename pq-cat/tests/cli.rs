@@ -578,6 +578,26 @@ fn unreachable_namenode_is_a_clear_error() {
     );
 }
 
+/// A namenode that accepts connections and never answers.
+fn silent_namenode() -> std::net::TcpListener {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap()
+}
+
+#[test]
+fn silent_namenode_fails_within_timeout_naming_it() {
+    let silent = silent_namenode();
+    let addr = silent.local_addr().unwrap().to_string();
+    let started = std::time::Instant::now();
+    pq_cat()
+        .args(["--timeout", "2", &format!("hdfs://{addr}/data/t")])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(&addr).and(predicate::str::contains("--timeout")));
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+}
+
 /// A file of `n` rows under a Kafka Connect name.
 fn offsets_file(dir: &Path, rel: &str, n: i64) {
     let batch = RecordBatch::try_from_iter(vec![(

@@ -109,13 +109,8 @@ pub struct Args {
     #[arg(long)]
     pub overwrite: bool,
 
-    /// No progress and no summary on stderr
-    #[arg(short, long)]
-    pub quiet: bool,
-
-    /// Seconds to wait for an HDFS namenode or datanode call before giving up
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    pub timeout: f64,
+    #[command(flatten)]
+    pub common: cli::Common,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -147,13 +142,15 @@ impl Codec {
 /// Rows of the first input decoded to choose the dictionary columns.
 const SAMPLE_ROWS: usize = 20_000;
 
+/// The clap definition of the command line, for man pages and shell completions.
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
 pub fn run(args: Args) -> Result<()> {
     pipeline::pin_allocator();
     cli::install_interrupt_handler();
-    if !(args.timeout > 0.0 && args.timeout.is_finite()) {
-        return Err(cli::usage("--timeout must be a positive number of seconds"));
-    }
-    storage::set_timeout(Duration::from_secs_f64(args.timeout));
+    storage::set_timeout(args.common.timeout);
     let policy = match args.bad_lines.as_str() {
         "error" => BadLines::Error,
         "skip" => BadLines::Skip,
@@ -263,6 +260,8 @@ pub fn run(args: Args) -> Result<()> {
         None
     };
 
+    // Rows written and input bytes read, on a terminal's stderr.
+    let progress = lakepipe::progress::Progress::new(args.common.quiet(), false);
     let (end, report, err) = std::thread::scope(|s| {
         let (chunk_tx, chunk_rx) = crossbeam_channel::bounded::<Chunk>(2);
         let (res_tx, res_rx) = crossbeam_channel::bounded(4);
@@ -277,11 +276,17 @@ pub fn run(args: Args) -> Result<()> {
         }
         drop((chunk_rx, res_tx));
         let writer = s.spawn(|| match sink.as_mut() {
-            Some(sink) => pipeline::write_loop(res_rx, sink, &policy, &input_name, args.quiet),
+            Some(sink) => {
+                let quiet = args.common.quiet();
+                pipeline::write_loop(res_rx, sink, &policy, &input_name, quiet, &progress)
+            }
             None => (pipeline::Report::default(), None),
         });
         let mut end = pipeline::End::Eof;
-        let mut feed = |c: Chunk| chunk_tx.send(c).is_ok();
+        let mut feed = |c: Chunk| {
+            progress.add(0, c.data.len() as u64);
+            chunk_tx.send(c).is_ok()
+        };
         let mut ok = buffered.drain(..).all(&mut feed);
         while ok {
             match chunker.next_chunk() {
@@ -371,7 +376,7 @@ fn summarize(
         (n, _) => format!(", {n} line(s) rejected"),
     };
     cli::info(
-        args.quiet,
+        args.common.quiet(),
         format!(
             "{} rows, {} file(s), {} bytes -> {where_}{rejected}",
             totals.rows, totals.files, totals.bytes

@@ -437,6 +437,7 @@ pub fn write_loop(
     policy: &BadLines,
     input_name: &str,
     quiet: bool,
+    progress: &lakepipe::progress::Progress,
 ) -> (Report, Option<anyhow::Error>) {
     let mut report = Report::default();
     let mut err = None;
@@ -452,8 +453,6 @@ pub fn write_loop(
             }
         }
     }
-    let progress = !quiet && lakepipe::cli::stderr_is_terminal();
-    let mut last_progress = Instant::now();
     let mut waiting: BTreeMap<u64, Decoded> = BTreeMap::new();
     let mut next = 0u64;
     'outer: loop {
@@ -519,20 +518,9 @@ pub fn write_loop(
             err = Some(e);
             break;
         }
-        if progress && last_progress.elapsed() >= Duration::from_secs(1) {
-            last_progress = Instant::now();
-            let _ = write!(
-                std::io::stderr(),
-                "\r{}: {} rows, {} files ",
-                lakepipe::cli::tool(),
-                sink.totals.rows,
-                sink.totals.files
-            );
-        }
+        progress.set_rows(sink.totals.rows);
     }
-    if progress {
-        let _ = write!(std::io::stderr(), "\r\x1b[K");
-    }
+    progress.finish();
     if let Some(mut w) = reject_file {
         if let Err(e) = w.flush() {
             err.get_or_insert(anyhow!(e).context("writing the reject file"));

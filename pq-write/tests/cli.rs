@@ -602,3 +602,20 @@ fn dictionaries_only_where_they_pay() {
         .collect();
     assert_eq!(read_rows(&out), expect);
 }
+
+#[test]
+fn silent_namenode_fails_within_timeout_naming_it() {
+    // Accepted by the kernel, never answered.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap().to_string();
+    let started = Instant::now();
+    pq_write()
+        .args(["--timeout", "2", &format!("hdfs://{addr}/lake/events/")])
+        .write_stdin("{\"a\":1}\n")
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(&addr).and(predicate::str::contains("--timeout")));
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+}

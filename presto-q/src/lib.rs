@@ -22,7 +22,6 @@ pub mod types;
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::Context;
 use lakepipe::cli;
@@ -100,10 +99,6 @@ pub struct Args {
     #[arg(long)]
     pub ignore_errors: bool,
 
-    /// Seconds to wait for the server to answer a request
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    pub timeout: f64,
-
     /// PEM file with the certificate(s) that sign the server's certificate
     #[arg(long, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
@@ -112,18 +107,16 @@ pub struct Args {
     #[arg(long)]
     pub insecure: bool,
 
-    /// No progress line and no summaries on stderr
-    #[arg(short, long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub common: cli::Common,
+}
+
+/// The clap definition of the command line, for man pages and shell completions.
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    if !(args.timeout > 0.0 && args.timeout.is_finite()) {
-        return Err(cli::usage(format!(
-            "--timeout must be a positive number of seconds, not {}",
-            args.timeout
-        )));
-    }
     let mut session = Session {
         catalog: args.catalog.clone(),
         schema: args.schema.clone(),
@@ -173,14 +166,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         password: std::env::var("PRESTO_PASSWORD")
             .ok()
             .filter(|p| !p.is_empty()),
-        timeout: Duration::from_secs_f64(args.timeout),
+        timeout: args.common.timeout,
         ca_file: args.ca_file.clone(),
         insecure: args.insecure,
     })?;
     if shell {
         let opts = shell::Options {
             format: args.output_format,
-            quiet: args.quiet,
+            quiet: args.common.quiet(),
         };
         return shell::run(&client, session, opts);
     }
@@ -195,7 +188,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let opts = run::Options {
         format,
         ignore_errors: args.ignore_errors,
-        quiet: args.quiet,
+        quiet: args.common.quiet(),
         table_batch: None,
         cancel: None,
     };

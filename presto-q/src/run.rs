@@ -62,7 +62,7 @@ pub fn run_statements(
             Ok(n) => rows += n,
             Err(e) if opts.ignore_errors && e.downcast_ref::<QueryFailed>().is_some() => {
                 out.flush().context("writing results")?;
-                let _ = writeln!(std::io::stderr().lock(), "{}: error: {e:#}", cli::tool());
+                cli::error(format_args!("{e:#}"));
                 failed += 1;
             }
             Err(e) => {

@@ -1,6 +1,8 @@
 //! Helpers for cross-tool tests: find the built binaries, run shell pipelines,
 //! compare JSON rows, and require the live services' environment.
 
+pub mod tmux;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
