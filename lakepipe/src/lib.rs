@@ -7,7 +7,8 @@
 //! - [`infer`] and [`decode`]: JSON lines -> Arrow schema and record batches;
 //! - [`encode`]: Arrow values -> JSON lines, CSV, TSV and tables;
 //! - [`read`]: Parquet inputs (files, folders, globs, `k=v` partitions);
-//! - [`text`]: CSV/TSV fields and aligned, vertical and markdown tables over plain strings.
+//! - [`text`]: CSV/TSV cells, JSON string escaping (one style per peer), and aligned,
+//!   vertical and markdown tables measured in display width; every tool's text goes here.
 //! - [`storage`]: one file-system API over local paths and HDFS (feature `hdfs`).
 //!
 //! Feature `parquet` brings Arrow and Parquet (`ddl`, `decode`, `encode`, `infer`, `read`);

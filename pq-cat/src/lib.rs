@@ -17,7 +17,7 @@ use std::sync::{mpsc, Arc};
 
 use anyhow::Context;
 use arrow::record_batch::RecordBatch;
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use lakepipe::cli;
 use lakepipe::ddl::{format_schema, Dialect, Quote};
 use lakepipe::encode::{self, Format};
@@ -45,19 +45,6 @@ NOTES:
   An unknown --columns name is a usage error (exit 2); a folder without files, a corrupt
   or truncated file, or files with conflicting column types are errors (exit 1).";
 
-/// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// One JSON object per row
-    Jsonl,
-    /// RFC 4180 CSV
-    Csv,
-    /// Tab-separated values, with \t \n \r \\ escaped
-    Tsv,
-    /// An aligned text table (buffers the rows it prints)
-    Table,
-}
-
 #[derive(Parser, Debug)]
 #[command(
     name = "pq-cat",
@@ -71,8 +58,8 @@ pub struct Args {
     pub inputs: Vec<String>,
 
     /// Output format
-    #[arg(long, value_enum, default_value_t = OutputFormat::Jsonl)]
-    pub format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+    pub format: Format,
 
     /// Print a header line with the column names (csv, tsv)
     #[arg(long)]
@@ -108,7 +95,7 @@ pub struct Args {
 const BATCH_ROWS: usize = 8192;
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    if args.header && !matches!(args.format, OutputFormat::Csv | OutputFormat::Tsv) {
+    if args.header && !matches!(args.format, Format::Csv | Format::Tsv) {
         return Err(cli::usage("--header applies to --format csv and tsv"));
     }
     if (args.inputs.is_empty() || args.inputs.iter().any(|i| i == "-"))
@@ -152,19 +139,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         return Ok(out.flush()?);
     }
 
-    let format = match args.format {
-        OutputFormat::Jsonl => Format::Jsonl,
-        OutputFormat::Csv => Format::Csv,
-        OutputFormat::Tsv => Format::Tsv,
-        OutputFormat::Table => Format::Table,
-    };
     let files = table.files.len();
     let bytes = Arc::new(AtomicU64::new(0));
     let counted = Box::new(Counted {
         inner: out,
         bytes: Arc::clone(&bytes),
     });
-    let mut writer = encode::writer(format, &schema, args.header, counted);
+    let mut writer = encode::writer(args.format, &schema, args.header, counted);
     let mut rows = 0;
     for batch in prefetch(table.batches(schema, args.head, BATCH_ROWS)) {
         let batch = batch?;

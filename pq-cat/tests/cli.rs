@@ -137,7 +137,34 @@ fn csv_tsv_and_table() {
          ----+-------+-------\n\
          \x20 1 | alice |  52.0\n\
          \x20 2 | NULL  |   2.5\n\
-         \x20 3 | c,d   |  NULL\n"
+         \x20 3 | c,d   |  NULL\n\
+         (3 rows)\n"
+    );
+}
+
+/// Wide characters take two terminal cells, so `東京都` is as wide as six ASCII letters
+/// and the bars still line up (as presto-q's table does).
+#[test]
+fn table_aligns_wide_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cities.parquet");
+    let batch = RecordBatch::try_from_iter(vec![
+        (
+            "city",
+            Arc::new(StringArray::from(vec!["東京都", "Lyon"])) as ArrayRef,
+        ),
+        ("pop", Arc::new(Int64Array::from(vec![14, 1])) as ArrayRef),
+    ])
+    .unwrap();
+    write_parquet(&file, &batch);
+    let table = stdout_of(pq_cat().args(["--format", "table"]).arg(&file));
+    assert_eq!(
+        table,
+        "  city  | pop\n\
+         --------+-----\n\
+         \x20東京都 |  14\n\
+         \x20Lyon   |   1\n\
+         (2 rows)\n"
     );
 }
 
