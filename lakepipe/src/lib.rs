@@ -9,6 +9,7 @@
 //! - [`read`]: Parquet inputs (files, folders, globs, `k=v` partitions);
 //! - [`text`]: CSV/TSV cells, JSON string escaping (one style per peer), and aligned,
 //!   vertical and markdown tables measured in display width; every tool's text goes here.
+//! - [`workers`]: joining worker threads so a panic is an error (exit 1), and the test failpoint.
 //! - [`storage`]: one file-system API over local paths and HDFS (feature `hdfs`).
 //!
 //! Feature `parquet` brings Arrow and Parquet (`ddl`, `decode`, `encode`, `infer`, `read`);
@@ -29,3 +30,4 @@ pub mod location;
 pub mod read;
 pub mod storage;
 pub mod text;
+pub mod workers;

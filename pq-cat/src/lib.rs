@@ -18,10 +18,10 @@ use std::sync::{mpsc, Arc};
 use anyhow::Context;
 use arrow::record_batch::RecordBatch;
 use clap::Parser;
-use lakepipe::cli;
 use lakepipe::ddl::{format_schema, Dialect, Quote};
 use lakepipe::encode::{self, Format};
 use lakepipe::read::{self, Table};
+use lakepipe::{cli, workers};
 
 const EXAMPLES: &str = "\
 EXAMPLES:
@@ -118,7 +118,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     if args.meta {
         for s in &sources {
-            let footer = s.footer()?;
+            let footer = s.footer_unchecked()?;
             let mut line = serde_json::to_vec(&meta::describe(&s.name, footer.metadata()))?;
             line.push(b'\n');
             out.write_all(&line)?;
@@ -185,19 +185,45 @@ impl<W: Write> Write for Counted<W> {
 }
 
 /// Decode on a second thread while this one encodes; two batches in flight keep both
-/// cores busy with bounded memory. Dropping the iterator stops the reader.
-fn prefetch<I>(batches: I) -> impl Iterator<Item = anyhow::Result<RecordBatch>>
+/// cores busy with bounded memory. Dropping the iterator stops the reader. When the
+/// reader ends, it is joined: a panic there is an error, not a short, successful output.
+fn prefetch<I>(batches: I) -> Prefetch
 where
     I: Iterator<Item = anyhow::Result<RecordBatch>> + Send + 'static,
 {
     let (tx, rx) = mpsc::sync_channel(2);
-    std::thread::spawn(move || {
-        for item in batches {
+    let reader = std::thread::spawn(move || {
+        for (n, item) in batches.enumerate() {
             let failed = item.is_err();
             if tx.send(item).is_err() || failed {
                 break;
             }
+            if n == 0 {
+                // After some output, as a real panic would be.
+                workers::maybe_panic("the Parquet reader");
+            }
         }
     });
-    rx.into_iter()
+    Prefetch {
+        rx,
+        reader: Some(reader),
+    }
+}
+
+struct Prefetch {
+    rx: mpsc::Receiver<anyhow::Result<RecordBatch>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Iterator for Prefetch {
+    type Item = anyhow::Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.rx.recv() {
+            Ok(item) => Some(item),
+            Err(_) => workers::join(self.reader.take()?, "the Parquet reader")
+                .err()
+                .map(Err),
+        }
+    }
 }
