@@ -24,8 +24,8 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use input::Chunk;
 use jaq_json::Val;
 use jaq_std::input::RcIter;
-use lakepipe::cli;
 use lakepipe::flatten::{self, Tree};
+use lakepipe::{cli, workers};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -117,12 +117,9 @@ pub struct Args {
     pub threads: Option<u16>,
 }
 
-/// Run jq-lite with parsed arguments.
+/// Run jq-lite with parsed arguments. `halt` ends the run with its exit code through
+/// [`cli::ExitWith`], after stdout was flushed.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    run_or_halt(args)
-}
-
-fn run_inner(args: Args) -> anyhow::Result<()> {
     let named = named_args(&args)?;
     // compile once here so an invalid filter is a usage error before any input is read
     jq::compile(&args.filter, &named.values())
@@ -165,31 +162,6 @@ fn run_inner(args: Args) -> anyhow::Result<()> {
         .join()
         .map_err(|_| anyhow!("the input reader panicked"))??;
     stats.finish()
-}
-
-/// `halt`/`halt_error` ran: stdout was flushed, exit with this code.
-#[derive(Debug)]
-struct Halted(i32);
-
-impl std::fmt::Display for Halted {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        write!(f, "halt({})", self.0)
-    }
-}
-
-impl std::error::Error for Halted {}
-
-/// Run, turning `halt` into its exit code (jq-lite's own codes are mapped by `finish`).
-fn run_or_halt(args: Args) -> anyhow::Result<()> {
-    let result = run_inner(args);
-    if let Some(Halted(code)) = result
-        .as_ref()
-        .err()
-        .and_then(|e| e.downcast_ref::<Halted>())
-    {
-        std::process::exit(*code);
-    }
-    result
 }
 
 /// `--arg` and `--argjson` values, kept as text so each thread builds its own values.
@@ -345,7 +317,7 @@ impl Stats {
                     "{name}:{line}: {reason} (use --skip-invalid to skip such lines)"
                 ));
             }
-            Event::Halt(code) => return Err(Halted(code).into()),
+            Event::Halt(code) => return Err(cli::ExitWith(code).into()),
         }
         Ok(())
     }
@@ -377,7 +349,7 @@ fn run_parallel(job: Arc<Job>, chunks: Receiver<Chunk>, threads: usize) -> anyho
     let in_flight = 2 * threads + 2;
     let (permit_tx, permit_rx) = bounded::<()>(in_flight);
     let (work_tx, work_rx) = bounded::<(u64, Chunk)>(threads);
-    let (done_tx, done_rx) = bounded::<Done>(in_flight);
+    let (done_tx, done_rx) = bounded::<anyhow::Result<Done>>(in_flight);
     std::thread::spawn(move || {
         for (seq, chunk) in (0u64..).zip(chunks) {
             if permit_tx.send(()).is_err() || work_tx.send((seq, chunk)).is_err() {
@@ -387,7 +359,16 @@ fn run_parallel(job: Arc<Job>, chunks: Receiver<Chunk>, threads: usize) -> anyho
     });
     for _ in 0..threads {
         let (job, work_rx, done_tx) = (Arc::clone(&job), work_rx.clone(), done_tx.clone());
-        std::thread::spawn(move || worker(&job, work_rx, done_tx));
+        std::thread::spawn(move || {
+            // A panic is reported to the writer, which would otherwise wait for this
+            // worker's chunk forever.
+            let died = workers::catch("a jq-lite worker", || {
+                worker(&job, work_rx, done_tx.clone())
+            });
+            if let Err(e) = died {
+                let _ = done_tx.send(Err(e));
+            }
+        });
     }
     drop(done_tx);
     write_in_order(&job.opts, done_rx, permit_rx)
@@ -395,7 +376,7 @@ fn run_parallel(job: Arc<Job>, chunks: Receiver<Chunk>, threads: usize) -> anyho
 
 /// Parse, filter and print whole chunks (each thread compiles its own filter, as jaq
 /// values are not shared between threads).
-fn worker(job: &Job, work: Receiver<(u64, Chunk)>, done: Sender<Done>) {
+fn worker(job: &Job, work: Receiver<(u64, Chunk)>, done: Sender<anyhow::Result<Done>>) {
     let opts = &job.opts;
     let Ok(program) = jq::compile(&job.code, &job.named.values()) else {
         return;
@@ -403,6 +384,7 @@ fn worker(job: &Job, work: Receiver<(u64, Chunk)>, done: Sender<Done>) {
     let none: Box<dyn Iterator<Item = Result<Val, String>>> = Box::new(std::iter::empty());
     let inputs = RcIter::new(none);
     for (seq, chunk) in work {
+        workers::maybe_panic("a jq-lite worker");
         let mut out = Vec::with_capacity(chunk.data.len() + 64);
         let mut events = Vec::new();
         for (line, text) in chunk.lines() {
@@ -428,12 +410,12 @@ fn worker(job: &Job, work: Receiver<(u64, Chunk)>, done: Sender<Done>) {
             }
         }
         if done
-            .send(Done {
+            .send(Ok(Done {
                 seq,
                 file: chunk.file,
                 out,
                 events,
-            })
+            }))
             .is_err()
         {
             return;
@@ -443,7 +425,7 @@ fn worker(job: &Job, work: Receiver<(u64, Chunk)>, done: Sender<Done>) {
 
 fn write_in_order(
     opts: &Opts,
-    done: Receiver<Done>,
+    done: Receiver<anyhow::Result<Done>>,
     permits: Receiver<()>,
 ) -> anyhow::Result<Stats> {
     let mut stdout = cli::stdout();
@@ -460,6 +442,13 @@ fn write_in_order(
                     Ok(d) => d,
                     Err(_) => break,
                 }
+            }
+        };
+        let d = match d {
+            Ok(d) => d,
+            Err(e) => {
+                stdout.flush().context("writing to stdout")?;
+                return Err(e);
             }
         };
         pending.insert(d.seq, d);
@@ -598,7 +587,7 @@ fn run_sequential(
                     .borrow_mut()
                     .flush()
                     .context("writing to stdout")?;
-                return Err(Halted(code).into());
+                return Err(cli::ExitWith(code).into());
             }
             Err(jq::Stop::Error(msg)) => msg,
         };

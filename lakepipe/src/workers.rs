@@ -37,6 +37,13 @@ pub fn panicked(what: &str, payload: Box<dyn std::any::Any + Send>) -> anyhow::E
     }
 }
 
+/// Run `f`, turning a panic into an error that names `what`: a worker wraps its body in
+/// this and sends the error to whoever waits for its results, who would otherwise wait
+/// for them forever.
+pub fn catch<T>(what: &str, f: impl FnOnce() -> T) -> anyhow::Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| panicked(what, p))
+}
+
 /// Join a thread, turning a panic into an error that names `what`.
 pub fn join<T>(handle: JoinHandle<T>, what: &str) -> anyhow::Result<T> {
     handle.join().map_err(|p| panicked(what, p))
@@ -70,5 +77,8 @@ mod tests {
         let bad = std::thread::spawn(|| -> i32 { panic!("static") });
         let err = join_all(vec![ok, bad], "a worker").unwrap_err();
         assert_eq!(err.to_string(), "a worker panicked: static");
+        let err = catch("a decoder", || -> u8 { panic!("caught") }).unwrap_err();
+        assert_eq!(err.to_string(), "a decoder panicked: caught");
+        assert_eq!(catch("x", || 3).unwrap(), 3);
     }
 }
