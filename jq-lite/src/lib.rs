@@ -384,7 +384,7 @@ fn worker(job: &Job, work: Receiver<(u64, Chunk)>, done: Sender<anyhow::Result<D
     let none: Box<dyn Iterator<Item = Result<Val, String>>> = Box::new(std::iter::empty());
     let inputs = RcIter::new(none);
     for (seq, chunk) in work {
-        workers::maybe_panic("a jq-lite worker");
+        workers::maybe_panic();
         let mut out = Vec::with_capacity(chunk.data.len() + 64);
         let mut events = Vec::new();
         for (line, text) in chunk.lines() {

@@ -19,9 +19,9 @@ pub fn failpoint(name: &str) -> bool {
 
 /// Panic when the `worker-panic` failpoint is set: workers call this where they start
 /// real work, so tests can check that the tool notices.
-pub fn maybe_panic(what: &str) {
+pub fn maybe_panic() {
     if failpoint("worker-panic") {
-        panic!("failpoint worker-panic in {what}");
+        panic!("failpoint worker-panic");
     }
 }
 

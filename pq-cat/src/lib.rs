@@ -200,7 +200,7 @@ where
             }
             if n == 0 {
                 // After some output, as a real panic would be.
-                workers::maybe_panic("the Parquet reader");
+                workers::maybe_panic();
             }
         }
     });

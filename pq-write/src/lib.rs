@@ -21,6 +21,7 @@ use lakepipe::cli;
 use lakepipe::infer::Shape;
 use lakepipe::location::Location;
 use lakepipe::storage;
+use lakepipe::workers;
 use parquet::basic::{Compression, GzipLevel, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
@@ -209,7 +210,7 @@ pub fn run(args: Args) -> Result<()> {
             }
             let inf = pipeline::infer(&buffered, limit, |line| {
                 row_shape(line, args.envelope.is_some())
-            });
+            })?;
             inf.schema(args.flatten.as_deref())
         }
     };
@@ -294,7 +295,7 @@ pub fn run(args: Args) -> Result<()> {
                 }
                 Err(e) => {
                     drop(chunk_tx);
-                    let (report, werr) = writer.join().expect("writer thread");
+                    let (report, werr) = joined(writer);
                     return (end, report, Some(werr.unwrap_or(e)));
                 }
             }
@@ -303,7 +304,7 @@ pub fn run(args: Args) -> Result<()> {
             end = pipeline::End::Downstream;
         }
         drop(chunk_tx);
-        let (report, err) = writer.join().expect("writer thread");
+        let (report, err) = joined(writer);
         (end, report, err)
     });
 
@@ -341,6 +342,15 @@ pub fn run(args: Args) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The writer's report and error; a panic there is the error.
+fn joined(
+    writer: std::thread::ScopedJoinHandle<'_, (pipeline::Report, Option<anyhow::Error>)>,
+) -> (pipeline::Report, Option<anyhow::Error>) {
+    writer
+        .join()
+        .unwrap_or_else(|p| (Default::default(), Some(workers::panicked("the writer", p))))
 }
 
 fn summarize(

@@ -13,6 +13,7 @@ use arrow::record_batch::RecordBatch;
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 use lakepipe::decode::{LineError, RowDecoder};
 use lakepipe::infer::{SchemaInference, Shape};
+use lakepipe::workers;
 
 use crate::envelope::{Envelope, MetaColumns};
 use crate::sink::{Sink, Totals};
@@ -62,7 +63,7 @@ pub fn infer(
     chunks: &[Chunk],
     limit: u64,
     shape: impl Fn(&[u8]) -> Option<Shape> + Sync,
-) -> SchemaInference {
+) -> Result<SchemaInference> {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut parts: Vec<(usize, SchemaInference)> = std::thread::scope(|s| {
         let work = || {
@@ -82,17 +83,21 @@ pub fn infer(
             }
         };
         let threads: Vec<_> = (0..workers()).map(|_| s.spawn(work)).collect();
-        threads
+        let parts = threads
             .into_iter()
-            .flat_map(|t| t.join().expect("inference thread"))
-            .collect()
-    });
+            .map(|t| {
+                t.join()
+                    .map_err(|p| workers::panicked("schema inference", p))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok::<_, anyhow::Error>(parts.into_iter().flatten().collect())
+    })?;
     parts.sort_by_key(|(i, _)| *i);
     let mut all = SchemaInference::default();
     for (_, inf) in parts {
         all.merge(inf);
     }
-    all
+    Ok(all)
 }
 
 /// What happens to a line that does not fit.
@@ -107,6 +112,8 @@ pub enum BadLines {
 pub struct Blocks {
     rx: Receiver<std::io::Result<Vec<u8>>>,
     give_back: Sender<Vec<u8>>,
+    /// Joined at the end of input: a panic there is an error, not an early EOF.
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 /// Reads the input on its own thread, so the chunker can watch the clock and signals.
@@ -115,7 +122,7 @@ pub struct Blocks {
 pub fn spawn_reader(mut input: Box<dyn Read + Send>) -> Blocks {
     let (tx, rx) = bounded(4);
     let (give_back, returned) = bounded::<Vec<u8>>(8);
-    std::thread::spawn(move || loop {
+    let reader = std::thread::spawn(move || loop {
         let mut buf = returned.try_recv().unwrap_or_default();
         buf.resize(BLOCK_BYTES, 0);
         match input.read(&mut buf) {
@@ -133,7 +140,11 @@ pub fn spawn_reader(mut input: Box<dyn Read + Send>) -> Blocks {
             }
         }
     });
-    Blocks { rx, give_back }
+    Blocks {
+        rx,
+        give_back,
+        reader: Some(reader),
+    }
 }
 
 /// Fixes glibc's mmap threshold at 1 MB. By default glibc raises it (up to 32 MB), and
@@ -221,6 +232,9 @@ impl Chunker {
                     waiting_since = Instant::now();
                 }
                 Err(RecvTimeoutError::Disconnected) => {
+                    if let Some(reader) = self.blocks.reader.take() {
+                        workers::join(reader, "the input reader")?;
+                    }
                     self.eof = true;
                     if !self.pending.is_empty() {
                         let p = std::mem::take(&mut self.pending);
@@ -312,10 +326,24 @@ pub struct DecodeConfig {
     pub stop_on_error: bool,
 }
 
+/// Decode chunks until the input ends; a panic is sent on as an error, so the writer
+/// stops instead of waiting for the lost chunk.
 pub fn decode_worker(
     cfg: DecodeConfig,
     chunks: Receiver<Chunk>,
     out: Sender<Result<Decoded>>,
+    recycle: Recycler,
+) {
+    let died = workers::catch("a decoder", || decode_chunks(cfg, chunks, &out, recycle));
+    if let Err(e) = died {
+        let _ = out.send(Err(e));
+    }
+}
+
+fn decode_chunks(
+    cfg: DecodeConfig,
+    chunks: Receiver<Chunk>,
+    out: &Sender<Result<Decoded>>,
     recycle: Recycler,
 ) {
     let mut dec = match RowDecoder::new(cfg.row_schema.clone(), cfg.flatten.clone()) {
@@ -327,6 +355,7 @@ pub fn decode_worker(
     };
     let mut meta = MetaColumns::default();
     for chunk in chunks {
+        workers::maybe_panic();
         let d = decode_chunk(&cfg, &mut dec, &mut meta, &chunk);
         recycle.give(chunk.data);
         if out.send(d).is_err() {
