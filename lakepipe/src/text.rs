@@ -28,12 +28,15 @@ pub fn push_csv_field(out: &mut Vec<u8>, s: &str, quote_all: bool) {
 /// encoders write cells straight into their output block.
 pub fn quote_csv_cell(out: &mut Vec<u8>, start: usize, quote_all: bool) {
     let cell = &out[start..];
-    let quotes = cell.iter().filter(|&&b| b == b'"').count();
-    let needs = quote_all
-        || cell.is_empty()
-        || quotes > 0
-        || cell.iter().any(|&b| matches!(b, b',' | b'\n' | b'\r'));
-    if !needs {
+    let (mut quotes, mut special) = (0, false);
+    for &b in cell {
+        match b {
+            b'"' => quotes += 1,
+            b',' | b'\n' | b'\r' => special = true,
+            _ => {}
+        }
+    }
+    if !(quote_all || special || quotes > 0 || cell.is_empty()) {
         return;
     }
     let end = out.len();
@@ -128,7 +131,7 @@ impl JsonEscape {
 }
 
 /// The escape of each byte: 0 for none, `u` for `\u00XX`, else the letter after `\\`.
-static JSON_ESCAPES: [u8; 256] = {
+const fn json_escapes(escape_del: bool) -> [u8; 256] {
     let mut t = [0u8; 256];
     let mut i = 0;
     while i < 0x20 {
@@ -142,31 +145,39 @@ static JSON_ESCAPES: [u8; 256] = {
     t[b'\t' as usize] = b't';
     t[b'"' as usize] = b'"';
     t[b'\\' as usize] = b'\\';
+    if escape_del {
+        t[0x7f] = b'u';
+    }
     t
-};
+}
+
+static JSON_ESCAPES: [u8; 256] = json_escapes(false);
+static JSON_ESCAPES_DEL: [u8; 256] = json_escapes(true);
 
 /// Append `s` as a JSON string literal escaped in `style`. Bytes are copied as they are
 /// between escapes, so UTF-8 in gives UTF-8 out.
 #[inline]
 pub fn push_json_str(out: &mut Vec<u8>, s: &[u8], style: JsonEscape) {
+    let table = if style.escape_del {
+        &JSON_ESCAPES_DEL
+    } else {
+        &JSON_ESCAPES
+    };
+    let hex = if style.upper_hex {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
     out.reserve(s.len() + 2);
     out.push(b'"');
     let mut start = 0;
     for (i, &b) in s.iter().enumerate() {
-        let mut esc = JSON_ESCAPES[b as usize];
+        let esc = table[b as usize];
         if esc == 0 {
-            if b != 0x7f || !style.escape_del {
-                continue;
-            }
-            esc = b'u';
+            continue;
         }
         out.extend_from_slice(&s[start..i]);
         if esc == b'u' {
-            let hex = if style.upper_hex {
-                b"0123456789ABCDEF"
-            } else {
-                b"0123456789abcdef"
-            };
             out.extend_from_slice(b"\\u00");
             out.push(hex[(b >> 4) as usize]);
             out.push(hex[(b & 0xf) as usize]);
