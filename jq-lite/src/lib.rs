@@ -20,18 +20,19 @@ pub mod jq;
 pub mod json;
 
 use anyhow::{anyhow, Context};
-use crossbeam_channel::{bounded, Receiver, Sender};
+use crossbeam_channel::{bounded, Receiver};
 use input::Chunk;
 use jaq_json::Val;
 use jaq_std::input::RcIter;
+use lakepipe::cli;
 use lakepipe::flatten::{self, Tree};
-use lakepipe::{cli, workers};
+use lakepipe::lines::{self, Next};
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -337,56 +338,39 @@ impl Stats {
 
 /// The result of one chunk: its output and events, in line order.
 struct Done {
-    seq: u64,
     file: usize,
     out: Vec<u8>,
     events: Vec<Event>,
 }
 
 fn run_parallel(job: Arc<Job>, chunks: Receiver<Chunk>, threads: usize) -> anyhow::Result<Stats> {
-    // Chunks get sequence numbers so output keeps the input order; `permits` caps the
-    // chunks in flight (and so memory) even if one worker is slow on a huge line.
-    let in_flight = 2 * threads + 2;
-    let (permit_tx, permit_rx) = bounded::<()>(in_flight);
-    let (work_tx, work_rx) = bounded::<(u64, Chunk)>(threads);
-    let (done_tx, done_rx) = bounded::<anyhow::Result<Done>>(in_flight);
-    std::thread::spawn(move || {
-        for (seq, chunk) in (0u64..).zip(chunks) {
-            if permit_tx.send(()).is_err() || work_tx.send((seq, chunk)).is_err() {
-                break;
-            }
-        }
+    let worker_job = Arc::clone(&job);
+    let (mut feeder, done) = lines::ordered(threads, "a jq-lite worker", move || {
+        worker(Arc::clone(&worker_job))
     });
-    for _ in 0..threads {
-        let (job, work_rx, done_tx) = (Arc::clone(&job), work_rx.clone(), done_tx.clone());
-        std::thread::spawn(move || {
-            // A panic is reported to the writer, which would otherwise wait for this
-            // worker's chunk forever.
-            let died = workers::catch("a jq-lite worker", || {
-                worker(&job, work_rx, done_tx.clone())
-            });
-            if let Err(e) = died {
-                let _ = done_tx.send(Err(e));
-            }
-        });
-    }
-    drop(done_tx);
-    write_in_order(&job.opts, done_rx, permit_rx)
+    // Not scoped: on an error the run returns at once, even if stdin is still open.
+    std::thread::spawn(move || chunks.into_iter().all(|c| feeder.send(c)));
+    write_in_order(&job.opts, done)
 }
 
-/// Parse, filter and print whole chunks (each thread compiles its own filter, as jaq
-/// values are not shared between threads).
-fn worker(job: &Job, work: Receiver<(u64, Chunk)>, done: Sender<anyhow::Result<Done>>) {
-    let opts = &job.opts;
-    let Ok(program) = jq::compile(&job.code, &job.named.values()) else {
-        return;
-    };
+/// A worker: parse, filter and print whole chunks (each thread compiles its own filter,
+/// as jaq values are not shared between threads).
+fn worker(job: Arc<Job>) -> impl FnMut(Chunk) -> Done {
+    let program = jq::compile(&job.code, &job.named.values());
     let none: Box<dyn Iterator<Item = Result<Val, String>>> = Box::new(std::iter::empty());
     let inputs = RcIter::new(none);
-    for (seq, chunk) in work {
-        workers::maybe_panic();
+    move |chunk| {
+        let opts = &job.opts;
         let mut out = Vec::with_capacity(chunk.data.len() + 64);
         let mut events = Vec::new();
+        // The filter compiled in `run` already; this cannot fail.
+        let Ok(program) = &program else {
+            return Done {
+                file: chunk.file,
+                out,
+                events,
+            };
+        };
         for (line, text) in chunk.lines() {
             let v = match opts.value(&text) {
                 Ok(Some(v)) => v,
@@ -409,59 +393,38 @@ fn worker(job: &Job, work: Receiver<(u64, Chunk)>, done: Sender<anyhow::Result<D
                 }
             }
         }
-        if done
-            .send(Ok(Done {
-                seq,
-                file: chunk.file,
-                out,
-                events,
-            }))
-            .is_err()
-        {
-            return;
+        Done {
+            file: chunk.file,
+            out,
+            events,
         }
     }
 }
 
-fn write_in_order(
-    opts: &Opts,
-    done: Receiver<anyhow::Result<Done>>,
-    permits: Receiver<()>,
-) -> anyhow::Result<Stats> {
+fn write_in_order(opts: &Opts, mut done: lines::Ordered<Done>) -> anyhow::Result<Stats> {
     let mut stdout = cli::stdout();
     let mut stats = Stats::default();
-    let mut pending = BTreeMap::new();
-    let mut next = 0u64;
     loop {
         // flush before waiting, so a slow stream sees its results at once
-        let d = match done.try_recv() {
-            Ok(d) => d,
-            Err(_) => {
-                stdout.flush().context("writing to stdout")?;
-                match done.recv() {
-                    Ok(d) => d,
-                    Err(_) => break,
-                }
-            }
-        };
-        let d = match d {
-            Ok(d) => d,
+        let mut next = done.next(Some(Duration::ZERO));
+        if let Ok(Next::Waiting) = next {
+            stdout.flush().context("writing to stdout")?;
+            next = done.next(None);
+        }
+        let d = match next {
+            Ok(Next::Ready(d)) => d,
+            Ok(_) => break,
             Err(e) => {
                 stdout.flush().context("writing to stdout")?;
                 return Err(e);
             }
         };
-        pending.insert(d.seq, d);
-        while let Some(d) = pending.remove(&next) {
-            next += 1;
-            stdout.write_all(&d.out).context("writing to stdout")?;
-            for ev in d.events {
-                if let Err(e) = stats.report(opts, d.file, ev) {
-                    stdout.flush().context("writing to stdout")?;
-                    return Err(e);
-                }
+        stdout.write_all(&d.out).context("writing to stdout")?;
+        for ev in d.events {
+            if let Err(e) = stats.report(opts, d.file, ev) {
+                stdout.flush().context("writing to stdout")?;
+                return Err(e);
             }
-            let _ = permits.recv();
         }
     }
     stdout.flush().context("writing to stdout")?;

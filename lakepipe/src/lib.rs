@@ -9,6 +9,7 @@
 //! - [`read`]: Parquet inputs (files, folders, globs, `k=v` partitions);
 //! - [`text`]: CSV/TSV cells, JSON string escaping (one style per peer), and aligned,
 //!   vertical and markdown tables measured in display width; every tool's text goes here.
+//! - [`lines`]: the ordered parallel engine (numbered chunks on every core, results in order).
 //! - [`workers`]: joining worker threads so a panic is an error (exit 1), and the test failpoint.
 //! - [`storage`]: one file-system API over local paths and HDFS (feature `hdfs`).
 //!
@@ -25,6 +26,7 @@ pub mod encode;
 pub mod flatten;
 #[cfg(feature = "parquet")]
 pub mod infer;
+pub mod lines;
 pub mod location;
 #[cfg(feature = "parquet")]
 pub mod read;
