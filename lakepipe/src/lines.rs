@@ -8,7 +8,7 @@
 //! consumer as an error (see [`crate::workers`]), never a wait for its chunk forever.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
@@ -110,15 +110,16 @@ impl<R> Ordered<R> {
     /// The next result in order, waiting at most `wait` (`None`: until one comes). A
     /// panicked worker is an error.
     pub fn next(&mut self, wait: Option<Duration>) -> anyhow::Result<Next<R>> {
+        let deadline = wait.map(|d| Instant::now() + d);
         loop {
             if let Some(r) = self.pending.remove(&self.next) {
                 self.next += 1;
                 let _ = self.permits.try_recv();
                 return Ok(Next::Ready(r));
             }
-            let got = match wait {
+            let got = match deadline {
                 None => self.done.recv().map_err(|_| RecvTimeoutError::Disconnected),
-                Some(d) => self.done.recv_timeout(d),
+                Some(t) => self.done.recv_deadline(t),
             };
             match got {
                 Ok(Ok((seq, r))) => {

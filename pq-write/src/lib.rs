@@ -21,7 +21,7 @@ use lakepipe::cli;
 use lakepipe::infer::Shape;
 use lakepipe::location::Location;
 use lakepipe::storage;
-use lakepipe::workers;
+use lakepipe::{lines, workers};
 use parquet::basic::{Compression, GzipLevel, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
@@ -265,24 +265,16 @@ pub fn run(args: Args) -> Result<()> {
     };
 
     let (end, report, err) = std::thread::scope(|s| {
-        let (chunk_tx, chunk_rx) = crossbeam_channel::bounded::<Chunk>(2);
-        let (res_tx, res_rx) = crossbeam_channel::bounded(4);
-        for _ in 0..pipeline::workers() {
-            let (cfg, rx, tx, back) = (
-                cfg.clone(),
-                chunk_rx.clone(),
-                res_tx.clone(),
-                chunker.recycler(),
-            );
-            s.spawn(move || pipeline::decode_worker(cfg, rx, tx, back));
-        }
-        drop((chunk_rx, res_tx));
+        let (cfg, back) = (cfg.clone(), chunker.recycler());
+        let (mut feeder, decoded) = lines::ordered(pipeline::workers(), "a decoder", move || {
+            pipeline::decoder(cfg.clone(), back.clone())
+        });
         let writer = s.spawn(|| match sink.as_mut() {
-            Some(sink) => pipeline::write_loop(res_rx, sink, &policy, &input_name, args.quiet),
+            Some(sink) => pipeline::write_loop(decoded, sink, &policy, &input_name, args.quiet),
             None => (pipeline::Report::default(), None),
         });
         let mut end = pipeline::End::Eof;
-        let mut feed = |c: Chunk| chunk_tx.send(c).is_ok();
+        let mut feed = |c: Chunk| feeder.send(c);
         let mut ok = buffered.drain(..).all(&mut feed);
         while ok {
             match chunker.next_chunk() {
@@ -294,7 +286,7 @@ pub fn run(args: Args) -> Result<()> {
                     break;
                 }
                 Err(e) => {
-                    drop(chunk_tx);
+                    drop(feeder);
                     let (report, werr) = joined(writer);
                     return (end, report, Some(werr.unwrap_or(e)));
                 }
@@ -303,7 +295,7 @@ pub fn run(args: Args) -> Result<()> {
         if !ok {
             end = pipeline::End::Downstream;
         }
-        drop(chunk_tx);
+        drop(feeder);
         let (report, err) = joined(writer);
         (end, report, err)
     });

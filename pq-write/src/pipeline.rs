@@ -13,6 +13,7 @@ use arrow::record_batch::RecordBatch;
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 use lakepipe::decode::{LineError, RowDecoder};
 use lakepipe::infer::{SchemaInference, Shape};
+use lakepipe::lines::{Next, Ordered};
 use lakepipe::workers;
 
 use crate::envelope::{Envelope, MetaColumns};
@@ -30,7 +31,6 @@ const IDLE_FLUSH: Duration = Duration::from_millis(200);
 
 /// Complete input lines, numbered from `first_line` (1-based).
 pub struct Chunk {
-    pub seq: u64,
     pub first_line: u64,
     pub data: Vec<u8>,
 }
@@ -180,7 +180,6 @@ pub struct Chunker {
     cur: Vec<u8>,
     cur_first: u64,
     next_line: u64,
-    seq: u64,
     eof: bool,
     pub input_name: String,
 }
@@ -197,7 +196,6 @@ impl Chunker {
             cur,
             cur_first: 1,
             next_line: 1,
-            seq: 0,
             eof: false,
             input_name,
         }
@@ -274,11 +272,9 @@ impl Chunker {
             Err(_) => Vec::with_capacity(CHUNK_CAPACITY),
         };
         let c = Chunk {
-            seq: self.seq,
             first_line: self.cur_first,
             data: std::mem::replace(&mut self.cur, next),
         };
-        self.seq += 1;
         self.cur_first = self.next_line;
         c
     }
@@ -306,7 +302,6 @@ pub struct Reject {
 
 /// One decoded chunk.
 pub struct Decoded {
-    seq: u64,
     batch: Option<RecordBatch>,
     rejects: Vec<Reject>,
     /// Under `--bad-lines error`: the chunk stopped at its last reject.
@@ -326,41 +321,16 @@ pub struct DecodeConfig {
     pub stop_on_error: bool,
 }
 
-/// Decode chunks until the input ends; a panic is sent on as an error, so the writer
-/// stops instead of waiting for the lost chunk.
-pub fn decode_worker(
-    cfg: DecodeConfig,
-    chunks: Receiver<Chunk>,
-    out: Sender<Result<Decoded>>,
-    recycle: Recycler,
-) {
-    let died = workers::catch("a decoder", || decode_chunks(cfg, chunks, &out, recycle));
-    if let Err(e) = died {
-        let _ = out.send(Err(e));
-    }
-}
-
-fn decode_chunks(
-    cfg: DecodeConfig,
-    chunks: Receiver<Chunk>,
-    out: &Sender<Result<Decoded>>,
-    recycle: Recycler,
-) {
-    let mut dec = match RowDecoder::new(cfg.row_schema.clone(), cfg.flatten.clone()) {
-        Ok(d) => d,
-        Err(e) => {
-            let _ = out.send(Err(e));
-            return;
-        }
-    };
+/// A decoder worker for [`lakepipe::lines::ordered`]: chunks to rows, buffers back to
+/// the chunker.
+pub fn decoder(cfg: DecodeConfig, recycle: Recycler) -> impl FnMut(Chunk) -> Result<Decoded> {
+    let mut dec = RowDecoder::new(cfg.row_schema.clone(), cfg.flatten.clone());
     let mut meta = MetaColumns::default();
-    for chunk in chunks {
-        workers::maybe_panic();
-        let d = decode_chunk(&cfg, &mut dec, &mut meta, &chunk);
+    move |chunk| {
+        let dec = dec.as_mut().map_err(|e| anyhow!("{e:#}"))?;
+        let d = decode_chunk(&cfg, dec, &mut meta, &chunk);
         recycle.give(chunk.data);
-        if out.send(d).is_err() {
-            return;
-        }
+        d
     }
 }
 
@@ -440,7 +410,6 @@ fn decode_chunk(
         })
     };
     Ok(Decoded {
-        seq: chunk.seq,
         batch,
         rejects,
         stopped,
@@ -460,7 +429,7 @@ pub struct Report {
 
 /// Writes decoded chunks in input order. Returns the report and the first error.
 pub fn write_loop(
-    results: Receiver<Result<Decoded>>,
+    mut results: Ordered<Result<Decoded>>,
     sink: &mut Sink,
     policy: &BadLines,
     input_name: &str,
@@ -482,26 +451,20 @@ pub fn write_loop(
     }
     let progress = !quiet && lakepipe::cli::stderr_is_terminal();
     let mut last_progress = Instant::now();
-    let mut waiting: BTreeMap<u64, Decoded> = BTreeMap::new();
-    let mut next = 0u64;
     'outer: loop {
         let timeout = sink
             .next_roll_in()
             .unwrap_or(Duration::from_secs(1))
             .min(Duration::from_secs(1));
-        match results.recv_timeout(timeout) {
-            Ok(Ok(d)) => {
-                waiting.insert(d.seq, d);
-            }
-            Ok(Err(e)) => {
-                err = Some(e);
-                break;
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
-        }
-        while let Some(d) = waiting.remove(&next) {
-            next += 1;
+        let mut next = results.next(Some(timeout));
+        while let Ok(Next::Ready(d)) = next {
+            let d = match d {
+                Ok(d) => d,
+                Err(e) => {
+                    err = Some(e);
+                    break 'outer;
+                }
+            };
             if let Some(b) = &d.batch {
                 if let Err(e) = sink.write(b) {
                     err = Some(e);
@@ -542,6 +505,15 @@ pub fn write_loop(
                 break 'outer;
             }
             report.last_line = d.last_line;
+            next = results.next(Some(Duration::ZERO));
+        }
+        match next {
+            Err(e) => {
+                err = Some(e);
+                break;
+            }
+            Ok(Next::End) => break,
+            _ => {}
         }
         if let Err(e) = sink.roll_old() {
             err = Some(e);
