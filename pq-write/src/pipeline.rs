@@ -1,7 +1,8 @@
 //! The threads of a pq-write run: a reader that only reads, a chunker (the calling
 //! thread) that cuts complete lines into chunks and watches for signals and slow
-//! input, decoder workers (one per core), and a writer that restores input order,
-//! applies the bad-line policy and writes Parquet.
+//! input, decoder workers (one per core), and a writer that applies the bad-line policy
+//! and writes Parquet. Decoders and the input order are lakepipe's ordered engine
+//! ([`lakepipe::lines`]), the one jq-lite runs on.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
