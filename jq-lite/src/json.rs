@@ -11,6 +11,7 @@
 
 use bytes::Bytes;
 use jaq_json::{Map, Num, Rc, Val};
+use lakepipe::text::{self, JsonEscape};
 use std::fmt;
 
 /// Nesting limit: deeper input is rejected instead of overflowing the stack.
@@ -418,31 +419,7 @@ pub fn write_raw(out: &mut Vec<u8>, v: &Val) {
 fn write_str(out: &mut Vec<u8>, s: &[u8]) {
     // jaq can build strings that are not UTF-8 (`@base64d`); jq prints U+FFFD for those
     let s = String::from_utf8_lossy(s);
-    let s = s.as_bytes();
-    out.push(b'"');
-    let mut from = 0;
-    for (i, &c) in s.iter().enumerate() {
-        let esc: &[u8] = match c {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\t' => b"\\t",
-            b'\r' => b"\\r",
-            8 => b"\\b",
-            12 => b"\\f",
-            0..=0x1f | 0x7f => b"",
-            _ => continue,
-        };
-        out.extend_from_slice(&s[from..i]);
-        if esc.is_empty() {
-            out.extend_from_slice(format!("\\u{c:04x}").as_bytes());
-        } else {
-            out.extend_from_slice(esc);
-        }
-        from = i + 1;
-    }
-    out.extend_from_slice(&s[from..]);
-    out.push(b'"');
+    text::push_json_str(out, s.as_bytes(), JsonEscape::JQ)
 }
 
 fn write_num(out: &mut Vec<u8>, n: &Num) {

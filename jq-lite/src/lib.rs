@@ -20,18 +20,19 @@ pub mod jq;
 pub mod json;
 
 use anyhow::{anyhow, Context};
-use crossbeam_channel::{bounded, Receiver, Sender};
+use crossbeam_channel::{bounded, Receiver};
 use input::Chunk;
 use jaq_json::Val;
 use jaq_std::input::RcIter;
 use lakepipe::cli;
 use lakepipe::flatten::{self, Tree};
+use lakepipe::lines::{self, Next};
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -116,17 +117,14 @@ pub struct Args {
     pub threads: Option<u16>,
 }
 
-/// Run jq-lite with parsed arguments.
 /// The clap definition of the command line, for man pages and shell completions.
 pub fn command() -> clap::Command {
     <Args as clap::CommandFactory>::command()
 }
 
+/// Run jq-lite with parsed arguments. `halt` ends the run with its exit code through
+/// [`cli::ExitWith`], after stdout was flushed.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    run_or_halt(args)
-}
-
-fn run_inner(args: Args) -> anyhow::Result<()> {
     let named = named_args(&args)?;
     // compile once here so an invalid filter is a usage error before any input is read
     jq::compile(&args.filter, &named.values())
@@ -181,31 +179,6 @@ fn run_inner(args: Args) -> anyhow::Result<()> {
         .map_err(|_| anyhow!("the input reader panicked"))??;
     progress.finish();
     stats.finish()
-}
-
-/// `halt`/`halt_error` ran: stdout was flushed, exit with this code.
-#[derive(Debug)]
-struct Halted(i32);
-
-impl std::fmt::Display for Halted {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        write!(f, "halt({})", self.0)
-    }
-}
-
-impl std::error::Error for Halted {}
-
-/// Run, turning `halt` into its exit code (jq-lite's own codes are mapped by `finish`).
-fn run_or_halt(args: Args) -> anyhow::Result<()> {
-    let result = run_inner(args);
-    if let Some(Halted(code)) = result
-        .as_ref()
-        .err()
-        .and_then(|e| e.downcast_ref::<Halted>())
-    {
-        std::process::exit(*code);
-    }
-    result
 }
 
 /// `--arg` and `--argjson` values, kept as text so each thread builds its own values.
@@ -357,7 +330,7 @@ impl Stats {
                     "{name}:{line}: {reason} (use --skip-invalid to skip such lines)"
                 ));
             }
-            Event::Halt(code) => return Err(Halted(code).into()),
+            Event::Halt(code) => return Err(cli::ExitWith(code).into()),
         }
         Ok(())
     }
@@ -377,46 +350,39 @@ impl Stats {
 
 /// The result of one chunk: its output and events, in line order.
 struct Done {
-    seq: u64,
     file: usize,
     out: Vec<u8>,
     events: Vec<Event>,
 }
 
 fn run_parallel(job: Arc<Job>, chunks: Receiver<Chunk>, threads: usize) -> anyhow::Result<Stats> {
-    // Chunks get sequence numbers so output keeps the input order; `permits` caps the
-    // chunks in flight (and so memory) even if one worker is slow on a huge line.
-    let in_flight = 2 * threads + 2;
-    let (permit_tx, permit_rx) = bounded::<()>(in_flight);
-    let (work_tx, work_rx) = bounded::<(u64, Chunk)>(threads);
-    let (done_tx, done_rx) = bounded::<Done>(in_flight);
-    std::thread::spawn(move || {
-        for (seq, chunk) in (0u64..).zip(chunks) {
-            if permit_tx.send(()).is_err() || work_tx.send((seq, chunk)).is_err() {
-                break;
-            }
-        }
+    let worker_job = Arc::clone(&job);
+    let (mut feeder, done) = lines::ordered(threads, "a jq-lite worker", move || {
+        worker(Arc::clone(&worker_job))
     });
-    for _ in 0..threads {
-        let (job, work_rx, done_tx) = (Arc::clone(&job), work_rx.clone(), done_tx.clone());
-        std::thread::spawn(move || worker(&job, work_rx, done_tx));
-    }
-    drop(done_tx);
-    write_in_order(&job.opts, done_rx, permit_rx)
+    // Not scoped: on an error the run returns at once, even if stdin is still open.
+    std::thread::spawn(move || chunks.into_iter().all(|c| feeder.send(c)));
+    write_in_order(&job.opts, done)
 }
 
-/// Parse, filter and print whole chunks (each thread compiles its own filter, as jaq
-/// values are not shared between threads).
-fn worker(job: &Job, work: Receiver<(u64, Chunk)>, done: Sender<Done>) {
-    let opts = &job.opts;
-    let Ok(program) = jq::compile(&job.code, &job.named.values()) else {
-        return;
-    };
+/// A worker: parse, filter and print whole chunks (each thread compiles its own filter,
+/// as jaq values are not shared between threads).
+fn worker(job: Arc<Job>) -> impl FnMut(Chunk) -> Done {
+    let program = jq::compile(&job.code, &job.named.values());
     let none: Box<dyn Iterator<Item = Result<Val, String>>> = Box::new(std::iter::empty());
     let inputs = RcIter::new(none);
-    for (seq, chunk) in work {
+    move |chunk| {
+        let opts = &job.opts;
         let mut out = Vec::with_capacity(chunk.data.len() + 64);
         let mut events = Vec::new();
+        // The filter compiled in `run` already; this cannot fail.
+        let Ok(program) = &program else {
+            return Done {
+                file: chunk.file,
+                out,
+                events,
+            };
+        };
         for (line, text) in chunk.lines() {
             let v = match opts.value(&text) {
                 Ok(Some(v)) => v,
@@ -439,52 +405,38 @@ fn worker(job: &Job, work: Receiver<(u64, Chunk)>, done: Sender<Done>) {
                 }
             }
         }
-        if done
-            .send(Done {
-                seq,
-                file: chunk.file,
-                out,
-                events,
-            })
-            .is_err()
-        {
-            return;
+        Done {
+            file: chunk.file,
+            out,
+            events,
         }
     }
 }
 
-fn write_in_order(
-    opts: &Opts,
-    done: Receiver<Done>,
-    permits: Receiver<()>,
-) -> anyhow::Result<Stats> {
+fn write_in_order(opts: &Opts, mut done: lines::Ordered<Done>) -> anyhow::Result<Stats> {
     let mut stdout = cli::stdout();
     let mut stats = Stats::default();
-    let mut pending = BTreeMap::new();
-    let mut next = 0u64;
     loop {
         // flush before waiting, so a slow stream sees its results at once
-        let d = match done.try_recv() {
-            Ok(d) => d,
-            Err(_) => {
+        let mut next = done.next(Some(Duration::ZERO));
+        if let Ok(Next::Waiting) = next {
+            stdout.flush().context("writing to stdout")?;
+            next = done.next(None);
+        }
+        let d = match next {
+            Ok(Next::Ready(d)) => d,
+            Ok(_) => break,
+            Err(e) => {
                 stdout.flush().context("writing to stdout")?;
-                match done.recv() {
-                    Ok(d) => d,
-                    Err(_) => break,
-                }
+                return Err(e);
             }
         };
-        pending.insert(d.seq, d);
-        while let Some(d) = pending.remove(&next) {
-            next += 1;
-            stdout.write_all(&d.out).context("writing to stdout")?;
-            for ev in d.events {
-                if let Err(e) = stats.report(opts, d.file, ev) {
-                    stdout.flush().context("writing to stdout")?;
-                    return Err(e);
-                }
+        stdout.write_all(&d.out).context("writing to stdout")?;
+        for ev in d.events {
+            if let Err(e) = stats.report(opts, d.file, ev) {
+                stdout.flush().context("writing to stdout")?;
+                return Err(e);
             }
-            let _ = permits.recv();
         }
     }
     stdout.flush().context("writing to stdout")?;
@@ -610,7 +562,7 @@ fn run_sequential(
                     .borrow_mut()
                     .flush()
                     .context("writing to stdout")?;
-                return Err(Halted(code).into());
+                return Err(cli::ExitWith(code).into());
             }
             Err(jq::Stop::Error(msg)) => msg,
         };

@@ -413,3 +413,21 @@ fn stdin_dash_and_line_at_end_without_newline() {
         .success()
         .stdout("1\n2\n");
 }
+
+/// A worker thread that panics ends the run with exit 1 and an error line; before, the
+/// writer waited for its chunk forever.
+#[test]
+fn a_panicking_worker_is_an_error_not_a_hang() {
+    for threads in ["1", "2"] {
+        jq_lite()
+            .env("LAKEPIPE_FAILPOINT", "worker-panic")
+            .args(["--threads", threads, ".i"])
+            .write_stdin(lines_with(1000, &[]))
+            .timeout(std::time::Duration::from_secs(60))
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(
+                "jq-lite: error: a jq-lite worker panicked: failpoint worker-panic",
+            ));
+    }
+}

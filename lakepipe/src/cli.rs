@@ -64,6 +64,11 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// End the run with this exit code and no message (jq's `halt`, which printed its own).
+#[derive(Debug, thiserror::Error)]
+#[error("exit {0}")]
+pub struct ExitWith(pub i32);
+
 /// Build a usage error (exit code 2).
 pub fn usage(msg: impl Into<String>) -> anyhow::Error {
     UsageError(msg.into()).into()
@@ -137,6 +142,10 @@ pub fn finish(tool: &str, result: anyhow::Result<()>) -> ExitCode {
     };
     if is_broken_pipe(&err) {
         return ExitCode::SUCCESS;
+    }
+    if let Some(ExitWith(code)) = err.downcast_ref::<ExitWith>() {
+        // As the OS keeps it: the low 8 bits (exit(-1) is 255).
+        return ExitCode::from(*code as u8);
     }
     if let Some(e) = err.downcast_ref::<clap::Error>() {
         let _ = e.print();
@@ -248,6 +257,8 @@ mod tests {
             ExitCode::from(130)
         );
         assert_eq!(finish("t", Err(anyhow::anyhow!("boom"))), ExitCode::FAILURE);
+        assert_eq!(finish("t", Err(ExitWith(5).into())), ExitCode::from(5));
+        assert_eq!(finish("t", Err(ExitWith(-1).into())), ExitCode::from(255));
         let pipe = anyhow::Error::from(io::Error::from(io::ErrorKind::BrokenPipe));
         assert_eq!(finish("t", Err(pipe)), ExitCode::SUCCESS);
     }

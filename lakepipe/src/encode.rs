@@ -23,12 +23,18 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 use base64::Engine;
 use chrono::{Offset, TimeZone};
 
-/// Output formats of the text writers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+use crate::text::{self, Align, JsonEscape};
+
+/// Output formats of the text writers (pq-cat's `--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// One JSON object per row
     Jsonl,
+    /// RFC 4180 CSV
     Csv,
+    /// Tab-separated values, with \t \n \r \\ escaped
     Tsv,
+    /// An aligned text table (buffers the rows it prints)
     Table,
 }
 
@@ -355,49 +361,10 @@ fn write_str(s: &[u8], out: &mut Vec<u8>, mode: Mode) {
     }
 }
 
-/// Bytes that JSON requires to be escaped: control characters, `"` and `\`.
-static NEEDS_ESCAPE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        t[i] = true;
-        i += 1;
-    }
-    t[b'"' as usize] = true;
-    t[b'\\' as usize] = true;
-    t
-};
-
-/// Write a JSON string literal with serde_json's escaping (short escapes where JSON has
-/// them, `\u00XX` for other control characters; non-ASCII stays as UTF-8).
-pub fn write_json_str(s: &[u8], out: &mut Vec<u8>) {
-    out.reserve(s.len() + 2);
-    out.push(b'"');
-    let mut start = 0;
-    for (i, &b) in s.iter().enumerate() {
-        if !NEEDS_ESCAPE[b as usize] {
-            continue;
-        }
-        out.extend_from_slice(&s[start..i]);
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            0x0c => out.extend_from_slice(b"\\f"),
-            _ => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[(b >> 4) as usize]);
-                out.push(HEX[(b & 0xf) as usize]);
-            }
-        }
-        start = i + 1;
-    }
-    out.extend_from_slice(&s[start..]);
-    out.push(b'"');
+/// Write a JSON string literal with serde_json's escaping.
+#[inline]
+fn write_json_str(s: &[u8], out: &mut Vec<u8>) {
+    text::push_json_str(out, s, JsonEscape::SERDE)
 }
 
 struct Strings<'a, O: OffsetSizeTrait>(&'a GenericStringArray<O>, Mode);
@@ -963,7 +930,6 @@ impl BatchWriter for JsonLines<'_> {
 pub struct Delimited<'w> {
     out: Box<dyn Write + 'w>,
     buf: Vec<u8>,
-    scratch: Vec<u8>,
     tsv: bool,
     header: Option<Vec<String>>,
 }
@@ -973,7 +939,6 @@ impl<'w> Delimited<'w> {
         Delimited {
             out,
             buf: Vec::with_capacity(BLOCK + BLOCK / 4),
-            scratch: Vec::new(),
             tsv,
             header,
         }
@@ -996,45 +961,10 @@ impl<'w> Delimited<'w> {
     /// Quote (CSV) or escape (TSV) the cell written at `buf[start..]` if it needs it.
     #[inline]
     fn fix_cell(&mut self, start: usize) {
-        let cell = &self.buf[start..];
         if self.tsv {
-            if !cell
-                .iter()
-                .any(|&b| matches!(b, b'\t' | b'\n' | b'\r' | b'\\'))
-            {
-                return;
-            }
-            self.scratch.clear();
-            self.scratch.extend_from_slice(cell);
-            self.buf.truncate(start);
-            for &b in &self.scratch {
-                match b {
-                    b'\t' => self.buf.extend_from_slice(b"\\t"),
-                    b'\n' => self.buf.extend_from_slice(b"\\n"),
-                    b'\r' => self.buf.extend_from_slice(b"\\r"),
-                    b'\\' => self.buf.extend_from_slice(b"\\\\"),
-                    _ => self.buf.push(b),
-                }
-            }
+            text::escape_tsv_cell(&mut self.buf, start)
         } else {
-            if !cell.is_empty()
-                && !cell
-                    .iter()
-                    .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
-            {
-                return;
-            }
-            self.scratch.clear();
-            self.scratch.extend_from_slice(cell);
-            self.buf.truncate(start);
-            self.buf.push(b'"');
-            for &b in &self.scratch {
-                if b == b'"' {
-                    self.buf.push(b'"');
-                }
-                self.buf.push(b);
-            }
-            self.buf.push(b'"');
+            text::quote_csv_cell(&mut self.buf, start, false)
         }
     }
 }
@@ -1082,16 +1012,22 @@ impl BatchWriter for Delimited<'_> {
 pub struct Table<'w> {
     out: Box<dyn Write + 'w>,
     names: Vec<String>,
-    right: Vec<bool>,
+    aligns: Vec<Align>,
     rows: Vec<Vec<String>>,
 }
 
 impl<'w> Table<'w> {
     pub fn new(out: Box<dyn Write + 'w>, schema: &Schema) -> Self {
-        let right = schema
+        let aligns = schema
             .fields()
             .iter()
-            .map(|f| is_number(f.data_type()))
+            .map(|f| {
+                if is_number(f.data_type()) {
+                    Align::Right
+                } else {
+                    Align::Left
+                }
+            })
             .collect();
         Table {
             out,
@@ -1100,7 +1036,7 @@ impl<'w> Table<'w> {
                 .iter()
                 .map(|f| table_cell(f.name()))
                 .collect(),
-            right,
+            aligns,
             rows: Vec::new(),
         }
     }
@@ -1156,38 +1092,8 @@ impl BatchWriter for Table<'_> {
     }
 
     fn finish(&mut self) -> anyhow::Result<()> {
-        let width = |s: &str| s.chars().count();
-        let mut widths: Vec<usize> = self.names.iter().map(|n| width(n)).collect();
-        for row in &self.rows {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(width(cell));
-            }
-        }
-        let mut text = String::new();
-        let line = |text: &mut String, cells: &[String], header: bool| {
-            for (n, cell) in cells.iter().enumerate() {
-                text.push_str(if n == 0 { " " } else { " | " });
-                let pad = " ".repeat(widths[n] - width(cell));
-                if self.right[n] && !header {
-                    text.push_str(&pad);
-                    text.push_str(cell);
-                } else {
-                    text.push_str(cell);
-                    if n + 1 < cells.len() {
-                        text.push_str(&pad);
-                    }
-                }
-            }
-            text.push('\n');
-        };
-        line(&mut text, &self.names, true);
-        let sep: Vec<String> = widths.iter().map(|w| "-".repeat(w + 2)).collect();
-        text.push_str(&sep.join("+"));
-        text.push('\n');
-        for row in &self.rows {
-            line(&mut text, row, false);
-        }
-        self.out.write_all(text.as_bytes())?;
+        let rows = std::mem::take(&mut self.rows);
+        text::write_table(&mut self.out, &self.names, &self.aligns, &rows)?;
         self.out.flush()?;
         Ok(())
     }
@@ -1603,14 +1509,34 @@ mod tests {
     }
 
     #[test]
+    fn table_measures_display_width() {
+        let b = batch(vec![
+            (
+                "city",
+                Arc::new(StringArray::from(vec!["東京都", "Paris"])) as ArrayRef,
+            ),
+            ("n", Arc::new(Int32Array::from(vec![1, 22])) as ArrayRef),
+        ]);
+        let expected = [
+            "  city  | n",
+            "--------+----",
+            " 東京都 |  1",
+            " Paris  | 22",
+            "(2 rows)",
+        ];
+        assert_eq!(render(Format::Table, false, &b), expected.join("\n") + "\n");
+    }
+
+    #[test]
     fn table_aligns_numbers_right() {
         let text = render(Format::Table, false, &mixed());
         let expected = [
-            " id  | text         | list  | price",
+            " id  |     text     | list  | price",
             "-----+--------------+-------+-------",
             "   1 | plain        | [1,2] |   2.5",
             "  22 | a,\"b\"\\nc\\td\\ | NULL  |  NULL",
             " 333 |              | []    |   NaN",
+            "(3 rows)",
         ];
         assert_eq!(text, expected.join("\n") + "\n");
     }

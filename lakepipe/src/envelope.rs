@@ -140,39 +140,9 @@ fn text(b: &[u8], out: &mut Vec<u8>) -> bool {
     matches!(s, Cow::Owned(_))
 }
 
-/// A JSON string escaped as kcat's yajl does: `\" \\ \b \f \n \r \t`, other controls
-/// as `\u00XX` (upper-case hex), everything else (DEL, `/`, non-ASCII) as is.
+/// A JSON string escaped as kcat's yajl does.
 pub fn string(s: &str, out: &mut Vec<u8>) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let b = s.as_bytes();
-    out.reserve(b.len() + 2);
-    out.push(b'"');
-    let mut start = 0;
-    for (i, &c) in b.iter().enumerate() {
-        let esc: &[u8] = match c {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0..=0x1f => &[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[(c >> 4) as usize],
-                HEX[(c & 15) as usize],
-            ],
-            _ => continue,
-        };
-        out.extend_from_slice(&b[start..i]);
-        out.extend_from_slice(esc);
-        start = i + 1;
-    }
-    out.extend_from_slice(&b[start..]);
-    out.push(b'"');
+    crate::text::push_json_str(out, s.as_bytes(), crate::text::JsonEscape::YAJL)
 }
 
 /// One envelope line as read: fields are borrowed and decoded only when asked for, so

@@ -10,12 +10,15 @@
 //! - [`infer`] and [`decode`]: JSON lines -> Arrow schema and record batches;
 //! - [`encode`]: Arrow values -> JSON lines, CSV, TSV and tables;
 //! - [`read`]: Parquet inputs (files, folders, globs, `k=v` partitions);
-//! - [`text`]: CSV/TSV fields and aligned, vertical and markdown tables over plain strings.
 //! - [`storage`]: one file-system API over local paths and HDFS (feature `hdfs`);
 //! - [`listing`]: which files a folder or glob names, and the hidden-name rule;
 //! - [`partition`]: Hive `key=value` folder names (escape and unescape);
 //! - [`flatten`]: `--flatten` (jq-lite and pq-write);
 //! - [`envelope`]: kcat's `-J` envelope (kcat-lite writes and reads it, pq-write reads it).
+//! - [`text`]: CSV/TSV cells, JSON string escaping (one style per peer), and aligned,
+//!   vertical and markdown tables measured in display width; every tool's text goes here.
+//! - [`lines`]: the ordered parallel engine (numbered chunks on every core, results in order).
+//! - [`workers`]: joining worker threads so a panic is an error (exit 1), and the test failpoint.
 //!
 //! Feature `parquet` brings Arrow and Parquet (`ddl`, `decode`, `encode`, `infer`, `read`);
 //! tools that never touch Parquet leave it off and build in a fraction of the time.
@@ -32,6 +35,7 @@ pub mod envelope;
 pub mod flatten;
 #[cfg(feature = "parquet")]
 pub mod infer;
+pub mod lines;
 pub mod listing;
 pub mod location;
 pub mod partition;
@@ -40,3 +44,4 @@ pub mod progress;
 pub mod read;
 pub mod storage;
 pub mod text;
+pub mod workers;

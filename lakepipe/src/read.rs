@@ -26,6 +26,7 @@ use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
 use parquet::arrow::ProjectionMask;
+use parquet::file::metadata::ParquetMetaData;
 use parquet::file::reader::{ChunkReader, Length};
 
 use crate::ddl::{format_type, Dialect, Quote};
@@ -100,11 +101,30 @@ impl Source {
         })
     }
 
-    /// Read the footer: Parquet metadata and the Arrow schema.
+    /// Read the footer: Parquet metadata and the Arrow schema; see [`check_row_count`].
     pub fn footer(&self) -> anyhow::Result<ArrowReaderMetadata> {
+        let footer = self.footer_unchecked()?;
+        check_row_count(&self.name, footer.metadata())?;
+        Ok(footer)
+    }
+
+    /// The footer as it is, for `--meta`, which shows even a corrupt one.
+    pub fn footer_unchecked(&self) -> anyhow::Result<ArrowReaderMetadata> {
         let data = self.open()?;
         load_footer(&data).with_context(|| format!("{}: not a valid Parquet file", self.name))
     }
+}
+
+/// A footer whose row count differs from the sum of its row groups' is corrupt: readers
+/// disagree on such a file (some print the footer's count, some the groups' rows), so
+/// it is an error naming both counts, never a silently short read.
+pub fn check_row_count(name: &str, meta: &ParquetMetaData) -> anyhow::Result<()> {
+    let footer = meta.file_metadata().num_rows();
+    let groups: i64 = meta.row_groups().iter().map(|g| g.num_rows()).sum();
+    if footer != groups {
+        bail!("{name}: corrupt footer: it says {footer} rows but its row groups hold {groups}");
+    }
+    Ok(())
 }
 
 /// Read only the footer of a Parquet file (hive-ddl and `--schema`/`--count` use no data).

@@ -1,6 +1,8 @@
-//! Text output over plain strings: CSV and TSV fields, and the aligned, vertical and
-//! markdown tables people read on a terminal. Callers render their values to strings
-//! first (each tool knows its own types), so this module depends on nothing but `std`.
+//! Text output over plain strings, shared by every tool: CSV and TSV cells, JSON string
+//! escaping (the peers differ in small ways, so each style is a [`JsonEscape`] value), and
+//! the aligned, vertical and markdown tables people read on a terminal, measured in
+//! display width. Callers render their values to strings first (each tool knows its own
+//! types).
 
 use std::io::{self, Write};
 
@@ -13,43 +15,187 @@ pub enum Align {
     Right,
 }
 
-/// Append `s` as a CSV field: quoted when `quote_all` or when it holds a separator,
-/// quote, CR or LF; quotes inside are doubled (RFC 4180).
+/// Append `s` as a CSV field (RFC 4180); see [`quote_csv_cell`].
 pub fn push_csv_field(out: &mut Vec<u8>, s: &str, quote_all: bool) {
-    let needs = quote_all || s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
-    if !needs {
-        out.extend_from_slice(s.as_bytes());
+    let start = out.len();
+    out.extend_from_slice(s.as_bytes());
+    quote_csv_cell(out, start, quote_all);
+}
+
+/// Quote the CSV cell already written at `out[start..]` when `quote_all` or when it holds
+/// a separator, quote, CR or LF, doubling quotes inside. An empty cell is quoted too, so
+/// an empty string (`""`) differs from a null (an empty field). Works in place: the
+/// encoders write cells straight into their output block.
+pub fn quote_csv_cell(out: &mut Vec<u8>, start: usize, quote_all: bool) {
+    let cell = &out[start..];
+    let (mut quotes, mut special) = (0, false);
+    for &b in cell {
+        match b {
+            b'"' => quotes += 1,
+            b',' | b'\n' | b'\r' => special = true,
+            _ => {}
+        }
+    }
+    if !(quote_all || special || quotes > 0 || cell.is_empty()) {
         return;
     }
-    out.push(b'"');
-    for (i, part) in s.split('"').enumerate() {
-        if i > 0 {
-            out.extend_from_slice(b"\"\"");
+    let end = out.len();
+    // Grow by the quotes to add, then move the cell right from its last byte, doubling
+    // quotes on the way; the last new byte is already the closing quote.
+    out.resize(end + quotes + 2, b'"');
+    let mut w = out.len() - 1;
+    for r in (start..end).rev() {
+        let b = out[r];
+        w -= 1;
+        out[w] = b;
+        if b == b'"' {
+            w -= 1;
+            out[w] = b'"';
         }
-        out.extend_from_slice(part.as_bytes());
     }
+    out[start] = b'"';
+}
+
+/// Append `s` as a TSV field; see [`escape_tsv_cell`].
+pub fn push_tsv_field(out: &mut Vec<u8>, s: &str) {
+    let start = out.len();
+    out.extend_from_slice(s.as_bytes());
+    escape_tsv_cell(out, start);
+}
+
+/// Escape the TSV cell already written at `out[start..]`: backslash, tab, newline and CR
+/// become `\\`, `\t`, `\n`, `\r`, so every row stays on one line (the convention of
+/// trino-cli, Hive and PostgreSQL). Works in place, like [`quote_csv_cell`].
+pub fn escape_tsv_cell(out: &mut Vec<u8>, start: usize) {
+    let extra = out[start..]
+        .iter()
+        .filter(|&&b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r'))
+        .count();
+    if extra == 0 {
+        return;
+    }
+    let end = out.len();
+    out.resize(end + extra, 0);
+    let mut w = out.len();
+    for r in (start..end).rev() {
+        let b = out[r];
+        let short = match b {
+            b'\\' => b'\\',
+            b'\t' => b't',
+            b'\n' => b'n',
+            b'\r' => b'r',
+            _ => {
+                w -= 1;
+                out[w] = b;
+                continue;
+            }
+        };
+        w -= 2;
+        out[w] = b'\\';
+        out[w + 1] = short;
+    }
+}
+
+/// How a peer escapes JSON strings. Every style escapes `"` and `\\`, writes `\b \f \n
+/// \r \t` short and other control characters as `\u00XX`, and leaves `/` and non-ASCII
+/// as they are; the peers differ only in the hex case and in DEL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JsonEscape {
+    /// `\u001F` (Jackson, yajl) rather than `\u001f` (serde_json, jq).
+    pub upper_hex: bool,
+    /// DEL (0x7f) as `\u007f`, as jq does.
+    pub escape_del: bool,
+}
+
+impl JsonEscape {
+    /// serde_json's (pq-cat's JSON lines).
+    pub const SERDE: JsonEscape = JsonEscape {
+        upper_hex: false,
+        escape_del: false,
+    };
+    /// jq 1.6's (jq-lite).
+    pub const JQ: JsonEscape = JsonEscape {
+        upper_hex: false,
+        escape_del: true,
+    };
+    /// Jackson's (trino-cli, so presto-q).
+    pub const JACKSON: JsonEscape = JsonEscape {
+        upper_hex: true,
+        escape_del: false,
+    };
+    /// yajl's (kcat `-J`, so kcat-lite).
+    pub const YAJL: JsonEscape = JsonEscape {
+        upper_hex: true,
+        escape_del: false,
+    };
+}
+
+/// The escape of each byte: 0 for none, `u` for `\u00XX`, else the letter after `\\`.
+const fn json_escapes(escape_del: bool) -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = b'u';
+        i += 1;
+    }
+    t[0x08] = b'b';
+    t[0x0c] = b'f';
+    t[b'\n' as usize] = b'n';
+    t[b'\r' as usize] = b'r';
+    t[b'\t' as usize] = b't';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    if escape_del {
+        t[0x7f] = b'u';
+    }
+    t
+}
+
+static JSON_ESCAPES: [u8; 256] = json_escapes(false);
+static JSON_ESCAPES_DEL: [u8; 256] = json_escapes(true);
+
+/// Append `s` as a JSON string literal escaped in `style`. Bytes are copied as they are
+/// between escapes, so UTF-8 in gives UTF-8 out.
+#[inline]
+pub fn push_json_str(out: &mut Vec<u8>, s: &[u8], style: JsonEscape) {
+    let table = if style.escape_del {
+        &JSON_ESCAPES_DEL
+    } else {
+        &JSON_ESCAPES
+    };
+    let hex = if style.upper_hex {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    let mut start = 0;
+    for (i, &b) in s.iter().enumerate() {
+        let esc = table[b as usize];
+        if esc == 0 {
+            continue;
+        }
+        out.extend_from_slice(&s[start..i]);
+        if esc == b'u' {
+            out.extend_from_slice(b"\\u00");
+            out.push(hex[(b >> 4) as usize]);
+            out.push(hex[(b & 0xf) as usize]);
+        } else {
+            out.push(b'\\');
+            out.push(esc);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&s[start..]);
     out.push(b'"');
 }
 
-/// Append `s` as a TSV field: backslash, tab, newline and CR become `\\`, `\t`, `\n`, `\r`,
-/// so every row stays on one line (the convention of trino-cli, Hive and PostgreSQL).
-pub fn push_tsv_field(out: &mut Vec<u8>, s: &str) {
-    if !s
-        .bytes()
-        .any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r'))
-    {
-        out.extend_from_slice(s.as_bytes());
-        return;
-    }
-    for b in s.bytes() {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            _ => out.push(b),
-        }
-    }
+/// [`push_json_str`] onto a `String`.
+pub fn push_json_string(out: &mut String, s: &str, style: JsonEscape) {
+    // SAFETY: push_json_str appends ASCII escapes and whole runs of `s` cut only next to
+    // ASCII bytes, so valid UTF-8 in gives valid UTF-8 out.
+    push_json_str(unsafe { out.as_mut_vec() }, s.as_bytes(), style)
 }
 
 /// Columns on a terminal: East Asian wide characters take two cells.
@@ -235,8 +381,13 @@ mod tests {
         o.push(b',');
         push_csv_field(&mut o, "plain", false);
         o.push(b',');
-        push_csv_field(&mut o, "", true);
-        assert_eq!(String::from_utf8(o).unwrap(), "\"a\"\"b,c\",plain,\"\"");
+        push_csv_field(&mut o, "", false);
+        o.push(b',');
+        push_csv_field(&mut o, "x", true);
+        assert_eq!(
+            String::from_utf8(o).unwrap(),
+            "\"a\"\"b,c\",plain,\"\",\"x\""
+        );
     }
 
     #[test]
@@ -244,6 +395,40 @@ mod tests {
         let mut o = Vec::new();
         push_tsv_field(&mut o, "a\tb\nc\\d\r");
         assert_eq!(String::from_utf8(o).unwrap(), "a\\tb\\nc\\\\d\\r");
+    }
+
+    #[test]
+    fn csv_and_tsv_fix_cells_in_place() {
+        let mut o = b"keep,".to_vec();
+        o.extend_from_slice(b"say \"hi\"");
+        quote_csv_cell(&mut o, 5, false);
+        assert_eq!(o, b"keep,\"say \"\"hi\"\"\"");
+        let mut o = b"a\t".to_vec();
+        o.extend_from_slice(b"\\x\ty");
+        escape_tsv_cell(&mut o, 2);
+        assert_eq!(o, b"a\t\\\\x\\ty");
+    }
+
+    fn json(s: &str, style: JsonEscape) -> String {
+        let mut o = String::new();
+        push_json_string(&mut o, s, style);
+        o
+    }
+
+    #[test]
+    fn json_escapes_per_peer() {
+        let s = "a\"b\\c\n\t\r\u{8}\u{c}\u{1}\u{1f}\u{7f}é/€";
+        assert_eq!(
+            json(s, JsonEscape::SERDE),
+            serde_json::to_string(s).unwrap()
+        );
+        let lower = r#""a\"b\\c\n\t\r\b\f\u0001\u001f"#;
+        assert_eq!(json(s, JsonEscape::SERDE), format!("{lower}\u{7f}é/€\""));
+        assert_eq!(json(s, JsonEscape::JQ), format!("{lower}\\u007fé/€\""));
+        let upper = r#""a\"b\\c\n\t\r\b\f\u0001\u001F"#;
+        assert_eq!(json(s, JsonEscape::JACKSON), format!("{upper}\u{7f}é/€\""));
+        assert_eq!(json(s, JsonEscape::YAJL), json(s, JsonEscape::JACKSON));
+        assert_eq!(json("", JsonEscape::JQ), "\"\"");
     }
 
     #[test]

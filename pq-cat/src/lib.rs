@@ -18,11 +18,11 @@ use std::sync::{mpsc, Arc};
 
 use anyhow::Context;
 use arrow::record_batch::RecordBatch;
-use clap::{Parser, ValueEnum};
-use lakepipe::cli;
+use clap::Parser;
 use lakepipe::ddl::{format_schema, Dialect, Quote};
 use lakepipe::encode::{self, Format};
 use lakepipe::read::{self, Table};
+use lakepipe::{cli, workers};
 
 const EXAMPLES: &str = "\
 EXAMPLES:
@@ -49,19 +49,6 @@ NOTES:
   An unknown --columns name is a usage error (exit 2); a folder without files, a corrupt
   or truncated file, or files with conflicting column types are errors (exit 1).";
 
-/// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// One JSON object per row
-    Jsonl,
-    /// RFC 4180 CSV
-    Csv,
-    /// Tab-separated values, with \t \n \r \\ escaped
-    Tsv,
-    /// An aligned text table (buffers the rows it prints)
-    Table,
-}
-
 #[derive(Parser, Debug)]
 #[command(
     name = "pq-cat",
@@ -75,8 +62,8 @@ pub struct Args {
     pub inputs: Vec<String>,
 
     /// Output format
-    #[arg(long, value_enum, default_value_t = OutputFormat::Jsonl)]
-    pub format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+    pub format: Format,
 
     /// Print a header line with the column names (csv, tsv)
     #[arg(long)]
@@ -122,7 +109,7 @@ pub fn command() -> clap::Command {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     lakepipe::storage::set_timeout(args.common.timeout);
-    if args.header && !matches!(args.format, OutputFormat::Csv | OutputFormat::Tsv) {
+    if args.header && !matches!(args.format, Format::Csv | Format::Tsv) {
         return Err(cli::usage("--header applies to --format csv and tsv"));
     }
     if let Some(dir) = &args.offsets {
@@ -148,7 +135,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     if args.meta {
         for s in &sources {
-            let footer = s.footer()?;
+            let footer = s.footer_unchecked()?;
             let mut line = serde_json::to_vec(&meta::describe(&s.name, footer.metadata()))?;
             line.push(b'\n');
             out.write_all(&line)?;
@@ -169,19 +156,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         return Ok(out.flush()?);
     }
 
-    let format = match args.format {
-        OutputFormat::Jsonl => Format::Jsonl,
-        OutputFormat::Csv => Format::Csv,
-        OutputFormat::Tsv => Format::Tsv,
-        OutputFormat::Table => Format::Table,
-    };
     let files = table.files.len();
     let bytes = Arc::new(AtomicU64::new(0));
     let counted = Box::new(Counted {
         inner: out,
         bytes: Arc::clone(&bytes),
     });
-    let mut writer = encode::writer(format, &schema, args.header, counted);
+    let mut writer = encode::writer(args.format, &schema, args.header, counted);
     let mut rows = 0;
     // Rows and bytes written, per batch, when stdout is not the terminal stderr is.
     let progress = lakepipe::progress::Progress::new(args.common.quiet(), true);
@@ -228,19 +209,45 @@ impl<W: Write> Write for Counted<W> {
 }
 
 /// Decode on a second thread while this one encodes; two batches in flight keep both
-/// cores busy with bounded memory. Dropping the iterator stops the reader.
-fn prefetch<I>(batches: I) -> impl Iterator<Item = anyhow::Result<RecordBatch>>
+/// cores busy with bounded memory. Dropping the iterator stops the reader. When the
+/// reader ends, it is joined: a panic there is an error, not a short, successful output.
+fn prefetch<I>(batches: I) -> Prefetch
 where
     I: Iterator<Item = anyhow::Result<RecordBatch>> + Send + 'static,
 {
     let (tx, rx) = mpsc::sync_channel(2);
-    std::thread::spawn(move || {
-        for item in batches {
+    let reader = std::thread::spawn(move || {
+        for (n, item) in batches.enumerate() {
             let failed = item.is_err();
             if tx.send(item).is_err() || failed {
                 break;
             }
+            if n == 0 {
+                // After some output, as a real panic would be.
+                workers::maybe_panic();
+            }
         }
     });
-    rx.into_iter()
+    Prefetch {
+        rx,
+        reader: Some(reader),
+    }
+}
+
+struct Prefetch {
+    rx: mpsc::Receiver<anyhow::Result<RecordBatch>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Iterator for Prefetch {
+    type Item = anyhow::Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.rx.recv() {
+            Ok(item) => Some(item),
+            Err(_) => workers::join(self.reader.take()?, "the Parquet reader")
+                .err()
+                .map(Err),
+        }
+    }
 }

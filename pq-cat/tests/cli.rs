@@ -137,7 +137,34 @@ fn csv_tsv_and_table() {
          ----+-------+-------\n\
          \x20 1 | alice |  52.0\n\
          \x20 2 | NULL  |   2.5\n\
-         \x20 3 | c,d   |  NULL\n"
+         \x20 3 | c,d   |  NULL\n\
+         (3 rows)\n"
+    );
+}
+
+/// Wide characters take two terminal cells, so `東京都` is as wide as six ASCII letters
+/// and the bars still line up (as presto-q's table does).
+#[test]
+fn table_aligns_wide_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cities.parquet");
+    let batch = RecordBatch::try_from_iter(vec![
+        (
+            "city",
+            Arc::new(StringArray::from(vec!["東京都", "Lyon"])) as ArrayRef,
+        ),
+        ("pop", Arc::new(Int64Array::from(vec![14, 1])) as ArrayRef),
+    ])
+    .unwrap();
+    write_parquet(&file, &batch);
+    let table = stdout_of(pq_cat().args(["--format", "table"]).arg(&file));
+    assert_eq!(
+        table,
+        "  city  | pop\n\
+         --------+-----\n\
+         \x20東京都 |  14\n\
+         \x20Lyon   |   1\n\
+         (2 rows)\n"
     );
 }
 
@@ -670,4 +697,68 @@ fn offsets_overlap_exits_1_after_the_report() {
         .stderr(predicate::str::contains(
             "ev+3+0000000000+0000000001.parquet",
         ));
+}
+
+/// A reader thread that panics ends the run with exit 1 and an error line, after the
+/// rows it had already handed over (never exit 0 with short output, never a hang).
+#[test]
+fn a_panicking_reader_is_an_error() {
+    let (_d, file) = fixture();
+    pq_cat()
+        .env("LAKEPIPE_FAILPOINT", "worker-panic")
+        .arg(&file)
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "pq-cat: error: the Parquet reader panicked: failpoint worker-panic",
+        ));
+}
+
+/// The fixture with its footer's row count (3) patched to 0, the shape of
+/// parquet-testing's `repeated_no_annotation.parquet`. parquet's writer always writes
+/// the sum of the row groups, so the thrift bytes are patched in place: the footer's
+/// `num_rows` (field 3, i64, zigzag 3 = 0x06) sits between the end of the schema list
+/// (a struct stop, 0x00) and the row-group list of one struct (0x19 0x1c).
+fn footer_saying_zero_rows(file: &Path) -> PathBuf {
+    let mut bytes = std::fs::read(file).unwrap();
+    let n = bytes.len();
+    let footer_len = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
+    let footer = n - 8 - footer_len..n - 8;
+    let pattern = [0x00, 0x16, 0x06, 0x19, 0x1c];
+    let at: Vec<usize> = bytes[footer.clone()]
+        .windows(pattern.len())
+        .enumerate()
+        .filter(|(_, w)| *w == pattern)
+        .map(|(i, _)| footer.start + i)
+        .collect();
+    assert_eq!(at.len(), 1, "num_rows not found once in the footer");
+    bytes[at[0] + 2] = 0x00;
+    let out = file.with_file_name("zero-rows.parquet");
+    std::fs::write(&out, bytes).unwrap();
+    out
+}
+
+#[test]
+fn footer_row_count_that_disagrees_with_row_groups_is_an_error() {
+    let (_d, file) = fixture();
+    let bad = footer_saying_zero_rows(&file);
+    // The patch is what we think it is: the footer says 0 and the row group holds 3.
+    let meta = stdout_of(pq_cat().arg("--meta").arg(&bad));
+    let meta: Value = serde_json::from_str(meta.trim()).unwrap();
+    assert_eq!(meta["num_rows"], 0, "{meta}");
+    assert_eq!(meta["row_groups"][0]["num_rows"], 3, "{meta}");
+    let want = format!(
+        "pq-cat: error: {}: corrupt footer: it says 0 rows but its row groups hold 3",
+        bad.display()
+    );
+    for args in [&[][..], &["--count"], &["--format", "csv"]] {
+        pq_cat()
+            .args(args)
+            .arg(&bad)
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(predicate::str::contains(want.as_str()));
+    }
 }

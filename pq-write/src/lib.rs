@@ -21,6 +21,7 @@ use lakepipe::cli;
 use lakepipe::infer::Shape;
 use lakepipe::location::Location;
 use lakepipe::storage;
+use lakepipe::{lines, workers};
 use parquet::basic::{Compression, GzipLevel, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
@@ -206,7 +207,7 @@ pub fn run(args: Args) -> Result<()> {
             }
             let inf = pipeline::infer(&buffered, limit, |line| {
                 row_shape(line, args.envelope.is_some(), args.flatten.as_deref())
-            });
+            })?;
             inf.schema()
         }
     };
@@ -263,29 +264,21 @@ pub fn run(args: Args) -> Result<()> {
     // Rows written and input bytes read, on a terminal's stderr.
     let progress = lakepipe::progress::Progress::new(args.common.quiet(), false);
     let (end, report, err) = std::thread::scope(|s| {
-        let (chunk_tx, chunk_rx) = crossbeam_channel::bounded::<Chunk>(2);
-        let (res_tx, res_rx) = crossbeam_channel::bounded(4);
-        for _ in 0..pipeline::workers() {
-            let (cfg, rx, tx, back) = (
-                cfg.clone(),
-                chunk_rx.clone(),
-                res_tx.clone(),
-                chunker.recycler(),
-            );
-            s.spawn(move || pipeline::decode_worker(cfg, rx, tx, back));
-        }
-        drop((chunk_rx, res_tx));
+        let (cfg, back) = (cfg.clone(), chunker.recycler());
+        let (mut feeder, decoded) = lines::ordered(pipeline::workers(), "a decoder", move || {
+            pipeline::decoder(cfg.clone(), back.clone())
+        });
         let writer = s.spawn(|| match sink.as_mut() {
             Some(sink) => {
                 let quiet = args.common.quiet();
-                pipeline::write_loop(res_rx, sink, &policy, &input_name, quiet, &progress)
+                pipeline::write_loop(decoded, sink, &policy, &input_name, quiet, &progress)
             }
             None => (pipeline::Report::default(), None),
         });
         let mut end = pipeline::End::Eof;
         let mut feed = |c: Chunk| {
             progress.add(0, c.data.len() as u64);
-            chunk_tx.send(c).is_ok()
+            feeder.send(c)
         };
         let mut ok = buffered.drain(..).all(&mut feed);
         while ok {
@@ -298,8 +291,8 @@ pub fn run(args: Args) -> Result<()> {
                     break;
                 }
                 Err(e) => {
-                    drop(chunk_tx);
-                    let (report, werr) = writer.join().expect("writer thread");
+                    drop(feeder);
+                    let (report, werr) = joined(writer);
                     return (end, report, Some(werr.unwrap_or(e)));
                 }
             }
@@ -307,8 +300,8 @@ pub fn run(args: Args) -> Result<()> {
         if !ok {
             end = pipeline::End::Downstream;
         }
-        drop(chunk_tx);
-        let (report, err) = writer.join().expect("writer thread");
+        drop(feeder);
+        let (report, err) = joined(writer);
         (end, report, err)
     });
 
@@ -346,6 +339,15 @@ pub fn run(args: Args) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The writer's report and error; a panic there is the error.
+fn joined(
+    writer: std::thread::ScopedJoinHandle<'_, (pipeline::Report, Option<anyhow::Error>)>,
+) -> (pipeline::Report, Option<anyhow::Error>) {
+    writer
+        .join()
+        .unwrap_or_else(|p| (Default::default(), Some(workers::panicked("the writer", p))))
 }
 
 fn summarize(

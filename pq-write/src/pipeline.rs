@@ -1,7 +1,8 @@
 //! The threads of a pq-write run: a reader that only reads, a chunker (the calling
 //! thread) that cuts complete lines into chunks and watches for signals and slow
-//! input, decoder workers (one per core), and a writer that restores input order,
-//! applies the bad-line policy and writes Parquet.
+//! input, decoder workers (one per core), and a writer that applies the bad-line policy
+//! and writes Parquet. Decoders and the input order are lakepipe's ordered engine
+//! ([`lakepipe::lines`]), the one jq-lite runs on.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -13,6 +14,8 @@ use arrow::record_batch::RecordBatch;
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 use lakepipe::decode::{LineError, RowDecoder};
 use lakepipe::infer::{SchemaInference, Shape};
+use lakepipe::lines::{Next, Ordered};
+use lakepipe::workers;
 
 use crate::kafka_meta::MetaColumns;
 use crate::sink::{Sink, Totals};
@@ -30,7 +33,6 @@ const IDLE_FLUSH: Duration = Duration::from_millis(200);
 
 /// Complete input lines, numbered from `first_line` (1-based).
 pub struct Chunk {
-    pub seq: u64,
     pub first_line: u64,
     pub data: Vec<u8>,
 }
@@ -63,7 +65,7 @@ pub fn infer(
     chunks: &[Chunk],
     limit: u64,
     shape: impl Fn(&[u8]) -> Option<Shape> + Sync,
-) -> SchemaInference {
+) -> Result<SchemaInference> {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut parts: Vec<(usize, SchemaInference)> = std::thread::scope(|s| {
         let work = || {
@@ -83,17 +85,21 @@ pub fn infer(
             }
         };
         let threads: Vec<_> = (0..workers()).map(|_| s.spawn(work)).collect();
-        threads
+        let parts = threads
             .into_iter()
-            .flat_map(|t| t.join().expect("inference thread"))
-            .collect()
-    });
+            .map(|t| {
+                t.join()
+                    .map_err(|p| workers::panicked("schema inference", p))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok::<_, anyhow::Error>(parts.into_iter().flatten().collect())
+    })?;
     parts.sort_by_key(|(i, _)| *i);
     let mut all = SchemaInference::default();
     for (_, inf) in parts {
         all.merge(inf);
     }
-    all
+    Ok(all)
 }
 
 /// What happens to a line that does not fit.
@@ -108,6 +114,8 @@ pub enum BadLines {
 pub struct Blocks {
     rx: Receiver<std::io::Result<Vec<u8>>>,
     give_back: Sender<Vec<u8>>,
+    /// Joined at the end of input: a panic there is an error, not an early EOF.
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 /// Reads the input on its own thread, so the chunker can watch the clock and signals.
@@ -116,7 +124,7 @@ pub struct Blocks {
 pub fn spawn_reader(mut input: Box<dyn Read + Send>) -> Blocks {
     let (tx, rx) = bounded(4);
     let (give_back, returned) = bounded::<Vec<u8>>(8);
-    std::thread::spawn(move || loop {
+    let reader = std::thread::spawn(move || loop {
         let mut buf = returned.try_recv().unwrap_or_default();
         buf.resize(BLOCK_BYTES, 0);
         match input.read(&mut buf) {
@@ -134,7 +142,11 @@ pub fn spawn_reader(mut input: Box<dyn Read + Send>) -> Blocks {
             }
         }
     });
-    Blocks { rx, give_back }
+    Blocks {
+        rx,
+        give_back,
+        reader: Some(reader),
+    }
 }
 
 /// Fixes glibc's mmap threshold at 1 MB. By default glibc raises it (up to 32 MB), and
@@ -170,7 +182,6 @@ pub struct Chunker {
     cur: Vec<u8>,
     cur_first: u64,
     next_line: u64,
-    seq: u64,
     eof: bool,
     pub input_name: String,
 }
@@ -187,7 +198,6 @@ impl Chunker {
             cur,
             cur_first: 1,
             next_line: 1,
-            seq: 0,
             eof: false,
             input_name,
         }
@@ -222,6 +232,9 @@ impl Chunker {
                     waiting_since = Instant::now();
                 }
                 Err(RecvTimeoutError::Disconnected) => {
+                    if let Some(reader) = self.blocks.reader.take() {
+                        workers::join(reader, "the input reader")?;
+                    }
                     self.eof = true;
                     if !self.pending.is_empty() {
                         let p = std::mem::take(&mut self.pending);
@@ -261,11 +274,9 @@ impl Chunker {
             Err(_) => Vec::with_capacity(CHUNK_CAPACITY),
         };
         let c = Chunk {
-            seq: self.seq,
             first_line: self.cur_first,
             data: std::mem::replace(&mut self.cur, next),
         };
-        self.seq += 1;
         self.cur_first = self.next_line;
         c
     }
@@ -293,7 +304,6 @@ pub struct Reject {
 
 /// One decoded chunk.
 pub struct Decoded {
-    seq: u64,
     batch: Option<RecordBatch>,
     rejects: Vec<Reject>,
     /// Under `--bad-lines error`: the chunk stopped at its last reject.
@@ -313,26 +323,16 @@ pub struct DecodeConfig {
     pub stop_on_error: bool,
 }
 
-pub fn decode_worker(
-    cfg: DecodeConfig,
-    chunks: Receiver<Chunk>,
-    out: Sender<Result<Decoded>>,
-    recycle: Recycler,
-) {
-    let mut dec = match RowDecoder::new(cfg.row_schema.clone(), cfg.flatten.clone()) {
-        Ok(d) => d,
-        Err(e) => {
-            let _ = out.send(Err(e));
-            return;
-        }
-    };
+/// A decoder worker for [`lakepipe::lines::ordered`]: chunks to rows, buffers back to
+/// the chunker.
+pub fn decoder(cfg: DecodeConfig, recycle: Recycler) -> impl FnMut(Chunk) -> Result<Decoded> {
+    let mut dec = RowDecoder::new(cfg.row_schema.clone(), cfg.flatten.clone());
     let mut meta = MetaColumns::default();
-    for chunk in chunks {
-        let d = decode_chunk(&cfg, &mut dec, &mut meta, &chunk);
+    move |chunk| {
+        let dec = dec.as_mut().map_err(|e| anyhow!("{e:#}"))?;
+        let d = decode_chunk(&cfg, dec, &mut meta, &chunk);
         recycle.give(chunk.data);
-        if out.send(d).is_err() {
-            return;
-        }
+        d
     }
 }
 
@@ -412,7 +412,6 @@ fn decode_chunk(
         })
     };
     Ok(Decoded {
-        seq: chunk.seq,
         batch,
         rejects,
         stopped,
@@ -432,7 +431,7 @@ pub struct Report {
 
 /// Writes decoded chunks in input order. Returns the report and the first error.
 pub fn write_loop(
-    results: Receiver<Result<Decoded>>,
+    mut results: Ordered<Result<Decoded>>,
     sink: &mut Sink,
     policy: &BadLines,
     input_name: &str,
@@ -453,26 +452,20 @@ pub fn write_loop(
             }
         }
     }
-    let mut waiting: BTreeMap<u64, Decoded> = BTreeMap::new();
-    let mut next = 0u64;
     'outer: loop {
         let timeout = sink
             .next_roll_in()
             .unwrap_or(Duration::from_secs(1))
             .min(Duration::from_secs(1));
-        match results.recv_timeout(timeout) {
-            Ok(Ok(d)) => {
-                waiting.insert(d.seq, d);
-            }
-            Ok(Err(e)) => {
-                err = Some(e);
-                break;
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
-        }
-        while let Some(d) = waiting.remove(&next) {
-            next += 1;
+        let mut next = results.next(Some(timeout));
+        while let Ok(Next::Ready(d)) = next {
+            let d = match d {
+                Ok(d) => d,
+                Err(e) => {
+                    err = Some(e);
+                    break 'outer;
+                }
+            };
             if let Some(b) = &d.batch {
                 if let Err(e) = sink.write(b) {
                     err = Some(e);
@@ -513,6 +506,15 @@ pub fn write_loop(
                 break 'outer;
             }
             report.last_line = d.last_line;
+            next = results.next(Some(Duration::ZERO));
+        }
+        match next {
+            Err(e) => {
+                err = Some(e);
+                break;
+            }
+            Ok(Next::End) => break,
+            _ => {}
         }
         if let Err(e) = sink.roll_old() {
             err = Some(e);

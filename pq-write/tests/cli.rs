@@ -619,3 +619,22 @@ fn silent_namenode_fails_within_timeout_naming_it() {
     let took = started.elapsed();
     assert!(took < Duration::from_secs(20), "took {took:?}");
 }
+
+/// A decoder thread that panics ends the run with exit 1 and an error line, and leaves
+/// no visible partial file; before, the writer waited for the lost chunk (or the run
+/// ended with a panic of the main thread, exit 101).
+#[test]
+fn a_panicking_decoder_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    pq_write()
+        .env("LAKEPIPE_FAILPOINT", "worker-panic")
+        .arg(dir.path().join("o.parquet"))
+        .write_stdin(lines(1000))
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "pq-write: error: a decoder panicked: failpoint worker-panic",
+        ));
+    assert!(visible_files(dir.path()).is_empty());
+}

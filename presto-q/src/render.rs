@@ -7,6 +7,7 @@
 //! trino-cli's Jackson writer does and nested values as real JSON (trino-cli fails on them).
 
 use base64::Engine;
+use lakepipe::text::{self, JsonEscape};
 use serde_json::Value;
 
 use crate::types::Type;
@@ -163,33 +164,9 @@ pub fn json(ty: &Type, v: &Value, out: &mut String) {
     }
 }
 
-/// A JSON string as Jackson writes it: `"` and `\` escaped, control characters as
-/// `\n`-style escapes or `\u00XX` (upper-case hex), everything else (non-ASCII too) as is.
+/// A JSON string as Jackson writes it (trino-cli's JSON output).
 pub fn json_string(s: &str, out: &mut String) {
-    out.push('"');
-    let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let esc: &str = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\t' => "\\t",
-            b'\r' => "\\r",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        if esc.is_empty() {
-            out.push_str(&format!("\\u{:04X}", b));
-        } else {
-            out.push_str(esc);
-        }
-        start = i + 1;
-    }
-    out.push_str(&s[start..]);
-    out.push('"');
+    text::push_json_string(out, s, JsonEscape::JACKSON)
 }
 
 /// Base64 from the wire to trino-cli's hex dump: lower-case byte pairs separated by spaces.

@@ -1,0 +1,84 @@
+//! Worker threads: a panic in one becomes an error of the run (exit 1 with an error
+//! line), never a silent exit 0 with partial output or a hang; and the test failpoint
+//! that proves it.
+
+use std::sync::OnceLock;
+use std::thread::JoinHandle;
+
+/// The environment variable naming the failpoint to trigger (tests only set it).
+pub const FAILPOINT_VAR: &str = "LAKEPIPE_FAILPOINT";
+
+/// True when `LAKEPIPE_FAILPOINT` names `name` (e.g. `worker-panic`). The variable is
+/// read once per process, so callers may ask per chunk; nobody should ask per line.
+pub fn failpoint(name: &str) -> bool {
+    static SET: OnceLock<Option<String>> = OnceLock::new();
+    SET.get_or_init(|| std::env::var(FAILPOINT_VAR).ok())
+        .as_deref()
+        .is_some_and(|v| v == name)
+}
+
+/// Panic when the `worker-panic` failpoint is set: workers call this where they start
+/// real work, so tests can check that the tool notices.
+pub fn maybe_panic() {
+    if failpoint("worker-panic") {
+        panic!("failpoint worker-panic");
+    }
+}
+
+/// The error for a thread that panicked, with the panic's message when it has one.
+pub fn panicked(what: &str, payload: Box<dyn std::any::Any + Send>) -> anyhow::Error {
+    let msg = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned());
+    match msg {
+        Some(m) => anyhow::anyhow!("{what} panicked: {m}"),
+        None => anyhow::anyhow!("{what} panicked"),
+    }
+}
+
+/// Run `f`, turning a panic into an error that names `what`: a worker wraps its body in
+/// this and sends the error to whoever waits for its results, who would otherwise wait
+/// for them forever.
+pub fn catch<T>(what: &str, f: impl FnOnce() -> T) -> anyhow::Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| panicked(what, p))
+}
+
+/// Join a thread, turning a panic into an error that names `what`.
+pub fn join<T>(handle: JoinHandle<T>, what: &str) -> anyhow::Result<T> {
+    handle.join().map_err(|p| panicked(what, p))
+}
+
+/// Join every thread; the first panic wins.
+pub fn join_all<T>(handles: Vec<JoinHandle<T>>, what: &str) -> anyhow::Result<Vec<T>> {
+    let mut results = Vec::with_capacity(handles.len());
+    let mut first = None;
+    for h in handles {
+        match join(h, what) {
+            Ok(v) => results.push(v),
+            Err(e) => {
+                first.get_or_insert(e);
+            }
+        }
+    }
+    first.map_or(Ok(results), Err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_an_error_naming_the_thread() {
+        let h = std::thread::spawn(|| panic!("boom {}", 1));
+        let err = join(h, "a decoder").unwrap_err();
+        assert_eq!(err.to_string(), "a decoder panicked: boom 1");
+        let ok = std::thread::spawn(|| 7);
+        let bad = std::thread::spawn(|| -> i32 { panic!("static") });
+        let err = join_all(vec![ok, bad], "a worker").unwrap_err();
+        assert_eq!(err.to_string(), "a worker panicked: static");
+        let err = catch("a decoder", || -> u8 { panic!("caught") }).unwrap_err();
+        assert_eq!(err.to_string(), "a decoder panicked: caught");
+        assert_eq!(catch("x", || 3).unwrap(), 3);
+    }
+}
