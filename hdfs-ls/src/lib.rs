@@ -397,12 +397,6 @@ fn child_path(parent: &str, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
-
-    #[test]
-    fn verify_cli() {
-        Args::command().debug_assert();
-    }
 
     #[test]
     fn flags_parse_like_hdfs_dfs() {

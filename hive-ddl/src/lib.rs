@@ -172,12 +172,6 @@ fn default_table_name(input: &Location) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
-
-    #[test]
-    fn verify_cli() {
-        Args::command().debug_assert();
-    }
 
     #[test]
     fn table_names_from_folders() {

@@ -615,12 +615,6 @@ fn flushed(seq: &Seq, result: anyhow::Result<()>) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
-
-    #[test]
-    fn verify_cli() {
-        Args::command().debug_assert();
-    }
 
     #[test]
     fn flatten_applies_to_jaq_values() {

@@ -83,3 +83,12 @@ fn pages_and_completions_name_each_tools_flags() {
     }
     assert!(!read(&d.join("man/man1/jq-lite.1")).contains("timeout"));
 }
+
+/// clap's own consistency checks on every tool's command line (flag clashes, bad
+/// defaults), once for all seven.
+#[test]
+fn every_command_line_is_consistent() {
+    for cmd in lakepipe_gen::tools() {
+        cmd.debug_assert();
+    }
+}

@@ -82,12 +82,6 @@ fn json_lines(text: &str) -> Vec<Value> {
 }
 
 #[test]
-fn verify_cli() {
-    use clap::CommandFactory;
-    pq_cat::Args::command().debug_assert();
-}
-
-#[test]
 fn jsonl_prints_every_column_in_order_with_nulls() {
     let (_d, file) = fixture();
     let out = stdout_of(pq_cat().arg(&file));

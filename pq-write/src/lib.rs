@@ -430,14 +430,3 @@ fn resolve_target(args: &Args) -> Result<Target> {
     }
     Ok(Target::Folder(loc))
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    #[test]
-    fn verify_cli() {
-        Args::command().debug_assert();
-    }
-}

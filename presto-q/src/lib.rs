@@ -252,14 +252,3 @@ fn read_sql(args: &Args) -> anyhow::Result<String> {
     }
     Ok(sql)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    #[test]
-    fn verify_cli() {
-        Args::command().debug_assert();
-    }
-}
