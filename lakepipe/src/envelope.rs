@@ -171,6 +171,11 @@ impl<'a> Envelope<'a> {
         serde_json::from_slice(line).map_err(|e| format!("not a kcat -J envelope: {e}"))
     }
 
+    /// True when topic, partition and offset are all there (a Kafka message's identity).
+    pub fn has_offset(&self) -> bool {
+        self.topic.is_some() && self.partition.is_some() && self.offset.is_some()
+    }
+
     /// The headers, from kcat's flat `[name, value, ...]` array.
     pub fn headers(&self) -> Result<Headers, String> {
         let Some(raw) = self.headers else {

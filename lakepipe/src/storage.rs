@@ -246,11 +246,28 @@ impl Fs {
         match self {
             Fs::Local => {
                 let (s, d) = (local(src)?, local(dst)?);
-                if !overwrite && fs::symlink_metadata(d).is_ok() {
-                    return Err(StorageError::AlreadyExists(dst.to_string()));
+                let ctx = || format!("renaming {src} to {dst}");
+                if !overwrite {
+                    // rename(2) replaces; a hard link fails atomically when `dst` exists,
+                    // which is what exclusive commits (pq-write --exactly-once) rely on.
+                    match fs::hard_link(s, d) {
+                        Ok(()) => {
+                            return fs::remove_file(s).map_err(|e| StorageError::io(ctx(), e))
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                            return Err(StorageError::AlreadyExists(dst.to_string()))
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                            return Err(StorageError::io(ctx(), e))
+                        }
+                        // folders, or file systems without hard links
+                        Err(_) if fs::symlink_metadata(d).is_ok() => {
+                            return Err(StorageError::AlreadyExists(dst.to_string()))
+                        }
+                        Err(_) => {}
+                    }
                 }
-                fs::rename(s, d)
-                    .map_err(|e| StorageError::io(format!("renaming {src} to {dst}"), e))
+                fs::rename(s, d).map_err(|e| StorageError::io(ctx(), e))
             }
             #[cfg(feature = "hdfs")]
             Fs::Hdfs(c) => c.rename(src, dst, overwrite),

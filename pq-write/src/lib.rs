@@ -4,6 +4,7 @@
 //! kcat-lite -C -e -t events -J | pq-write --envelope kcat --kafka-meta --partition-by event_type out/
 //! ```
 
+mod commit;
 mod dictionary;
 mod kafka_meta;
 mod pipeline;
@@ -105,6 +106,12 @@ pub struct Args {
     /// With --envelope kcat: add _topic, _partition, _offset and _timestamp columns
     #[arg(long, requires = "envelope")]
     pub kafka_meta: bool,
+
+    /// With --envelope kcat and a folder: each file holds one topic-partition's rows and is
+    /// named <topic>+<partition>+<first>+<last>.parquet; offsets already in OUTPUT are not
+    /// written again, and two writers never commit the same offsets (see README)
+    #[arg(long, requires = "envelope")]
+    pub exactly_once: bool,
 
     /// Replace an existing output file; in a folder, remove earlier part files once the run succeeds
     #[arg(long)]
@@ -212,7 +219,7 @@ pub fn run(args: Args) -> Result<()> {
         }
     };
     let row_schema = Arc::new(row_schema);
-    let schema = if args.kafka_meta {
+    let schema = if args.kafka_meta || args.exactly_once {
         Arc::new(lakepipe::decode::with_extra(
             &row_schema,
             &kafka_meta::meta_fields(),
@@ -227,7 +234,8 @@ pub fn run(args: Args) -> Result<()> {
         row_schema,
         flatten: args.flatten.clone(),
         envelope: args.envelope.is_some(),
-        kafka_meta: args.kafka_meta,
+        kafka_meta: args.kafka_meta || args.exactly_once,
+        need_offsets: args.exactly_once,
         stop_on_error: matches!(policy, BadLines::Error),
     };
     let mut props = WriterProperties::builder()
@@ -248,15 +256,21 @@ pub fn run(args: Args) -> Result<()> {
     };
     let run_id = uuid::Uuid::new_v4().to_string();
     let mut sink = if have_columns {
-        Some(Sink::new(
+        let sink = Sink::new(
             target.clone(),
             &schema,
             &args.partition_by,
             props,
             roll,
             args.overwrite,
-            run_id,
-        )?)
+            run_id.clone(),
+        )?;
+        Some(match args.exactly_once {
+            true => {
+                sink.with_exactly_once(exactly_once(&args, &target, &schema, run_id)?, &schema)?
+            }
+            false => sink,
+        })
     } else {
         None
     };
@@ -372,6 +386,13 @@ fn summarize(
     let where_ = match target {
         Target::File(p) | Target::Folder(p) => p.to_string(),
     };
+    let dropped = match totals.dropped + totals.trimmed {
+        0 => String::new(),
+        _ => format!(
+            ", {} envelope(s) already committed or taken dropped, {} row(s) committed by another writer first dropped",
+            totals.dropped, totals.trimmed
+        ),
+    };
     let rejected = match (report.rejected, policy) {
         (0, _) => String::new(),
         (n, BadLines::File(p)) => format!(", {n} line(s) rejected to {}", p.display()),
@@ -380,10 +401,51 @@ fn summarize(
     cli::info(
         args.common.quiet(),
         format!(
-            "{} rows, {} file(s), {} bytes -> {where_}{rejected}",
+            "{} rows, {} file(s), {} bytes -> {where_}{rejected}{dropped}",
             totals.rows, totals.files, totals.bytes
         ),
     );
+}
+
+/// `--exactly-once`: what OUTPUT already holds, and the offset columns of the batches.
+fn exactly_once(
+    args: &Args,
+    target: &Target,
+    schema: &Schema,
+    run_id: String,
+) -> Result<sink::ExactlyOnce> {
+    let Target::Folder(root) = target else {
+        return Err(cli::usage(
+            "--exactly-once writes a folder: OUTPUT must end with '/'",
+        ));
+    };
+    if args.overwrite {
+        return Err(cli::usage(
+            "--exactly-once and --overwrite do not go together",
+        ));
+    }
+    let col = |name: &str| {
+        schema
+            .index_of(name)
+            .expect("meta columns are in the schema")
+    };
+    let committer = commit::Committer::open(
+        storage::connect(root)?,
+        root.clone(),
+        run_id,
+        // a claim unchanged this long belongs to a writer that died or froze
+        storage::timeout().max(Duration::from_secs(10)),
+    )?;
+    Ok(sink::ExactlyOnce {
+        committer,
+        meta: [col("_topic"), col("_partition"), col("_offset")],
+        hide: match args.kafka_meta {
+            true => Vec::new(),
+            false => ["_topic", "_partition", "_offset", "_timestamp"]
+                .map(col)
+                .to_vec(),
+        },
+    })
 }
 
 /// The shape of one line's row for inference (None when the line will be rejected).

@@ -320,6 +320,8 @@ pub struct DecodeConfig {
     pub flatten: Option<String>,
     pub envelope: bool,
     pub kafka_meta: bool,
+    /// --exactly-once: an envelope without topic, partition or offset is a bad line.
+    pub need_offsets: bool,
     pub stop_on_error: bool,
 }
 
@@ -376,6 +378,12 @@ fn decode_chunk(
         let result = if cfg.envelope {
             Envelope::parse(line)
                 .and_then(|e| e.row().map(|r| (e, r)))
+                .and_then(|(e, row)| match cfg.need_offsets && !e.has_offset() {
+                    true => Err(
+                        "--exactly-once needs topic, partition and offset in every envelope".into(),
+                    ),
+                    false => Ok((e, row)),
+                })
                 .map_err(LineError::Syntax)
                 .and_then(|(e, row)| {
                     dec.push(&row)?;

@@ -6,15 +6,16 @@
 //! `col=value/` sub-folders with `--partition-by`. Local folders and HDFS go through the
 //! same [`lakepipe::storage`] calls (create, rename, list, delete).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use arrow::array::{Array, ArrayRef, UInt32Array};
+use arrow::array::{Array, ArrayRef, AsArray, UInt32Array};
 use arrow::compute::{cast, take};
 use arrow::datatypes::{DataType, Schema, SchemaRef};
+use arrow::datatypes::{Int32Type, Int64Type};
 use arrow::record_batch::RecordBatch;
 use lakepipe::listing;
 use lakepipe::location::Location;
@@ -22,6 +23,8 @@ use lakepipe::partition;
 use lakepipe::storage::{self, Fs, StorageError};
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
+
+use crate::commit::{Committer, Staged, Tp};
 
 /// Rolling policy for folder targets (all optional).
 #[derive(Debug, Clone, Default)]
@@ -52,6 +55,29 @@ struct OpenFile {
     path: Location,
     rows: u64,
     opened: Instant,
+    /// With --exactly-once: each row's offset.
+    offsets: Vec<i64>,
+}
+
+/// Which file a row goes to: its `k=v/` folder and, with --exactly-once, its
+/// topic-partition (each file holds one partition's rows, named by their offsets).
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct FileKey {
+    tp: Option<Tp>,
+    dir: String,
+}
+
+/// Rows of a batch bound for one file: the file, row indices, and (--exactly-once) offsets.
+type Group = (FileKey, Vec<u32>, Vec<i64>);
+
+/// `--exactly-once`: the committer, and where the input batches carry each row's
+/// topic, partition and offset.
+pub struct ExactlyOnce {
+    pub committer: Committer,
+    /// Input column indices of `_topic`, `_partition` and `_offset`.
+    pub meta: [usize; 3],
+    /// Input columns kept out of the files (the metadata columns without `--kafka-meta`).
+    pub hide: Vec<usize>,
 }
 
 /// Totals for the summary line.
@@ -60,6 +86,10 @@ pub struct Totals {
     pub rows: u64,
     pub bytes: u64,
     pub files: u64,
+    /// --exactly-once: envelopes at or below the committed offset of their partition.
+    pub dropped: u64,
+    /// --exactly-once: rows another writer committed first (dropped at commit).
+    pub trimmed: u64,
 }
 
 pub struct Sink {
@@ -73,9 +103,13 @@ pub struct Sink {
     partition_cols: Vec<(usize, String)>,
     data_cols: Vec<usize>,
     roll: Roll,
-    open: BTreeMap<String, OpenFile>,
+    open: BTreeMap<FileKey, OpenFile>,
     next_part: u32,
     overwrite: bool,
+    exactly_once: Option<ExactlyOnce>,
+    /// --exactly-once: the highest offset taken per topic-partition (rows at or below it
+    /// are redeliveries: kcat-lite seeks back to the committed offset on every rebalance).
+    high: HashMap<Tp, i64>,
     pub written: Vec<Location>,
     pub totals: Totals,
 }
@@ -125,9 +159,25 @@ impl Sink {
             open: BTreeMap::new(),
             next_part: 0,
             overwrite,
+            exactly_once: None,
+            high: HashMap::new(),
             written: Vec::new(),
             totals: Totals::default(),
         })
+    }
+
+    /// Commit files per topic-partition under claims ([`crate::commit`]); without
+    /// `keep_meta` the offset columns only route rows and stay out of the files.
+    pub fn with_exactly_once(mut self, eo: ExactlyOnce, schema: &Schema) -> Result<Sink> {
+        if matches!(self.target, Target::File(_)) || self.overwrite {
+            bail!("--exactly-once writes a folder of committed files (no single file, no --overwrite)");
+        }
+        if !eo.hide.is_empty() {
+            self.data_cols.retain(|c| !eo.hide.contains(c));
+            self.file_schema = Arc::new(schema.project(&self.data_cols)?);
+        }
+        self.exactly_once = Some(eo);
+        Ok(self)
     }
 
     /// Write a batch (schema of the input, partition columns included).
@@ -135,11 +185,11 @@ impl Sink {
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        if self.partition_cols.is_empty() {
+        if self.partition_cols.is_empty() && self.exactly_once.is_none() {
             let data = batch.project(&self.data_cols)?;
-            return self.write_to(String::new(), data);
+            return self.write_to(FileKey::default(), data, &[]);
         }
-        for (dir, rows) in self.split_by_partition(batch)? {
+        for (key, rows, offsets) in self.group_rows(batch)? {
             let idx = UInt32Array::from(rows);
             let cols = self
                 .data_cols
@@ -147,13 +197,67 @@ impl Sink {
                 .map(|&c| take(batch.column(c).as_ref(), &idx, None))
                 .collect::<Result<Vec<ArrayRef>, _>>()?;
             let data = RecordBatch::try_new(self.file_schema.clone(), cols)?;
-            self.write_to(dir, data)?;
+            self.write_to(key, data, &offsets)?;
         }
         Ok(())
     }
 
-    /// Row indices grouped by their `k=v/...` folder, in first-seen order of values.
-    fn split_by_partition(&self, batch: &RecordBatch) -> Result<Vec<(String, Vec<u32>)>> {
+    /// Row indices (and offsets) grouped by file, in first-seen order; with
+    /// --exactly-once, rows at or below their partition's committed offset are dropped.
+    fn group_rows(&mut self, batch: &RecordBatch) -> Result<Vec<Group>> {
+        let dirs = self.partition_dirs(batch)?;
+        let mut groups: Vec<Group> = Vec::new();
+        let mut index: HashMap<FileKey, usize> = HashMap::new();
+        let mut tps = TpColumns::new(batch, self.exactly_once.as_ref());
+        for row in 0..batch.num_rows() {
+            let (tp, offset) = match tps.as_mut() {
+                Some(t) => {
+                    let (tp, offset) = t.get(row);
+                    if !self.take_offset(&tp, offset) {
+                        self.totals.dropped += 1;
+                        continue;
+                    }
+                    (Some(tp), offset)
+                }
+                None => (None, 0),
+            };
+            let dir = dirs.as_ref().map_or_else(String::new, |d| d[row].clone());
+            let key = FileKey { tp, dir };
+            let g = match index.get(&key) {
+                Some(&g) => g,
+                None => {
+                    index.insert(key.clone(), groups.len());
+                    groups.push((key, Vec::new(), Vec::new()));
+                    groups.len() - 1
+                }
+            };
+            groups[g].1.push(row as u32);
+            if tps.is_some() {
+                groups[g].2.push(offset);
+            }
+        }
+        Ok(groups)
+    }
+
+    /// True for an offset past everything committed or already taken for `tp`.
+    fn take_offset(&mut self, tp: &Tp, offset: i64) -> bool {
+        let committed = self
+            .exactly_once
+            .as_ref()
+            .and_then(|eo| eo.committer.last(tp));
+        let high = self.high.get(tp).copied();
+        if committed.max(high).is_some_and(|floor| offset <= floor) {
+            return false;
+        }
+        self.high.insert(tp.clone(), offset);
+        true
+    }
+
+    /// Each row's `k=v/...` folder, or None without --partition-by.
+    fn partition_dirs(&self, batch: &RecordBatch) -> Result<Option<Vec<String>>> {
+        if self.partition_cols.is_empty() {
+            return Ok(None);
+        }
         let texts = self
             .partition_cols
             .iter()
@@ -163,31 +267,28 @@ impl Sink {
             .iter()
             .map(|a| a.as_any().downcast_ref().expect("cast to Utf8"))
             .collect();
-        let mut groups: Vec<(String, Vec<u32>)> = Vec::new();
-        let mut index: std::collections::HashMap<String, usize> = Default::default();
-        for row in 0..batch.num_rows() {
-            let mut dir = String::new();
-            for ((_, name), col) in self.partition_cols.iter().zip(&texts) {
-                let value = (!col.is_null(row)).then(|| col.value(row));
-                dir.push_str(&partition::folder(name, value));
-                dir.push('/');
-            }
-            let g = *index.entry(dir.clone()).or_insert_with(|| {
-                groups.push((dir, Vec::new()));
-                groups.len() - 1
-            });
-            groups[g].1.push(row as u32);
-        }
-        Ok(groups)
+        let dirs = (0..batch.num_rows())
+            .map(|row| {
+                let mut dir = String::new();
+                for ((_, name), col) in self.partition_cols.iter().zip(&texts) {
+                    let value = (!col.is_null(row)).then(|| col.value(row));
+                    dir.push_str(&partition::folder(name, value));
+                    dir.push('/');
+                }
+                dir
+            })
+            .collect();
+        Ok(Some(dirs))
     }
 
-    fn write_to(&mut self, dir: String, mut data: RecordBatch) -> Result<()> {
+    fn write_to(&mut self, key: FileKey, mut data: RecordBatch, offsets: &[i64]) -> Result<()> {
+        let mut offsets = offsets;
         while data.num_rows() > 0 {
-            if !self.open.contains_key(&dir) {
-                let f = self.open_file(&dir)?;
-                self.open.insert(dir.clone(), f);
+            if !self.open.contains_key(&key) {
+                let f = self.open_file(&key.dir)?;
+                self.open.insert(key.clone(), f);
             }
-            let file = self.open.get_mut(&dir).expect("just opened");
+            let file = self.open.get_mut(&key).expect("just opened");
             let room = self.roll.rows.map_or(u64::MAX, |r| r - file.rows);
             let n = (data.num_rows() as u64).min(room) as usize;
             let part = data.slice(0, n);
@@ -195,6 +296,10 @@ impl Sink {
             file.writer
                 .write(&part)
                 .with_context(|| format!("writing {}", file.tmp))?;
+            if !offsets.is_empty() {
+                file.offsets.extend_from_slice(&offsets[..n]);
+                offsets = &offsets[n..];
+            }
             file.rows += n as u64;
             self.totals.rows += n as u64;
             let full_rows = self.roll.rows.is_some_and(|r| file.rows >= r);
@@ -202,7 +307,7 @@ impl Sink {
                 (file.writer.bytes_written() + file.writer.in_progress_size()) as u64 >= b
             });
             if full_rows || full_bytes {
-                self.close(&dir)?;
+                self.close(&key)?;
             }
         }
         Ok(())
@@ -235,21 +340,23 @@ impl Sink {
             path,
             rows: 0,
             opened: Instant::now(),
+            offsets: Vec::new(),
         })
     }
 
-    /// Write the footer and make the file visible.
-    fn close(&mut self, dir: &str) -> Result<()> {
-        let Some(file) = self.open.remove(dir) else {
+    /// Write the footer and make the file visible; with --exactly-once, every open file
+    /// of the key's topic-partition, committed together.
+    fn close(&mut self, key: &FileKey) -> Result<()> {
+        if let Some(tp) = &key.tp {
+            return self.commit(&tp.clone());
+        }
+        let Some(file) = self.open.remove(key) else {
             return Ok(());
         };
         let OpenFile {
             writer, tmp, path, ..
         } = file;
-        let f = writer
-            .into_inner()
-            .with_context(|| format!("finishing {tmp}"))?;
-        let size = f.close().with_context(|| format!("closing {tmp}"))?;
+        let size = finish_file(writer, &tmp)?;
         let replace = matches!(self.target, Target::File(_)) && self.overwrite;
         match self.fs.rename(&tmp, &path, replace) {
             Ok(()) => {}
@@ -266,19 +373,48 @@ impl Sink {
         Ok(())
     }
 
+    /// Footers on every open file of `tp`, then one commit of them all (a partition's
+    /// offsets spread over `k=v/` folders become visible together, or not at all).
+    fn commit(&mut self, tp: &Tp) -> Result<()> {
+        let keys: Vec<FileKey> = self
+            .open
+            .keys()
+            .filter(|k| k.tp.as_ref() == Some(tp))
+            .cloned()
+            .collect();
+        let mut staged = Vec::new();
+        for key in keys {
+            let f = self.open.remove(&key).expect("listed above");
+            let bytes = finish_file(f.writer, &f.tmp)?;
+            staged.push(Staged {
+                tmp: f.tmp,
+                dir: key.dir,
+                offsets: f.offsets,
+                bytes,
+            });
+        }
+        let eo = self.exactly_once.as_mut().expect("keys with a partition");
+        let done = eo.committer.commit(tp, staged, &self.props)?;
+        self.totals.files += done.files;
+        self.totals.bytes += done.bytes;
+        self.totals.trimmed += done.trimmed;
+        self.totals.rows -= done.trimmed;
+        Ok(())
+    }
+
     /// Close files older than `--roll-secs` (called on every batch and on a timer).
     pub fn roll_old(&mut self) -> Result<()> {
         let Some(max) = self.roll.secs else {
             return Ok(());
         };
-        let old: Vec<String> = self
+        let old: Vec<FileKey> = self
             .open
             .iter()
             .filter(|(_, f)| f.opened.elapsed() >= max)
             .map(|(k, _)| k.clone())
             .collect();
-        for dir in old {
-            self.close(&dir)?;
+        for key in old {
+            self.close(&key)?;
         }
         Ok(())
     }
@@ -300,12 +436,11 @@ impl Sink {
         {
             if write_empty_file {
                 let f = self.open_file("")?;
-                self.open.insert(String::new(), f);
+                self.open.insert(FileKey::default(), f);
             }
         }
-        let dirs: Vec<String> = self.open.keys().cloned().collect();
-        for dir in dirs {
-            self.close(&dir)?;
+        while let Some(key) = self.open.keys().next().cloned() {
+            self.close(&key)?;
         }
         if self.overwrite {
             if let Target::Folder(root) = &self.target {
@@ -317,14 +452,57 @@ impl Sink {
 
     /// Close what is open, keeping rows written so far (used on errors and interrupts).
     pub fn abort(&mut self) -> Result<()> {
-        let dirs: Vec<String> = self.open.keys().cloned().collect();
         let mut first_err = None;
-        for dir in dirs {
-            if let Err(e) = self.close(&dir) {
+        while let Some(key) = self.open.keys().next().cloned() {
+            if let Err(e) = self.close(&key) {
+                // a failed commit leaves its files hidden; go on with the others
+                self.open.retain(|k, _| match &key.tp {
+                    Some(_) => k.tp != key.tp,
+                    None => *k != key,
+                });
                 first_err.get_or_insert(e);
             }
         }
         first_err.map_or(Ok(()), Err)
+    }
+}
+
+/// Footer written and file closed: its size.
+fn finish_file(writer: ArrowWriter<storage::Writer>, tmp: &Location) -> Result<u64> {
+    let f = writer
+        .into_inner()
+        .with_context(|| format!("finishing {tmp}"))?;
+    f.close().with_context(|| format!("closing {tmp}"))
+}
+
+/// The `_topic`, `_partition` and `_offset` columns of a batch, read row by row.
+struct TpColumns<'a> {
+    topic: &'a arrow::array::StringArray,
+    partition: &'a arrow::array::Int32Array,
+    offset: &'a arrow::array::Int64Array,
+    /// The last topic seen, shared by its rows (one allocation per topic change).
+    cached: Option<Arc<str>>,
+}
+
+impl<'a> TpColumns<'a> {
+    fn new(batch: &'a RecordBatch, eo: Option<&ExactlyOnce>) -> Option<TpColumns<'a>> {
+        let [t, p, o] = eo?.meta;
+        Some(TpColumns {
+            topic: batch.column(t).as_string(),
+            partition: batch.column(p).as_primitive::<Int32Type>(),
+            offset: batch.column(o).as_primitive::<Int64Type>(),
+            cached: None,
+        })
+    }
+
+    /// The row's partition and offset (the decoder rejects envelopes without them).
+    fn get(&mut self, row: usize) -> (Tp, i64) {
+        let name = self.topic.value(row);
+        let topic = match &self.cached {
+            Some(t) if &**t == name => t.clone(),
+            _ => self.cached.insert(Arc::from(name)).clone(),
+        };
+        ((topic, self.partition.value(row)), self.offset.value(row))
     }
 }
 
