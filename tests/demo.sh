@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: the lab pipeline end to end on the real services:
-# Kafka -> jq-lite -> pq-write -> HDFS -> hive-ddl -> Trino, queried with presto-q.
+# Kafka -> jq-lite -> pq-write -> HDFS -> hive-ddl -> Trino, queried with presto-q; then the
+# streaming lake: a live topic written exactly once as 10-second files (tests/demo-stream.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-target/release}
@@ -53,6 +54,9 @@ cat "$OUT/events.sql"
 
 step "presto-q --output-format table 'SELECT event_type, count(*) AS events, round(avg(price), 2) AS avg_price FROM hive.lab.events_$RUN GROUP BY 1 ORDER BY 1'"
 presto-q --output-format table "SELECT event_type, count(*) AS events, round(avg(price), 2) AS avg_price FROM hive.lab.events_$RUN GROUP BY 1 ORDER BY 1"
+
+# shellcheck source=tests/demo-stream.sh
+source tests/demo-stream.sh
 
 step "presto-q --output-format json 'SELECT * FROM tpch.tiny.orders' | pq-write $OUT/orders.parquet"
 presto-q -q --output-format json 'SELECT * FROM tpch.tiny.orders' | pq-write "$OUT/orders.parquet"
