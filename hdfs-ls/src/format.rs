@@ -371,46 +371,21 @@ mod tests {
             st("a b", false, 3, "x", 3),
             st("a!b", false, 2, "x", 2),
         ];
-        sort(&mut v, Order::default());
-        assert_eq!(
-            v.iter().map(|s| s.name()).collect::<Vec<_>>(),
-            ["a!b", "a b", "b"]
-        );
-        sort(
-            &mut v,
-            Order {
-                reverse: true,
-                ..Default::default()
-            },
-        );
-        assert_eq!(
-            v.iter().map(|s| s.name()).collect::<Vec<_>>(),
-            ["b", "a b", "a!b"]
-        );
-        sort(
-            &mut v,
-            Order {
-                time: true,
-                size: true,
-                ..Default::default()
-            },
-        );
-        assert_eq!(
-            v.iter().map(|s| s.name()).collect::<Vec<_>>(),
-            ["a b", "a!b", "b"]
-        );
-        sort(
-            &mut v,
-            Order {
-                size: true,
-                reverse: true,
-                ..Default::default()
-            },
-        );
-        assert_eq!(
-            v.iter().map(|s| s.name()).collect::<Vec<_>>(),
-            ["b", "a!b", "a b"]
-        );
+        let (plain, by) = (Order::default(), |time, size, reverse| Order {
+            time,
+            size,
+            reverse,
+            atime: false,
+        });
+        for (order, want) in [
+            (plain, ["a!b", "a b", "b"]),
+            (by(false, false, true), ["b", "a b", "a!b"]),
+            (by(true, true, false), ["a b", "a!b", "b"]),
+            (by(false, true, true), ["b", "a!b", "a b"]),
+        ] {
+            sort(&mut v, order);
+            assert_eq!(v.iter().map(|s| s.name()).collect::<Vec<_>>(), want);
+        }
     }
 
     #[test]

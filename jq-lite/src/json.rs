@@ -117,6 +117,23 @@ impl Parser<'_> {
         }
     }
 
+    /// After an item of an object or array: true at its `close`, false after a ','.
+    #[inline]
+    fn item_end(&mut self, close: u8, msg: &'static str) -> Result<bool, ParseError> {
+        self.ws();
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                Ok(false)
+            }
+            Some(c) if c == close => {
+                self.pos += 1;
+                Ok(true)
+            }
+            _ => Err(self.err(msg)),
+        }
+    }
+
     fn expect(&mut self, c: u8, msg: &'static str) -> Result<(), ParseError> {
         self.ws();
         if self.peek() == Some(c) {
@@ -151,22 +168,24 @@ impl Parser<'_> {
         }
     }
 
-    fn enter(&mut self) -> Result<(), ParseError> {
+    /// Step into an object or array; true when it is empty (`close` follows at once).
+    fn enter(&mut self, close: u8) -> Result<bool, ParseError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(self.err("nested too deeply"));
         }
         self.pos += 1;
-        Ok(())
+        self.ws();
+        let empty = self.peek() == Some(close);
+        if empty {
+            self.pos += 1;
+        }
+        Ok(empty)
     }
 
     fn object(&mut self) -> Result<Val, ParseError> {
-        self.enter()?;
         let start = self.entries.len();
-        self.ws();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-        } else {
+        if !self.enter(b'}')? {
             loop {
                 self.ws();
                 if self.peek() != Some(b'"') {
@@ -176,14 +195,8 @@ impl Parser<'_> {
                 self.expect(b':', "expected ':'")?;
                 let value = self.value()?;
                 self.entries.push((key, value));
-                self.ws();
-                match self.peek() {
-                    Some(b',') => self.pos += 1,
-                    Some(b'}') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return Err(self.err("expected ',' or '}'")),
+                if self.item_end(b'}', "expected ',' or '}'")? {
+                    break;
                 }
             }
         }
@@ -197,23 +210,13 @@ impl Parser<'_> {
     }
 
     fn array(&mut self) -> Result<Val, ParseError> {
-        self.enter()?;
         let start = self.items.len();
-        self.ws();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
-        } else {
+        if !self.enter(b']')? {
             loop {
                 let v = self.value()?;
                 self.items.push(v);
-                self.ws();
-                match self.peek() {
-                    Some(b',') => self.pos += 1,
-                    Some(b']') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return Err(self.err("expected ',' or ']'")),
+                if self.item_end(b']', "expected ',' or ']'")? {
+                    break;
                 }
             }
         }

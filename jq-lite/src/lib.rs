@@ -21,12 +21,11 @@ pub mod json;
 
 use anyhow::{anyhow, Context};
 use crossbeam_channel::{bounded, Receiver};
-use input::Chunk;
 use jaq_json::Val;
 use jaq_std::input::RcIter;
 use lakepipe::cli;
 use lakepipe::flatten::{self, Tree};
-use lakepipe::lines::{self, Next};
+use lakepipe::lines::{self, Chunk, Chunker, Next};
 use std::cell::{Cell, RefCell};
 use std::io::Write;
 use std::path::PathBuf;
@@ -148,14 +147,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // Lines and bytes read, per chunk, when stdout is not the terminal stderr is.
     let progress = lakepipe::progress::Progress::new(args.q.quiet, true);
     let counter = progress.clone();
-    let reader = std::thread::spawn(move || {
-        input::read_all(&files, |c| {
+    let reader = std::thread::spawn(move || -> anyhow::Result<()> {
+        let mut chunker = Chunker::new(input::inputs(&files), input::CUTTING);
+        while let Some(c) = chunker.next_chunk()? {
             if counter.is_shown() {
                 let lines = memchr::memchr_iter(b'\n', &c.data).count();
                 counter.add(lines as u64, c.data.len() as u64);
             }
-            chunk_tx.send(c).is_ok()
-        })
+            if chunk_tx.send(c).is_err() {
+                break;
+            }
+        }
+        Ok(())
     });
     // `input`/`inputs` read the shared stream, so such filters cannot be split up
     let sequential = args.null_input || args.slurp || args.filter.contains("input");
@@ -378,12 +381,13 @@ fn worker(job: Arc<Job>) -> impl FnMut(Chunk) -> Done {
         // The filter compiled in `run` already; this cannot fail.
         let Ok(program) = &program else {
             return Done {
-                file: chunk.file,
+                file: chunk.input,
                 out,
                 events,
             };
         };
-        for (line, text) in chunk.lines() {
+        let file = chunk.input;
+        for (line, text) in numbered(chunk) {
             let v = match opts.value(&text) {
                 Ok(Some(v)) => v,
                 Ok(None) => continue,
@@ -405,11 +409,7 @@ fn worker(job: Arc<Job>) -> impl FnMut(Chunk) -> Done {
                 }
             }
         }
-        Done {
-            file: chunk.file,
-            out,
-            events,
-        }
+        Done { file, out, events }
     }
 }
 
@@ -456,6 +456,13 @@ struct Seq<'o> {
     io_error: RefCell<Option<std::io::Error>>,
 }
 
+/// The lines of a chunk as slices of one shared buffer (parsed values keep them).
+fn numbered(chunk: Chunk) -> impl Iterator<Item = (u64, bytes::Bytes)> {
+    let data = bytes::Bytes::from(chunk.data);
+    let spans: Vec<_> = lines::spans(&data, chunk.first_line).collect();
+    spans.into_iter().map(move |(n, r)| (n, data.slice(r)))
+}
+
 /// Lines of the chunks as values, in order: the main input and `input`/`inputs`.
 fn line_values<'a>(
     seq: &'a Seq<'a>,
@@ -479,8 +486,8 @@ fn line_values<'a>(
                     chunks.recv().ok()?
                 }
             };
-            file = chunk.file;
-            lines = chunk.lines().collect();
+            file = chunk.input;
+            lines = numbered(chunk).collect();
             lines.reverse();
         }
         let (line, text) = lines.pop()?;

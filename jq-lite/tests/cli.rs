@@ -11,6 +11,16 @@ fn jq_lite() -> Command {
     cmd
 }
 
+/// jq-lite ARGS on `stdin` succeeds and prints `want`.
+fn prints(args: &[&str], stdin: &str, want: &str) {
+    jq_lite()
+        .args(args)
+        .write_stdin(stdin)
+        .assert()
+        .success()
+        .stdout(want.to_string());
+}
+
 fn stdout_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -141,18 +151,16 @@ fn empty_input_gives_empty_output() {
 #[test]
 fn flatten_joins_nested_keys_and_keeps_arrays() {
     let input = r#"{"id":1,"user":{"id":7,"geo":{"cc":"DE"}},"tags":[{"a":{"b":1}}],"e":{}}"#;
-    jq_lite()
-        .args(["--flatten", "."])
-        .write_stdin(input)
-        .assert()
-        .success()
-        .stdout("{\"id\":1,\"user_id\":7,\"user_geo_cc\":\"DE\",\"tags\":[{\"a\":{\"b\":1}}],\"e\":{}}\n");
-    jq_lite()
-        .args(["--flatten=.", "-c", "{id, cc: .\"user.geo.cc\"}"])
-        .write_stdin(input)
-        .assert()
-        .success()
-        .stdout("{\"id\":1,\"cc\":\"DE\"}\n");
+    prints(
+        &["--flatten", "."],
+        input,
+        "{\"id\":1,\"user_id\":7,\"user_geo_cc\":\"DE\",\"tags\":[{\"a\":{\"b\":1}}],\"e\":{}}\n",
+    );
+    prints(
+        &["--flatten=.", "-c", "{id, cc: .\"user.geo.cc\"}"],
+        input,
+        "{\"id\":1,\"cc\":\"DE\"}\n",
+    );
 }
 
 /// The rejected line leaves nothing behind: no `a_b` key in any output.
@@ -195,12 +203,11 @@ fn flatten_collisions_are_bad_lines() {
     assert!(stderr_of(&out).contains("jq-lite: warning: <stdin>:2: --flatten: key \"a_b\""));
 
     // another separator keeps both
-    jq_lite()
-        .args(["--flatten=.", "."])
-        .write_stdin(input)
-        .assert()
-        .success()
-        .stdout("{\"a.b\":1}\n{\"a_b\":1,\"a.b\":2}\n{\"a.b\":3}\n");
+    prints(
+        &["--flatten=.", "."],
+        input,
+        "{\"a.b\":1}\n{\"a_b\":1,\"a.b\":2}\n{\"a.b\":3}\n",
+    );
     jq_lite()
         .args(["--flatten=", "."])
         .write_stdin(input)
@@ -211,18 +218,8 @@ fn flatten_collisions_are_bad_lines() {
 #[test]
 fn raw_output_arg_null_input_and_slurp() {
     let input = "{\"t\":\"a\\tb\",\"n\":1}\n{\"t\":\"c\",\"n\":2}\n";
-    jq_lite()
-        .args(["-r", ".t"])
-        .write_stdin(input)
-        .assert()
-        .success()
-        .stdout("a\tb\nc\n");
-    jq_lite()
-        .args(["-r", "[.n, .t] | @csv"])
-        .write_stdin(input)
-        .assert()
-        .success()
-        .stdout("1,\"a\tb\"\n2,\"c\"\n");
+    prints(&["-r", ".t"], input, "a\tb\nc\n");
+    prints(&["-r", "[.n, .t] | @csv"], input, "1,\"a\tb\"\n2,\"c\"\n");
     jq_lite()
         .args([
             "--arg",
@@ -237,30 +234,10 @@ fn raw_output_arg_null_input_and_slurp() {
         .assert()
         .success()
         .stdout("[2,1]\n");
-    jq_lite()
-        .args(["-n", "1 + 2"])
-        .write_stdin(input)
-        .assert()
-        .success()
-        .stdout("3\n");
-    jq_lite()
-        .args(["-n", "[inputs.n] | add"])
-        .write_stdin(input)
-        .assert()
-        .success()
-        .stdout("3\n");
-    jq_lite()
-        .args(["-s", "map(.n)"])
-        .write_stdin(input)
-        .assert()
-        .success()
-        .stdout("[1,2]\n");
-    jq_lite()
-        .args(["-n", "-s", "input | length"])
-        .write_stdin(input)
-        .assert()
-        .success()
-        .stdout("2\n");
+    prints(&["-n", "1 + 2"], input, "3\n");
+    prints(&["-n", "[inputs.n] | add"], input, "3\n");
+    prints(&["-s", "map(.n)"], input, "[1,2]\n");
+    prints(&["-n", "-s", "input | length"], input, "2\n");
 }
 
 #[test]
@@ -406,12 +383,7 @@ fn closed_stdout_ends_quietly_with_0() {
 
 #[test]
 fn stdin_dash_and_line_at_end_without_newline() {
-    jq_lite()
-        .args([".i", "-"])
-        .write_stdin("{\"i\":1}\n{\"i\":2}")
-        .assert()
-        .success()
-        .stdout("1\n2\n");
+    prints(&[".i", "-"], "{\"i\":1}\n{\"i\":2}", "1\n2\n");
 }
 
 /// A worker thread that panics ends the run with exit 1 and an error line; before, the

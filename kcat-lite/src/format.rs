@@ -201,22 +201,8 @@ fn parse(fmt: &str) -> Result<Vec<Tok>, String> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use lakepipe::envelope::TsType;
-
-    pub fn sample<'a>() -> Message<'a> {
-        Message {
-            topic: "t3",
-            partition: 1,
-            offset: 7,
-            ts: Some((TsType::Create, 1795594102028)),
-            broker: 1,
-            headers: vec![("h1", Some(b"v1")), ("hnull", None), ("h1", Some(b"dup"))],
-            key: Some(b"k1"),
-            payload: Some(b"hello"),
-        }
-    }
 
     fn render(f: &mut Formatter, m: &Message) -> Vec<u8> {
         let mut out = Vec::new();
@@ -229,14 +215,14 @@ pub(crate) mod tests {
         let mut f =
             Formatter::from_format("%s|%S|%k|%K|%t|%p|%o|%T|%h|%I|100%%\\t\\n", false).unwrap();
         assert_eq!(
-            render(&mut f, &sample()),
+            render(&mut f, &Message::example()),
             b"hello|5|k1|2|t3|1|7|1795594102028|h1=v1,hnull=NULL,h1=dup|2026-11-25T08:08:22.028Z|100%\t\n"
         );
     }
 
     #[test]
     fn nulls_and_missing_values_as_kcat() {
-        let mut m = sample();
+        let mut m = Message::example();
         m.key = None;
         m.payload = None;
         m.ts = None;
@@ -250,9 +236,9 @@ pub(crate) mod tests {
     #[test]
     fn default_layout_uses_key_and_message_delimiters() {
         let mut f = Formatter::default_layout(Some("|"), "\\n", false);
-        assert_eq!(render(&mut f, &sample()), b"k1|hello\n");
+        assert_eq!(render(&mut f, &Message::example()), b"k1|hello\n");
         let mut f = Formatter::default_layout(None, ";", false);
-        assert_eq!(render(&mut f, &sample()), b"hello;");
+        assert_eq!(render(&mut f, &Message::example()), b"hello;");
     }
 
     #[test]

@@ -320,17 +320,14 @@ mod tests {
     fn scan_lists_committed_files_and_skips_hidden_ones() {
         let dir = tempfile::tempdir().unwrap();
         let root = Location::Local(dir.path().to_path_buf());
-        for rel in [
+        let files = [
             "t+0+0000000000+0000000004.parquet",
             "kind=a/t+1+0000000000+0000000002.parquet",
             ".t+0+0000000005+0000000009.parquet.run.inprogress",
             "_tmp/t+0+0000000005+0000000009.parquet",
             "part-00000-x.parquet",
-        ] {
-            let p = dir.path().join(rel);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, b"x").unwrap();
-        }
+        ];
+        crate::testing::touch(dir.path(), &files);
         let fs = crate::storage::connect(&root).unwrap();
         let found = scan(&fs, &root).unwrap();
         let ranges: Vec<_> = found.iter().map(|f| f.range.clone()).collect();

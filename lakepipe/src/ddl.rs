@@ -568,21 +568,19 @@ mod tests {
 
     #[test]
     fn quoting_escapes_the_quote_character() {
-        assert_eq!(
-            quote_ident("weird`tick", Dialect::Hive, Quote::Always),
-            "`weird``tick`"
-        );
-        assert_eq!(
-            quote_ident("\"quoted\"", Dialect::Trino, Quote::Always),
-            "\"\"\"quoted\"\"\""
-        );
-        assert_eq!(
-            quote_ident("select", Dialect::Hive, Quote::WhenNeeded),
-            "`select`"
-        );
-        assert_eq!(
-            quote_ident("plain_1", Dialect::Hive, Quote::WhenNeeded),
-            "plain_1"
-        );
+        let cases = [
+            ("weird`tick", Dialect::Hive, Quote::Always, "`weird``tick`"),
+            (
+                r#""quoted""#,
+                Dialect::Trino,
+                Quote::Always,
+                r#""""quoted""""#,
+            ),
+            ("select", Dialect::Hive, Quote::WhenNeeded, "`select`"),
+            ("plain_1", Dialect::Hive, Quote::WhenNeeded, "plain_1"),
+        ];
+        for (name, dialect, quote, want) in cases {
+            assert_eq!(quote_ident(name, dialect, quote), want, "{name}");
+        }
     }
 }

@@ -116,9 +116,9 @@ impl RowDecoder {
         de: &mut serde_json::Deserializer<R>,
     ) -> Result<(), serde_json::Error> {
         match &self.flatten {
-            None => RootSeed {
+            None => Seed(RootVisitor {
                 col: &mut self.root,
-            }
+            })
             .deserialize(&mut *de),
             Some(sep) => push_flat(&mut self.root, sep, de),
         }?;
@@ -683,14 +683,13 @@ fn truncate_for_msg(s: &str) -> String {
 // ---------------------------------------------------------------------------------
 // serde visitors
 
-struct RootSeed<'a> {
-    col: &'a mut Col,
-}
+/// Feeds one JSON value to the visitor made for its column.
+struct Seed<V>(V);
 
-impl<'de> DeserializeSeed<'de> for RootSeed<'_> {
+impl<'de, V: Visitor<'de, Value = ()>> DeserializeSeed<'de> for Seed<V> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(RootVisitor { col: self.col })
+        d.deserialize_any(self.0)
     }
 }
 
@@ -705,17 +704,6 @@ impl<'de> Visitor<'de> for RootVisitor<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
         ColVisitor { col: self.col }.visit_map(map)
-    }
-}
-
-struct ColSeed<'a> {
-    col: &'a mut Col,
-}
-
-impl<'de> DeserializeSeed<'de> for ColSeed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(ColVisitor { col: self.col })
     }
 }
 
@@ -780,23 +768,16 @@ impl<'de> Visitor<'de> for ColVisitor<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let col = self.col;
         match &mut col.kind {
+            Kind::Str { .. } => push_json_text(col, de::value::SeqAccessDeserializer::new(seq)),
             Kind::List { offsets, child } => {
-                while seq.next_element_seed(ColSeed { col: child })?.is_some() {}
-                offsets.push(
-                    i32::try_from(child.len()).map_err(|_| de::Error::custom("list too long"))?,
-                );
+                while seq
+                    .next_element_seed(Seed(ColVisitor { col: child }))?
+                    .is_some()
+                {}
+                end_nested(offsets, &mut col.valid, child.len(), "list too long")
             }
-            Kind::Str { .. } => {
-                let v: serde_json::Value =
-                    de::Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
-                return col
-                    .push_str_bytes(v.to_string().as_bytes())
-                    .map_err(de::Error::custom);
-            }
-            _ => return Err(col.mismatch("an array")),
+            _ => Err(col.mismatch("an array")),
         }
-        col.valid.push(true);
-        Ok(())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let col = self.col;
@@ -817,9 +798,9 @@ impl<'de> Visitor<'de> for ColVisitor<'_> {
                                     children[i].path
                                 )));
                             }
-                            map.next_value_seed(ColSeed {
+                            map.next_value_seed(Seed(ColVisitor {
                                 col: &mut children[i],
-                            })?;
+                            }))?;
                         }
                         Err(name) => {
                             // A late field that is null loses nothing; any other value would.
@@ -840,6 +821,8 @@ impl<'de> Visitor<'de> for ColVisitor<'_> {
                 for c in children.iter_mut().filter(|c| c.len() == row) {
                     c.push_null();
                 }
+                col.valid.push(true);
+                Ok(())
             }
             Kind::Map {
                 offsets,
@@ -848,23 +831,13 @@ impl<'de> Visitor<'de> for ColVisitor<'_> {
             } => {
                 while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
                     push_text::<A::Error>(keys, &k)?;
-                    map.next_value_seed(ColSeed { col: values })?;
+                    map.next_value_seed(Seed(ColVisitor { col: values }))?;
                 }
-                offsets.push(
-                    i32::try_from(keys.len()).map_err(|_| de::Error::custom("map too large"))?,
-                );
+                end_nested(offsets, &mut col.valid, keys.len(), "map too large")
             }
-            Kind::Str { .. } => {
-                let v: serde_json::Value =
-                    de::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                return col
-                    .push_str_bytes(v.to_string().as_bytes())
-                    .map_err(de::Error::custom);
-            }
-            _ => return Err(col.mismatch("an object")),
+            Kind::Str { .. } => push_json_text(col, de::value::MapAccessDeserializer::new(map)),
+            _ => Err(col.mismatch("an object")),
         }
-        col.valid.push(true);
-        Ok(())
     }
 }
 
@@ -877,6 +850,25 @@ fn same_key(a: &str, b: &str) -> bool {
 
 /// Looks a key up among a struct's field names without allocating, trying the
 /// position after the previous key first.
+/// End a list or map value at `len` items (Arrow's offsets are i32).
+fn end_nested<E: de::Error>(
+    offsets: &mut Vec<i32>,
+    valid: &mut Vec<bool>,
+    len: usize,
+    too_big: &'static str,
+) -> Result<(), E> {
+    offsets.push(i32::try_from(len).map_err(|_| E::custom(too_big))?);
+    valid.push(true);
+    Ok(())
+}
+
+/// An array or object in a string column: its JSON text.
+fn push_json_text<'de, D: Deserializer<'de>>(col: &mut Col, d: D) -> Result<(), D::Error> {
+    let v: serde_json::Value = de::Deserialize::deserialize(d)?;
+    col.push_str_bytes(v.to_string().as_bytes())
+        .map_err(de::Error::custom)
+}
+
 struct KeySeed<'a> {
     names: &'a [String],
     hint: &'a mut usize,
@@ -920,20 +912,7 @@ enum RowTree {
     Object(Vec<(String, RowTree)>),
 }
 
-impl flatten::Tree for RowTree {
-    type Entries = Vec<(String, RowTree)>;
-
-    fn into_object(self) -> Result<Self::Entries, Self> {
-        match self {
-            RowTree::Object(entries) if !entries.is_empty() => Ok(entries),
-            other => Err(other),
-        }
-    }
-
-    fn from_entries(entries: Vec<(String, Self)>) -> Self {
-        RowTree::Object(entries)
-    }
-}
+flatten::object_enum_tree!(RowTree);
 
 impl RowTree {
     /// The JSON value (after flattening only empty objects are left as objects).
@@ -1009,9 +988,9 @@ fn push_flat<'de, R: serde_json::de::Read<'de>>(
     match flat {
         RowTree::Object(entries) => {
             let entries = entries.into_iter().map(|(k, v)| (k, v.into_value()));
-            RootSeed { col: root }.deserialize(de::value::MapDeserializer::new(entries))
+            Seed(RootVisitor { col: root }).deserialize(de::value::MapDeserializer::new(entries))
         }
-        RowTree::Leaf(v) => RootSeed { col: root }.deserialize(v),
+        RowTree::Leaf(v) => Seed(RootVisitor { col: root }).deserialize(v),
     }
 }
 
@@ -1117,18 +1096,12 @@ mod tests {
         let out = json_rows(&b);
         assert!(out.contains("\"s\":\"{\\\"x\\\":[1]}\""), "{out}");
         assert!(out.contains("\"s\":\"3.5\""), "{out}");
-        let dec = b
-            .column(0)
-            .as_any()
-            .downcast_ref::<Decimal128Array>()
-            .unwrap();
+        use arrow::array::AsArray;
+        use arrow::datatypes::{Decimal128Type, TimestampMicrosecondType};
+        let dec = b.column(0).as_primitive::<Decimal128Type>();
         assert_eq!(dec.value(0), 123450);
         assert_eq!(dec.value(1), 1225);
-        let ts = b
-            .column(2)
-            .as_any()
-            .downcast_ref::<TimestampMicrosecondArray>()
-            .unwrap();
+        let ts = b.column(2).as_primitive::<TimestampMicrosecondType>();
         assert_eq!(ts.value(0), 1_704_067_201_500_000);
         assert_eq!(ts.value(1), 1_700_000_000_000_000);
     }

@@ -118,30 +118,46 @@ impl<'a> Column<'a> {
     }
 }
 
+/// The values of a primitive array whose type the caller matched.
+fn values<T: ArrowPrimitiveType>(array: &dyn Array) -> &[T::Native] {
+    array.as_primitive::<T>().values()
+}
+
+fn floats<T: Float>(values: &[T], mode: Mode) -> Box<dyn Encode + '_> {
+    Box::new(Floats { values, mode })
+}
+
+fn decimals<T: DecimalInt>(values: &[T], scale: i8, mode: Mode) -> Box<dyn Encode + '_> {
+    Box::new(Decimals {
+        values,
+        scale,
+        mode,
+    })
+}
+
+fn dates<T: DateValue>(values: &[T], mode: Mode) -> Box<dyn Encode + '_> {
+    Box::new(Dates { values, mode })
+}
+
+fn times<T: Copy + Into<i64>>(values: &[T], unit: TimeUnit, mode: Mode) -> Box<dyn Encode + '_> {
+    Box::new(Times { values, unit, mode })
+}
+
 fn encoder<'a>(array: &'a dyn Array, mode: Mode) -> Box<dyn Encode + 'a> {
     use DataType::*;
     match array.data_type() {
         Boolean => Box::new(Bools(array.as_boolean())),
-        Int8 => Box::new(Ints(array.as_primitive::<Int8Type>().values())),
-        Int16 => Box::new(Ints(array.as_primitive::<Int16Type>().values())),
-        Int32 => Box::new(Ints(array.as_primitive::<Int32Type>().values())),
-        Int64 => Box::new(Ints(array.as_primitive::<Int64Type>().values())),
-        UInt8 => Box::new(Ints(array.as_primitive::<UInt8Type>().values())),
-        UInt16 => Box::new(Ints(array.as_primitive::<UInt16Type>().values())),
-        UInt32 => Box::new(Ints(array.as_primitive::<UInt32Type>().values())),
-        UInt64 => Box::new(Ints(array.as_primitive::<UInt64Type>().values())),
-        Float16 => Box::new(Floats {
-            values: array.as_primitive::<Float16Type>().values(),
-            mode,
-        }),
-        Float32 => Box::new(Floats {
-            values: array.as_primitive::<Float32Type>().values(),
-            mode,
-        }),
-        Float64 => Box::new(Floats {
-            values: array.as_primitive::<Float64Type>().values(),
-            mode,
-        }),
+        Int8 => Box::new(Ints(values::<Int8Type>(array))),
+        Int16 => Box::new(Ints(values::<Int16Type>(array))),
+        Int32 => Box::new(Ints(values::<Int32Type>(array))),
+        Int64 => Box::new(Ints(values::<Int64Type>(array))),
+        UInt8 => Box::new(Ints(values::<UInt8Type>(array))),
+        UInt16 => Box::new(Ints(values::<UInt16Type>(array))),
+        UInt32 => Box::new(Ints(values::<UInt32Type>(array))),
+        UInt64 => Box::new(Ints(values::<UInt64Type>(array))),
+        Float16 => floats(values::<Float16Type>(array), mode),
+        Float32 => floats(values::<Float32Type>(array), mode),
+        Float64 => floats(values::<Float64Type>(array), mode),
         Utf8 => Box::new(Strings(array.as_string::<i32>(), mode)),
         LargeUtf8 => Box::new(Strings(array.as_string::<i64>(), mode)),
         Utf8View => Box::new(StringViews(array.as_string_view(), mode)),
@@ -149,40 +165,18 @@ fn encoder<'a>(array: &'a dyn Array, mode: Mode) -> Box<dyn Encode + 'a> {
         LargeBinary => Box::new(Binaries(array.as_binary::<i64>(), mode)),
         BinaryView => Box::new(BinaryViews(array.as_binary_view(), mode)),
         FixedSizeBinary(_) => Box::new(FixedBinaries(array.as_fixed_size_binary(), mode)),
-        Decimal32(_, s) => Box::new(Decimals {
-            values: array.as_primitive::<Decimal32Type>().values(),
-            scale: *s,
-            mode,
-        }),
-        Decimal64(_, s) => Box::new(Decimals {
-            values: array.as_primitive::<Decimal64Type>().values(),
-            scale: *s,
-            mode,
-        }),
-        Decimal128(_, s) => Box::new(Decimals {
-            values: array.as_primitive::<Decimal128Type>().values(),
-            scale: *s,
-            mode,
-        }),
-        Decimal256(_, s) => Box::new(Decimals {
-            values: array.as_primitive::<Decimal256Type>().values(),
-            scale: *s,
-            mode,
-        }),
-        Date32 => Box::new(Dates {
-            values: array.as_primitive::<Date32Type>().values(),
-            mode,
-        }),
-        Date64 => Box::new(Dates {
-            values: array.as_primitive::<Date64Type>().values(),
-            mode,
-        }),
+        Decimal32(_, s) => decimals(values::<Decimal32Type>(array), *s, mode),
+        Decimal64(_, s) => decimals(values::<Decimal64Type>(array), *s, mode),
+        Decimal128(_, s) => decimals(values::<Decimal128Type>(array), *s, mode),
+        Decimal256(_, s) => decimals(values::<Decimal256Type>(array), *s, mode),
+        Date32 => dates(values::<Date32Type>(array), mode),
+        Date64 => dates(values::<Date64Type>(array), mode),
         Timestamp(unit, tz) => {
             let values = match unit {
-                TimeUnit::Second => array.as_primitive::<TimestampSecondType>().values(),
-                TimeUnit::Millisecond => array.as_primitive::<TimestampMillisecondType>().values(),
-                TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().values(),
-                TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().values(),
+                TimeUnit::Second => values::<TimestampSecondType>(array),
+                TimeUnit::Millisecond => values::<TimestampMillisecondType>(array),
+                TimeUnit::Microsecond => values::<TimestampMicrosecondType>(array),
+                TimeUnit::Nanosecond => values::<TimestampNanosecondType>(array),
             };
             Box::new(Timestamps {
                 values,
@@ -191,28 +185,12 @@ fn encoder<'a>(array: &'a dyn Array, mode: Mode) -> Box<dyn Encode + 'a> {
                 mode,
             })
         }
-        Time32(unit) => {
-            let values: &'a [i32] = match unit {
-                TimeUnit::Second => array.as_primitive::<Time32SecondType>().values(),
-                _ => array.as_primitive::<Time32MillisecondType>().values(),
-            };
-            Box::new(Times {
-                values,
-                unit: *unit,
-                mode,
-            })
+        Time32(u @ TimeUnit::Second) => times(values::<Time32SecondType>(array), *u, mode),
+        Time32(u) => times(values::<Time32MillisecondType>(array), *u, mode),
+        Time64(u @ TimeUnit::Microsecond) => {
+            times(values::<Time64MicrosecondType>(array), *u, mode)
         }
-        Time64(unit) => {
-            let values: &'a [i64] = match unit {
-                TimeUnit::Microsecond => array.as_primitive::<Time64MicrosecondType>().values(),
-                _ => array.as_primitive::<Time64NanosecondType>().values(),
-            };
-            Box::new(Times {
-                values,
-                unit: *unit,
-                mode,
-            })
-        }
+        Time64(u) => times(values::<Time64NanosecondType>(array), *u, mode),
         Struct(fields) => {
             let s = array.as_struct();
             Box::new(Object::new(
@@ -385,20 +363,15 @@ impl Encode for StringViews<'_> {
 }
 
 fn write_base64(bytes: &[u8], out: &mut Vec<u8>, mode: Mode) {
-    let quote = mode == Mode::Json;
-    if quote {
-        out.push(b'"');
-    }
-    let start = out.len();
-    let len = base64::encoded_len(bytes.len(), true).unwrap_or(0);
-    out.resize(start + len, 0);
-    let written = base64::engine::general_purpose::STANDARD
-        .encode_slice(bytes, &mut out[start..])
-        .unwrap_or(0);
-    out.truncate(start + written);
-    if quote {
-        out.push(b'"');
-    }
+    quoted(mode, out, |out| {
+        let start = out.len();
+        let len = base64::encoded_len(bytes.len(), true).unwrap_or(0);
+        out.resize(start + len, 0);
+        let written = base64::engine::general_purpose::STANDARD
+            .encode_slice(bytes, &mut out[start..])
+            .unwrap_or(0);
+        out.truncate(start + written);
+    })
 }
 
 struct Binaries<'a, O: OffsetSizeTrait>(&'a GenericBinaryArray<O>, Mode);
@@ -479,14 +452,20 @@ struct Decimals<'a, T> {
 }
 impl<T: DecimalInt> Encode for Decimals<'_, T> {
     fn encode(&self, i: usize, out: &mut Vec<u8>) {
-        let quote = self.mode == Mode::Json;
-        if quote {
-            out.push(b'"');
-        }
-        self.values[i].write(self.scale, out);
-        if quote {
-            out.push(b'"');
-        }
+        quoted(self.mode, out, |out| self.values[i].write(self.scale, out));
+    }
+}
+
+/// Write a value with `write`, in quotes for JSON (a date, a decimal: text, not a number).
+#[inline]
+fn quoted(mode: Mode, out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) {
+    let quote = mode == Mode::Json;
+    if quote {
+        out.push(b'"');
+    }
+    write(out);
+    if quote {
+        out.push(b'"');
     }
 }
 
@@ -684,14 +663,7 @@ struct Dates<'a, T> {
 }
 impl<T: DateValue> Encode for Dates<'_, T> {
     fn encode(&self, i: usize, out: &mut Vec<u8>) {
-        let quote = self.mode == Mode::Json;
-        if quote {
-            out.push(b'"');
-        }
-        write_date(self.values[i].days(), out);
-        if quote {
-            out.push(b'"');
-        }
+        quoted(self.mode, out, |out| write_date(self.values[i].days(), out));
     }
 }
 
@@ -706,14 +678,9 @@ impl<T: Copy + Into<i64>> Encode for Times<'_, T> {
         let v: i64 = self.values[i].into();
         let secs = v.div_euclid(per_sec) as u32;
         let nanos = (v.rem_euclid(per_sec) * (1_000_000_000 / per_sec)) as u32;
-        let quote = self.mode == Mode::Json;
-        if quote {
-            out.push(b'"');
-        }
-        write_time_of_day(secs, nanos, digits, out);
-        if quote {
-            out.push(b'"');
-        }
+        quoted(self.mode, out, |out| {
+            write_time_of_day(secs, nanos, digits, out)
+        });
     }
 }
 
@@ -753,21 +720,33 @@ impl Encode for Object<'_> {
     }
 }
 
+/// `brackets[0]`, the items written by `each` and separated by commas, `brackets[1]`.
+#[inline]
+fn json_items(
+    out: &mut Vec<u8>,
+    brackets: [u8; 2],
+    items: std::ops::Range<usize>,
+    mut each: impl FnMut(usize, &mut Vec<u8>),
+) {
+    out.push(brackets[0]);
+    let first = items.start;
+    for j in items {
+        if j > first {
+            out.push(b',');
+        }
+        each(j, out);
+    }
+    out.push(brackets[1]);
+}
+
 struct Lists<'a, O: ArrowNativeType> {
     offsets: &'a OffsetBuffer<O>,
     values: Column<'a>,
 }
 impl<O: ArrowNativeType> Encode for Lists<'_, O> {
     fn encode(&self, i: usize, out: &mut Vec<u8>) {
-        let (start, end) = (self.offsets[i].as_usize(), self.offsets[i + 1].as_usize());
-        out.push(b'[');
-        for j in start..end {
-            if j > start {
-                out.push(b',');
-            }
-            self.values.json(j, out);
-        }
-        out.push(b']');
+        let items = self.offsets[i].as_usize()..self.offsets[i + 1].as_usize();
+        json_items(out, *b"[]", items, |j, out| self.values.json(j, out));
     }
 }
 
@@ -779,14 +758,8 @@ struct FixedLists<'a> {
 impl Encode for FixedLists<'_> {
     fn encode(&self, i: usize, out: &mut Vec<u8>) {
         let start = (self.offset + i) * self.size;
-        out.push(b'[');
-        for j in start..start + self.size {
-            if j > start {
-                out.push(b',');
-            }
-            self.values.json(j, out);
-        }
-        out.push(b']');
+        let items = start..start + self.size;
+        json_items(out, *b"[]", items, |j, out| self.values.json(j, out));
     }
 }
 
@@ -827,12 +800,8 @@ impl<'a> Maps<'a> {
 
 impl Encode for Maps<'_> {
     fn encode(&self, i: usize, out: &mut Vec<u8>) {
-        let (start, end) = (self.offsets[i].as_usize(), self.offsets[i + 1].as_usize());
-        out.push(b'{');
-        for j in start..end {
-            if j > start {
-                out.push(b',');
-            }
+        let items = self.offsets[i].as_usize()..self.offsets[i + 1].as_usize();
+        json_items(out, *b"{}", items, |j, out| {
             if self.keys.is_null(j) {
                 out.extend_from_slice(b"\"null\"");
             } else if self.string_keys {
@@ -848,8 +817,7 @@ impl Encode for Maps<'_> {
             }
             out.push(b':');
             self.values.json(j, out);
-        }
-        out.push(b'}');
+        });
     }
 }
 
@@ -879,18 +847,44 @@ impl Encode for Displayed<'_> {
 // ---------------------------------------------------------------------------------------
 // Writers
 
-/// JSON lines: one compact object per row, keys in schema order, explicit nulls.
-pub struct JsonLines<'w> {
+/// Rows gathered into blocks of about [`BLOCK`] bytes before they are written.
+struct Rows<'w> {
     out: Box<dyn Write + 'w>,
     buf: Vec<u8>,
 }
 
-impl<'w> JsonLines<'w> {
-    pub fn new(out: Box<dyn Write + 'w>) -> Self {
-        JsonLines {
+impl<'w> Rows<'w> {
+    fn new(out: Box<dyn Write + 'w>) -> Self {
+        Rows {
             out,
             buf: Vec::with_capacity(BLOCK + BLOCK / 4),
         }
+    }
+
+    /// End the row in `buf`; write the block once it is full.
+    #[inline]
+    fn end_row(&mut self) -> std::io::Result<()> {
+        self.buf.push(b'\n');
+        if self.buf.len() >= BLOCK {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.out.write_all(&self.buf)?;
+        self.buf.clear();
+        self.out.flush()
+    }
+}
+
+/// JSON lines: one compact object per row, keys in schema order, explicit nulls.
+pub struct JsonLines<'w>(Rows<'w>);
+
+impl<'w> JsonLines<'w> {
+    pub fn new(out: Box<dyn Write + 'w>) -> Self {
+        JsonLines(Rows::new(out))
     }
 }
 
@@ -907,29 +901,21 @@ impl BatchWriter for JsonLines<'_> {
     fn write_batch(&mut self, batch: &RecordBatch) -> anyhow::Result<()> {
         let row = Object::new(batch_fields(batch));
         for i in 0..batch.num_rows() {
-            row.encode(i, &mut self.buf);
-            self.buf.push(b'\n');
-            if self.buf.len() >= BLOCK {
-                self.out.write_all(&self.buf)?;
-                self.buf.clear();
-            }
+            row.encode(i, &mut self.0.buf);
+            self.0.end_row()?;
         }
         Ok(())
     }
 
     fn finish(&mut self) -> anyhow::Result<()> {
-        self.out.write_all(&self.buf)?;
-        self.buf.clear();
-        self.out.flush()?;
-        Ok(())
+        Ok(self.0.finish()?)
     }
 }
 
 /// CSV (RFC 4180, quoted only when needed; `""` is an empty string, an empty field a
 /// null) or TSV (trino-cli style: `\t`, `\n`, `\r`, `\\` escaped, null empty).
 pub struct Delimited<'w> {
-    out: Box<dyn Write + 'w>,
-    buf: Vec<u8>,
+    rows: Rows<'w>,
     tsv: bool,
     header: Option<Vec<String>>,
 }
@@ -937,8 +923,7 @@ pub struct Delimited<'w> {
 impl<'w> Delimited<'w> {
     pub fn new(out: Box<dyn Write + 'w>, tsv: bool, header: Option<Vec<String>>) -> Self {
         Delimited {
-            out,
-            buf: Vec::with_capacity(BLOCK + BLOCK / 4),
+            rows: Rows::new(out),
             tsv,
             header,
         }
@@ -948,13 +933,13 @@ impl<'w> Delimited<'w> {
         if let Some(names) = self.header.take() {
             for (n, name) in names.iter().enumerate() {
                 if n > 0 {
-                    self.buf.push(if self.tsv { b'\t' } else { b',' });
+                    self.rows.buf.push(if self.tsv { b'\t' } else { b',' });
                 }
-                let start = self.buf.len();
-                self.buf.extend_from_slice(name.as_bytes());
+                let start = self.rows.buf.len();
+                self.rows.buf.extend_from_slice(name.as_bytes());
                 self.fix_cell(start);
             }
-            self.buf.push(b'\n');
+            self.rows.buf.push(b'\n');
         }
     }
 
@@ -962,9 +947,9 @@ impl<'w> Delimited<'w> {
     #[inline]
     fn fix_cell(&mut self, start: usize) {
         if self.tsv {
-            text::escape_tsv_cell(&mut self.buf, start)
+            text::escape_tsv_cell(&mut self.rows.buf, start)
         } else {
-            text::quote_csv_cell(&mut self.buf, start, false)
+            text::quote_csv_cell(&mut self.rows.buf, start, false)
         }
     }
 }
@@ -981,29 +966,22 @@ impl BatchWriter for Delimited<'_> {
         for i in 0..batch.num_rows() {
             for (n, col) in columns.iter().enumerate() {
                 if n > 0 {
-                    self.buf.push(sep);
+                    self.rows.buf.push(sep);
                 }
                 if !col.is_null(i) {
-                    let start = self.buf.len();
-                    col.enc.encode(i, &mut self.buf);
+                    let start = self.rows.buf.len();
+                    col.enc.encode(i, &mut self.rows.buf);
                     self.fix_cell(start);
                 }
             }
-            self.buf.push(b'\n');
-            if self.buf.len() >= BLOCK {
-                self.out.write_all(&self.buf)?;
-                self.buf.clear();
-            }
+            self.rows.end_row()?;
         }
         Ok(())
     }
 
     fn finish(&mut self) -> anyhow::Result<()> {
         self.write_header();
-        self.out.write_all(&self.buf)?;
-        self.buf.clear();
-        self.out.flush()?;
-        Ok(())
+        Ok(self.rows.finish()?)
     }
 }
 

@@ -44,6 +44,23 @@ pub struct Message<'a> {
     pub payload: Option<&'a [u8]>,
 }
 
+impl Message<'static> {
+    /// A message with every field set, headers with a NULL and a repeated name: the one
+    /// the tests of the envelope and of kcat-lite's `-f` format write.
+    pub fn example() -> Message<'static> {
+        Message {
+            topic: "t3",
+            partition: 1,
+            offset: 7,
+            ts: Some((TsType::Create, 1795594102028)),
+            broker: 1,
+            headers: vec![("h1", Some(b"v1")), ("hnull", None), ("h1", Some(b"dup"))],
+            key: Some(b"k1"),
+            payload: Some(b"hello"),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct WriteOpts {
     pub binary: Binary,
@@ -258,19 +275,6 @@ fn value<'a>(v: Option<&'a RawValue>, binary: Binary) -> Result<Option<Cow<'a, [
 mod tests {
     use super::*;
 
-    pub fn sample<'a>() -> Message<'a> {
-        Message {
-            topic: "t3",
-            partition: 1,
-            offset: 7,
-            ts: Some((TsType::Create, 1795594102028)),
-            broker: 1,
-            headers: vec![("h1", Some(b"v1")), ("hnull", None), ("h1", Some(b"dup"))],
-            key: Some(b"k1"),
-            payload: Some(b"hello"),
-        }
-    }
-
     fn enc(m: &Message, binary: Binary, payload_json: bool) -> (String, u64) {
         let mut out = Vec::new();
         let mut st = Stats::default();
@@ -288,7 +292,7 @@ mod tests {
 
     #[test]
     fn envelope_matches_kcat_byte_for_byte() {
-        let mut m = sample();
+        let mut m = Message::example();
         m.offset = 0;
         m.key = None;
         m.payload = Some(br#"{"a":1}"#);
@@ -319,7 +323,7 @@ mod tests {
 
     #[test]
     fn binary_is_replaced_or_base64_never_raw() {
-        let mut m = sample();
+        let mut m = Message::example();
         m.payload = Some(b"a\xffb");
         let (line, lossy) = enc(&m, Binary::Replace, false);
         assert!(line.ends_with("\"payload\":\"a\u{fffd}b\"}"));
@@ -340,7 +344,7 @@ mod tests {
 
     #[test]
     fn payload_json_embeds_objects_only() {
-        let mut m = sample();
+        let mut m = Message::example();
         m.payload = Some(br#"{"a":[1,2]}"#);
         assert!(enc(&m, Binary::Replace, true)
             .0
@@ -359,7 +363,7 @@ mod tests {
 
     #[test]
     fn read_gives_back_what_write_wrote() {
-        let m = sample();
+        let m = Message::example();
         let line = enc(&m, Binary::Replace, true).0;
         let e = Envelope::parse(line.as_bytes()).unwrap();
         assert_eq!(e.topic.as_deref(), Some("t3"));

@@ -25,6 +25,28 @@ pub trait Tree: Sized {
     fn from_entries(entries: Vec<(String, Self)>) -> Self;
 }
 
+/// [`Tree`] for an enum whose `Object(Vec<(String, Self)>)` variant holds the objects
+/// (decode.rs's rows and infer.rs's shapes).
+macro_rules! object_enum_tree {
+    ($ty:ident) => {
+        impl $crate::flatten::Tree for $ty {
+            type Entries = Vec<(String, $ty)>;
+
+            fn into_object(self) -> Result<Self::Entries, Self> {
+                match self {
+                    $ty::Object(entries) if !entries.is_empty() => Ok(entries),
+                    other => Err(other),
+                }
+            }
+
+            fn from_entries(entries: Vec<(String, Self)>) -> Self {
+                $ty::Object(entries)
+            }
+        }
+    };
+}
+pub(crate) use object_enum_tree;
+
 /// Two keys flatten to the same name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("--flatten: key \"{key}\" occurs twice after flattening (choose another separator)")]

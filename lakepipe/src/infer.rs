@@ -103,20 +103,7 @@ impl Shape {
     }
 }
 
-impl flatten::Tree for Shape {
-    type Entries = Vec<(String, Shape)>;
-
-    fn into_object(self) -> Result<Self::Entries, Self> {
-        match self {
-            Shape::Object(fields) if !fields.is_empty() => Ok(fields),
-            other => Err(other),
-        }
-    }
-
-    fn from_entries(entries: Vec<(String, Self)>) -> Self {
-        Shape::Object(entries)
-    }
-}
+flatten::object_enum_tree!(Shape);
 
 /// Accumulates shapes of rows (top-level objects) into a schema.
 #[derive(Debug, Default)]

@@ -17,7 +17,8 @@
 //! - [`envelope`]: kcat's `-J` envelope (kcat-lite writes and reads it, pq-write reads it).
 //! - [`text`]: CSV/TSV cells, JSON string escaping (one style per peer), and aligned,
 //!   vertical and markdown tables measured in display width; every tool's text goes here.
-//! - [`lines`]: the ordered parallel engine (numbered chunks on every core, results in order).
+//! - [`lines`]: the ordered parallel engine (inputs cut into numbered chunks, decoded on every
+//!   core, results in order).
 //! - [`workers`]: joining worker threads so a panic is an error (exit 1), and the test failpoint.
 //!
 //! Feature `parquet` brings Arrow and Parquet (`ddl`, `decode`, `encode`, `infer`, `read`);
@@ -45,3 +46,16 @@ pub mod read;
 pub mod storage;
 pub mod text;
 pub mod workers;
+
+/// Helpers of the unit tests.
+#[cfg(test)]
+mod testing {
+    /// Create each file of `rels` (with its folders) under `dir`, holding one byte.
+    pub fn touch(dir: &std::path::Path, rels: &[&str]) {
+        for rel in rels {
+            let p = dir.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, b"x").unwrap();
+        }
+    }
+}

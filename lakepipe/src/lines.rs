@@ -1,5 +1,6 @@
-//! The ordered parallel engine of pq-write and jq-lite: numbered chunks of input lines
-//! go to one worker per core, and their results come back in chunk order.
+//! The ordered parallel engine of pq-write and jq-lite: inputs are cut into numbered
+//! chunks of lines ([`Chunker`]), the chunks go to one worker per core, and their
+//! results come back in chunk order ([`ordered`]).
 //!
 //! All the work here is per chunk (a channel send, a map insert), never per line: the
 //! tools' own workers loop over the lines. At most `in_flight` chunks are between the
@@ -13,6 +14,9 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
 use crate::workers;
+
+mod input;
+pub use input::{spans, Chunk, Chunker, Cutting, Input, Recycler};
 
 /// Chunks in flight for `threads` workers: each busy, each with one queued, and two
 /// finished ones waiting for an earlier chunk.

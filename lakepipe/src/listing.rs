@@ -123,7 +123,7 @@ mod tests {
     /// A Spark-style folder: markers, files in progress, `_temporary/`, partitions.
     fn tree() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
-        for f in [
+        let files = [
             "a.parquet",
             "_SUCCESS",
             ".a.parquet.inprogress",
@@ -133,11 +133,8 @@ mod tests {
             "k=1/_c.parquet",
             "k=2/_tmp.parquet",
             "k=10/d.parquet",
-        ] {
-            let p = dir.path().join(f);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, b"x").unwrap();
-        }
+        ];
+        crate::testing::touch(dir.path(), &files);
         dir
     }
 

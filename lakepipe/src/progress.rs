@@ -93,12 +93,32 @@ impl Progress {
         self.counts.rows.store(rows, Ordering::Relaxed);
     }
 
+    /// Set the byte count (for tools that keep their own running total).
+    pub fn set_bytes(&self, bytes: u64) {
+        self.counts.bytes.store(bytes, Ordering::Relaxed);
+    }
+
+    /// Text shown before the counts, such as a query's state (`RUNNING 3/9 splits, `).
+    pub fn set_prefix(&self, text: String) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(text);
+        }
+    }
+
     /// (rows, bytes) counted so far.
     pub fn counts(&self) -> (u64, u64) {
         (
             self.counts.rows.load(Ordering::Relaxed),
             self.counts.bytes.load(Ordering::Relaxed),
         )
+    }
+
+    /// Run `f` (which prints on the terminal) with the line erased, then draw it again.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.bar {
+            Some(bar) if !bar.is_finished() => bar.suspend(f),
+            _ => f(),
+        }
     }
 
     /// True when the line is drawn.
@@ -159,11 +179,11 @@ pub fn suspend<R>(f: impl FnOnce() -> R) -> R {
     }
 }
 
-/// `TOOL: 1,234,567 rows, 312.5 MiB, 48.2 MiB/s, 6s`.
+/// `TOOL: 1,234,567 rows, 312.5 MiB, 48.2 MiB/s, 6s`, with the prefix (if any) after `TOOL: `.
 fn style(tool: &str, counts: &Arc<Counts>) -> ProgressStyle {
     let (rows, bytes, rate) = (counts.clone(), counts.clone(), counts.clone());
     ProgressStyle::with_template(&format!(
-        "{tool}: {{rows}} rows, {{bytes}}, {{rate}}, {{elapsed}}"
+        "{tool}: {{msg}}{{rows}} rows, {{bytes}}, {{rate}}, {{elapsed}}"
     ))
     .expect("valid template")
     .with_key(

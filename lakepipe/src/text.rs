@@ -109,25 +109,20 @@ pub struct JsonEscape {
 
 impl JsonEscape {
     /// serde_json's (pq-cat's JSON lines).
-    pub const SERDE: JsonEscape = JsonEscape {
-        upper_hex: false,
-        escape_del: false,
-    };
+    pub const SERDE: JsonEscape = JsonEscape::new(false, false);
     /// jq 1.6's (jq-lite).
-    pub const JQ: JsonEscape = JsonEscape {
-        upper_hex: false,
-        escape_del: true,
-    };
+    pub const JQ: JsonEscape = JsonEscape::new(false, true);
     /// Jackson's (trino-cli, so presto-q).
-    pub const JACKSON: JsonEscape = JsonEscape {
-        upper_hex: true,
-        escape_del: false,
-    };
+    pub const JACKSON: JsonEscape = JsonEscape::new(true, false);
     /// yajl's (kcat `-J`, so kcat-lite).
-    pub const YAJL: JsonEscape = JsonEscape {
-        upper_hex: true,
-        escape_del: false,
-    };
+    pub const YAJL: JsonEscape = JsonEscape::new(true, false);
+
+    const fn new(upper_hex: bool, escape_del: bool) -> JsonEscape {
+        JsonEscape {
+            upper_hex,
+            escape_del,
+        }
+    }
 }
 
 /// The escape of each byte: 0 for none, `u` for `\u00XX`, else the letter after `\\`.

@@ -599,24 +599,14 @@ fn unreachable_namenode_is_a_clear_error() {
     );
 }
 
-/// A namenode that accepts connections and never answers.
-fn silent_namenode() -> std::net::TcpListener {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap()
-}
-
 #[test]
 fn silent_namenode_fails_within_timeout_naming_it() {
-    let silent = silent_namenode();
-    let addr = silent.local_addr().unwrap().to_string();
-    let started = std::time::Instant::now();
-    pq_cat()
-        .args(["--timeout", "2", &format!("hdfs://{addr}/data/t")])
-        .timeout(std::time::Duration::from_secs(60))
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains(&addr).and(predicate::str::contains("--timeout")));
-    let took = started.elapsed();
-    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+    let (_silent, addr) = lakepipe_tests::silent_address();
+    let err = lakepipe_tests::fails_within(std::time::Duration::from_secs(20), || {
+        let url = format!("hdfs://{addr}/data/t");
+        pq_cat().args(["--timeout", "2", &url]).output().unwrap()
+    });
+    assert!(err.contains(&addr) && err.contains("--timeout"), "{err}");
 }
 
 /// A file of `n` rows under a Kafka Connect name.
@@ -709,34 +699,10 @@ fn a_panicking_reader_is_an_error() {
         ));
 }
 
-/// The fixture with its footer's row count (3) patched to 0, the shape of
-/// parquet-testing's `repeated_no_annotation.parquet`. parquet's writer always writes
-/// the sum of the row groups, so the thrift bytes are patched in place: the footer's
-/// `num_rows` (field 3, i64, zigzag 3 = 0x06) sits between the end of the schema list
-/// (a struct stop, 0x00) and the row-group list of one struct (0x19 0x1c).
-fn footer_saying_zero_rows(file: &Path) -> PathBuf {
-    let mut bytes = std::fs::read(file).unwrap();
-    let n = bytes.len();
-    let footer_len = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
-    let footer = n - 8 - footer_len..n - 8;
-    let pattern = [0x00, 0x16, 0x06, 0x19, 0x1c];
-    let at: Vec<usize> = bytes[footer.clone()]
-        .windows(pattern.len())
-        .enumerate()
-        .filter(|(_, w)| *w == pattern)
-        .map(|(i, _)| footer.start + i)
-        .collect();
-    assert_eq!(at.len(), 1, "num_rows not found once in the footer");
-    bytes[at[0] + 2] = 0x00;
-    let out = file.with_file_name("zero-rows.parquet");
-    std::fs::write(&out, bytes).unwrap();
-    out
-}
-
 #[test]
 fn footer_row_count_that_disagrees_with_row_groups_is_an_error() {
     let (_d, file) = fixture();
-    let bad = footer_saying_zero_rows(&file);
+    let bad = lakepipe_tests::corrupt::footer_saying_zero_rows(&file, 3);
     // The patch is what we think it is: the footer says 0 and the row group holds 3.
     let meta = stdout_of(pq_cat().arg("--meta").arg(&bad));
     let meta: Value = serde_json::from_str(meta.trim()).unwrap();

@@ -20,13 +20,14 @@ use arrow::datatypes::Schema;
 use clap::{Parser, ValueEnum};
 use lakepipe::cli;
 use lakepipe::infer::Shape;
+use lakepipe::lines::{self, Chunk, Chunker, Input};
 use lakepipe::location::Location;
 use lakepipe::storage;
-use lakepipe::{lines, workers};
+use lakepipe::workers;
 use parquet::basic::{Compression, GzipLevel, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
-use pipeline::{BadLines, Chunk, Chunker, DecodeConfig};
+use pipeline::{BadLines, DecodeConfig};
 use sink::{Roll, Sink, Target};
 
 const EXAMPLES: &str = "\
@@ -195,7 +196,7 @@ pub fn run(args: Args) -> Result<()> {
             (read, loc.to_string())
         }
     };
-    let mut chunker = Chunker::new(pipeline::spawn_reader(input), input_name.clone());
+    let mut chunker = Chunker::new(vec![Input::open(&input_name, input)], pipeline::CUTTING);
 
     // The schema: given, or inferred from the first row group of lines.
     let mut buffered: Vec<Chunk> = Vec::new();

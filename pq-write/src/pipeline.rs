@@ -1,62 +1,31 @@
 //! The threads of a pq-write run: a reader that only reads, a chunker (the calling
 //! thread) that cuts complete lines into chunks and watches for signals and slow
 //! input, decoder workers (one per core), and a writer that applies the bad-line policy
-//! and writes Parquet. Decoders and the input order are lakepipe's ordered engine
-//! ([`lakepipe::lines`]), the one jq-lite runs on.
+//! and writes Parquet. Reader, chunker, decoders and the input order are lakepipe's
+//! line engine ([`lakepipe::lines`]), the one jq-lite runs on.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::time::{Duration, Instant};
+use std::io::Write;
+use std::time::Duration;
 
 use anyhow::{anyhow, Result};
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
-use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 use lakepipe::decode::{LineError, RowDecoder};
 use lakepipe::infer::{SchemaInference, Shape};
-use lakepipe::lines::{Next, Ordered};
+use lakepipe::lines::{Chunk, Cutting, Next, Ordered, Recycler};
 use lakepipe::workers;
 
 use crate::kafka_meta::MetaColumns;
 use crate::sink::{Sink, Totals};
 use lakepipe::envelope::Envelope;
 
-/// Target size of one chunk of input (one decoded batch).
-const CHUNK_BYTES: usize = 2 << 20;
-/// Size of one read from the input.
-const BLOCK_BYTES: usize = 1 << 20;
-/// A chunk buffer's capacity: a chunk is cut once it passes CHUNK_BYTES, and one block
-/// (plus a short carried-over line) is added at a time.
-const CHUNK_CAPACITY: usize = CHUNK_BYTES + 2 * BLOCK_BYTES;
-/// How long a partial chunk may wait for more input before it is decoded anyway.
-const IDLE_FLUSH: Duration = Duration::from_millis(200);
-
-/// Complete input lines, numbered from `first_line` (1-based).
-pub struct Chunk {
-    pub first_line: u64,
-    pub data: Vec<u8>,
-}
-
-impl Chunk {
-    /// The lines with their numbers; a trailing newline does not start a line.
-    pub fn lines(&self) -> impl Iterator<Item = (u64, &[u8])> {
-        let data = self.data.strip_suffix(b"\n").unwrap_or(&self.data);
-        let first = self.first_line;
-        let mut start = 0;
-        let ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
-        ends.enumerate().map(move |(i, end)| {
-            let l = &data[start..end];
-            start = end + 1;
-            (first + i as u64, l.strip_suffix(b"\r").unwrap_or(l))
-        })
-    }
-
-    /// The number of the chunk's last line.
-    pub fn last_line(&self) -> u64 {
-        let data = self.data.strip_suffix(b"\n").unwrap_or(&self.data);
-        self.first_line + memchr::memchr_iter(b'\n', data).count() as u64
-    }
-}
+/// Chunks of about 2 MiB (one decoded batch each), read in blocks of 1 MiB; a partial
+/// chunk waits at most 200 ms for more input before it is decoded anyway.
+pub const CUTTING: Cutting = Cutting {
+    chunk_bytes: 2 << 20,
+    idle_flush: Duration::from_millis(200),
+};
 
 /// Schema inference over lines 1..=`limit` of the buffered chunks, on every core: each
 /// chunk is inferred on its own and the results merged in input order, which gives the
@@ -110,45 +79,6 @@ pub enum BadLines {
     File(std::path::PathBuf),
 }
 
-/// Blocks of input from the reader thread, and the way back for emptied blocks.
-pub struct Blocks {
-    rx: Receiver<std::io::Result<Vec<u8>>>,
-    give_back: Sender<Vec<u8>>,
-    /// Joined at the end of input: a panic there is an error, not an early EOF.
-    reader: Option<std::thread::JoinHandle<()>>,
-}
-
-/// Reads the input on its own thread, so the chunker can watch the clock and signals.
-/// Blocks come back once copied and are read into again: a long run then allocates
-/// the same few buffers for its whole length (see [`pin_allocator`]).
-pub fn spawn_reader(mut input: Box<dyn Read + Send>) -> Blocks {
-    let (tx, rx) = bounded(4);
-    let (give_back, returned) = bounded::<Vec<u8>>(8);
-    let reader = std::thread::spawn(move || loop {
-        let mut buf = returned.try_recv().unwrap_or_default();
-        buf.resize(BLOCK_BYTES, 0);
-        match input.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                buf.truncate(n);
-                if tx.send(Ok(buf)).is_err() {
-                    break;
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                let _ = tx.send(Err(e));
-                break;
-            }
-        }
-    });
-    Blocks {
-        rx,
-        give_back,
-        reader: Some(reader),
-    }
-}
-
 /// Fixes glibc's mmap threshold at 1 MB. By default glibc raises it (up to 32 MB), and
 /// the trim threshold with it, after the first large free; freed buffers then stay in
 /// the threads' heaps and peak RSS grew about 15% from 1M to 10M lines. With fixed
@@ -170,129 +100,6 @@ pub enum End {
     Interrupted,
     /// The downstream threads stopped (an error they will report).
     Downstream,
-}
-
-/// Cuts the input into chunks of complete lines.
-pub struct Chunker {
-    blocks: Blocks,
-    /// Chunk buffers the decoders are done with.
-    spare: Receiver<Vec<u8>>,
-    spare_tx: Sender<Vec<u8>>,
-    pending: Vec<u8>,
-    cur: Vec<u8>,
-    cur_first: u64,
-    next_line: u64,
-    eof: bool,
-    pub input_name: String,
-}
-
-impl Chunker {
-    pub fn new(blocks: Blocks, input_name: String) -> Self {
-        let (spare_tx, spare) = bounded(8);
-        let cur = Vec::with_capacity(CHUNK_CAPACITY);
-        Chunker {
-            blocks,
-            spare,
-            spare_tx,
-            pending: vec![],
-            cur,
-            cur_first: 1,
-            next_line: 1,
-            eof: false,
-            input_name,
-        }
-    }
-
-    /// Where decoders return chunk buffers for reuse ([`Recycler::give`]).
-    pub fn recycler(&self) -> Recycler {
-        Recycler(self.spare_tx.clone())
-    }
-
-    /// The next chunk: when full, after `IDLE_FLUSH` without input, at EOF (None after
-    /// the last), or None when interrupted.
-    pub fn next_chunk(&mut self) -> Result<Option<Chunk>> {
-        let mut waiting_since = Instant::now();
-        loop {
-            if lakepipe::cli::interrupted() {
-                // Lines already read are still written; the rest is left unread.
-                return Ok((!self.cur.is_empty()).then(|| self.take()));
-            }
-            if self.cur.len() >= CHUNK_BYTES || (self.eof && !self.cur.is_empty()) {
-                return Ok(Some(self.take()));
-            }
-            if self.eof {
-                return Ok(None);
-            }
-            match self.blocks.rx.recv_timeout(Duration::from_millis(50)) {
-                Ok(block) => {
-                    let block = block
-                        .map_err(|e| anyhow!(e).context(format!("reading {}", self.input_name)))?;
-                    self.add(&block);
-                    let _ = self.blocks.give_back.try_send(block);
-                    waiting_since = Instant::now();
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    if let Some(reader) = self.blocks.reader.take() {
-                        workers::join(reader, "the input reader")?;
-                    }
-                    self.eof = true;
-                    if !self.pending.is_empty() {
-                        let p = std::mem::take(&mut self.pending);
-                        self.cur.extend_from_slice(&p);
-                        self.cur.push(b'\n');
-                        self.next_line += 1;
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) => {
-                    if !self.cur.is_empty() && waiting_since.elapsed() >= IDLE_FLUSH {
-                        return Ok(Some(self.take()));
-                    }
-                }
-            }
-        }
-    }
-
-    fn add(&mut self, block: &[u8]) {
-        match memchr::memrchr(b'\n', block) {
-            None => self.pending.extend_from_slice(block),
-            Some(last) => {
-                let (complete, rest) = block.split_at(last + 1);
-                self.cur.append(&mut self.pending);
-                self.cur.extend_from_slice(complete);
-                self.next_line += memchr::memchr_iter(b'\n', complete).count() as u64;
-                self.pending.extend_from_slice(rest);
-            }
-        }
-    }
-
-    fn take(&mut self) -> Chunk {
-        let next = match self.spare.try_recv() {
-            Ok(mut v) => {
-                v.clear();
-                v
-            }
-            Err(_) => Vec::with_capacity(CHUNK_CAPACITY),
-        };
-        let c = Chunk {
-            first_line: self.cur_first,
-            data: std::mem::replace(&mut self.cur, next),
-        };
-        self.cur_first = self.next_line;
-        c
-    }
-}
-
-/// Hands chunk buffers back to the chunker; ordinary-sized ones only, so one huge
-/// line does not keep its buffer alive for the rest of the run.
-#[derive(Clone)]
-pub struct Recycler(Sender<Vec<u8>>);
-
-impl Recycler {
-    pub fn give(&self, buf: Vec<u8>) {
-        if buf.capacity() <= CHUNK_CAPACITY {
-            let _ = self.0.try_send(buf);
-        }
-    }
 }
 
 /// A rejected line.
@@ -545,43 +352,4 @@ pub fn workers() -> usize {
     std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .clamp(1, 4)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Recycled buffers must come back empty: every chunk holds exactly its own lines,
-    /// numbered right, across many reuses of the same blocks and chunk buffers.
-    #[test]
-    fn recycled_buffers_keep_lines_and_numbers() {
-        let input: Vec<u8> = (1..=800_000)
-            .flat_map(|i| {
-                format!("{{\"n\":{i},\"pad\":\"{}\"}}\n", "x".repeat(i % 37)).into_bytes()
-            })
-            .collect();
-        assert!(input.len() > 8 * CHUNK_BYTES);
-        let mut chunker = Chunker::new(
-            spawn_reader(Box::new(std::io::Cursor::new(input.clone()))),
-            "test".into(),
-        );
-        let back = chunker.recycler();
-        let (mut out, mut chunks, mut expect_line) = (Vec::new(), 0, 1u64);
-        while let Some(c) = chunker.next_chunk().unwrap() {
-            for (n, line) in c.lines() {
-                assert_eq!(n, expect_line);
-                assert!(
-                    line.starts_with(format!("{{\"n\":{n},").as_bytes()),
-                    "line {n}"
-                );
-                expect_line += 1;
-            }
-            out.extend_from_slice(&c.data);
-            chunks += 1;
-            back.give(c.data);
-        }
-        assert!(chunks > 8, "{chunks} chunks");
-        assert_eq!(expect_line, 800_001);
-        assert!(out == input, "chunks joined differ from the input");
-    }
 }

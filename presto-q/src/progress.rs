@@ -1,100 +1,94 @@
-//! The progress line on stderr: state, splits, rows, bytes; only on a terminal.
+//! The query-progress line on stderr (state, splits, rows, bytes, rate, elapsed), drawn
+//! by the shared [`lakepipe::progress`] line with the query's state before the counts.
+//!
+//! Shown when stderr is a terminal, never with `-q`, and as the shared rule says for
+//! results on stdout: for the whole run when they go to a file, not when they go into
+//! a pipe. When they go to the terminal itself (the shell, or a query typed there) the
+//! line shows until the first rows or messages, then goes for good: the rows (and a
+//! pager) own the screen from there; a header before them is written under the line.
 
-use std::io::Write;
-use std::time::{Duration, Instant};
+use std::io::{IsTerminal, Write};
 
 use crate::client::Stats;
 
 pub struct Progress {
-    enabled: bool,
-    started: Instant,
-    last: Option<Instant>,
-    drawn: bool,
+    line: lakepipe::progress::Progress,
+    /// Results go to the terminal the line is drawn on.
+    shares_terminal: bool,
+    /// Erased for good (see the module comment).
+    gone: bool,
 }
 
 impl Progress {
-    pub fn new(enabled: bool) -> Self {
+    pub fn new(quiet: bool) -> Self {
+        let shares_terminal = std::io::stdout().is_terminal();
         Progress {
-            enabled,
-            started: Instant::now(),
-            last: None,
-            drawn: false,
+            line: lakepipe::progress::Progress::new(quiet, !shares_terminal),
+            shares_terminal,
+            gone: false,
         }
     }
 
-    /// Redraw at most five times a second, and not in the first half second (quick
-    /// queries would only flicker).
+    /// Show the server's latest statistics (drawn a few times a second).
     pub fn update(&mut self, stats: &Stats) {
-        if !self.enabled || self.started.elapsed() < Duration::from_millis(500) {
+        if self.gone || !self.line.is_shown() {
             return;
         }
-        if self
-            .last
-            .is_some_and(|t| t.elapsed() < Duration::from_millis(200))
-        {
-            return;
-        }
-        self.last = Some(Instant::now());
-        let secs = self.started.elapsed().as_secs_f64();
-        let line = format!(
-            "\r\x1b[K{} {}/{} splits, {} rows, {}, {} rows/s, {secs:.1}s",
-            stats.state,
-            stats.completed_splits,
-            stats.total_splits,
-            stats.processed_rows,
-            human_bytes(stats.processed_bytes),
-            human_count(stats.processed_rows as f64 / secs),
-        );
-        let mut err = std::io::stderr().lock();
-        let _ = err.write_all(line.as_bytes());
-        let _ = err.flush();
-        self.drawn = true;
+        self.line.set_prefix(prefix(stats));
+        self.line.set_rows(stats.processed_rows);
+        self.line.set_bytes(stats.processed_bytes);
     }
 
-    /// Erase the line (before results or messages are printed on the same terminal).
+    /// Write the header of the results (`write` then a flush) with the line erased and
+    /// drawn again after it.
+    pub fn above<R>(
+        &self,
+        out: &mut dyn Write,
+        write: impl FnOnce(&mut dyn Write) -> std::io::Result<R>,
+    ) -> std::io::Result<R> {
+        if !self.shares_terminal || self.gone {
+            return write(out);
+        }
+        self.line.suspend(|| {
+            let r = write(out)?;
+            out.flush()?;
+            Ok(r)
+        })
+    }
+
+    /// Rows or messages are about to be printed: on the terminal they share, the line
+    /// goes for good.
     pub fn clear(&mut self) {
-        if self.drawn {
-            let mut err = std::io::stderr().lock();
-            let _ = err.write_all(b"\r\x1b[K");
-            let _ = err.flush();
-            self.drawn = false;
+        if self.shares_terminal {
+            self.finish();
         }
     }
-}
 
-/// A rate as trino-cli prints it: `950`, `12.3K`, `4.5M`.
-pub fn human_count(n: f64) -> String {
-    match n {
-        n if n >= 1e9 => format!("{:.1}G", n / 1e9),
-        n if n >= 1e6 => format!("{:.1}M", n / 1e6),
-        n if n >= 1e3 => format!("{:.1}K", n / 1e3),
-        n => format!("{n:.0}"),
+    /// The statement is over: erase the line.
+    pub fn finish(&mut self) {
+        self.line.finish();
+        self.gone = true;
     }
 }
 
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u + 1 < UNITS.len() {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
+/// `RUNNING 3/9 splits, ` (the shared line adds rows, bytes, rate and elapsed).
+fn prefix(stats: &Stats) -> String {
+    format!(
+        "{} {}/{} splits, ",
+        stats.state, stats.completed_splits, stats.total_splits
+    )
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn bytes_read_well() {
-        assert_eq!(super::human_bytes(999), "999 B");
-        assert_eq!(super::human_bytes(1_234_567), "1.2 MB");
-        assert_eq!(super::human_count(950.4), "950");
-        assert_eq!(super::human_count(12_345.0), "12.3K");
-        assert_eq!(super::human_count(4_500_000.0), "4.5M");
+    fn the_prefix_shows_state_and_splits() {
+        let stats = crate::client::Stats {
+            state: "RUNNING".into(),
+            total_splits: 9,
+            completed_splits: 3,
+            ..Default::default()
+        };
+        assert_eq!(super::prefix(&stats), "RUNNING 3/9 splits, ");
     }
 }

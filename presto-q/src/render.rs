@@ -20,40 +20,22 @@ pub fn text(ty: &Type, v: &Value, out: &mut String) {
         (Type::Double, Value::Number(n)) => java_double(n.as_f64().unwrap_or(f64::NAN), out),
         (Type::Varbinary, Value::String(s)) => hex_dump(s, out),
         (Type::Array(item), Value::Array(items)) => {
-            out.push('[');
-            for (i, x) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                text(item, x, out);
-            }
-            out.push(']');
+            list(out, "[]", ", ", items, |x, out| text(item, x, out))
         }
-        (Type::Map(kt, vt), Value::Object(map)) => {
-            out.push('{');
-            for (i, (k, x)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                map_key(kt, k, out);
-                out.push('=');
-                text(vt, x, out);
-            }
-            out.push('}');
-        }
+        (Type::Map(kt, vt), Value::Object(map)) => list(out, "{}", ", ", map, |(k, x), out| {
+            map_key(kt, k, out);
+            out.push('=');
+            text(vt, x, out);
+        }),
         (Type::Row(fields), Value::Array(items)) => {
-            out.push('{');
-            for (i, ((name, ft), x)) in fields.iter().zip(items).enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
+            let fields = fields.iter().zip(items);
+            list(out, "{}", ", ", fields, |((name, ft), x), out| {
                 if let Some(name) = name {
                     out.push_str(name);
                     out.push('=');
                 }
                 text(ft, x, out);
-            }
-            out.push('}');
+            })
         }
         // Some servers (PrestoDB without client capabilities) send nested values as JSON text.
         (Type::Array(_) | Type::Map(..) | Type::Row(_), Value::String(s)) => {
@@ -105,51 +87,27 @@ pub fn json(ty: &Type, v: &Value, out: &mut String) {
             json_string(&hex, out);
         }
         (Type::Array(item), Value::Array(items)) => {
-            out.push('[');
-            for (i, x) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                json(item, x, out);
-            }
-            out.push(']');
+            list(out, "[]", ",", items, |x, out| json(item, x, out))
         }
-        (Type::Map(kt, vt), Value::Object(map)) => {
-            out.push('{');
-            for (i, (k, x)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                let mut key = String::new();
-                map_key(kt, k, &mut key);
-                json_string(&key, out);
-                out.push(':');
-                json(vt, x, out);
-            }
-            out.push('}');
-        }
+        (Type::Map(kt, vt), Value::Object(map)) => list(out, "{}", ",", map, |(k, x), out| {
+            let mut key = String::new();
+            map_key(kt, k, &mut key);
+            json_string(&key, out);
+            out.push(':');
+            json(vt, x, out);
+        }),
         // Named rows become objects (as CAST(row AS JSON) does), anonymous ones arrays.
         (Type::Row(fields), Value::Array(items)) if fields.iter().all(|f| f.0.is_some()) => {
-            out.push('{');
-            for (i, ((name, ft), x)) in fields.iter().zip(items).enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
+            let fields = fields.iter().zip(items);
+            list(out, "{}", ",", fields, |((name, ft), x), out| {
                 json_string(name.as_deref().unwrap_or(""), out);
                 out.push(':');
                 json(ft, x, out);
-            }
-            out.push('}');
+            })
         }
         (Type::Row(fields), Value::Array(items)) => {
-            out.push('[');
-            for (i, ((_, ft), x)) in fields.iter().zip(items).enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                json(ft, x, out);
-            }
-            out.push(']');
+            let fields = fields.iter().zip(items);
+            list(out, "[]", ",", fields, |((_, ft), x), out| json(ft, x, out))
         }
         (Type::Array(_) | Type::Map(..) | Type::Row(_), Value::String(s)) => {
             match serde_json::from_str::<Value>(s) {
@@ -162,6 +120,25 @@ pub fn json(ty: &Type, v: &Value, out: &mut String) {
         (_, Value::Number(n)) => out.push_str(&n.to_string()),
         (_, other) => out.push_str(&other.to_string()),
     }
+}
+
+/// `brackets[0]`, the items written by `each` and separated by `sep`, `brackets[1]`.
+fn list<I: IntoIterator>(
+    out: &mut String,
+    brackets: &str,
+    sep: &str,
+    items: I,
+    mut each: impl FnMut(I::Item, &mut String),
+) {
+    let (open, close) = brackets.split_at(1);
+    out.push_str(open);
+    for (i, x) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        each(x, out);
+    }
+    out.push_str(close);
 }
 
 /// A JSON string as Jackson writes it (trino-cli's JSON output).
@@ -191,17 +168,7 @@ pub fn java_double(d: f64, out: &mut String) {
     if !d.is_finite() {
         return non_finite(d.is_nan(), d > 0.0, out);
     }
-    let mut buf = ryu::Buffer::new();
-    let mut parts = Decimal::parse(buf.format_finite(d));
-    // Java picks among the shortest decimals of length 1 *or 2* the closest one, so
-    // 4.9E-324 rather than 5e-324. Only subnormals are coarse enough for that to differ.
-    if parts.len == 1 && d != 0.0 && d.abs() < f64::MIN_POSITIVE {
-        let two = format!("{:.1e}", d);
-        if two.parse::<f64>().ok() == Some(d) {
-            parts = Decimal::parse(&two);
-        }
-    }
-    parts.java_layout(out);
+    java_finite(d, d != 0.0 && d.abs() < f64::MIN_POSITIVE, out)
 }
 
 /// `Float.toString` of Java 19+.
@@ -209,11 +176,20 @@ pub fn java_float(f: f32, out: &mut String) {
     if !f.is_finite() {
         return non_finite(f.is_nan(), f > 0.0, out);
     }
+    java_finite(f, f != 0.0 && f.abs() < f32::MIN_POSITIVE, out)
+}
+
+fn java_finite<F>(v: F, subnormal: bool, out: &mut String)
+where
+    F: ryu::Float + std::fmt::LowerExp + std::str::FromStr + PartialEq,
+{
     let mut buf = ryu::Buffer::new();
-    let mut parts = Decimal::parse(buf.format_finite(f));
-    if parts.len == 1 && f != 0.0 && f.abs() < f32::MIN_POSITIVE {
-        let two = format!("{:.1e}", f);
-        if two.parse::<f32>().ok() == Some(f) {
+    let mut parts = Decimal::parse(buf.format_finite(v));
+    // Java picks among the shortest decimals of length 1 *or 2* the closest one, so
+    // 4.9E-324 rather than 5e-324. Only subnormals are coarse enough for that to differ.
+    if parts.len == 1 && subnormal {
+        let two = format!("{v:.1e}");
+        if two.parse::<F>().ok() == Some(v) {
             parts = Decimal::parse(&two);
         }
     }

@@ -102,7 +102,7 @@ pub fn run_one(
     opts: &Options,
     out: &mut dyn Write,
 ) -> Result<u64> {
-    let mut progress = Progress::new(!opts.quiet && cli::stderr_is_terminal());
+    let mut progress = Progress::new(opts.quiet);
     let first = client.submit(sql, session)?;
     let mut state = Statement {
         output: None,
@@ -208,8 +208,9 @@ impl Statement {
                 if let Some(n) = opts.table_batch {
                     output = output.batched(n);
                 }
-                progress.clear();
-                output.begin(out).context("writing results")?;
+                progress
+                    .above(out, |out| output.begin(out))
+                    .context("writing results")?;
                 self.output = Some(output);
             }
         }
@@ -229,7 +230,7 @@ impl Statement {
         opts: &Options,
         progress: &mut Progress,
     ) -> Result<u64> {
-        progress.clear();
+        progress.finish();
         if let Some(update) = &self.update {
             // As trino-cli: the kind of statement (and its row count) on stderr.
             let count = match self.update_count {

@@ -34,23 +34,18 @@ impl Session {
     pub fn request_headers(&self, protocol: Protocol) -> Vec<(&'static str, String)> {
         let mut h = Vec::new();
         h.push(("Source", self.source.clone()));
-        if let Some(c) = &self.catalog {
-            h.push(("Catalog", c.clone()));
-        }
-        if let Some(s) = &self.schema {
-            h.push(("Schema", s.clone()));
-        }
-        if let Some(p) = &self.path {
-            h.push(("Path", p.clone()));
-        }
-        if let Some(tz) = &self.time_zone {
-            h.push(("Time-Zone", tz.clone()));
-        }
-        if let Some(t) = &self.client_tags {
-            h.push(("Client-Tags", t.clone()));
-        }
-        if let Some(i) = &self.client_info {
-            h.push(("Client-Info", i.clone()));
+        let optional = [
+            ("Catalog", &self.catalog),
+            ("Schema", &self.schema),
+            ("Path", &self.path),
+            ("Time-Zone", &self.time_zone),
+            ("Client-Tags", &self.client_tags),
+            ("Client-Info", &self.client_info),
+        ];
+        for (name, value) in optional {
+            if let Some(v) = value {
+                h.push((name, v.clone()));
+            }
         }
         if !self.properties.is_empty() {
             h.push(("Session", join_encoded(&self.properties)));

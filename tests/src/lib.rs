@@ -1,10 +1,13 @@
 //! Helpers for cross-tool tests: find the built binaries, run shell pipelines,
 //! compare JSON rows, and require the live services' environment.
 
+pub mod corrupt;
 pub mod tmux;
 
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -94,4 +97,24 @@ pub fn assert_same_rows(left: &[Value], right: &[Value], what: &str) {
         let (a, b) = (normalize(a), normalize(b));
         assert_eq!(a, b, "{what}: row {i} differs");
     }
+}
+
+/// An address that accepts connections (the kernel completes the handshake) and never
+/// answers, as a hung service does, for as long as the listener lives.
+pub fn silent_address() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    (listener, addr)
+}
+
+/// The stderr of a run that must fail (exit 1) within `limit`: a tool giving up on a
+/// silent address after its `--timeout`.
+pub fn fails_within(limit: Duration, run: impl FnOnce() -> Output) -> String {
+    let started = Instant::now();
+    let out = run();
+    let took = started.elapsed();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(took < limit, "took {took:?}: {err}");
+    err
 }

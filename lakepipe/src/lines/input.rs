@@ -1,0 +1,456 @@
+//! The input half of the line engine: inputs read on a thread of their own and cut
+//! into chunks of complete, numbered lines for [`super::ordered`].
+//!
+//! A chunk is handed on when it is full, when the input has been quiet for the idle
+//! flush (a slow stream such as a Kafka topic is not held back), at the end of each
+//! input (a chunk never spans two), or when SIGINT/SIGTERM arrived (see
+//! [`crate::cli::interrupted`]). The read blocks and the chunk buffers are recycled, so
+//! a long run reuses the same few buffers for its whole length.
+
+use std::io::Read;
+use std::ops::Range;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Result};
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
+
+use crate::workers;
+
+/// How often the chunker looks at the interrupt flag while no input comes.
+const POLL: Duration = Duration::from_millis(50);
+
+/// How a tool wants its input cut.
+#[derive(Debug, Clone, Copy)]
+pub struct Cutting {
+    /// Target size of a chunk; one line longer than this makes a larger chunk.
+    pub chunk_bytes: usize,
+    /// How long a partial chunk may wait for more input; zero: hand it on as soon as
+    /// nothing more is ready.
+    pub idle_flush: Duration,
+}
+
+impl Cutting {
+    /// Size of one read: half a chunk (so a chunk is cut after two reads), at most 1 MiB.
+    fn block_bytes(&self) -> usize {
+        (self.chunk_bytes / 2).clamp(1, 1 << 20)
+    }
+
+    /// A chunk buffer's capacity: a chunk is cut once it passes `chunk_bytes`, and one
+    /// block (plus a short carried-over line) is added at a time.
+    fn capacity(&self) -> usize {
+        self.chunk_bytes + 2 * self.block_bytes()
+    }
+}
+
+/// Opens an input when its turn comes; its errors name the input.
+type Open = Box<dyn FnOnce() -> Result<Box<dyn Read + Send>> + Send>;
+
+/// One input: its name in messages and how to open it.
+pub struct Input {
+    name: String,
+    open: Open,
+}
+
+impl Input {
+    /// An input opened only when the ones before it are read (a missing second file is
+    /// an error after the first one's lines).
+    pub fn lazy(
+        name: impl Into<String>,
+        open: impl FnOnce() -> Result<Box<dyn Read + Send>> + Send + 'static,
+    ) -> Input {
+        Input {
+            name: name.into(),
+            open: Box::new(open),
+        }
+    }
+
+    /// An input that is open already.
+    pub fn open(name: impl Into<String>, reader: Box<dyn Read + Send>) -> Input {
+        Input::lazy(name, move || Ok(reader))
+    }
+}
+
+/// Complete lines of one input, numbered from `first_line` (1-based).
+pub struct Chunk {
+    /// Index of the input in the list given to [`Chunker::new`].
+    pub input: usize,
+    pub first_line: u64,
+    /// The lines, each ending in `\n` (one is added to an input's unterminated last line).
+    pub data: Vec<u8>,
+}
+
+impl Chunk {
+    /// The lines with their numbers, without `\n` or `\r\n`.
+    pub fn lines(&self) -> impl Iterator<Item = (u64, &[u8])> {
+        spans(&self.data, self.first_line).map(|(n, r)| (n, &self.data[r]))
+    }
+
+    /// The number of the chunk's last line.
+    pub fn last_line(&self) -> u64 {
+        let data = self.data.strip_suffix(b"\n").unwrap_or(&self.data);
+        self.first_line + memchr::memchr_iter(b'\n', data).count() as u64
+    }
+}
+
+/// Where each line of `data` is (without `\n` or `\r\n`), numbered from `first_line`;
+/// for callers that slice a shared buffer (`bytes::Bytes`) instead of borrowing.
+pub fn spans(data: &[u8], first_line: u64) -> impl Iterator<Item = (u64, Range<usize>)> + '_ {
+    let body = data.strip_suffix(b"\n").unwrap_or(data);
+    let ends = memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len()));
+    let mut start = 0;
+    ends.enumerate()
+        .filter(move |_| !data.is_empty())
+        .map(move |(i, end)| {
+            let cr = end > start && body[end - 1] == b'\r';
+            let span = start..end - usize::from(cr);
+            start = end + 1;
+            (first_line + i as u64, span)
+        })
+}
+
+/// What the reader thread sends.
+enum Block {
+    /// Bytes of the current input.
+    Data(Vec<u8>),
+    /// The current input is read; the next one (if any) follows.
+    End,
+    /// Opening or reading failed; nothing follows.
+    Failed(anyhow::Error),
+}
+
+/// Reads the inputs in order on its own thread, so the chunker can watch the clock and
+/// signals. Blocks come back once copied and are read into again.
+fn spawn_reader(
+    inputs: Vec<Input>,
+    block_bytes: usize,
+) -> (
+    Receiver<Block>,
+    Sender<Vec<u8>>,
+    std::thread::JoinHandle<()>,
+) {
+    let (tx, rx) = bounded(4);
+    let (give_back, returned) = bounded::<Vec<u8>>(8);
+    let reader = std::thread::spawn(move || {
+        for input in inputs {
+            let name = input.name;
+            let block = match (input.open)() {
+                Ok(mut r) => read_all(&mut r, &returned, &tx, block_bytes)
+                    .map_err(|e| anyhow!(e).context(format!("reading {name}"))),
+                Err(e) => Err(e),
+            };
+            let sent = match block {
+                Ok(()) => tx.send(Block::End),
+                Err(e) => {
+                    let _ = tx.send(Block::Failed(e));
+                    return;
+                }
+            };
+            if sent.is_err() {
+                return;
+            }
+        }
+    });
+    (rx, give_back, reader)
+}
+
+/// Send one input's blocks; Ok also when the chunker is gone (nobody to tell).
+fn read_all(
+    r: &mut dyn Read,
+    returned: &Receiver<Vec<u8>>,
+    tx: &Sender<Block>,
+    block_bytes: usize,
+) -> std::io::Result<()> {
+    loop {
+        let mut buf = returned.try_recv().unwrap_or_default();
+        buf.resize(block_bytes, 0);
+        match r.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => {
+                buf.truncate(n);
+                if tx.send(Block::Data(buf)).is_err() {
+                    return Ok(());
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Cuts the inputs into chunks of complete lines (see the module comment).
+pub struct Chunker {
+    cut: Cutting,
+    blocks: Receiver<Block>,
+    give_back: Sender<Vec<u8>>,
+    /// Joined at the end of input: a panic there is an error, not an early EOF.
+    reader: Option<std::thread::JoinHandle<()>>,
+    /// Chunk buffers the workers are done with.
+    spare: Receiver<Vec<u8>>,
+    spare_tx: Sender<Vec<u8>>,
+    /// An incomplete last line, waiting for the rest.
+    pending: Vec<u8>,
+    cur: Vec<u8>,
+    input: usize,
+    cur_first: u64,
+    next_line: u64,
+    /// The current input is read; `cur` holds its last lines.
+    input_done: bool,
+    eof: bool,
+}
+
+impl Chunker {
+    /// Start reading `inputs`, in order, on a thread of their own.
+    pub fn new(inputs: Vec<Input>, cut: Cutting) -> Chunker {
+        let (blocks, give_back, reader) = spawn_reader(inputs, cut.block_bytes());
+        let (spare_tx, spare) = bounded(8);
+        Chunker {
+            cut,
+            blocks,
+            give_back,
+            reader: Some(reader),
+            spare,
+            spare_tx,
+            pending: vec![],
+            cur: Vec::with_capacity(cut.capacity()),
+            input: 0,
+            cur_first: 1,
+            next_line: 1,
+            input_done: false,
+            eof: false,
+        }
+    }
+
+    /// Where workers return chunk buffers for reuse ([`Recycler::give`]).
+    pub fn recycler(&self) -> Recycler {
+        Recycler {
+            tx: self.spare_tx.clone(),
+            capacity: self.cut.capacity(),
+        }
+    }
+
+    /// The next chunk: None after the last one, or once interrupted (the lines read
+    /// until then are handed on first; the rest is left unread).
+    pub fn next_chunk(&mut self) -> Result<Option<Chunk>> {
+        let mut waiting_since = Instant::now();
+        loop {
+            if crate::cli::interrupted() {
+                return Ok((!self.cur.is_empty()).then(|| self.take()));
+            }
+            if self.cur.len() >= self.cut.chunk_bytes || (self.input_done && !self.cur.is_empty()) {
+                return Ok(Some(self.take()));
+            }
+            if self.input_done {
+                self.next_input();
+            }
+            if self.eof {
+                return Ok(None);
+            }
+            let wait = if self.cur.is_empty() {
+                POLL
+            } else {
+                (self.cut.idle_flush.saturating_sub(waiting_since.elapsed())).min(POLL)
+            };
+            match self.blocks.recv_timeout(wait) {
+                Ok(Block::Data(block)) => {
+                    self.add(&block);
+                    let _ = self.give_back.try_send(block);
+                    waiting_since = Instant::now();
+                }
+                Ok(Block::End) => self.end_input(),
+                Ok(Block::Failed(e)) => return Err(e),
+                Err(RecvTimeoutError::Disconnected) => {
+                    if let Some(reader) = self.reader.take() {
+                        workers::join(reader, "the input reader")?;
+                    }
+                    self.eof = true;
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    if !self.cur.is_empty() && waiting_since.elapsed() >= self.cut.idle_flush {
+                        return Ok(Some(self.take()));
+                    }
+                }
+            }
+        }
+    }
+
+    fn add(&mut self, block: &[u8]) {
+        match memchr::memrchr(b'\n', block) {
+            None => self.pending.extend_from_slice(block),
+            Some(last) => {
+                let (complete, rest) = block.split_at(last + 1);
+                self.cur.append(&mut self.pending);
+                self.cur.extend_from_slice(complete);
+                self.next_line += memchr::memchr_iter(b'\n', complete).count() as u64;
+                self.pending.extend_from_slice(rest);
+            }
+        }
+    }
+
+    /// The input ended: its unterminated last line is a line too.
+    fn end_input(&mut self) {
+        if !self.pending.is_empty() {
+            self.cur.append(&mut self.pending);
+            self.cur.push(b'\n');
+            self.next_line += 1;
+        }
+        self.input_done = true;
+    }
+
+    /// Number the next input's lines from 1.
+    fn next_input(&mut self) {
+        self.input += 1;
+        self.cur_first = 1;
+        self.next_line = 1;
+        self.input_done = false;
+    }
+
+    fn take(&mut self) -> Chunk {
+        let next = match self.spare.try_recv() {
+            Ok(mut v) => {
+                v.clear();
+                v
+            }
+            Err(_) => Vec::with_capacity(self.cut.capacity()),
+        };
+        let c = Chunk {
+            input: self.input,
+            first_line: self.cur_first,
+            data: std::mem::replace(&mut self.cur, next),
+        };
+        self.cur_first = self.next_line;
+        c
+    }
+}
+
+/// Hands chunk buffers back to the chunker; ordinary-sized ones only, so one huge
+/// line does not keep its buffer alive for the rest of the run.
+#[derive(Clone)]
+pub struct Recycler {
+    tx: Sender<Vec<u8>>,
+    capacity: usize,
+}
+
+impl Recycler {
+    pub fn give(&self, buf: Vec<u8>) {
+        if buf.capacity() <= self.capacity {
+            let _ = self.tx.try_send(buf);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    const BIG: Cutting = Cutting {
+        chunk_bytes: 2 << 20,
+        idle_flush: Duration::from_millis(200),
+    };
+
+    fn all_lines(mut chunker: Chunker) -> Vec<(usize, u64, String)> {
+        let mut got = Vec::new();
+        while let Some(c) = chunker.next_chunk().unwrap() {
+            for (n, l) in c.lines() {
+                got.push((c.input, n, String::from_utf8(l.to_vec()).unwrap()));
+            }
+        }
+        got
+    }
+
+    /// Recycled buffers must come back empty: every chunk holds exactly its own lines,
+    /// numbered right, across many reuses of the same blocks and chunk buffers.
+    #[test]
+    fn recycled_buffers_keep_lines_and_numbers() {
+        let input: Vec<u8> = (1..=800_000)
+            .flat_map(|i| {
+                format!("{{\"n\":{i},\"pad\":\"{}\"}}\n", "x".repeat(i % 37)).into_bytes()
+            })
+            .collect();
+        assert!(input.len() > 8 * BIG.chunk_bytes);
+        let src = Input::open("test", Box::new(Cursor::new(input.clone())));
+        let mut chunker = Chunker::new(vec![src], BIG);
+        let back = chunker.recycler();
+        let (mut out, mut chunks, mut expect_line) = (Vec::new(), 0, 1u64);
+        while let Some(c) = chunker.next_chunk().unwrap() {
+            for (n, line) in c.lines() {
+                assert_eq!(n, expect_line);
+                assert!(
+                    line.starts_with(format!("{{\"n\":{n},").as_bytes()),
+                    "line {n}"
+                );
+                expect_line += 1;
+            }
+            out.extend_from_slice(&c.data);
+            chunks += 1;
+            back.give(c.data);
+        }
+        assert!(chunks > 8, "{chunks} chunks");
+        assert_eq!(expect_line, 800_001);
+        assert!(out == input, "chunks joined differ from the input");
+    }
+
+    /// A reader that returns a few bytes at a time, like a slow pipe.
+    struct Slow(Vec<u8>, usize);
+
+    impl Read for Slow {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = 3.min(self.0.len() - self.1).min(out.len());
+            out[..n].copy_from_slice(&self.0[self.1..self.1 + n]);
+            self.1 += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn each_input_numbers_its_own_lines_across_short_reads() {
+        let eager = Cutting {
+            chunk_bytes: 4,
+            idle_flush: Duration::ZERO,
+        };
+        let inputs = vec![
+            Input::open("a", Box::new(Slow(b"a\nbb\r\n\nccc\nlast".to_vec(), 0))),
+            Input::open("b", Box::new(Cursor::new(b"x\ny\n".to_vec()))),
+        ];
+        let got = all_lines(Chunker::new(inputs, eager));
+        let want = [
+            (0, 1, "a"),
+            (0, 2, "bb"),
+            (0, 3, ""),
+            (0, 4, "ccc"),
+            (0, 5, "last"),
+            (1, 1, "x"),
+            (1, 2, "y"),
+        ];
+        assert_eq!(got, want.map(|(i, n, s)| (i, n, s.to_string())));
+    }
+
+    #[test]
+    fn an_input_that_fails_to_open_ends_after_the_earlier_lines() {
+        let inputs = vec![
+            Input::open("a", Box::new(Cursor::new(b"1\n2".to_vec()))),
+            Input::lazy("b", || Err(anyhow!("cannot open b"))),
+        ];
+        let mut chunker = Chunker::new(inputs, BIG);
+        let first = chunker.next_chunk().unwrap().unwrap();
+        assert_eq!((first.input, first.last_line()), (0, 2));
+        let err = chunker.next_chunk().err().expect("the open error");
+        assert_eq!(err.to_string(), "cannot open b");
+    }
+
+    #[test]
+    fn a_quiet_input_is_flushed_after_the_idle_time() {
+        // Two lines, then the writer waits until the first chunk was handed on.
+        let (r, mut w) = std::io::pipe().unwrap();
+        std::io::Write::write_all(&mut w, b"1\n2\n").unwrap();
+        let cut = Cutting {
+            chunk_bytes: 1 << 20,
+            idle_flush: Duration::from_millis(200),
+        };
+        let mut chunker = Chunker::new(vec![Input::open("pipe", Box::new(r))], cut);
+        let c = chunker.next_chunk().unwrap().unwrap();
+        assert_eq!((c.first_line, c.last_line()), (1, 2));
+        drop(w);
+        assert!(chunker.next_chunk().unwrap().is_none());
+    }
+}
