@@ -214,3 +214,113 @@ fn bytes<'a>(p: *mut std::ffi::c_void, len: usize) -> Option<&'a [u8]> {
     // SAFETY: librdkafka's pointer and length of a buffer owned by a live message.
     (!p.is_null()).then(|| unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__PARTITION_EOF;
+    use rdkafka::message::{Header, OwnedHeaders};
+    use rdkafka::mocking::MockCluster;
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    use rdkafka::{ClientConfig, Message, Offset};
+
+    use super::*;
+
+    type Row = (
+        i64,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Vec<(String, Option<Vec<u8>>)>,
+    );
+
+    /// Three messages (one with a NULL key, headers with a NULL value) on librdkafka's mock
+    /// cluster, read through the batch queue until the end of the partition.
+    #[test]
+    fn batches_carry_keys_payloads_headers_then_the_partition_end() {
+        let mock = MockCluster::new(1).unwrap();
+        mock.create_topic("t", 1, 1).unwrap();
+        let servers = mock.bootstrap_servers();
+        let producer: BaseProducer = ClientConfig::new()
+            .set("bootstrap.servers", &servers)
+            .create()
+            .unwrap();
+        for i in 0..3 {
+            let payload = format!("m{i}");
+            let headers = OwnedHeaders::new()
+                .insert(Header {
+                    key: "h",
+                    value: Some("v"),
+                })
+                .insert::<str>(Header {
+                    key: "n",
+                    value: None,
+                });
+            let mut rec = BaseRecord::<str, str>::to("t")
+                .payload(&payload)
+                .headers(headers);
+            if i > 0 {
+                rec = rec.key("k");
+            }
+            producer.send(rec).map_err(|(e, _)| e).unwrap();
+        }
+        producer.flush(Duration::from_secs(30)).unwrap();
+
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &servers)
+            .set("group.id", "g")
+            .set("enable.partition.eof", "true")
+            .create()
+            .unwrap();
+        let router = Router::default();
+        let mut batch = Batch::new(&consumer, &router);
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset("t", 0, Offset::Beginning).unwrap();
+        router.route(&consumer, &tpl);
+        consumer.assign(&tpl).unwrap();
+
+        let mut got: Vec<Row> = Vec::new();
+        let start = Instant::now();
+        'read: loop {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "no end after {got:?}"
+            );
+            if let Some(Ok(m)) = consumer.poll(Duration::ZERO) {
+                panic!("offset {} bypassed the batch queue", m.offset());
+            }
+            for m in batch.fill(100, Duration::from_millis(200)) {
+                match m.error() {
+                    None => {
+                        let v = m.view();
+                        assert_eq!((v.topic, v.partition), ("t", 0));
+                        assert!(v.ts.is_some());
+                        let h = v
+                            .headers
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), v.map(<[u8]>::to_vec)));
+                        got.push((
+                            v.offset,
+                            v.key.map(<[u8]>::to_vec),
+                            v.payload.map(<[u8]>::to_vec),
+                            h.collect(),
+                        ));
+                    }
+                    Some(RD_KAFKA_RESP_ERR__PARTITION_EOF) => break 'read,
+                    Some(e) => panic!("{e:?}: {}", m.error_text()),
+                }
+            }
+        }
+        let headers = vec![
+            ("h".to_string(), Some(b"v".to_vec())),
+            ("n".to_string(), None),
+        ];
+        let want: Vec<Row> = (0..3)
+            .map(|i| {
+                let key = (i > 0).then(|| b"k".to_vec());
+                (i, key, Some(format!("m{i}").into_bytes()), headers.clone())
+            })
+            .collect();
+        assert_eq!(got, want);
+    }
+}
