@@ -296,6 +296,8 @@ pub fn run(args: &Args) -> Result<()> {
     if group.is_some() && args.partition.is_some() {
         return Err(cli::usage("-p cannot be used with -G"));
     }
+    // Bad -f tokens are usage errors, before any broker is asked.
+    let fmt = make_formatter(args)?;
     let timeout = args.timeout();
     let mut cfg = config::client_config(args)?;
     let stop_at_end = args.exit_at_end || range.end_ts.is_some();
@@ -396,7 +398,7 @@ pub fn run(args: &Args) -> Result<()> {
 
     let expected = assignment.count();
     let mut sink = Sink {
-        fmt: make_formatter(args)?,
+        fmt,
         out: cli::stdout(),
         stats: Stats::default(),
         parts: Parts(Vec::new()),
