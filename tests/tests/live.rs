@@ -139,29 +139,27 @@ fn exits_within(
     }
 }
 
-/// Waits (up to 60 s) until `dir` holds a visible Parquet file.
-fn wait_for_file(dir: &std::path::Path) {
+/// Waits (up to 60 s) until group `topic` committed every message of `topic`, that is,
+/// until kcat-lite wrote them all to its stdout (offsets are stored only after that).
+/// Read with -C and the group's stored offsets, which does not join the group.
+fn wait_committed(brokers: &str, topic: &str) {
     let start = std::time::Instant::now();
-    let visible = || {
-        std::fs::read_dir(dir).is_ok_and(|mut d| {
-            d.any(|e| {
-                let n = e.unwrap().file_name().to_string_lossy().into_owned();
-                n.ends_with(".parquet") && !n.starts_with(['.', '_'])
-            })
-        })
-    };
-    while !visible() {
+    while !sh(&format!(
+        "kcat-lite -b {brokers} -q -C -t {topic} -X group.id={topic} \\
+         -X auto.offset.reset=earliest -o stored -e"
+    ))
+    .is_empty()
+    {
         assert!(
             start.elapsed() < std::time::Duration::from_secs(60),
-            "no file in {} within 60 s",
-            dir.display()
+            "group {topic} did not commit the whole topic within 60 s"
         );
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
 
 /// `kcat-lite -G g -J --resume-from DIR topic | pq-write --envelope kcat --roll-rows 5 DIR/`
-/// on an idle topic whose 5 messages are already written: the two processes.
+/// on a topic whose messages are already produced: the two processes.
 fn idle_pipeline(
     brokers: &str,
     topic: &str,
@@ -212,7 +210,7 @@ fn live_idle_pipeline_ends_when_either_side_dies() {
     // gone without a message to write, and ends quietly with 0 as under `| head`.
     let first = dir.path().join("first");
     let (mut kcat, mut pq) = idle_pipeline(&brokers, &topic, &first);
-    wait_for_file(&first);
+    wait_committed(&brokers, &topic);
     pq.kill().unwrap();
     pq.wait().unwrap();
     let status = exits_within(&mut kcat, 30, "kcat-lite after pq-write was killed");
@@ -224,9 +222,11 @@ fn live_idle_pipeline_ends_when_either_side_dies() {
     ));
     let second = dir.path().join("second");
     let (mut kcat, mut pq) = idle_pipeline(&brokers, &topic, &second);
-    wait_for_file(&second);
+    wait_committed(&brokers, &topic);
     kcat.kill().unwrap();
     kcat.wait().unwrap();
     let status = exits_within(&mut pq, 30, "pq-write after kcat-lite was killed");
     assert_eq!(status.code(), Some(0), "pq-write: {status}");
+    let rows = sh(&format!("pq-cat --count {}", second.display()));
+    assert_eq!(rows.trim(), "10", "rows pq-write committed on EOF");
 }
