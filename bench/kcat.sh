@@ -34,15 +34,23 @@ for t in ours kcat ours-none kcat-lz4; do
   [[ $got == $((R * ROWS - 1)) ]] || echo "bench: topic $RUN-$t ends at offset $got, expected $((R * ROWS - 1))" >&2
 done
 "$KL" -b "$B" -t "$RUN-c" -P -q -z none <"$EV" # uncompressed, as the earlier figures
-echo "== consume $ROWS messages -o beginning -e into /dev/null (same topic)"
-measure_rr consume "$R" \
-  kcat "$LAKEPIPE_KCAT -b $B -t $RUN-c -C -o beginning -e -q >/dev/null" \
-  kcat-lite "$KL -b $B -t $RUN-c -C -o beginning -e -q >/dev/null"
+# Consume into a pipe (a reader, as in a pipeline); only the consumer's CPU is counted.
+# Client CPU (user + sys) is the figure to watch: wall time here is the broker's pace.
+echo "== consume $ROWS messages -o beginning -e into a pipe (same topic)"
+PIPE_OUT="cat >/dev/null" measure_rr consume "$R" \
+  kcat "$LAKEPIPE_KCAT -b $B -t $RUN-c -C -o beginning -e -q" \
+  kcat-lite "$KL -b $B -t $RUN-c -C -o beginning -e -q"
 report consume kcat-lite "$ROWS"
-echo "== consume as -J envelopes into /dev/null"
-measure consume-json kcat "$LAKEPIPE_KCAT -b $B -t $RUN-c -C -o beginning -e -q -J >/dev/null"
-measure consume-json kcat-lite "$KL -b $B -t $RUN-c -C -o beginning -e -q -J >/dev/null"
+echo "== consume as -J envelopes into a pipe"
+PIPE_OUT="cat >/dev/null" measure_rr consume-json "$R" \
+  kcat "$LAKEPIPE_KCAT -b $B -t $RUN-c -C -o beginning -e -q -J" \
+  kcat-lite "$KL -b $B -t $RUN-c -C -o beginning -e -q -J"
 report consume-json kcat-lite "$ROWS"
+echo "== consume -G (a group, offsets committed) as -J envelopes into a pipe"
+PIPE_OUT="cat >/dev/null" measure_rr consume-group "$R" \
+  kcat "$LAKEPIPE_KCAT -b $B -G $RUN-kcat-\$RANDOM -o beginning -e -q -J $RUN-c" \
+  kcat-lite "$KL -b $B -G $RUN-ours-\$RANDOM -o beginning -e -q -J $RUN-c"
+report consume-group kcat-lite "$ROWS"
 for t in $TOPICS; do
   "$KL" -b "$B" -q --delete-topic "$RUN-$t" || true
 done

@@ -57,22 +57,33 @@ measure() {
 # measure_rr GROUP ROUNDS TOOL CMD [TOOL CMD...]: like measure, but the tools take turns
 # (A B A B ...) for ROUNDS rounds, so a slow spell of the machine or a shared service (a
 # broker's GC, a log roll) falls on every tool instead of on one tool's block of runs.
+# Also records the median CPU seconds (user + sys) of CMD: robust to a busy machine.
+# With PIPE_OUT set, CMD's stdout goes through a pipe to it (CMD alone is measured).
+run_timed() {
+  if [[ -n ${PIPE_OUT:-} ]]; then
+    /usr/bin/time -f '%e %M %U %S' -o "$1" bash -c "$2" 2>"$1.err" | bash -c "$PIPE_OUT"
+  else
+    /usr/bin/time -f '%e %M %U %S' -o "$1" bash -c "$2" >/dev/null 2>"$1.err"
+  fi
+}
+median() { sort -g | awk '{ w[NR] = $1 } END { print w[int((NR + 1) / 2)] }'; }
 measure_rr() {
-  local group=$1 rounds=$2 t i k n wall rss
+  local group=$1 rounds=$2 t i k n wall rss usr sys
   shift 2
-  local -a tools=() cmds=() walls=() rss_max=()
+  local -a tools=() cmds=() walls=() cpus=() rss_max=()
   while (($#)); do tools+=("$1") cmds+=("$2") && shift 2; done
   n=${#tools[@]}
   t=$(mktemp)
   for ((i = 0; i < rounds; i++)); do
     for ((k = 0; k < n; k++)); do
-      if ! /usr/bin/time -f '%e %M' -o "$t" bash -c "${cmds[k]}" >/dev/null 2>"$t.err"; then
+      if ! run_timed "$t" "${cmds[k]}"; then
         echo "bench: ${tools[k]} failed: $(tail -3 "$t.err")" >&2
         walls[k]=FAILED
         continue
       fi
-      read -r wall rss <"$t"
+      read -r wall rss usr sys <"$t"
       [[ ${walls[k]:-} == FAILED ]] || walls[k]="${walls[k]:-} $wall"
+      cpus[k]="${cpus[k]:-} $(awk -v u="$usr" -v s="$sys" 'BEGIN { print u + s }')"
       ((rss > ${rss_max[k]:-0})) && rss_max[k]=$rss
     done
   done
@@ -81,9 +92,10 @@ measure_rr() {
       printf '%s\t%s\tFAILED\t-\n' "$group" "${tools[k]}" >>"$RESULTS"
       continue
     fi
-    wall=$(printf '%s\n' ${walls[k]} | sort -g | awk '{ w[NR] = $1 } END { print w[int((NR + 1) / 2)] }')
-    printf '%s\t%s\t%s\t%s\n' "$group" "${tools[k]}" "$wall" "$((rss_max[k] / 1024))" >>"$RESULTS"
-    printf '  %-28s %8.2f s %8d MB   (median of %d, taking turns; all: %s)\n' "${tools[k]}" "$wall" "$((rss_max[k] / 1024))" "$rounds" "${walls[k]# }"
+    wall=$(printf '%s\n' ${walls[k]} | median)
+    cpu=$(printf '%s\n' ${cpus[k]} | median)
+    printf '%s\t%s\t%s\t%s\t%s\n' "$group" "${tools[k]}" "$wall" "$((rss_max[k] / 1024))" "$cpu" >>"$RESULTS"
+    printf '  %-28s %8.2f s %8d MB  cpu %6.2f s   (median of %d, taking turns; all: %s; cpu: %s)\n' "${tools[k]}" "$wall" "$((rss_max[k] / 1024))" "$cpu" "$rounds" "${walls[k]# }" "${cpus[k]# }"
   done
   rm -f "$t" "$t.err"
 }
@@ -92,13 +104,15 @@ measure_rr() {
 report() {
   local group=$1 ours=$2 rows=$3
   awk -F'\t' -v g="$group" -v o="$ours" -v rows="$rows" '
-    $1 == g && $3 != "FAILED" { wall[$2] = $3; rss[$2] = $4; order[n++] = $2 }
+    $1 == g && $3 != "FAILED" { wall[$2] = $3; rss[$2] = $4; cpu[$2] = $5; order[n++] = $2 }
     END {
       if (!(o in wall)) { print "  (no result for " o ")"; exit }
       for (i = 0; i < n; i++) {
         t = order[i]
         printf "  %-28s %10.0f rows/s  peak %5d MB", t, rows / wall[t], rss[t]
+        if (cpu[t] != "") printf "  cpu %6.2f s", cpu[t]
         if (t != o) printf "   %s is %.2fx its speed", o, wall[t] / wall[o]
+        if (t != o && cpu[t] != "" && cpu[o] > 0) printf ", uses %.2fx its CPU", cpu[o] / cpu[t]
         printf "\n"
       }
     }' "$RESULTS"

@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use lakepipe::cli;
 use lakepipe::envelope::{self, Stats, TsType, WriteOpts};
+use rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__PARTITION_EOF;
 use rdkafka::consumer::{
     BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, RebalanceProtocol,
 };
@@ -19,7 +20,9 @@ use rdkafka::message::{BorrowedMessage, Headers};
 use rdkafka::types::RDKafkaRespErr;
 use rdkafka::{ClientContext, Message, Offset, Timestamp, TopicPartitionList};
 
+use crate::batch::{Batch, Router};
 use crate::config::{self, set_default};
+use crate::downstream;
 use crate::format::Formatter;
 use crate::offsets::{self, Start};
 use crate::resume::Resume;
@@ -36,6 +39,8 @@ pub struct GroupContext {
     resume: Option<Resume>,
     /// An error inside a rebalance callback, for the poll loop to raise.
     failed: Mutex<Option<anyhow::Error>>,
+    /// Sends assigned partitions' messages to the batch queue.
+    router: Router,
 }
 
 impl ClientContext for GroupContext {}
@@ -54,6 +59,9 @@ impl ConsumerContext for GroupContext {
             if let Err(e) = resume.apply(tpl) {
                 self.failed.lock().unwrap().get_or_insert(e);
             }
+        }
+        if assign {
+            self.router.route(consumer, tpl);
         }
         let rebalance = match err {
             _ if assign => Rebalance::Assign(tpl),
@@ -195,6 +203,79 @@ impl Parts {
     }
 }
 
+/// The most messages taken from librdkafka, written, and flushed at once.
+const BATCH: u64 = 10_000;
+
+/// What the loop writes to and keeps per partition.
+struct Sink {
+    fmt: Formatter,
+    out: Box<dyn Write>,
+    stats: Stats,
+    parts: Parts,
+    written: u64,
+    bytes: u64,
+    /// `-o e@TS`: a partition ends at its first message at or after TS.
+    end_ts: Option<i64>,
+    /// A partition ended since the loop last looked.
+    check_end: bool,
+}
+
+impl Sink {
+    /// Writes a message unless its partition is done; its offset waits to be stored.
+    fn offer(&mut self, m: &envelope::Message) -> Result<()> {
+        let part = self.parts.get(m.topic, m.partition);
+        if part.done {
+            return Ok(());
+        }
+        if let (Some(end), Some((_, ts))) = (self.end_ts, m.ts) {
+            if ts >= end {
+                part.done = true;
+                self.check_end = true;
+                return Ok(());
+            }
+        }
+        part.unstored = Some(m.offset);
+        self.fmt
+            .write(m, &mut self.out, &mut self.stats)
+            .context("writing to stdout")?;
+        self.written += 1;
+        self.bytes += m.payload.map_or(0, <[u8]>::len) as u64;
+        Ok(())
+    }
+
+    fn end(&mut self, topic: &str, partition: i32) {
+        self.parts.get(topic, partition).done = true;
+        self.check_end = true;
+    }
+}
+
+/// Serves what is waiting on the consumer's own queue: rebalances, commit results,
+/// errors. Messages come here only from a partition not routed to the batch queue.
+fn serve_events(
+    consumer: &BaseConsumer<GroupContext>,
+    sink: &mut Sink,
+    topics: &[&str],
+) -> Result<()> {
+    for _ in 0..BATCH {
+        let Some(ev) = consumer.poll(Duration::ZERO) else {
+            break;
+        };
+        match ev {
+            Ok(m) => sink.offer(&view(&m, timestamp(&m)))?,
+            Err(KafkaError::PartitionEOF(p)) => {
+                mark_end(consumer, &mut sink.parts, topics, p);
+                sink.check_end = true;
+            }
+            Err(e @ KafkaError::MessageConsumptionFatal(_)) => return Err(e).context("consuming"),
+            Err(e) => cli::warn(format!("{e}")),
+        }
+    }
+    match consumer.context().failed.lock().unwrap().take() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
 pub fn run(args: &Args) -> Result<()> {
     let range = offsets::parse(&args.offset).map_err(cli::usage)?;
     let group = args.group.as_deref();
@@ -215,7 +296,8 @@ pub fn run(args: &Args) -> Result<()> {
     if group.is_some() && args.partition.is_some() {
         return Err(cli::usage("-p cannot be used with -G"));
     }
-    let mut fmt = make_formatter(args)?;
+    // Bad -f tokens are usage errors, before any broker is asked.
+    let fmt = make_formatter(args)?;
     let timeout = args.timeout();
     let mut cfg = config::client_config(args)?;
     let stop_at_end = args.exit_at_end || range.end_ts.is_some();
@@ -304,86 +386,73 @@ pub fn run(args: &Args) -> Result<()> {
             .offsets_for_times(assignment, timeout)
             .map_err(|e| config::unreachable(args, timeout, e))?;
     }
+    let mut batch = Batch::new(&consumer, &consumer.context().router);
     if group.is_some() {
         consumer.subscribe(&topics).context("subscribing")?;
     } else {
+        consumer.context().router.route(&consumer, &assignment);
         consumer
             .assign(&assignment)
             .context("assigning partitions")?;
     }
 
-    let mut parts = Parts(Vec::new());
     let expected = assignment.count();
-    let mut out = cli::stdout();
-    let mut stats = Stats::default();
-    let mut written: u64 = 0;
+    let mut sink = Sink {
+        fmt,
+        out: cli::stdout(),
+        stats: Stats::default(),
+        parts: Parts(Vec::new()),
+        written: 0,
+        bytes: 0,
+        end_ts: range.end_ts,
+        check_end: false,
+    };
     let limit = args.count.unwrap_or(u64::MAX);
     let mut stopped_by_signal = false;
+    let mut reader_gone = None;
     cli::install_interrupt_handler();
     let progress = lakepipe::progress::Progress::new(args.quiet(), true);
 
-    'outer: while written < limit {
+    while sink.written < limit {
         if cli::interrupted() {
             stopped_by_signal = true;
             break;
         }
-        // Block briefly for the first event, then drain what is ready without waiting.
-        let mut wait = Duration::from_millis(200);
-        let mut batch = 0usize;
-        let mut dirty = false;
-        let mut check_end = false;
-        let (before, mut bytes) = (written, 0u64);
-        while let Some(ev) = consumer.poll(wait) {
-            wait = Duration::ZERO;
-            batch += 1;
-            match ev {
-                Ok(m) => {
-                    if let Some(e) = consumer.context().failed.lock().unwrap().take() {
-                        return Err(e);
-                    }
-                    let (topic, partition, offset) = (m.topic(), m.partition(), m.offset());
-                    let part = parts.get(topic, partition);
-                    if part.done {
-                        continue;
-                    }
-                    let ts = timestamp(&m);
-                    if let (Some(end), Some((_, ts))) = (range.end_ts, ts) {
-                        if ts >= end {
-                            part.done = true;
-                            check_end = true;
-                            continue;
-                        }
-                    }
-                    part.unstored = Some(offset);
-                    fmt.write(&view(&m, ts), &mut out, &mut stats)
-                        .context("writing to stdout")?;
-                    written += 1;
-                    bytes += m.payload_len() as u64;
-                    dirty = true;
-                    if args.unbuffered || written >= limit {
-                        break;
-                    }
-                }
-                Err(KafkaError::PartitionEOF(p)) => {
-                    mark_end(&consumer, &mut parts, &topics, p);
-                    check_end = true;
-                }
-                Err(e @ KafkaError::MessageConsumptionFatal(_)) => {
-                    return Err(e).context("consuming")
-                }
-                Err(e) => cli::warn(format!("{e}")),
+        let (before, bytes_before) = (sink.written, sink.bytes);
+        serve_events(&consumer, &mut sink, &topics)?;
+        // -u: one message at a time, each flushed (and its offset stored) on its own.
+        let max = if args.unbuffered {
+            1
+        } else {
+            (limit - sink.written).min(BATCH) as usize
+        };
+        for m in batch.fill(max, Duration::from_millis(200)) {
+            match m.error() {
+                None => sink.offer(&m.view())?,
+                Some(RD_KAFKA_RESP_ERR__PARTITION_EOF) => sink.end(m.topic(), m.partition()),
+                Some(_) => cli::warn(format!(
+                    "{} [{}]: {}",
+                    m.topic(),
+                    m.partition(),
+                    m.error_text()
+                )),
             }
-            if batch >= 10_000 || cli::interrupted() {
+            if sink.written >= limit {
                 break;
             }
         }
-        progress.add(written - before, bytes);
-        if dirty {
-            out.flush().context("writing to stdout")?;
-            store(&consumer, &mut parts, group.is_some());
+        progress.add(sink.written - before, sink.bytes - bytes_before);
+        if sink.written > before {
+            sink.out.flush().context("writing to stdout")?;
+            store(&consumer, &mut sink.parts, group.is_some());
+        } else if let Err(e) = downstream::check_stdout() {
+            // Idle and nobody reads: commit what was written and end as `| head` does.
+            reader_gone = Some(e);
+            break;
         }
-        if check_end && stop_at_end && all_done(&consumer, &parts, group.is_some(), expected) {
-            break 'outer;
+        let check_end = std::mem::take(&mut sink.check_end);
+        if check_end && stop_at_end && all_done(&consumer, &sink.parts, group.is_some(), expected) {
+            break;
         }
         if group.is_some() && stop_at_end && consumer.context().assigned.load(Ordering::Relaxed) {
             // A member that was given no partitions has nothing to read (kcat #313 hangs).
@@ -392,8 +461,8 @@ pub fn run(args: &Args) -> Result<()> {
             }
         }
     }
-    out.flush().context("writing to stdout")?;
-    store(&consumer, &mut parts, group.is_some());
+    sink.out.flush().context("writing to stdout")?;
+    store(&consumer, &mut sink.parts, group.is_some());
     if group.is_some() {
         if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
             if !is_no_offset(&e) {
@@ -401,11 +470,16 @@ pub fn run(args: &Args) -> Result<()> {
             }
         }
     }
+    drop(batch); // its queue and messages live in the consumer
     drop(consumer); // leaves the group cleanly
-    if stats.lossy > 0 {
+    if let Some(e) = reader_gone {
+        return Err(e).context("writing to stdout");
+    }
+    let written = sink.written;
+    if sink.stats.lossy > 0 {
         cli::warn(format!(
             "{} messages had bytes that are not UTF-8, written as U+FFFD; use --binary base64 to keep them",
-            stats.lossy
+            sink.stats.lossy
         ));
     }
     progress.finish();

@@ -10,8 +10,10 @@ use anyhow::Result;
 use lakepipe::cli;
 
 pub mod admin;
+pub mod batch;
 pub mod config;
 pub mod consume;
+pub mod downstream;
 pub mod format;
 pub mod metadata;
 pub mod offsets;

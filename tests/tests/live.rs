@@ -114,3 +114,119 @@ fn live_pq_write_to_hdfs_then_pq_cat_from_hdfs() {
         "no hidden files left:\n{listed}"
     );
 }
+
+/// A tool of the pipeline, spawned from the built binaries.
+fn tool(name: &str) -> std::process::Command {
+    std::process::Command::new(lakepipe_tests::bin_dir().join(name))
+}
+
+/// Waits (up to `secs`) for `child` to exit on its own; kills it and fails otherwise.
+fn exits_within(
+    child: &mut std::process::Child,
+    secs: u64,
+    what: &str,
+) -> std::process::ExitStatus {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(secs) {
+            let _ = child.kill();
+            panic!("{what} did not exit within {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Waits (up to 60 s) until group `topic` committed every message of `topic`, that is,
+/// until kcat-lite wrote them all to its stdout (offsets are stored only after that).
+/// Read with -C and the group's stored offsets, which does not join the group.
+fn wait_committed(brokers: &str, topic: &str) {
+    let start = std::time::Instant::now();
+    while !sh(&format!(
+        "kcat-lite -b {brokers} -q -C -t {topic} -X group.id={topic} \\
+         -X auto.offset.reset=earliest -o stored -e"
+    ))
+    .is_empty()
+    {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "group {topic} did not commit the whole topic within 60 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// `kcat-lite -G g -J --resume-from DIR topic | pq-write --envelope kcat --roll-rows 5 DIR/`
+/// on a topic whose messages are already produced: the two processes.
+fn idle_pipeline(
+    brokers: &str,
+    topic: &str,
+    lake: &std::path::Path,
+) -> (std::process::Child, std::process::Child) {
+    use std::process::Stdio;
+    std::fs::create_dir_all(lake).unwrap();
+    let lake_s = format!("{}/", lake.display());
+    let mut kcat = tool("kcat-lite")
+        .args([
+            "-b",
+            brokers,
+            "-q",
+            "-G",
+            topic,
+            topic,
+            "-J",
+            "--resume-from",
+        ])
+        .arg(&lake_s)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pq = tool("pq-write")
+        .args(["-q", "--envelope", "kcat", "--roll-rows", "5", &lake_s])
+        .stdin(kcat.stdout.take().unwrap())
+        .spawn()
+        .unwrap();
+    (kcat, pq)
+}
+
+#[test]
+#[ignore = "live: needs services/ (make test runs it)"]
+fn live_idle_pipeline_ends_when_either_side_dies() {
+    let brokers = live_env("KAFKA_BROKERS");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let topic = format!("idle-{}-{nanos}", std::process::id());
+    sh(&format!(
+        "kcat-lite -b {brokers} -q --create-topic {topic} --partitions 1 && \
+         seq 1 5 | sed 's/.*/{{\"n\":&}}/' | kcat-lite -b {brokers} -q -P -t {topic}"
+    ));
+    let dir = tempfile::tempdir().unwrap();
+
+    // pq-write dies (kill -9) while the topic is idle: kcat-lite notices its reader is
+    // gone without a message to write, and ends quietly with 0 as under `| head`.
+    let first = dir.path().join("first");
+    let (mut kcat, mut pq) = idle_pipeline(&brokers, &topic, &first);
+    wait_committed(&brokers, &topic);
+    pq.kill().unwrap();
+    pq.wait().unwrap();
+    let status = exits_within(&mut kcat, 30, "kcat-lite after pq-write was killed");
+    assert_eq!(status.code(), Some(0), "kcat-lite: {status}");
+
+    // kcat-lite dies: pq-write gets EOF, closes its file and ends with 0.
+    sh(&format!(
+        "seq 6 10 | sed 's/.*/{{\"n\":&}}/' | kcat-lite -b {brokers} -q -P -t {topic}"
+    ));
+    let second = dir.path().join("second");
+    let (mut kcat, mut pq) = idle_pipeline(&brokers, &topic, &second);
+    wait_committed(&brokers, &topic);
+    kcat.kill().unwrap();
+    kcat.wait().unwrap();
+    let status = exits_within(&mut pq, 30, "pq-write after kcat-lite was killed");
+    assert_eq!(status.code(), Some(0), "pq-write: {status}");
+    let rows = sh(&format!("pq-cat --count {}", second.display()));
+    assert_eq!(rows.trim(), "10", "rows pq-write committed on EOF");
+}
