@@ -131,11 +131,11 @@ pub fn sync(client: &mut Client, t: &Target, dry_run: bool) -> Result<Vec<String
     Ok(changes)
 }
 
+/// A column (no comment: Hive leaves it unset, and Trino would show an empty one).
 fn field_schema(name: &str, ty: &str) -> Value {
     Value::Struct(vec![
         (1, Value::Str(name.to_lowercase())),
         (2, Value::Str(ty.into())),
-        (3, Value::Str(String::new())),
     ])
 }
 

