@@ -11,13 +11,14 @@ use std::time::Duration;
 pub enum MetastoreError {
     #[error("{0}: not a metastore URI (want thrift://host:port)")]
     Uri(String),
-    #[error("{uri}: cannot connect to the Hive metastore: {source}")]
-    Connect { uri: String, source: std::io::Error },
-    #[error("{uri}: {call}: {source} (is it a Hive metastore? --timeout bounds each call)")]
+    // the io error is part of the message, not a `source` (it would print twice)
+    #[error("{uri}: cannot connect to the Hive metastore: {error}")]
+    Connect { uri: String, error: std::io::Error },
+    #[error("{uri}: {call}: {error} (is it a Hive metastore? --timeout bounds each call)")]
     Io {
         uri: String,
         call: String,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{uri}: {call}: {message}")]
     Remote {
@@ -290,9 +291,9 @@ impl Client {
             .map(|a| a.trim_end_matches('/'))
             .filter(|a| a.contains(':') && !a.contains('/'))
             .ok_or_else(|| MetastoreError::Uri(uri.into()))?;
-        let connect_err = |source| MetastoreError::Connect {
+        let connect_err = |error| MetastoreError::Connect {
             uri: uri.into(),
-            source,
+            error,
         };
         let addrs: Vec<_> = addr.to_socket_addrs().map_err(connect_err)?.collect();
         let mut last = std::io::Error::other("no address");
@@ -329,18 +330,18 @@ impl Client {
         write_value(&mut buf, &Value::Str(name.into()));
         buf.extend(self.seq.to_be_bytes());
         write_value(&mut buf, &Value::Struct(args));
-        let io = |source| MetastoreError::Io {
+        let io = |error| MetastoreError::Io {
             uri: self.uri.clone(),
             call: name.into(),
-            source,
+            error,
         };
         self.writer.write_all(&buf).map_err(io)?;
         self.writer.flush().map_err(io)?;
         let (kind, result) = self.read_reply().map_err(|e| match e {
-            DecodeError::Io(source) => MetastoreError::Io {
+            DecodeError::Io(error) => MetastoreError::Io {
                 uri: self.uri.clone(),
                 call: name.into(),
-                source,
+                error,
             },
             DecodeError::Bad(m) => MetastoreError::Protocol(m, self.uri.clone(), name.into()),
         })?;
