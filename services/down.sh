@@ -6,11 +6,11 @@ lock_state
 
 rc=0
 # reverse start order: clients of HDFS (trino) go before it
-for svc in prestodb trino kafka hdfs; do
+for svc in prestodb trino metastore kafka hdfs; do
   stop_service "$svc"
 done
 rm -f "$STATE/spark.ok"
-for svc in prestodb trino kafka hdfs; do
+for svc in prestodb trino metastore kafka hdfs; do
   for port in $(service_ports "$svc"); do
     if ! wait_port_free "$port" 30; then
       log "port $port ($svc) is still in use after stopping; not by a process this script recorded?"

@@ -27,8 +27,9 @@ KAFKA_CONTROLLER_PORT=9093
 HDFS_PORT=9000
 TRINO_PORT=8080
 PRESTO_PORT=8081
+METASTORE_PORT=9083
 
-ALL_SERVICES=(kafka hdfs trino prestodb spark)
+ALL_SERVICES=(kafka hdfs metastore trino prestodb spark)
 
 JAVA17_HOME=${LAKEPIPE_JAVA17_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
 # Trino >= 476 needs Java 24+: take the newest Temurin/OpenJDK >= 24 on the machine.
@@ -241,7 +242,8 @@ unset _svc_file
 # services a service needs started first
 service_deps() {
   case $1 in
-    trino | spark) echo hdfs ;;
+    metastore) echo hdfs ;;
+    trino | spark) echo metastore ;;
     *) ;;
   esac
 }
@@ -250,6 +252,7 @@ service_address() {
   case $1 in
     kafka) echo "127.0.0.1:$KAFKA_PORT" ;;
     hdfs) echo "hdfs://127.0.0.1:$HDFS_PORT" ;;
+    metastore) echo "thrift://127.0.0.1:$METASTORE_PORT" ;;
     trino) echo "http://127.0.0.1:$TRINO_PORT" ;;
     prestodb) echo "http://127.0.0.1:$PRESTO_PORT" ;;
     spark) echo "services/bin/spark-sql" ;;
@@ -261,6 +264,7 @@ service_ports() {
   case $1 in
     kafka) echo "$KAFKA_PORT $KAFKA_CONTROLLER_PORT" ;;
     hdfs) echo "$HDFS_PORT" ;;
+    metastore) echo "$METASTORE_PORT" ;;
     trino) echo "$TRINO_PORT" ;;
     prestodb) echo "$PRESTO_PORT" ;;
   esac
@@ -313,6 +317,7 @@ write_env() {
           echo "export HDFS_NAMENODE=hdfs://127.0.0.1:$HDFS_PORT"
           echo "export HADOOP_CONF_DIR='$CONF'"
           ;;
+        metastore) echo "export HIVE_METASTORE=thrift://127.0.0.1:$METASTORE_PORT" ;;
         trino) echo "export PRESTO_SERVER=http://127.0.0.1:$TRINO_PORT" ;;
         prestodb) echo "export PRESTODB_SERVER=http://127.0.0.1:$PRESTO_PORT" ;;
       esac

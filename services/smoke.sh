@@ -117,6 +117,28 @@ spark_external_parquet() {
   grep -q 'no_such_table' "$WORK/spark.err" || { echo "error not on stderr"; return 1; }
 }
 
+# one metastore for both engines: a table created by Spark SQL is read by Trino and the
+# other way round (thrift on 127.0.0.1:9083, no other interface)
+metastore_shared() {
+  need HIVE_METASTORE && need PRESTO_SERVER && need LAKEPIPE_SPARK_SQL || return 1
+  port_open "$METASTORE_PORT" || { echo "nothing on $METASTORE_PORT"; return 1; }
+  ss -ltn "sport = :$METASTORE_PORT" | grep -q "127.0.0.1:$METASTORE_PORT" || { echo "not bound to loopback"; return 1; }
+  local dir=/smoke/ms-$RUN_ID t="smoke_ms_${RUN_ID//-/_}" out
+  parquet_in_hdfs "$dir/spark" && parquet_in_hdfs "$dir/trino" || return 1
+  timeout 300 "$LAKEPIPE_SPARK_SQL" -e "
+    CREATE DATABASE IF NOT EXISTS smoke_ms LOCATION '$HDFS_NAMENODE/smoke/ms-db';
+    CREATE EXTERNAL TABLE smoke_ms.${t}_s (id BIGINT, name STRING) STORED AS PARQUET
+      LOCATION '$HDFS_NAMENODE$dir/spark'" || return 1
+  out=$(timeout 180 "$LAKEPIPE_TRINO_CLI" --server "$PRESTO_SERVER" --output-format TSV --execute "
+    SELECT id, name FROM hive.smoke_ms.${t}_s ORDER BY id;
+    CREATE TABLE hive.smoke_ms.${t}_t (id bigint, name varchar)
+      WITH (external_location = '$HDFS_NAMENODE$dir/trino', format = 'PARQUET')") || { echo "$out"; return 1; }
+  [[ $out == $'1\tone\n2\ttwo\n3\tthree' ]] || { echo "trino read: $out"; return 1; }
+  out=$(timeout 300 "$LAKEPIPE_SPARK_SQL" -e "SELECT id, name FROM smoke_ms.${t}_t ORDER BY id;
+    DROP TABLE smoke_ms.${t}_s; DROP TABLE smoke_ms.${t}_t") || return 1
+  [[ $out == $'1\tone\n2\ttwo\n3\tthree' ]] || { echo "spark read: $out"; return 1; }
+}
+
 echo "# services smoke tests ($RUN_ID)"
 check "kafka: kcat produces and consumes 1000 messages" kafka_1000
 check "kafka: kafka-topics creates a 3-partition topic" kafka_topics_3_partitions
@@ -126,17 +148,18 @@ check "trino: trino-cli count(*) tpch.tiny.nation = 25" trino_nation
 check "prestodb: presto-cli count(*) tpch.tiny.nation = 25" prestodb_nation
 check "trino: hive table over a Parquet file in HDFS" trino_hive_parquet
 check "spark: external Parquet table on HDFS; exit 1 on a failing statement" spark_external_parquet
+check "metastore: Spark SQL and Trino share tables through it (loopback only)" metastore_shared
 
 # ---- down.sh leaves nothing; a second up.sh downloads nothing --------------------------
 read -r -a was_running <<<"${LAKEPIPE_SERVICES:-}"
 pids=()
-for svc in kafka hdfs trino prestodb; do p=$(service_pid "$svc") && pids+=("$p"); done
+for svc in kafka hdfs metastore trino prestodb; do p=$(service_pid "$svc") && pids+=("$p"); done
 
 down_clean() {
   bash "$SERVICES_DIR/down.sh" || return 1
   local p port svc
   for p in "${pids[@]}"; do [[ -d /proc/$p ]] && { echo "pid $p still alive"; return 1; }; done
-  for svc in kafka hdfs trino prestodb; do
+  for svc in kafka hdfs metastore trino prestodb; do
     for port in $(service_ports "$svc"); do port_open "$port" && { echo "port $port still open"; return 1; }; done
   done
   ((${#pids[@]} > 0)) || { echo "no service was running before down.sh"; return 1; }

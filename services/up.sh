@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start lakepipe's real services on 127.0.0.1: services/up.sh [kafka hdfs trino prestodb spark]
+# Start lakepipe's real services on 127.0.0.1: services/up.sh [kafka hdfs metastore trino prestodb spark]
 # (none = all). Fetches pinned versions into ${LAKEPIPE_CACHE:-~/.cache/lakepipe} once,
 # installs the reference clients, leaves healthy running services alone, and writes
 # services/.state/env.sh.

@@ -35,8 +35,8 @@ count() { presto-q -q --output-format tsv "SELECT count(*) FROM hive.lab.stream_
 step "kcat-lite -G $GROUP -J --resume-from $SLAKE $STOPIC | pq-write --envelope kcat --kafka-meta --exactly-once --roll-secs 10 $SLAKE &"
 start_pipeline
 until pq-cat --offsets "$SLAKE" 2>/dev/null | grep -q files; do sleep 1; done
-step "hive-ddl --dialect trino --schema lab --table stream_$RUN $SLAKE | presto-q   # after the first file lands"
-hive-ddl --dialect trino --schema lab --table "stream_$RUN" "$SLAKE" | presto-q
+step "hive-ddl --metastore $HIVE_METASTORE --database lab --table stream_$RUN $SLAKE   # after the first file lands"
+hive-ddl --metastore "$HIVE_METASTORE" --database lab --table "stream_$RUN" "$SLAKE"
 echo "rows in Trino: $(count)"
 
 sleep 5

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make demo: the lab pipeline end to end on the real services:
-# Kafka -> jq-lite -> pq-write -> HDFS -> hive-ddl -> Trino, queried with presto-q; then the
-# streaming lake: a live topic written exactly once as 10-second files (tests/demo-stream.sh).
+# Kafka -> jq-lite -> pq-write -> HDFS -> hive-ddl (Hive metastore) -> Trino, queried with presto-q;
+# then the streaming lake: a live topic written exactly once as 10-second files (tests/demo-stream.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-target/release}
@@ -10,8 +10,8 @@ OUT=demo-out
 rm -rf "$OUT" && mkdir -p "$OUT"
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
-step "bash services/up.sh kafka hdfs trino   # real services on 127.0.0.1 (first run downloads them)"
-bash services/up.sh kafka hdfs trino
+step "bash services/up.sh kafka hdfs metastore trino   # real services on 127.0.0.1 (first run downloads them)"
+bash services/up.sh kafka hdfs metastore trino
 # shellcheck disable=SC1091
 source services/.state/env.sh
 RUN=$(date +%s)
@@ -45,11 +45,14 @@ pq-cat --schema "$LAKE"
 step "pq-cat --format table --columns event_type,seq,user,price --head 5 $LAKE"
 pq-cat --format table --columns event_type,seq,user,price --head 5 "$LAKE"
 
-step "presto-q \"CREATE SCHEMA IF NOT EXISTS hive.lab WITH (location = '$HDFS_NAMENODE/lake')\""
-presto-q "CREATE SCHEMA IF NOT EXISTS hive.lab WITH (location = '$HDFS_NAMENODE/lake')"
+step "hive-ddl --metastore $HIVE_METASTORE --database lab --table events_$RUN $LAKE   # no JVM, no SQL"
+hive-ddl --metastore "$HIVE_METASTORE" --database lab --table "events_$RUN" "$LAKE"
 
-step "hive-ddl --dialect trino --schema lab --table events_$RUN $LAKE | tee $OUT/events.sql | presto-q"
-hive-ddl --dialect trino --schema lab --table "events_$RUN" "$LAKE" | tee "$OUT/events.sql" | presto-q
+step "hive-ddl --metastore $HIVE_METASTORE --database lab --table events_$RUN $LAKE   # again: nothing new"
+hive-ddl --metastore "$HIVE_METASTORE" --database lab --table "events_$RUN" "$LAKE"
+
+step "hive-ddl --dialect trino --schema lab --table events_$RUN $LAKE > $OUT/events.sql   # the same table as SQL"
+hive-ddl --dialect trino --schema lab --table "events_$RUN" "$LAKE" >"$OUT/events.sql"
 cat "$OUT/events.sql"
 
 step "presto-q --output-format table 'SELECT event_type, count(*) AS events, round(avg(price), 2) AS avg_price FROM hive.lab.events_$RUN GROUP BY 1 ORDER BY 1'"

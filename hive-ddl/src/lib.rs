@@ -5,18 +5,17 @@
 //! hive-ddl --dialect trino --table purchases hdfs://localhost:9000/data/purchases | presto-q
 //! ```
 
+mod metastore;
 mod statement;
+mod tables;
 mod warnings;
-
-use std::io::Write;
-use std::path::Path;
 
 use anyhow::{Context, Result};
 use clap::{Parser, ValueEnum};
-use lakepipe::cli;
 use lakepipe::ddl::Dialect as TypeDialect;
-use lakepipe::location::Location;
-use lakepipe::read;
+use lakepipe::metastore::Client;
+use lakepipe::{cli, ddl, read};
+use std::io::Write;
 
 pub use statement::Statement;
 
@@ -39,14 +38,16 @@ Examples:
 #[derive(Parser, Debug)]
 #[command(version, after_long_help = EXAMPLES)]
 pub struct Args {
-    /// A Parquet file or a folder of them (k=v sub-folders become partitions): a local path, file:// or hdfs://
-    pub input: String,
+    /// A Parquet file or a folder of them (k=v sub-folders become partitions), or a root of
+    /// table folders (one table each): a local path, file:// or hdfs://
+    pub input: Option<String>,
 
     /// SQL dialect of the statements
     #[arg(long, value_enum, default_value_t = Dialect::Hive)]
     pub dialect: Dialect,
 
-    /// Table name [default: the input folder's name]
+    /// Table name [default: the input folder's name]; over a root of table folders, a
+    /// prefix of each table's name (the folder's name)
     #[arg(long)]
     pub table: Option<String>,
 
@@ -65,6 +66,16 @@ pub struct Args {
     /// CREATE ... IF NOT EXISTS
     #[arg(long)]
     pub if_not_exists: bool,
+
+    /// Register the table(s) in this Hive metastore (thrift://host:port) instead of
+    /// printing SQL: creates the database and table, adds new partitions and columns;
+    /// without URI (or when the next word is the input), $HIVE_METASTORE
+    #[arg(long, value_name = "URI", num_args = 0..=1, default_missing_value = "")]
+    pub metastore: Option<String>,
+
+    /// With --metastore: print the changes it would make, change nothing
+    #[arg(long, requires = "metastore")]
+    pub dry_run: bool,
 
     #[command(flatten)]
     pub common: cli::Common,
@@ -92,40 +103,25 @@ pub fn command() -> clap::Command {
     <Args as clap::CommandFactory>::command()
 }
 
-pub fn run(args: Args) -> Result<()> {
+pub fn run(mut args: Args) -> Result<()> {
     lakepipe::storage::set_timeout(args.common.timeout);
-    let input = Location::parse(&args.input)?;
-    let sources = read::sources(std::slice::from_ref(&args.input))?;
-    let table = read::Table::open(sources)?;
-    let location = match &args.location {
-        Some(l) => l.clone(),
-        None => default_location(&input)?,
-    };
-    let name = match &args.table {
-        Some(t) => t.clone(),
-        None => default_table_name(&input),
-    };
-    if name.is_empty() {
-        return Err(cli::usage(
-            "cannot tell a table name from the input: give --table",
-        ));
-    }
-    statement::check_case_collisions(&table.schema, &table)?;
-    if !args.common.quiet() {
-        for w in warnings::for_table(&table, args.dialect) {
-            cli::warn(w);
+    let metastore = resolve_metastore(&mut args)?;
+    let mut client = metastore
+        .as_deref()
+        .map(|uri| Client::connect(uri, args.common.timeout))
+        .transpose()?;
+    let mut sql = String::new();
+    for spec in tables::specs(&args)? {
+        let sources = match spec.input_name.as_str() {
+            "-" => read::sources(&[spec.input_name.clone()])?,
+            name => read::sources_of(name, &spec.input)?,
+        };
+        let table = read::Table::open(sources)?;
+        match &mut client {
+            Some(c) => register(&args, &spec, &table, c)?,
+            None => sql += &statement_for(&args, &spec, &table)?,
         }
     }
-    let stmt = Statement {
-        dialect: args.dialect,
-        types: args.dialect.types(),
-        catalog: args.catalog.clone(),
-        database: args.database.clone(),
-        table: name,
-        location,
-        if_not_exists: args.if_not_exists,
-    };
-    let sql = stmt.render(&table.schema, &table.partition_keys);
     let mut out = cli::stdout();
     out.write_all(sql.as_bytes())
         .context("writing the statements")?;
@@ -133,55 +129,106 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// The input folder as an absolute URL (a file's folder for a single file).
-fn default_location(input: &Location) -> Result<String> {
-    match input {
-        Location::Local(p) => {
-            let abs = std::fs::canonicalize(p).with_context(|| format!("{}", p.display()))?;
-            let dir = if abs.is_dir() {
-                abs
-            } else {
-                abs.parent().map(Path::to_path_buf).unwrap_or(abs)
-            };
-            Ok(format!("file://{}", dir.display()))
+/// The metastore URI of `--metastore [URI]`, from $HIVE_METASTORE when none is given.
+/// `--metastore INPUT` (a word that is not a URI, and no input after it) is the input.
+fn resolve_metastore(args: &mut Args) -> Result<Option<String>> {
+    let Some(given) = args.metastore.take() else {
+        return Ok(None);
+    };
+    let given = match given {
+        g if !g.is_empty() && !g.contains("://") && args.input.is_none() => {
+            args.input = Some(g);
+            String::new()
         }
-        Location::Hdfs { .. } => Ok(input.to_string()),
+        g => g,
+    };
+    if !given.is_empty() {
+        return Ok(Some(given));
+    }
+    match std::env::var("HIVE_METASTORE") {
+        Ok(uri) if !uri.is_empty() => Ok(Some(uri)),
+        _ => Err(cli::usage(
+            "--metastore needs a URI (thrift://host:port) or $HIVE_METASTORE",
+        )),
     }
 }
 
-/// The last folder name that is not a `k=v` partition folder.
-fn default_table_name(input: &Location) -> String {
-    let text = input.to_string();
-    let path = Path::new(&text);
-    let mut comps: Vec<String> = path
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    if path.extension().is_some_and(|e| e == "parquet") {
-        comps.pop();
+/// Make the metastore match one table's files; say what changed on stderr (what would
+/// change on stdout with --dry-run).
+fn register(
+    args: &Args,
+    spec: &tables::Spec,
+    table: &read::Table,
+    client: &mut Client,
+) -> Result<()> {
+    statement::check_case_collisions(&table.schema, table)?;
+    let (declared, left_out) = ddl::without_undeclarable_nested(&table.schema);
+    if !args.common.quiet() {
+        for w in warnings::for_table(table, Dialect::Hive) {
+            cli::warn(w);
+        }
+        for w in warnings::nested_names(&spec.name, &left_out, false) {
+            cli::warn(w);
+        }
     }
-    while comps.last().is_some_and(|c| c.contains('=')) {
-        comps.pop();
-    }
-    comps
-        .pop()
-        .filter(|c| c != "/" && c != ".")
-        .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn table_names_from_folders() {
-        let l = |s: &str| Location::parse(s).unwrap();
-        assert_eq!(default_table_name(&l("lake/events/")), "events");
-        assert_eq!(default_table_name(&l("lake/events/dt=1")), "events");
-        assert_eq!(default_table_name(&l("lake/x.parquet")), "lake");
-        assert_eq!(
-            default_table_name(&l("hdfs://nn:1/data/purchases")),
-            "purchases"
+    let target = metastore::Target {
+        database: args.database.as_deref().unwrap_or("default"),
+        spec,
+        schema: &declared,
+        table,
+    };
+    let changes = metastore::sync(client, &target, args.dry_run)?;
+    if args.dry_run {
+        let mut out = cli::stdout();
+        for c in &changes {
+            writeln!(out, "{c}").context("writing the changes")?;
+        }
+        out.flush().context("writing the changes")?;
+    } else if changes.is_empty() {
+        cli::info(
+            args.common.quiet(),
+            format!(
+                "{}.{}: up to date",
+                target.database.to_lowercase(),
+                spec.name.to_lowercase()
+            ),
         );
+    } else {
+        for c in &changes {
+            cli::info(args.common.quiet(), c);
+        }
     }
+    Ok(())
+}
+
+/// The statements of one table, after the checks and warnings that apply to it.
+fn statement_for(args: &Args, spec: &tables::Spec, table: &read::Table) -> Result<String> {
+    statement::check_case_collisions(&table.schema, table)?;
+    let (declared, left_out) = ddl::without_undeclarable_nested(&table.schema);
+    // Spark keeps every name in a data-source table; Hive's type syntax cannot.
+    let data_source = args.dialect == Dialect::Spark && !left_out.is_empty();
+    if !args.common.quiet() {
+        for w in warnings::for_table(table, args.dialect) {
+            cli::warn(w);
+        }
+        for w in warnings::nested_names(&spec.name, &left_out, data_source) {
+            cli::warn(w);
+        }
+    }
+    let schema = if data_source {
+        table.schema.as_ref().clone()
+    } else {
+        declared
+    };
+    let stmt = Statement {
+        dialect: args.dialect,
+        types: args.dialect.types(),
+        catalog: args.catalog.clone(),
+        database: args.database.clone(),
+        table: spec.name.clone(),
+        location: spec.location.clone(),
+        if_not_exists: args.if_not_exists,
+        data_source,
+    };
+    Ok(stmt.render(&schema, &table.partition_keys))
 }

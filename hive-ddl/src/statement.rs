@@ -16,6 +16,9 @@ pub struct Statement {
     pub table: String,
     pub location: String,
     pub if_not_exists: bool,
+    /// Spark only: `CREATE TABLE ... USING parquet`, which keeps nested names Hive's type
+    /// syntax cannot carry (the schema lives in Spark's table properties).
+    pub data_source: bool,
 }
 
 impl Statement {
@@ -74,6 +77,23 @@ impl Statement {
         };
         let mut sql = String::new();
         match self.dialect {
+            Dialect::Spark if self.data_source => {
+                // partition columns are listed with the others and named after
+                let all: Vec<String> = data.iter().chain(&keys).cloned().collect();
+                sql += &format!(
+                    "CREATE TABLE {ine}{} (\n{}\n)\nUSING parquet\n",
+                    self.qualified(),
+                    all.join(",\n")
+                );
+                if !partition_keys.is_empty() {
+                    let names: Vec<String> = partition_keys.iter().map(|k| self.ident(k)).collect();
+                    sql += &format!("PARTITIONED BY ({})\n", names.join(", "));
+                }
+                sql += &format!("LOCATION {};\n", self.literal(&self.location));
+                if !partition_keys.is_empty() {
+                    sql += &format!("MSCK REPAIR TABLE {};\n", self.qualified());
+                }
+            }
             Dialect::Hive | Dialect::Spark => {
                 sql += &format!(
                     "CREATE EXTERNAL TABLE {ine}{} (\n{}\n)\n",
@@ -181,6 +201,7 @@ mod tests {
             table: "ev".into(),
             location: "hdfs://nn:9000/it's".into(),
             if_not_exists: true,
+            data_source: false,
         }
     }
 
@@ -193,6 +214,18 @@ mod tests {
             sql,
             "CREATE EXTERNAL TABLE IF NOT EXISTS `lab`.`ev` (\n  `select` BIGINT,\n  `we``ird` STRUCT<`location`:STRING>\n)\n\
              PARTITIONED BY (`dt` STRING)\nSTORED AS PARQUET\nLOCATION 'hdfs://nn:9000/it\\'s';\nMSCK REPAIR TABLE `lab`.`ev`;\n"
+        );
+    }
+
+    #[test]
+    fn spark_data_source_table_keeps_every_name() {
+        let s = parse_schema("r STRUCT<`X-Y`:STRING>, dt STRING").unwrap();
+        let mut st = stmt(Dialect::Spark);
+        st.data_source = true;
+        assert_eq!(
+            st.render(&s, &["dt".into()]),
+            "CREATE TABLE IF NOT EXISTS `lab`.`ev` (\n  `r` STRUCT<`X-Y`:STRING>,\n  `dt` STRING\n)\nUSING parquet\n\
+             PARTITIONED BY (`dt`)\nLOCATION 'hdfs://nn:9000/it\\'s';\nMSCK REPAIR TABLE `lab`.`ev`;\n"
         );
     }
 

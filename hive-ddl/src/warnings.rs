@@ -52,6 +52,27 @@ pub fn for_table(table: &Table, dialect: Dialect) -> Vec<String> {
     ordered
 }
 
+/// Nested struct fields left out of table `table`'s declared types (Hive's type syntax
+/// cannot name them), or, for a Spark data-source table, the one warning that Hive and
+/// Trino cannot read that table.
+pub fn nested_names(table: &str, left_out: &[String], data_source: bool) -> Vec<String> {
+    if left_out.is_empty() {
+        return Vec::new();
+    }
+    if data_source {
+        return vec![format!(
+            "table {table}: nested field names Hive's type syntax cannot carry ({}): a Spark data-source table (USING parquet) keeps them; Hive and Trino cannot read it",
+            left_out.join(", ")
+        )];
+    }
+    left_out
+        .iter()
+        .map(|path| format!(
+            "table {table}: nested field {path} left out of the declared type: Hive's type syntax cannot name it (the rest of the struct stays readable; pq-write --flatten keeps it as a column)"
+        ))
+        .collect()
+}
+
 /// The parts of a logical type that decide readability.
 enum Shape {
     Timestamp(TimeUnit),

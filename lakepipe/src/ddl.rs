@@ -33,6 +33,8 @@ pub enum Quote {
     Always,
     /// Quote only names that need it (pq-cat --schema, readable round trips).
     WhenNeeded,
+    /// Never quote: metastore type strings, where a quote would be part of the name.
+    Never,
 }
 
 /// Parse `name TYPE, name TYPE, ...` into an Arrow schema.
@@ -384,6 +386,9 @@ const RESERVED: &[&str] = &[
 /// Quote an identifier for the dialect: backticks for Hive/Spark, double quotes for Trino,
 /// with the quote character doubled inside.
 pub fn quote_ident(name: &str, dialect: Dialect, quote: Quote) -> String {
+    if quote == Quote::Never {
+        return name.to_string();
+    }
     let plain = !name.is_empty()
         && name
             .chars()
@@ -421,6 +426,12 @@ pub fn format_schema(schema: &Schema, dialect: Dialect, quote: Quote) -> String 
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A column's type as the Hive metastore stores it (`struct<a:bigint,b:array<string>>`):
+/// Hive's names in lower case, nested names unquoted (see [`without_undeclarable_nested`]).
+pub fn metastore_type(dt: &DataType) -> String {
+    format_type(dt, Dialect::Hive, Quote::Never).to_lowercase()
 }
 
 /// Print one Arrow type in the dialect's syntax.
@@ -503,6 +514,83 @@ pub fn format_type(dt: &DataType, dialect: Dialect, quote: Quote) -> String {
     }
 }
 
+/// Whether Hive's type-string parser can read `name` as a struct field name. Top-level
+/// columns are quoted identifiers, but nested names live inside the type string
+/// (`STRUCT<a:...>`) that the metastore stores and parses, quoting or not: there a name is
+/// letters, digits and `_` (Spark's Hive path refuses `X-Forwarded-For`; Trino accepts
+/// the table and then cannot read its schema).
+pub fn is_nested_name_declarable(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c == '_' || c.is_ascii_alphanumeric() || (!c.is_ascii() && c.is_alphabetic()))
+}
+
+/// The schema without the nested struct fields whose names Hive's type syntax cannot
+/// carry, and the path of each one left out (`request.headers.X-Forwarded-For`; `[]` for
+/// list items, `{}` for map values). A struct left with no field goes too; a top-level
+/// column is never renamed or dropped for its own name.
+pub fn without_undeclarable_nested(schema: &Schema) -> (Schema, Vec<String>) {
+    let mut dropped = Vec::new();
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .filter_map(|f| {
+            prune_type(f.data_type(), f.name(), &mut dropped)
+                .map(|dt| f.as_ref().clone().with_data_type(dt))
+        })
+        .collect();
+    (
+        Schema::new_with_metadata(fields, schema.metadata().clone()),
+        dropped,
+    )
+}
+
+/// `dt` without undeclarable nested names; None when nothing readable is left.
+fn prune_type(dt: &DataType, path: &str, dropped: &mut Vec<String>) -> Option<DataType> {
+    use DataType::*;
+    let item = |f: &Arc<Field>, p: String, dropped: &mut Vec<String>| {
+        prune_type(f.data_type(), &p, dropped)
+            .map(|t| Arc::new(f.as_ref().clone().with_data_type(t)))
+    };
+    Some(match dt {
+        Struct(fields) => {
+            let mut kept = Vec::new();
+            for f in fields {
+                let p = format!("{path}.{}", f.name());
+                if !is_nested_name_declarable(f.name()) {
+                    dropped.push(p);
+                } else if let Some(t) = prune_type(f.data_type(), &p, dropped) {
+                    kept.push(f.as_ref().clone().with_data_type(t));
+                }
+            }
+            if kept.is_empty() {
+                dropped.push(format!("{path} (no field left)"));
+                return None;
+            }
+            Struct(Fields::from(kept))
+        }
+        List(f) => List(item(f, format!("{path}[]"), dropped)?),
+        LargeList(f) => LargeList(item(f, format!("{path}[]"), dropped)?),
+        FixedSizeList(f, n) => FixedSizeList(item(f, format!("{path}[]"), dropped)?, *n),
+        Map(entries, sorted) => {
+            let Struct(kv) = entries.data_type() else {
+                return Some(dt.clone());
+            };
+            let [k, v] = kv.iter().collect::<Vec<_>>()[..] else {
+                return Some(dt.clone());
+            };
+            let v = item(v, format!("{path}{{}}"), dropped)?;
+            let kv = Struct(Fields::from(vec![k.as_ref().clone(), v.as_ref().clone()]));
+            Map(
+                Arc::new(entries.as_ref().clone().with_data_type(kv)),
+                *sorted,
+            )
+        }
+        other => other.clone(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -564,6 +652,37 @@ mod tests {
             .contains("duplicate"));
         assert!(parse_schema("").is_err());
         assert!(parse_schema("d DECIMAL(40,2)").is_err());
+    }
+
+    #[test]
+    fn nested_names_hive_cannot_parse_are_left_out() {
+        let s = parse_schema(
+            "`a-b` INT, request STRUCT<method:STRING, headers:STRUCT<`X-Forwarded-For`:STRING, host:STRING>>, \
+             only STRUCT<`x y`:INT>, l ARRAY<STRUCT<`k.v`:INT, ok:INT>>, m MAP<STRING,STRUCT<`$`:INT, ключ:INT>>",
+        )
+        .unwrap();
+        let (kept, dropped) = without_undeclarable_nested(&s);
+        assert_eq!(
+            dropped,
+            [
+                "request.headers.X-Forwarded-For",
+                "only.x y",
+                "only (no field left)",
+                "l[].k.v",
+                "m{}.$"
+            ]
+        );
+        assert_eq!(
+            format_schema(&kept, Dialect::Hive, Quote::WhenNeeded),
+            "`a-b` INT, request STRUCT<method:STRING,headers:STRUCT<host:STRING>>, \
+             l ARRAY<STRUCT<ok:INT>>, m MAP<STRING,STRUCT<`ключ`:INT>>"
+        );
+        assert_eq!(
+            metastore_type(kept.field(1).data_type()),
+            "struct<method:string,headers:struct<host:string>>"
+        );
+        let clean = parse_schema("a STRUCT<b:INT, c_2:ARRAY<STRING>>").unwrap();
+        assert_eq!(without_undeclarable_nested(&clean), (clean.clone(), vec![]));
     }
 
     #[test]

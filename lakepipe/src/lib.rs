@@ -39,6 +39,7 @@ pub mod infer;
 pub mod lines;
 pub mod listing;
 pub mod location;
+pub mod metastore;
 pub mod partition;
 pub mod progress;
 #[cfg(feature = "parquet")]

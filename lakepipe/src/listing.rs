@@ -77,6 +77,30 @@ pub fn files(input: &str, loc: &Location) -> anyhow::Result<Vec<Found>> {
     Ok(found)
 }
 
+/// The table folders of a root of tables: when folder `loc` holds neither visible files
+/// nor `k=v` partition folders, only plain-named folders (e.g. `pq-write --split-by`'s
+/// output), those folders in name order. None when `loc` is one table (a file, a glob, a
+/// folder with files or partitions) or is not there (reading it says why).
+pub fn table_folders(loc: &Location) -> anyhow::Result<Option<Vec<Status>>> {
+    if is_glob(&path_of(loc).to_string_lossy()) {
+        return Ok(None);
+    }
+    let fs = storage::connect(loc)?;
+    if !fs.is_dir(loc)? {
+        return Ok(None);
+    }
+    let visible: Vec<Status> = fs
+        .list(loc, false)?
+        .into_iter()
+        .filter(|st| !is_hidden(&st.name()))
+        .collect();
+    let one_table = visible.is_empty()
+        || visible
+            .iter()
+            .any(|st| !st.is_dir || crate::partition::parse_folder(&st.name()).is_some());
+    Ok((!one_table).then_some(visible))
+}
+
 /// Every visible file below `dir`, with its path below `base`.
 fn walk(fs: &Fs, base: &Path, dir: &Location, found: &mut Vec<Found>) -> anyhow::Result<()> {
     for st in fs.list(dir, true)? {
@@ -145,6 +169,38 @@ mod tests {
             .iter()
             .map(|f| f.below.to_string_lossy().into_owned())
             .collect())
+    }
+
+    #[test]
+    fn a_folder_of_plain_folders_is_a_root_of_tables() {
+        let d = tempfile::tempdir().unwrap();
+        for f in [
+            "root/b%2Fx/k=1/p.parquet",
+            "root/a/p.parquet",
+            "root/_tmp/p.parquet",
+            "root/.x",
+        ] {
+            let p = d.path().join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, b"x").unwrap();
+        }
+        let names = |p: &Path| {
+            table_folders(&Location::Local(p.to_path_buf()))
+                .unwrap()
+                .map(|v| v.iter().map(Status::name).collect::<Vec<_>>())
+        };
+        let root = d.path().join("root");
+        assert_eq!(
+            names(&root),
+            Some(vec!["a".to_string(), "b%2Fx".to_string()])
+        );
+        // a folder with k=v folders, or with files, is one table
+        assert_eq!(names(&root.join("b%2Fx")), None);
+        assert_eq!(names(&root.join("a")), None);
+        std::fs::write(root.join("stray.parquet"), b"x").unwrap();
+        assert_eq!(names(&root), None);
+        assert_eq!(names(&root.join("a/p.parquet")), None);
+        assert_eq!(names(&root.join("nope")), None);
     }
 
     #[test]

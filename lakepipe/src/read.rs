@@ -144,23 +144,32 @@ pub fn sources(inputs: &[String]) -> anyhow::Result<Vec<Source>> {
             out.push(stdin_source()?);
             continue;
         }
-        for found in listing::files(input, &Location::parse(input)?)? {
-            let named = found.below.as_os_str().is_empty();
-            let location = found.status.location;
-            out.push(Source {
-                // A file named directly keeps the name it was given.
-                name: if named {
-                    input.clone()
-                } else {
-                    location.to_string()
-                },
-                partitions: partitions_of(&found.below),
-                origin: match location {
-                    Location::Local(p) => Origin::Local(p),
-                    remote => Origin::Remote(remote),
-                },
-            });
-        }
+        out.extend(sources_of(input, &Location::parse(input)?)?);
+    }
+    Ok(out)
+}
+
+/// The files of one parsed input (`input` is its text, for names and errors): a table
+/// folder found by listing is opened by its [`Location`], which a folder name with `%`
+/// in it would not survive as text.
+pub fn sources_of(input: &str, loc: &Location) -> anyhow::Result<Vec<Source>> {
+    let mut out = Vec::new();
+    for found in listing::files(input, loc)? {
+        let named = found.below.as_os_str().is_empty();
+        let location = found.status.location;
+        out.push(Source {
+            // A file named directly keeps the name it was given.
+            name: if named {
+                input.to_string()
+            } else {
+                location.to_string()
+            },
+            partitions: partitions_of(&found.below),
+            origin: match location {
+                Location::Local(p) => Origin::Local(p),
+                remote => Origin::Remote(remote),
+            },
+        });
     }
     Ok(out)
 }

@@ -1,4 +1,4 @@
-"""A small spark-sql: runs SQL with Hive support against lakepipe's persistent metastore.
+"""A small spark-sql: runs SQL with Hive support against lakepipe's Hive metastore service.
 
 Usage: spark_sql.py [--conf k=v]... [-e SQL | -f FILE]   (no -e/-f: SQL from stdin)
 Statements are separated by ';'. Each statement's result rows are printed like spark-sql
@@ -80,10 +80,8 @@ def main():
         .config("spark.sql.warehouse.dir", "file:" + os.path.join(state, "warehouse"))
         .config("spark.hadoop.fs.defaultFS", os.environ["LAKEPIPE_SPARK_DEFAULTFS"])
         .config("spark.hadoop.dfs.replication", "1")
-        .config(
-            "spark.hadoop.javax.jdo.option.ConnectionURL",
-            "jdbc:derby:;databaseName=%s;create=true" % os.path.join(state, "metastore_db"),
-        )
+        # the shared Hive metastore (services/svc/metastore.sh), also Trino's
+        .config("spark.hadoop.hive.metastore.uris", os.environ["LAKEPIPE_SPARK_METASTORE"])
         .enableHiveSupport()
     )
     for kv in a.conf:

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034  # paths used by bin/* and lib.sh
 # Spark SQL: pyspark from PyPI in the cache's venv, run as a command (bin/spark-sql) with
-# Hive support, a persistent Derby metastore and warehouse in services/.state/spark, and
+# Hive support, the metastore service (svc/metastore.sh), a local warehouse in .state/spark, and
 # fs.defaultFS on the HDFS above. Not a daemon: `up.sh spark` installs it and checks it.
 SPARK_STATE=$STATE/spark
 

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034  # paths used by bin/* and lib.sh
 # Trino: single-node coordinator from io.trino:trino-server (tar.gz on Maven Central), run
-# straight with java (no launcher); catalogs tpch, memory and hive (file metastore on HDFS).
+# straight with java (no launcher); catalogs tpch, memory and hive (the metastore service, on HDFS).
 TRINO_HOME=$CACHE/trino-server-$TRINO_VERSION
 TRINO_ETC=$STATE/trino/etc
 TRINO_CLI_JAR=$CACHE/m2/io/trino/trino-cli/$TRINO_VERSION/trino-cli-$TRINO_VERSION-executable.jar
@@ -56,8 +56,8 @@ CONF
   printf 'connector.name=memory\nmemory.max-data-per-node=256MB\n' >"$TRINO_ETC/catalog/memory.properties"
   cat >"$TRINO_ETC/catalog/hive.properties" <<CONF
 connector.name=hive
-hive.metastore=file
-hive.metastore.catalog.dir=hdfs://127.0.0.1:$HDFS_PORT/trino/metastore
+hive.metastore=thrift
+hive.metastore.uri=thrift://127.0.0.1:$METASTORE_PORT
 fs.hadoop.enabled=true
 hive.config.resources=$CONF/core-site.xml,$CONF/hdfs-site.xml
 hive.non-managed-table-writes-enabled=true
