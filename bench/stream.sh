@@ -2,7 +2,8 @@
 # The exactly-once streaming pipeline (issue 13) on the real Kafka and HDFS:
 # - end to end: a topic of BENCH_ROWS lab events (3 partitions) to committed files on HDFS,
 #   `kcat-lite -G -J --resume-from | pq-write --envelope kcat --exactly-once`, against the
-#   same pipeline without exactly-once (kcat -J | pq-write --envelope kcat, at most once);
+#   same group pipeline without exactly-once (at most once) and kcat -C -J | pq-write (no
+#   group: a -G run includes the broker's group join, group.initial.rebalance.delay.ms 3 s);
 # - resume: the time to start after the committed offsets of a folder of 10,000 files.
 source "$(dirname "$0")/lib.sh"
 if [[ -z ${KAFKA_BROKERS:-} || -z ${HDFS_NAMENODE:-} ]]; then
@@ -24,8 +25,10 @@ for ((i = 1; i <= R; i++)); do
   # fresh folders and groups per run, the two pipelines taking turns
   REPEAT=1 measure stream-e2e "exactly-once" \
     "$KL -b $B -G $RUN-eo-$i -J --resume-from $LAKE/eo-$i/ -e -q $RUN | $PW --envelope kcat --kafka-meta --exactly-once -q $LAKE/eo-$i/"
-  REPEAT=1 measure stream-e2e "kcat | pq-write" \
-    "$LAKEPIPE_KCAT -b $B -G $RUN-p-$i -J -e -q $RUN | $PW --envelope kcat --kafka-meta -q $LAKE/plain-$i/"
+  REPEAT=1 measure stream-e2e "kcat-lite -G | pq-write" \
+    "$KL -b $B -G $RUN-g-$i -J -e -q $RUN | $PW --envelope kcat --kafka-meta -q $LAKE/group-$i/"
+  REPEAT=1 measure stream-e2e "kcat -C | pq-write" \
+    "$LAKEPIPE_KCAT -b $B -C -t $RUN -o beginning -J -e -q | $PW --envelope kcat --kafka-meta -q $LAKE/plain-$i/"
 done
 awk -F'\t' -v rows="$ROWS" '$1 == "stream-e2e" && $3 != "FAILED" { if (!($2 in best) || $3 < best[$2]) best[$2] = $3; if ($4 > rss[$2]) rss[$2] = $4 }
   END { for (t in best) printf "  %-28s best %.2f s = %.0f messages/s, peak %d MB\n", t, best[t], rows / best[t], rss[t] }' "$RESULTS"

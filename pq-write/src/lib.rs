@@ -204,11 +204,11 @@ pub fn run(args: Args) -> Result<()> {
         Some(s) => s,
         None => {
             let limit = args.infer_rows.unwrap_or(args.row_group_rows).max(1) as u64;
-            let started = Instant::now();
-            while buffered.last().is_none_or(|c| c.last_line() < limit)
-                && roll_secs.is_none_or(|r| started.elapsed() < r)
-            {
-                let Some(chunk) = chunker.next_chunk()? else {
+            let deadline = roll_secs.map(|r| Instant::now() + r);
+            while buffered.last().is_none_or(|c| c.last_line() < limit) {
+                // under --roll-secs a quiet input ends inference once it has some lines
+                let by = deadline.filter(|_| !buffered.is_empty());
+                let Some(chunk) = chunker.next_chunk_before(by)? else {
                     break;
                 };
                 buffered.push(chunk);

@@ -187,3 +187,37 @@ fn usage_errors() {
     let mut c = assert_cmd::Command::cargo_bin("pq-write").unwrap();
     c.args(["--exactly-once", "out/"]).assert().code(2);
 }
+
+/// A quiet stream (schema inferred, nothing after the first lines) still gets its
+/// committed file from --roll-secs, while pq-write keeps running.
+#[test]
+fn a_quiet_stream_is_committed_by_roll_secs() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let d = tempfile::tempdir().unwrap();
+    let out = format!("{}/", d.path().display());
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("pq-write"))
+        .args(["--envelope", "kcat", "--exactly-once", "--roll-secs", "0.5", "-q", &out])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(envelopes(&[("t", 0, 0..2)]).as_bytes())
+        .unwrap();
+    stdin.flush().unwrap();
+    let start = Instant::now();
+    while files(d.path()).is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(30), "no file while the input is quiet");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(child.try_wait().unwrap().is_none(), "pq-write ended early");
+    assert_eq!(files(d.path()), [("t+0+0000000000+0000000001.parquet".to_string(), 2)]);
+    stdin
+        .write_all(envelopes(&[("t", 0, 2..3)]).as_bytes())
+        .unwrap();
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    assert_eq!(files(d.path()).len(), 2);
+}

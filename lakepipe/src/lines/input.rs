@@ -231,8 +231,18 @@ impl Chunker {
     /// The next chunk: None after the last one, or once interrupted (the lines read
     /// until then are handed on first; the rest is left unread).
     pub fn next_chunk(&mut self) -> Result<Option<Chunk>> {
+        self.next_chunk_before(None)
+    }
+
+    /// [`Self::next_chunk`], but at `deadline` the lines read so far are handed on (None
+    /// when there are none): a caller that must act on a clock (pq-write's inference
+    /// under `--roll-secs`) is not held by a quiet input.
+    pub fn next_chunk_before(&mut self, deadline: Option<Instant>) -> Result<Option<Chunk>> {
         let mut waiting_since = Instant::now();
         loop {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok((!self.cur.is_empty()).then(|| self.take()));
+            }
             if crate::cli::interrupted() {
                 return Ok((!self.cur.is_empty()).then(|| self.take()));
             }
@@ -250,6 +260,7 @@ impl Chunker {
             } else {
                 (self.cut.idle_flush.saturating_sub(waiting_since.elapsed())).min(POLL)
             };
+            let wait = deadline.map_or(wait, |d| wait.min(d.saturating_duration_since(Instant::now())));
             match self.blocks.recv_timeout(wait) {
                 Ok(Block::Data(block)) => {
                     self.add(&block);
