@@ -8,17 +8,16 @@ mod dictionary;
 mod kafka_meta;
 mod pipeline;
 mod sink;
+mod tables;
 
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use arrow::datatypes::Schema;
 use clap::{Parser, ValueEnum};
 use lakepipe::cli;
-use lakepipe::infer::Shape;
 use lakepipe::location::Location;
 use lakepipe::storage;
 use lakepipe::{lines, workers};
@@ -26,7 +25,8 @@ use parquet::basic::{Compression, GzipLevel, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 use pipeline::{BadLines, Chunk, Chunker, DecodeConfig};
-use sink::{Roll, Sink, Target};
+use sink::{Roll, Target};
+use tables::{LineFormat, SinkArgs, TableSchema, Tables};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -97,6 +97,10 @@ pub struct Args {
     /// Hive-style folders COL=value/ for these columns (folder output)
     #[arg(long, value_name = "COL[,COL]", value_delimiter = ',')]
     pub partition_by: Vec<String>,
+
+    /// One table folder per value of COL (OUTPUT/<value>/), each with its own schema and files
+    #[arg(long, value_name = "COL")]
+    pub split_by: Option<String>,
 
     /// Input lines are envelopes: 'kcat' for kcat/kcat-lite -J lines (the payload is the row)
     #[arg(long, value_enum, value_name = "KIND")]
@@ -190,10 +194,17 @@ pub fn run(args: Args) -> Result<()> {
     };
     let mut chunker = Chunker::new(pipeline::spawn_reader(input), input_name.clone());
 
-    // The schema: given, or inferred from the first row group of lines.
+    let format = LineFormat {
+        envelope: args.envelope.is_some(),
+        kafka_meta: args.kafka_meta,
+        flatten: args.flatten.clone(),
+        split_by: args.split_by.clone(),
+    };
+    // Schemas: given, or inferred per table from the first row group of lines.
     let mut buffered: Vec<Chunk> = Vec::new();
-    let row_schema = match given_schema {
-        Some(s) => s,
+    let initial: Vec<(String, Schema)> = match &given_schema {
+        Some(s) if args.split_by.is_none() => vec![(String::new(), s.clone())],
+        Some(_) => vec![],
         None => {
             let limit = args.infer_rows.unwrap_or(args.row_group_rows).max(1) as u64;
             let started = Instant::now();
@@ -205,61 +216,41 @@ pub fn run(args: Args) -> Result<()> {
                 };
                 buffered.push(chunk);
             }
-            let inf = pipeline::infer(&buffered, limit, |line| {
-                row_shape(line, args.envelope.is_some(), args.flatten.as_deref())
-            })?;
-            inf.schema()
+            let inf = pipeline::infer(&buffered, limit, |line| format.keyed_shape(line))?;
+            inf.into_iter()
+                .map(|(k, i)| (k, i.schema()))
+                .filter(|(_, s)| !s.fields().is_empty())
+                .collect()
         }
     };
-    let row_schema = Arc::new(row_schema);
-    let schema = if args.kafka_meta {
-        Arc::new(lakepipe::decode::with_extra(
-            &row_schema,
-            &kafka_meta::meta_fields(),
-        ))
-    } else {
-        row_schema.clone()
-    };
-    let have_columns = !schema.fields().is_empty();
+    // Folder output without --schema follows new fields (schema evolution).
+    let evolve = given_schema.is_none() && matches!(target, Target::Folder(_));
+    let have_columns = evolve || given_schema.is_some() || !initial.is_empty();
 
-    let cfg = DecodeConfig {
-        schema: schema.clone(),
-        row_schema,
-        flatten: args.flatten.clone(),
-        envelope: args.envelope.is_some(),
-        kafka_meta: args.kafka_meta,
+    let mut cfg = DecodeConfig {
+        format: format.clone(),
+        schemas: Default::default(),
+        evolve,
         stop_on_error: matches!(policy, BadLines::Error),
     };
-    let mut props = WriterProperties::builder()
-        .set_compression(args.compression.parquet())
-        .set_max_row_group_row_count(Some(args.row_group_rows))
-        .set_dictionary_enabled(true);
-    // Dictionaries only where they pay, judged on the first rows (see dictionary.rs).
-    if let Some(sample) = pipeline::sample(&cfg, &buffered, SAMPLE_ROWS) {
-        for col in dictionary::plain_columns(&sample) {
-            props = props.set_column_dictionary_enabled(col, false);
-        }
+    let props = writer_props(&args, &cfg, &buffered, &initial);
+    let sink_args = SinkArgs {
+        target: target.clone(),
+        partition_by: args.partition_by.clone(),
+        props,
+        roll: Roll {
+            rows: args.roll_rows,
+            bytes: args.roll_bytes,
+            secs: roll_secs,
+        },
+        overwrite: args.overwrite,
+        run_id: uuid::Uuid::new_v4().to_string(),
+    };
+    let mut tables = Tables::new(format, evolve, given_schema, sink_args);
+    for (key, schema) in initial {
+        tables.add(&key, schema)?;
     }
-    let props = props.build();
-    let roll = Roll {
-        rows: args.roll_rows,
-        bytes: args.roll_bytes,
-        secs: roll_secs,
-    };
-    let run_id = uuid::Uuid::new_v4().to_string();
-    let mut sink = if have_columns {
-        Some(Sink::new(
-            target.clone(),
-            &schema,
-            &args.partition_by,
-            props,
-            roll,
-            args.overwrite,
-            run_id,
-        )?)
-    } else {
-        None
-    };
+    cfg.schemas = tables.schemas.clone();
 
     // Rows written and input bytes read, on a terminal's stderr.
     let progress = lakepipe::progress::Progress::new(args.common.quiet(), false);
@@ -268,12 +259,12 @@ pub fn run(args: Args) -> Result<()> {
         let (mut feeder, decoded) = lines::ordered(pipeline::workers(), "a decoder", move || {
             pipeline::decoder(cfg.clone(), back.clone())
         });
-        let writer = s.spawn(|| match sink.as_mut() {
-            Some(sink) => {
+        let writer = s.spawn(|| match have_columns {
+            true => {
                 let quiet = args.common.quiet();
-                pipeline::write_loop(decoded, sink, &policy, &input_name, quiet, &progress)
+                pipeline::write_loop(decoded, &mut tables, &policy, &input_name, quiet, &progress)
             }
-            None => (pipeline::Report::default(), None),
+            false => (pipeline::Report::default(), None),
         });
         let mut end = pipeline::End::Eof;
         let mut feed = |c: Chunk| {
@@ -306,15 +297,13 @@ pub fn run(args: Args) -> Result<()> {
     });
 
     // Close files: completely on success, keeping earlier rows on errors/interrupts.
-    let close = match sink.as_mut() {
-        Some(sink) if err.is_none() && end == pipeline::End::Eof => {
-            sink.finish(args.schema.is_some())
-        }
-        Some(sink) => sink.abort(),
-        None => Ok(()),
+    let close = if err.is_none() && end == pipeline::End::Eof {
+        tables.finish(args.schema.is_some())
+    } else {
+        tables.abort()
     };
-    let totals = sink.as_ref().map(|s| s.totals.clone()).unwrap_or_default();
-    summarize(&args, &target, &report, &totals, &policy);
+    let totals = tables.totals();
+    summarize(&args, &target, &report, &tables, &policy);
     if let Some(e) = err {
         if cli::is_broken_pipe(&e) {
             return Err(e);
@@ -333,7 +322,7 @@ pub fn run(args: Args) -> Result<()> {
         ))
         .into());
     }
-    if !have_columns {
+    if tables.is_empty() {
         cli::warn(format!(
             "{input_name}: no JSON objects in the input; no file written"
         ));
@@ -354,9 +343,23 @@ fn summarize(
     args: &Args,
     target: &Target,
     report: &pipeline::Report,
-    totals: &sink::Totals,
+    tables: &Tables,
     policy: &BadLines,
 ) {
+    let totals = tables.totals();
+    for a in &tables.added {
+        let table = match &args.split_by {
+            Some(col) => format!(" of table {col}={}", a.table),
+            None => String::new(),
+        };
+        cli::info(
+            args.common.quiet(),
+            format!(
+                "new column '{}'{table} from line {}: later files have it",
+                a.column, a.line
+            ),
+        );
+    }
     if !report.unknown_fields.is_empty() {
         let list: Vec<String> = report
             .unknown_fields
@@ -386,15 +389,32 @@ fn summarize(
     );
 }
 
-/// The shape of one line's row for inference (None when the line will be rejected).
-fn row_shape(line: &[u8], envelope: bool, flatten: Option<&str>) -> Option<Shape> {
-    let shape = if envelope {
-        let e = lakepipe::envelope::Envelope::parse(line).ok()?;
-        Shape::of_json(&e.row().ok()?).ok()?
-    } else {
-        Shape::of_json(line).ok()?
-    };
-    shape.row(flatten)
+/// Writer properties; dictionaries only where they pay, judged on the first rows
+/// (see dictionary.rs), when there is one table.
+fn writer_props(
+    args: &Args,
+    cfg: &DecodeConfig,
+    buffered: &[Chunk],
+    initial: &[(String, Schema)],
+) -> WriterProperties {
+    let mut props = WriterProperties::builder()
+        .set_compression(args.compression.parquet())
+        .set_max_row_group_row_count(Some(args.row_group_rows))
+        .set_dictionary_enabled(true);
+    if let (None, [(key, schema)]) = (&args.split_by, initial) {
+        let cfg = DecodeConfig {
+            schemas: Default::default(),
+            ..cfg.clone()
+        };
+        cfg.schemas
+            .set(key, TableSchema::new(schema.clone(), args.kafka_meta));
+        if let Some(sample) = pipeline::sample(&cfg, buffered, key, SAMPLE_ROWS) {
+            for col in dictionary::plain_columns(&sample) {
+                props = props.set_column_dictionary_enabled(col, false);
+            }
+        }
+    }
+    props.build()
 }
 
 fn load_schema(s: &str) -> Result<Schema> {
@@ -413,13 +433,14 @@ fn resolve_target(args: &Args) -> Result<Target> {
     let existing = fs.stat(&loc)?;
     let folder = args.output.ends_with('/') || existing.as_ref().is_some_and(|s| s.is_dir);
     let needs_folder = !args.partition_by.is_empty()
+        || args.split_by.is_some()
         || args.roll_rows.is_some()
         || args.roll_bytes.is_some()
         || args.roll_secs.is_some();
     if !folder {
         if needs_folder {
             return Err(cli::usage(format!(
-                "--partition-by and --roll-* write several files: OUTPUT must be a folder (end it with '/'), not {}",
+                "--split-by, --partition-by and --roll-* write several files: OUTPUT must be a folder (end it with '/'), not {}",
                 args.output
             )));
         }

@@ -90,28 +90,7 @@ impl Sink {
         overwrite: bool,
         run_id: String,
     ) -> Result<Sink> {
-        let mut partition_cols = Vec::new();
-        for name in partition_by {
-            let (i, f) = schema
-                .column_with_name(name)
-                .with_context(|| format!("--partition-by: no column '{name}' in the schema"))?;
-            if f.data_type().is_nested()
-                || matches!(
-                    f.data_type(),
-                    DataType::Binary | DataType::Float32 | DataType::Float64
-                )
-            {
-                bail!("--partition-by: column '{name}' has type {} (use a string, integer, boolean or date column)", f.data_type());
-            }
-            partition_cols.push((i, name.clone()));
-        }
-        let data_cols: Vec<usize> = (0..schema.fields().len())
-            .filter(|i| !partition_cols.iter().any(|(p, _)| p == i))
-            .collect();
-        if data_cols.is_empty() {
-            bail!("--partition-by: every column is a partition column; nothing would be left in the files");
-        }
-        let file_schema = Arc::new(schema.project(&data_cols)?);
+        let (partition_cols, data_cols, file_schema) = layout(schema, partition_by)?;
         let fs = storage::connect(target.location())?;
         Ok(Sink {
             target,
@@ -266,6 +245,15 @@ impl Sink {
         Ok(())
     }
 
+    /// Close every open file and continue with `schema` (a wider one: schema
+    /// evolution). Files written so far keep their schema.
+    pub fn widen(&mut self, schema: &Schema, partition_by: &[String]) -> Result<()> {
+        let layout = layout(schema, partition_by)?;
+        self.abort()?;
+        (self.partition_cols, self.data_cols, self.file_schema) = layout;
+        Ok(())
+    }
+
     /// Close files older than `--roll-secs` (called on every batch and on a timer).
     pub fn roll_old(&mut self) -> Result<()> {
         let Some(max) = self.roll.secs else {
@@ -326,6 +314,35 @@ impl Sink {
         }
         first_err.map_or(Ok(()), Err)
     }
+}
+
+/// Partition columns (index, name), data column indices, and the schema of the files.
+type Layout = (Vec<(usize, String)>, Vec<usize>, SchemaRef);
+
+fn layout(schema: &Schema, partition_by: &[String]) -> Result<Layout> {
+    let mut partition_cols = Vec::new();
+    for name in partition_by {
+        let (i, f) = schema
+            .column_with_name(name)
+            .with_context(|| format!("--partition-by: no column '{name}' in the schema"))?;
+        if f.data_type().is_nested()
+            || matches!(
+                f.data_type(),
+                DataType::Binary | DataType::Float32 | DataType::Float64
+            )
+        {
+            bail!("--partition-by: column '{name}' has type {} (use a string, integer, boolean or date column)", f.data_type());
+        }
+        partition_cols.push((i, name.clone()));
+    }
+    let data_cols: Vec<usize> = (0..schema.fields().len())
+        .filter(|i| !partition_cols.iter().any(|(p, _)| p == i))
+        .collect();
+    if data_cols.is_empty() {
+        bail!("--partition-by: every column is a partition column; nothing would be left in the files");
+    }
+    let file_schema = Arc::new(schema.project(&data_cols)?);
+    Ok((partition_cols, data_cols, file_schema))
 }
 
 /// `--overwrite` on a folder: once the new files are complete, remove the visible
