@@ -141,5 +141,18 @@ fn live_kafka_split_by_type_to_hdfs_counted_in_trino_and_spark() {
         Duration::from_secs(60),
     );
     assert!(cols.contains("coupon") && !cols.contains("guild"), "{cols}");
+    // Best-effort cleanup of the shared services (not part of what is tested).
+    let drops: String = counts
+        .keys()
+        .map(|ty| {
+            format!(
+                "DROP TABLE IF EXISTS hive.{schema}.{ty}_{};",
+                std::process::id()
+            )
+        })
+        .collect();
+    sh_output(&format!(
+        "{trino} --execute \"{drops} DROP SCHEMA IF EXISTS hive.{schema}\""
+    ));
     sh(&format!("kcat-lite -b {brokers} --delete-topic {topic}"));
 }
