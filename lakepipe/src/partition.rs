@@ -40,6 +40,28 @@ pub fn folder(key: &str, value: Option<&str>) -> String {
     )
 }
 
+/// The folder name of one `pq-write --split-by` table: the value escaped as [`escape`]
+/// does, and a leading `.` or `_` escaped too, so the folder is never `.`, `..` or hidden
+/// from readers. The empty value, which escaping never produces otherwise, is
+/// [`NULL_VALUE`].
+pub fn table_folder(value: &str) -> String {
+    let escaped = escape(value);
+    match escaped.chars().next() {
+        Some(c @ ('.' | '_')) if !value.is_empty() => {
+            format!("%{:02X}{}", c as u32, &escaped[1..])
+        }
+        _ => escaped,
+    }
+}
+
+/// Undo [`table_folder`]: the value a table folder holds.
+pub fn parse_table_folder(name: &str) -> String {
+    if name == NULL_VALUE {
+        return String::new();
+    }
+    unescape(name)
+}
+
 /// The key and value of a `key=value` folder name (`None` value: null), or None when the
 /// name is not a partition folder.
 pub fn parse_folder(name: &str) -> Option<(String, Option<String>)> {
@@ -107,5 +129,43 @@ mod tests {
         );
         assert_eq!(parse_folder("=v"), None);
         assert_eq!(parse_folder("plain"), None);
+    }
+
+    #[test]
+    fn table_folders_round_trip_and_stay_one_visible_level() {
+        let values = [
+            "purchase_sword",
+            "a/b",
+            "..",
+            ".",
+            "x=y",
+            "",
+            NULL_VALUE,
+            "%2E",
+            "_x",
+            "__",
+            ".hidden",
+            "ключ 東京 😀",
+            "a\\b",
+            "\n",
+            "100%",
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for v in values {
+            let name = table_folder(v);
+            assert!(!name.is_empty() && !name.contains('/'), "{v:?} -> {name}");
+            assert!(
+                !name.contains('='),
+                "{v:?} -> {name} looks like a partition"
+            );
+            assert!(name != "." && name != "..", "{v:?} -> {name}");
+            if !v.is_empty() {
+                assert!(!crate::listing::is_hidden(&name), "{v:?} -> {name} hidden");
+            }
+            assert_eq!(parse_table_folder(&name), v, "{v:?} -> {name}");
+            assert!(seen.insert(name.clone()), "{v:?} -> {name} twice");
+        }
+        assert_eq!(table_folder("purchase_sword"), "purchase_sword");
+        assert_eq!(table_folder(".."), "%2E.");
     }
 }

@@ -9,26 +9,26 @@ mod dictionary;
 mod kafka_meta;
 mod pipeline;
 mod sink;
+mod tables;
 
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use arrow::datatypes::Schema;
 use clap::{Parser, ValueEnum};
 use lakepipe::cli;
-use lakepipe::infer::Shape;
-use lakepipe::lines::{self, Chunk, Chunker, Input};
 use lakepipe::location::Location;
 use lakepipe::storage;
-use lakepipe::workers;
+use lakepipe::{lines, workers};
 use parquet::basic::{Compression, GzipLevel, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
+use lakepipe::lines::{Chunk, Chunker, Input};
 use pipeline::{BadLines, DecodeConfig};
-use sink::{Roll, Sink, Target};
+use sink::{Roll, Target};
+use tables::{LineFormat, SinkArgs, TableSchema, Tables};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -100,6 +100,10 @@ pub struct Args {
     #[arg(long, value_name = "COL[,COL]", value_delimiter = ',')]
     pub partition_by: Vec<String>,
 
+    /// One table folder per value of COL (OUTPUT/<value>/), each with its own schema and files
+    #[arg(long, value_name = "COL")]
+    pub split_by: Option<String>,
+
     /// Input lines are envelopes: 'kcat' for kcat/kcat-lite -J lines (the payload is the row)
     #[arg(long, value_enum, value_name = "KIND")]
     pub envelope: Option<EnvelopeKind>,
@@ -111,7 +115,7 @@ pub struct Args {
     /// With --envelope kcat and a folder: each file holds one topic-partition's rows and is
     /// named <topic>+<partition>+<first>+<last>.parquet; offsets already in OUTPUT are not
     /// written again, and two writers never commit the same offsets (see README)
-    #[arg(long, requires = "envelope")]
+    #[arg(long, requires = "envelope", conflicts_with = "split_by")]
     pub exactly_once: bool,
 
     /// Replace an existing output file; in a folder, remove earlier part files once the run succeeds
@@ -198,10 +202,18 @@ pub fn run(args: Args) -> Result<()> {
     };
     let mut chunker = Chunker::new(vec![Input::open(&input_name, input)], pipeline::CUTTING);
 
-    // The schema: given, or inferred from the first row group of lines.
+    let format = LineFormat {
+        envelope: args.envelope.is_some(),
+        kafka_meta: args.kafka_meta || args.exactly_once,
+        need_offsets: args.exactly_once,
+        flatten: args.flatten.clone(),
+        split_by: args.split_by.clone(),
+    };
+    // Schemas: given, or inferred per table from the first row group of lines.
     let mut buffered: Vec<Chunk> = Vec::new();
-    let row_schema = match given_schema {
-        Some(s) => s,
+    let initial: Vec<(String, Schema)> = match &given_schema {
+        Some(s) if args.split_by.is_none() => vec![(String::new(), s.clone())],
+        Some(_) => vec![],
         None => {
             let limit = args.infer_rows.unwrap_or(args.row_group_rows).max(1) as u64;
             let deadline = roll_secs.map(|r| Instant::now() + r);
@@ -213,68 +225,42 @@ pub fn run(args: Args) -> Result<()> {
                 };
                 buffered.push(chunk);
             }
-            let inf = pipeline::infer(&buffered, limit, |line| {
-                row_shape(line, args.envelope.is_some(), args.flatten.as_deref())
-            })?;
-            inf.schema()
+            let inf = pipeline::infer(&buffered, limit, |line| format.keyed_shape(line))?;
+            inf.into_iter()
+                .map(|(k, i)| (k, i.schema()))
+                .filter(|(_, s)| !s.fields().is_empty())
+                .collect()
         }
     };
-    let row_schema = Arc::new(row_schema);
-    let schema = if args.kafka_meta || args.exactly_once {
-        Arc::new(lakepipe::decode::with_extra(
-            &row_schema,
-            &kafka_meta::meta_fields(),
-        ))
-    } else {
-        row_schema.clone()
-    };
-    let have_columns = !schema.fields().is_empty();
+    // Folder output without --schema follows new fields (schema evolution).
+    let evolve = given_schema.is_none() && matches!(target, Target::Folder(_));
+    let have_columns = evolve || given_schema.is_some() || !initial.is_empty();
 
-    let cfg = DecodeConfig {
-        schema: schema.clone(),
-        row_schema,
-        flatten: args.flatten.clone(),
-        envelope: args.envelope.is_some(),
-        kafka_meta: args.kafka_meta || args.exactly_once,
-        need_offsets: args.exactly_once,
+    let mut cfg = DecodeConfig {
+        format: format.clone(),
+        schemas: Default::default(),
+        evolve,
         stop_on_error: matches!(policy, BadLines::Error),
     };
-    let mut props = WriterProperties::builder()
-        .set_compression(args.compression.parquet())
-        .set_max_row_group_row_count(Some(args.row_group_rows))
-        .set_dictionary_enabled(true);
-    // Dictionaries only where they pay, judged on the first rows (see dictionary.rs).
-    if let Some(sample) = pipeline::sample(&cfg, &buffered, SAMPLE_ROWS) {
-        for col in dictionary::plain_columns(&sample) {
-            props = props.set_column_dictionary_enabled(col, false);
-        }
+    let props = writer_props(&args, &cfg, &buffered, &initial);
+    let sink_args = SinkArgs {
+        target: target.clone(),
+        partition_by: args.partition_by.clone(),
+        props,
+        roll: Roll {
+            rows: args.roll_rows,
+            bytes: args.roll_bytes,
+            secs: roll_secs,
+        },
+        overwrite: args.overwrite,
+        run_id: uuid::Uuid::new_v4().to_string(),
+        exactly_once: exactly_once(&args, &target)?,
+    };
+    let mut tables = Tables::new(format, evolve, given_schema, sink_args);
+    for (key, schema) in initial {
+        tables.add(&key, schema)?;
     }
-    let props = props.build();
-    let roll = Roll {
-        rows: args.roll_rows,
-        bytes: args.roll_bytes,
-        secs: roll_secs,
-    };
-    let run_id = uuid::Uuid::new_v4().to_string();
-    let mut sink = if have_columns {
-        let sink = Sink::new(
-            target.clone(),
-            &schema,
-            &args.partition_by,
-            props,
-            roll,
-            args.overwrite,
-            run_id.clone(),
-        )?;
-        Some(match args.exactly_once {
-            true => {
-                sink.with_exactly_once(exactly_once(&args, &target, &schema, run_id)?, &schema)?
-            }
-            false => sink,
-        })
-    } else {
-        None
-    };
+    cfg.schemas = tables.schemas.clone();
 
     // Rows written and input bytes read, on a terminal's stderr.
     let progress = lakepipe::progress::Progress::new(args.common.quiet(), false);
@@ -283,12 +269,12 @@ pub fn run(args: Args) -> Result<()> {
         let (mut feeder, decoded) = lines::ordered(pipeline::workers(), "a decoder", move || {
             pipeline::decoder(cfg.clone(), back.clone())
         });
-        let writer = s.spawn(|| match sink.as_mut() {
-            Some(sink) => {
+        let writer = s.spawn(|| match have_columns {
+            true => {
                 let quiet = args.common.quiet();
-                pipeline::write_loop(decoded, sink, &policy, &input_name, quiet, &progress)
+                pipeline::write_loop(decoded, &mut tables, &policy, &input_name, quiet, &progress)
             }
-            None => (pipeline::Report::default(), None),
+            false => (pipeline::Report::default(), None),
         });
         let mut end = pipeline::End::Eof;
         let mut feed = |c: Chunk| {
@@ -321,15 +307,13 @@ pub fn run(args: Args) -> Result<()> {
     });
 
     // Close files: completely on success, keeping earlier rows on errors/interrupts.
-    let close = match sink.as_mut() {
-        Some(sink) if err.is_none() && end == pipeline::End::Eof => {
-            sink.finish(args.schema.is_some())
-        }
-        Some(sink) => sink.abort(),
-        None => Ok(()),
+    let close = if err.is_none() && end == pipeline::End::Eof {
+        tables.finish(args.schema.is_some())
+    } else {
+        tables.abort()
     };
-    let totals = sink.as_ref().map(|s| s.totals.clone()).unwrap_or_default();
-    summarize(&args, &target, &report, &totals, &policy);
+    let totals = tables.totals();
+    summarize(&args, &target, &report, &tables, &policy);
     if let Some(e) = err {
         if cli::is_broken_pipe(&e) {
             return Err(e);
@@ -348,7 +332,7 @@ pub fn run(args: Args) -> Result<()> {
         ))
         .into());
     }
-    if !have_columns {
+    if tables.is_empty() {
         cli::warn(format!(
             "{input_name}: no JSON objects in the input; no file written"
         ));
@@ -369,9 +353,23 @@ fn summarize(
     args: &Args,
     target: &Target,
     report: &pipeline::Report,
-    totals: &sink::Totals,
+    tables: &Tables,
     policy: &BadLines,
 ) {
+    let totals = tables.totals();
+    for a in &tables.added {
+        let table = match &args.split_by {
+            Some(col) => format!(" of table {col}={}", a.table),
+            None => String::new(),
+        };
+        cli::info(
+            args.common.quiet(),
+            format!(
+                "new column '{}'{table} from line {}: later files have it",
+                a.column, a.line
+            ),
+        );
+    }
     if !report.unknown_fields.is_empty() {
         let list: Vec<String> = report
             .unknown_fields
@@ -408,56 +406,32 @@ fn summarize(
     );
 }
 
-/// `--exactly-once`: what OUTPUT already holds, and the offset columns of the batches.
-fn exactly_once(
+/// Writer properties; dictionaries only where they pay, judged on the first rows
+/// (see dictionary.rs), when there is one table.
+fn writer_props(
     args: &Args,
-    target: &Target,
-    schema: &Schema,
-    run_id: String,
-) -> Result<sink::ExactlyOnce> {
-    let Target::Folder(root) = target else {
-        return Err(cli::usage(
-            "--exactly-once writes a folder: OUTPUT must end with '/'",
-        ));
-    };
-    if args.overwrite {
-        return Err(cli::usage(
-            "--exactly-once and --overwrite do not go together",
-        ));
+    cfg: &DecodeConfig,
+    buffered: &[Chunk],
+    initial: &[(String, Schema)],
+) -> WriterProperties {
+    let mut props = WriterProperties::builder()
+        .set_compression(args.compression.parquet())
+        .set_max_row_group_row_count(Some(args.row_group_rows))
+        .set_dictionary_enabled(true);
+    if let (None, [(key, schema)]) = (&args.split_by, initial) {
+        let cfg = DecodeConfig {
+            schemas: Default::default(),
+            ..cfg.clone()
+        };
+        cfg.schemas
+            .set(key, TableSchema::new(schema.clone(), cfg.format.kafka_meta));
+        if let Some(sample) = pipeline::sample(&cfg, buffered, key, SAMPLE_ROWS) {
+            for col in dictionary::plain_columns(&sample) {
+                props = props.set_column_dictionary_enabled(col, false);
+            }
+        }
     }
-    let col = |name: &str| {
-        schema
-            .index_of(name)
-            .expect("meta columns are in the schema")
-    };
-    let committer = commit::Committer::open(
-        storage::connect(root)?,
-        root.clone(),
-        run_id,
-        // a claim unchanged this long belongs to a writer that died or froze
-        storage::timeout().max(Duration::from_secs(10)),
-    )?;
-    Ok(sink::ExactlyOnce {
-        committer,
-        meta: [col("_topic"), col("_partition"), col("_offset")],
-        hide: match args.kafka_meta {
-            true => Vec::new(),
-            false => ["_topic", "_partition", "_offset", "_timestamp"]
-                .map(col)
-                .to_vec(),
-        },
-    })
-}
-
-/// The shape of one line's row for inference (None when the line will be rejected).
-fn row_shape(line: &[u8], envelope: bool, flatten: Option<&str>) -> Option<Shape> {
-    let shape = if envelope {
-        let e = lakepipe::envelope::Envelope::parse(line).ok()?;
-        Shape::of_json(&e.row().ok()?).ok()?
-    } else {
-        Shape::of_json(line).ok()?
-    };
-    shape.row(flatten)
+    props.build()
 }
 
 fn load_schema(s: &str) -> Result<Schema> {
@@ -470,19 +444,41 @@ fn load_schema(s: &str) -> Result<Schema> {
     lakepipe::ddl::parse_schema(&text).map_err(|e| cli::usage(e.to_string()))
 }
 
+/// `--exactly-once`: whether the metadata columns stay in the files, and how long a
+/// foreign claim may stand before it counts as abandoned (see commit.rs).
+fn exactly_once(args: &Args, target: &Target) -> Result<Option<(bool, Duration)>> {
+    if !args.exactly_once {
+        return Ok(None);
+    }
+    if matches!(target, Target::File(_)) {
+        return Err(cli::usage(
+            "--exactly-once writes a folder: OUTPUT must end with '/'",
+        ));
+    }
+    if args.overwrite {
+        return Err(cli::usage(
+            "--exactly-once and --overwrite do not go together",
+        ));
+    }
+    // a claim unchanged this long belongs to a writer that died or froze
+    let stale = storage::timeout().max(Duration::from_secs(10));
+    Ok(Some((args.kafka_meta, stale)))
+}
+
 fn resolve_target(args: &Args) -> Result<Target> {
     let loc = Location::parse(&args.output)?;
     let fs = storage::connect(&loc)?;
     let existing = fs.stat(&loc)?;
     let folder = args.output.ends_with('/') || existing.as_ref().is_some_and(|s| s.is_dir);
     let needs_folder = !args.partition_by.is_empty()
+        || args.split_by.is_some()
         || args.roll_rows.is_some()
         || args.roll_bytes.is_some()
         || args.roll_secs.is_some();
     if !folder {
         if needs_folder {
             return Err(cli::usage(format!(
-                "--partition-by and --roll-* write several files: OUTPUT must be a folder (end it with '/'), not {}",
+                "--split-by, --partition-by and --roll-* write several files: OUTPUT must be a folder (end it with '/'), not {}",
                 args.output
             )));
         }

@@ -4,21 +4,19 @@
 //! and writes Parquet. Reader, chunker, decoders and the input order are lakepipe's
 //! line engine ([`lakepipe::lines`]), the one jq-lite runs on.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{anyhow, Result};
-use arrow::datatypes::SchemaRef;
+use anyhow::{anyhow, Context, Result};
 use arrow::record_batch::RecordBatch;
-use lakepipe::decode::{LineError, RowDecoder};
+use lakepipe::decode::LineError;
 use lakepipe::infer::{SchemaInference, Shape};
 use lakepipe::lines::{Chunk, Cutting, Next, Ordered, Recycler};
 use lakepipe::workers;
 
-use crate::kafka_meta::MetaColumns;
-use crate::sink::{Sink, Totals};
-use lakepipe::envelope::Envelope;
+use crate::tables::{LineFormat, SchemaMap, Schemas, TableDecoder, TableRows, Tables};
 
 /// Chunks of about 2 MiB (one decoded batch each), read in blocks of 1 MiB; a partial
 /// chunk waits at most 200 ms for more input before it is decoded anyway.
@@ -27,16 +25,17 @@ pub const CUTTING: Cutting = Cutting {
     idle_flush: Duration::from_millis(200),
 };
 
-/// Schema inference over lines 1..=`limit` of the buffered chunks, on every core: each
-/// chunk is inferred on its own and the results merged in input order, which gives the
-/// same schema (and column order) as one pass, since merging shapes is associative.
+/// Schema inference over lines 1..=`limit` of the buffered chunks, per table, on every
+/// core: each chunk is inferred on its own and the results merged in input order, which
+/// gives the same schema (and column order) as one pass, since merging shapes is
+/// associative. `shape` gives a line's table and row shape (None: a bad line).
 pub fn infer(
     chunks: &[Chunk],
     limit: u64,
-    shape: impl Fn(&[u8]) -> Option<Shape> + Sync,
-) -> Result<SchemaInference> {
+    shape: impl Fn(&[u8]) -> Option<(String, Shape)> + Sync,
+) -> Result<BTreeMap<String, SchemaInference>> {
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut parts: Vec<(usize, SchemaInference)> = std::thread::scope(|s| {
+    let mut parts: Vec<(usize, BTreeMap<String, SchemaInference>)> = std::thread::scope(|s| {
         let work = || {
             let mut done = Vec::new();
             loop {
@@ -44,10 +43,10 @@ pub fn infer(
                 let Some(chunk) = chunks.get(i) else {
                     return done;
                 };
-                let mut inf = SchemaInference::default();
+                let mut inf = BTreeMap::<String, SchemaInference>::new();
                 for (_, line) in chunk.lines().take_while(|(n, _)| *n <= limit) {
-                    if let Some(s) = shape(line) {
-                        inf.add(s);
+                    if let Some((key, s)) = shape(line) {
+                        inf.entry(key).or_default().add(s);
                     }
                 }
                 done.push((i, inf));
@@ -64,9 +63,9 @@ pub fn infer(
         Ok::<_, anyhow::Error>(parts.into_iter().flatten().collect())
     })?;
     parts.sort_by_key(|(i, _)| *i);
-    let mut all = SchemaInference::default();
-    for (_, inf) in parts {
-        all.merge(inf);
+    let mut all = BTreeMap::<String, SchemaInference>::new();
+    for (key, inf) in parts.into_iter().flat_map(|(_, p)| p) {
+        all.entry(key).or_default().merge(inf);
     }
     Ok(all)
 }
@@ -102,163 +101,243 @@ pub enum End {
     Downstream,
 }
 
-/// A rejected line.
+/// A rejected line, or (with `table`) one the writer must place: a new table, or a new
+/// field under schema evolution.
 pub struct Reject {
     pub line: u64,
     pub raw: Vec<u8>,
     pub error: LineError,
+    pub table: Option<String>,
 }
 
 /// One decoded chunk.
 pub struct Decoded {
-    batch: Option<RecordBatch>,
+    tables: Vec<TableRows>,
+    /// In line order.
     rejects: Vec<Reject>,
-    /// Under `--bad-lines error`: the chunk stopped at its last reject.
-    stopped: bool,
     last_line: u64,
 }
 
 /// How workers turn lines into rows.
 #[derive(Clone)]
 pub struct DecodeConfig {
-    pub schema: SchemaRef,
-    /// The payload schema (without `--kafka-meta` columns).
-    pub row_schema: SchemaRef,
-    pub flatten: Option<String>,
-    pub envelope: bool,
-    pub kafka_meta: bool,
-    /// --exactly-once: an envelope without topic, partition or offset is a bad line.
-    pub need_offsets: bool,
+    pub format: LineFormat,
+    pub schemas: Schemas,
+    /// A line with a field its table lacks is pending (the writer widens the table).
+    pub evolve: bool,
     pub stop_on_error: bool,
 }
 
 /// A decoder worker for [`lakepipe::lines::ordered`]: chunks to rows, buffers back to
 /// the chunker.
 pub fn decoder(cfg: DecodeConfig, recycle: Recycler) -> impl FnMut(Chunk) -> Result<Decoded> {
-    let mut dec = RowDecoder::new(cfg.row_schema.clone(), cfg.flatten.clone());
-    let mut meta = MetaColumns::default();
+    let mut decs = HashMap::new();
     move |chunk| {
-        let dec = dec.as_mut().map_err(|e| anyhow!("{e:#}"))?;
-        let d = decode_chunk(&cfg, dec, &mut meta, &chunk);
+        let d = decode_chunk(&cfg, &mut decs, &chunk);
         recycle.give(chunk.data);
         d
     }
 }
 
-/// The first `rows` good rows of the buffered chunks (bad lines skipped), as one batch.
-pub fn sample(cfg: &DecodeConfig, chunks: &[Chunk], rows: usize) -> Option<RecordBatch> {
+/// The first `rows` good rows of table `key` in the buffered chunks, as one batch.
+pub fn sample(cfg: &DecodeConfig, chunks: &[Chunk], key: &str, rows: usize) -> Option<RecordBatch> {
     let cfg = DecodeConfig {
         stop_on_error: false,
+        evolve: false,
         ..cfg.clone()
     };
-    let mut dec = RowDecoder::new(cfg.row_schema.clone(), cfg.flatten.clone()).ok()?;
-    let mut meta = MetaColumns::default();
+    let mut decs = HashMap::new();
     let mut batches = Vec::new();
     let mut have = 0;
     for chunk in chunks {
         if have >= rows {
             break;
         }
-        if let Some(b) = decode_chunk(&cfg, &mut dec, &mut meta, chunk).ok()?.batch {
-            have += b.num_rows();
-            batches.push(b);
+        let d = decode_chunk(&cfg, &mut decs, chunk).ok()?;
+        for t in d.tables.into_iter().filter(|t| t.key == key) {
+            have += t.batch.num_rows();
+            batches.push(t.batch);
         }
     }
-    let all = arrow::compute::concat_batches(&cfg.schema, &batches).ok()?;
+    let schema = batches.first()?.schema();
+    let all = arrow::compute::concat_batches(&schema, &batches).ok()?;
     Some(all.slice(0, all.num_rows().min(rows)))
 }
 
 fn decode_chunk(
     cfg: &DecodeConfig,
-    dec: &mut RowDecoder,
-    meta: &mut MetaColumns,
+    decs: &mut HashMap<String, TableDecoder>,
     chunk: &Chunk,
 ) -> Result<Decoded> {
+    // One look at the schemas per chunk: every row of a table here has the same one.
+    let schemas = cfg.schemas.current();
     let mut rejects = Vec::new();
-    let mut stopped = false;
     let mut last_line = chunk.first_line.saturating_sub(1);
     for (n, line) in chunk.lines() {
         last_line = n;
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let result = if cfg.envelope {
-            Envelope::parse(line)
-                .and_then(|e| e.row().map(|r| (e, r)))
-                .and_then(|(e, row)| match cfg.need_offsets && !e.has_offset() {
-                    true => Err(
-                        "--exactly-once needs topic, partition and offset in every envelope".into(),
-                    ),
-                    false => Ok((e, row)),
-                })
-                .map_err(LineError::Syntax)
-                .and_then(|(e, row)| {
-                    dec.push(&row)?;
-                    if cfg.kafka_meta {
-                        meta.push(&e);
-                    }
-                    Ok(())
-                })
-        } else {
-            dec.push(line)
-        };
-        if let Err(error) = result {
+        if let Err((error, table)) = decode_line(cfg, &schemas, decs, n, line) {
+            let stop = table.is_none() && cfg.stop_on_error;
             rejects.push(Reject {
                 line: n,
                 raw: line.to_vec(),
                 error,
+                table,
             });
-            if cfg.stop_on_error {
-                stopped = true;
+            if stop {
                 break;
             }
         }
     }
-    let batch = if dec.is_empty() {
-        None
-    } else {
-        let b = dec.finish()?;
-        Some(if cfg.kafka_meta {
-            let mut cols = b.columns().to_vec();
-            cols.extend(meta.finish());
-            RecordBatch::try_new(cfg.schema.clone(), cols)?
-        } else {
-            b
-        })
-    };
+    let mut tables = Vec::new();
+    for (key, d) in decs.iter_mut() {
+        tables.extend(d.finish(key)?);
+    }
     Ok(Decoded {
-        batch,
+        tables,
         rejects,
-        stopped,
         last_line,
     })
+}
+
+/// Decode one line into its table's decoder; the error says whether the writer should
+/// place the line (`Some(table)`) or it is bad.
+fn decode_line(
+    cfg: &DecodeConfig,
+    schemas: &SchemaMap,
+    decs: &mut HashMap<String, TableDecoder>,
+    n: u64,
+    line: &[u8],
+) -> Result<(), (LineError, Option<String>)> {
+    let (env, row) = cfg.format.open(line).map_err(|e| (e, None))?;
+    let key = cfg.format.table_of(&row).map_err(|e| (e, None))?;
+    let Some(schema) = schemas.get(&key) else {
+        let e = LineError::Syntax(format!("no table {key:?} yet"));
+        return Err((e, Some(key)));
+    };
+    // A table's decoder is replaced only between chunks (it is empty then).
+    if decs
+        .get(&key)
+        .is_none_or(|d| !Arc::ptr_eq(&d.schema, schema))
+    {
+        let d = TableDecoder::new(schema.clone(), &cfg.format)
+            .map_err(|e| (LineError::Type(format!("{e:#}")), None))?;
+        decs.insert(key.clone(), d);
+    }
+    let dec = decs.get_mut(&key).expect("just made");
+    match dec.push(&row, env.as_ref(), n) {
+        Ok(()) => Ok(()),
+        Err(e @ LineError::UnknownField { .. }) if cfg.evolve => Err((e, Some(key))),
+        Err(e) => Err((e, None)),
+    }
 }
 
 /// What the writer did, for the summary.
 #[derive(Default)]
 pub struct Report {
-    pub totals: Totals,
     pub rejected: u64,
     pub unknown_fields: BTreeMap<String, u64>,
     /// Last input line whose fate is settled (written or rejected).
     pub last_line: u64,
 }
 
+/// Applies the bad-line policy to rejected lines.
+struct Rejecter<'a> {
+    policy: &'a BadLines,
+    file: Option<std::io::BufWriter<std::fs::File>>,
+    input_name: &'a str,
+    quiet: bool,
+}
+
+impl Rejecter<'_> {
+    /// Count and handle one bad line; true when the policy stops the run here.
+    fn reject(&mut self, r: &Reject, report: &mut Report) -> Result<bool> {
+        if let LineError::UnknownField { field, .. } = &r.error {
+            *report.unknown_fields.entry(field.clone()).or_default() += 1;
+        }
+        match self.policy {
+            BadLines::Error => return Ok(true),
+            BadLines::Skip => {
+                report.rejected += 1;
+                if report.rejected <= 5 && !self.quiet {
+                    lakepipe::cli::warn(format!(
+                        "{}:{}: {} (line skipped)",
+                        self.input_name, r.line, r.error
+                    ));
+                }
+            }
+            BadLines::File(p) => {
+                report.rejected += 1;
+                let w = self.file.as_mut().expect("opened");
+                w.write_all(&r.raw)
+                    .and_then(|()| w.write_all(b"\n"))
+                    .with_context(|| format!("writing reject file {}", p.display()))?;
+            }
+        }
+        Ok(false)
+    }
+}
+
+/// Write one decoded chunk in line order: each table's rows, the pending lines placed
+/// between them, bad lines to the policy. Returns the line that stopped the run.
+fn settle(
+    d: Decoded,
+    tables: &mut Tables,
+    rejecter: &mut Rejecter,
+    report: &mut Report,
+) -> Result<Option<Reject>> {
+    let mut done = vec![0usize; d.tables.len()];
+    // Rows of the tables (all, or only `key`'s) from lines before `line`.
+    let mut flush = |tables: &mut Tables, key: Option<&str>, line: u64| -> Result<()> {
+        for (rows, done) in d.tables.iter().zip(done.iter_mut()) {
+            if key.is_some_and(|k| k != rows.key) {
+                continue;
+            }
+            let to = *done + rows.lines[*done..].partition_point(|&l| l < line);
+            tables.write(rows, *done, to)?;
+            *done = to;
+        }
+        Ok(())
+    };
+    for mut r in d.rejects {
+        if let Some(key) = r.table.take() {
+            flush(tables, Some(&key), r.line)?;
+            match tables.place(&key, &r.raw, r.line)? {
+                Ok(()) => continue,
+                Err(e) => r.error = e,
+            }
+        }
+        if rejecter.reject(&r, report)? {
+            flush(tables, None, r.line)?;
+            return Ok(Some(r));
+        }
+    }
+    flush(tables, None, u64::MAX)?;
+    report.last_line = d.last_line;
+    Ok(None)
+}
+
 /// Writes decoded chunks in input order. Returns the report and the first error.
 pub fn write_loop(
     mut results: Ordered<Result<Decoded>>,
-    sink: &mut Sink,
+    tables: &mut Tables,
     policy: &BadLines,
     input_name: &str,
     quiet: bool,
     progress: &lakepipe::progress::Progress,
 ) -> (Report, Option<anyhow::Error>) {
     let mut report = Report::default();
-    let mut err = None;
-    let mut reject_file = None;
+    let mut rejecter = Rejecter {
+        policy,
+        file: None,
+        input_name,
+        quiet,
+    };
     if let BadLines::File(p) = policy {
         match std::fs::File::create(p) {
-            Ok(f) => reject_file = Some(std::io::BufWriter::new(f)),
+            Ok(f) => rejecter.file = Some(std::io::BufWriter::new(f)),
             Err(e) => {
                 return (
                     report,
@@ -267,60 +346,26 @@ pub fn write_loop(
             }
         }
     }
+    let mut err = None;
     'outer: loop {
-        let timeout = sink
+        let timeout = tables
             .next_roll_in()
             .unwrap_or(Duration::from_secs(1))
             .min(Duration::from_secs(1));
         let mut next = results.next(Some(timeout));
         while let Ok(Next::Ready(d)) = next {
-            let d = match d {
-                Ok(d) => d,
+            match d.and_then(|d| settle(d, tables, &mut rejecter, &mut report)) {
+                Ok(None) => {}
+                Ok(Some(r)) => {
+                    report.last_line = r.line - 1;
+                    err = Some(anyhow!("{input_name}:{}: {}", r.line, r.error));
+                    break 'outer;
+                }
                 Err(e) => {
                     err = Some(e);
                     break 'outer;
                 }
-            };
-            if let Some(b) = &d.batch {
-                if let Err(e) = sink.write(b) {
-                    err = Some(e);
-                    break 'outer;
-                }
             }
-            for r in &d.rejects {
-                report.rejected += 1;
-                if let LineError::UnknownField { field, .. } = &r.error {
-                    *report.unknown_fields.entry(field.clone()).or_default() += 1;
-                }
-                match policy {
-                    BadLines::Error => {}
-                    BadLines::Skip => {
-                        if report.rejected <= 5 && !quiet {
-                            lakepipe::cli::warn(format!(
-                                "{input_name}:{}: {} (line skipped)",
-                                r.line, r.error
-                            ));
-                        }
-                    }
-                    BadLines::File(p) => {
-                        let w = reject_file.as_mut().expect("opened above");
-                        if let Err(e) = w.write_all(&r.raw).and_then(|()| w.write_all(b"\n")) {
-                            err = Some(
-                                anyhow!(e).context(format!("writing reject file {}", p.display())),
-                            );
-                            break 'outer;
-                        }
-                    }
-                }
-            }
-            if d.stopped {
-                let r = d.rejects.last().expect("a stopped chunk has a reject");
-                report.rejected -= 1; // reported as the error, not as a rejected line
-                report.last_line = r.line - 1;
-                err = Some(anyhow!("{input_name}:{}: {}", r.line, r.error));
-                break 'outer;
-            }
-            report.last_line = d.last_line;
             next = results.next(Some(Duration::ZERO));
         }
         match next {
@@ -331,19 +376,18 @@ pub fn write_loop(
             Ok(Next::End) => break,
             _ => {}
         }
-        if let Err(e) = sink.roll_old() {
+        if let Err(e) = tables.roll_old() {
             err = Some(e);
             break;
         }
-        progress.set_rows(sink.totals.rows);
+        progress.set_rows(tables.totals().rows);
     }
     progress.finish();
-    if let Some(mut w) = reject_file {
+    if let Some(mut w) = rejecter.file {
         if let Err(e) = w.flush() {
             err.get_or_insert(anyhow!(e).context("writing the reject file"));
         }
     }
-    report.totals = sink.totals.clone();
     (report, err)
 }
 

@@ -74,11 +74,25 @@ type Group = (FileKey, Vec<u32>, Vec<i64>);
 /// topic, partition and offset.
 pub struct ExactlyOnce {
     pub committer: Committer,
-    /// Input column indices of `_topic`, `_partition` and `_offset`.
-    pub meta: [usize; 3],
-    /// Input columns kept out of the files (the metadata columns without `--kafka-meta`).
-    pub hide: Vec<usize>,
+    /// Keep the metadata columns in the files (`--kafka-meta`).
+    pub keep_meta: bool,
+    /// Input column indices of `_topic`, `_partition` and `_offset` (set by the sink).
+    meta: [usize; 3],
 }
+
+impl ExactlyOnce {
+    pub fn new(committer: Committer, keep_meta: bool) -> ExactlyOnce {
+        ExactlyOnce {
+            committer,
+            keep_meta,
+            meta: [0; 3],
+        }
+    }
+}
+
+/// The metadata columns of `schema`, by name (they route rows; without `--kafka-meta`
+/// they stay out of the files).
+const META: [&str; 4] = ["_topic", "_partition", "_offset", "_timestamp"];
 
 /// Totals for the summary line.
 #[derive(Debug, Default, Clone)]
@@ -124,28 +138,7 @@ impl Sink {
         overwrite: bool,
         run_id: String,
     ) -> Result<Sink> {
-        let mut partition_cols = Vec::new();
-        for name in partition_by {
-            let (i, f) = schema
-                .column_with_name(name)
-                .with_context(|| format!("--partition-by: no column '{name}' in the schema"))?;
-            if f.data_type().is_nested()
-                || matches!(
-                    f.data_type(),
-                    DataType::Binary | DataType::Float32 | DataType::Float64
-                )
-            {
-                bail!("--partition-by: column '{name}' has type {} (use a string, integer, boolean or date column)", f.data_type());
-            }
-            partition_cols.push((i, name.clone()));
-        }
-        let data_cols: Vec<usize> = (0..schema.fields().len())
-            .filter(|i| !partition_cols.iter().any(|(p, _)| p == i))
-            .collect();
-        if data_cols.is_empty() {
-            bail!("--partition-by: every column is a partition column; nothing would be left in the files");
-        }
-        let file_schema = Arc::new(schema.project(&data_cols)?);
+        let (partition_cols, data_cols, file_schema) = layout(schema, partition_by)?;
         let fs = storage::connect(target.location())?;
         Ok(Sink {
             target,
@@ -166,18 +159,36 @@ impl Sink {
         })
     }
 
-    /// Commit files per topic-partition under claims ([`crate::commit`]); without
-    /// `keep_meta` the offset columns only route rows and stay out of the files.
+    /// Commit files per topic-partition under claims ([`crate::commit`]).
     pub fn with_exactly_once(mut self, eo: ExactlyOnce, schema: &Schema) -> Result<Sink> {
         if matches!(self.target, Target::File(_)) || self.overwrite {
             bail!("--exactly-once writes a folder of committed files (no single file, no --overwrite)");
         }
-        if !eo.hide.is_empty() {
-            self.data_cols.retain(|c| !eo.hide.contains(c));
+        self.exactly_once = Some(eo);
+        self.place_meta(schema)?;
+        Ok(self)
+    }
+
+    /// Find the metadata columns in `schema` (again after it widened).
+    fn place_meta(&mut self, schema: &Schema) -> Result<()> {
+        let Some(eo) = self.exactly_once.as_mut() else {
+            return Ok(());
+        };
+        let idx = |name: &str| {
+            schema
+                .index_of(name)
+                .with_context(|| format!("--exactly-once: no {name} column"))
+        };
+        eo.meta = [idx(META[0])?, idx(META[1])?, idx(META[2])?];
+        if !eo.keep_meta {
+            let hide: Vec<usize> = META
+                .iter()
+                .filter_map(|m| schema.index_of(m).ok())
+                .collect();
+            self.data_cols.retain(|c| !hide.contains(c));
             self.file_schema = Arc::new(schema.project(&self.data_cols)?);
         }
-        self.exactly_once = Some(eo);
-        Ok(self)
+        Ok(())
     }
 
     /// Write a batch (schema of the input, partition columns included).
@@ -402,6 +413,15 @@ impl Sink {
         Ok(())
     }
 
+    /// Close every open file and continue with `schema` (a wider one: schema
+    /// evolution). Files written so far keep their schema.
+    pub fn widen(&mut self, schema: &Schema, partition_by: &[String]) -> Result<()> {
+        let layout = layout(schema, partition_by)?;
+        self.abort()?;
+        (self.partition_cols, self.data_cols, self.file_schema) = layout;
+        self.place_meta(schema)
+    }
+
     /// Close files older than `--roll-secs` (called on every batch and on a timer).
     pub fn roll_old(&mut self) -> Result<()> {
         let Some(max) = self.roll.secs else {
@@ -504,6 +524,35 @@ impl<'a> TpColumns<'a> {
         };
         ((topic, self.partition.value(row)), self.offset.value(row))
     }
+}
+
+/// Partition columns (index, name), data column indices, and the schema of the files.
+type Layout = (Vec<(usize, String)>, Vec<usize>, SchemaRef);
+
+fn layout(schema: &Schema, partition_by: &[String]) -> Result<Layout> {
+    let mut partition_cols = Vec::new();
+    for name in partition_by {
+        let (i, f) = schema
+            .column_with_name(name)
+            .with_context(|| format!("--partition-by: no column '{name}' in the schema"))?;
+        if f.data_type().is_nested()
+            || matches!(
+                f.data_type(),
+                DataType::Binary | DataType::Float32 | DataType::Float64
+            )
+        {
+            bail!("--partition-by: column '{name}' has type {} (use a string, integer, boolean or date column)", f.data_type());
+        }
+        partition_cols.push((i, name.clone()));
+    }
+    let data_cols: Vec<usize> = (0..schema.fields().len())
+        .filter(|i| !partition_cols.iter().any(|(p, _)| p == i))
+        .collect();
+    if data_cols.is_empty() {
+        bail!("--partition-by: every column is a partition column; nothing would be left in the files");
+    }
+    let file_schema = Arc::new(schema.project(&data_cols)?);
+    Ok((partition_cols, data_cols, file_schema))
 }
 
 /// `--overwrite` on a folder: once the new files are complete, remove the visible

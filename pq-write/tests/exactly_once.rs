@@ -198,7 +198,15 @@ fn a_quiet_stream_is_committed_by_roll_secs() {
     let d = tempfile::tempdir().unwrap();
     let out = format!("{}/", d.path().display());
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("pq-write"))
-        .args(["--envelope", "kcat", "--exactly-once", "--roll-secs", "0.5", "-q", &out])
+        .args([
+            "--envelope",
+            "kcat",
+            "--exactly-once",
+            "--roll-secs",
+            "0.5",
+            "-q",
+            &out,
+        ])
         .stdin(Stdio::piped())
         .spawn()
         .unwrap();
@@ -209,11 +217,17 @@ fn a_quiet_stream_is_committed_by_roll_secs() {
     stdin.flush().unwrap();
     let start = Instant::now();
     while files(d.path()).is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(30), "no file while the input is quiet");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no file while the input is quiet"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(child.try_wait().unwrap().is_none(), "pq-write ended early");
-    assert_eq!(files(d.path()), [("t+0+0000000000+0000000001.parquet".to_string(), 2)]);
+    assert_eq!(
+        files(d.path()),
+        [("t+0+0000000000+0000000001.parquet".to_string(), 2)]
+    );
     stdin
         .write_all(envelopes(&[("t", 0, 2..3)]).as_bytes())
         .unwrap();

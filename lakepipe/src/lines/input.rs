@@ -260,7 +260,9 @@ impl Chunker {
             } else {
                 (self.cut.idle_flush.saturating_sub(waiting_since.elapsed())).min(POLL)
             };
-            let wait = deadline.map_or(wait, |d| wait.min(d.saturating_duration_since(Instant::now())));
+            let wait = deadline.map_or(wait, |d| {
+                wait.min(d.saturating_duration_since(Instant::now()))
+            });
             match self.blocks.recv_timeout(wait) {
                 Ok(Block::Data(block)) => {
                     self.add(&block);

@@ -1,0 +1,531 @@
+//! Tables above the [`Sink`]: `--split-by COL` writes one table folder per value of COL
+//! (`OUTPUT/<value>/`, named by [`lakepipe::partition::table_folder`]), and schema
+//! evolution widens a table when a line brings a field it has not seen.
+//!
+//! Each table has its own schema and its own Sink, made with the arguments a single
+//! output gets. Decoder workers read the tables' schemas from [`Schemas`] once per
+//! chunk; only the writer thread changes them, in input order. A line a worker could
+//! not place (a new table, or a new field under evolution) comes back to the writer as
+//! pending, and the writer widens the table (closing its open files), then decodes
+//! that line again. Rows decoded against an older schema of the table get null
+//! columns for the fields added since.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+use anyhow::Result;
+use arrow::array::{new_null_array, ArrayRef};
+use arrow::datatypes::{Field, Schema, SchemaRef};
+use arrow::record_batch::RecordBatch;
+use lakepipe::decode::{LineError, RowDecoder};
+use lakepipe::envelope::Envelope;
+use lakepipe::infer::Shape;
+use lakepipe::partition;
+use parquet::file::properties::WriterProperties;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+use crate::commit::Committer;
+use crate::kafka_meta::{meta_fields, MetaColumns};
+use crate::sink::{ExactlyOnce, Roll, Sink, Target, Totals};
+
+/// One table's schema at one moment; replaced, never changed, when the table widens.
+#[derive(Debug)]
+pub struct TableSchema {
+    /// The payload's columns.
+    pub row: SchemaRef,
+    /// With `--kafka-meta` columns: the schema of the batches.
+    pub full: SchemaRef,
+}
+
+impl TableSchema {
+    pub fn new(row: Schema, kafka_meta: bool) -> Arc<TableSchema> {
+        let full = if kafka_meta {
+            lakepipe::decode::with_extra(&row, &meta_fields())
+        } else {
+            row.clone()
+        };
+        Arc::new(TableSchema {
+            row: Arc::new(row),
+            full: Arc::new(full),
+        })
+    }
+}
+
+pub type SchemaMap = HashMap<String, Arc<TableSchema>>;
+
+/// The tables' current schemas, shared with the decoder workers.
+#[derive(Clone, Default)]
+pub struct Schemas(Arc<RwLock<Arc<SchemaMap>>>);
+
+impl Schemas {
+    pub fn current(&self) -> Arc<SchemaMap> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn set(&self, key: &str, schema: Arc<TableSchema>) {
+        let mut map = self.0.write().unwrap_or_else(|p| p.into_inner());
+        let mut next = SchemaMap::clone(&map);
+        next.insert(key.to_string(), schema);
+        *map = Arc::new(next);
+    }
+}
+
+/// How lines are read, shared by decoders and the writer.
+#[derive(Clone, Debug)]
+pub struct LineFormat {
+    pub envelope: bool,
+    pub kafka_meta: bool,
+    /// --exactly-once: an envelope without topic, partition or offset is a bad line.
+    pub need_offsets: bool,
+    pub flatten: Option<String>,
+    pub split_by: Option<String>,
+}
+
+impl LineFormat {
+    /// The envelope (with `--envelope`) and the row's JSON text of a line.
+    pub fn open<'a>(
+        &self,
+        line: &'a [u8],
+    ) -> Result<(Option<Envelope<'a>>, Cow<'a, [u8]>), LineError> {
+        if !self.envelope {
+            return Ok((None, Cow::Borrowed(line)));
+        }
+        let e = Envelope::parse(line).map_err(LineError::Syntax)?;
+        if self.need_offsets && !e.has_offset() {
+            return Err(LineError::Syntax(
+                "--exactly-once needs topic, partition and offset in every envelope".into(),
+            ));
+        }
+        let row = e.row().map_err(LineError::Syntax)?;
+        Ok((Some(e), row))
+    }
+
+    /// The table a row belongs to: its `--split-by` value ("" without one).
+    pub fn table_of(&self, row: &[u8]) -> Result<String, LineError> {
+        match &self.split_by {
+            None => Ok(String::new()),
+            Some(col) => split_key(row, col),
+        }
+    }
+
+    /// A line's table and the shape of its row, for inference (None: a bad line).
+    pub fn keyed_shape(&self, line: &[u8]) -> Option<(String, Shape)> {
+        let (_, row) = self.open(line).ok()?;
+        let key = self.table_of(&row).ok()?;
+        let shape = Shape::of_json(&row).ok()?.row(self.flatten.as_deref())?;
+        Some((key, shape))
+    }
+}
+
+/// The `--split-by` value of a row: a string as is, a number or boolean as its JSON
+/// text. Missing, null, an object or an array is a bad line naming the column.
+pub fn split_key(row: &[u8], col: &str) -> Result<String, LineError> {
+    let mut de = serde_json::Deserializer::from_slice(row);
+    let found = KeySeed(col)
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(|e| LineError::Syntax(format!("not a JSON object: {e}")))?;
+    let why = match found {
+        Some(serde_json::Value::String(s)) => return Ok(s),
+        Some(serde_json::Value::Number(n)) => return Ok(n.to_string()),
+        Some(serde_json::Value::Bool(b)) => return Ok(b.to_string()),
+        None => "is missing",
+        Some(serde_json::Value::Null) => "is null",
+        Some(serde_json::Value::Object(_)) => "is an object",
+        Some(serde_json::Value::Array(_)) => "is an array",
+    };
+    Err(LineError::Type(format!(
+        "--split-by column '{col}' {why} (it must be a string, number or boolean)"
+    )))
+}
+
+/// Reads one top-level field of an object, skipping the others.
+struct KeySeed<'c>(&'c str);
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = Option<serde_json::Value>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = Option<serde_json::Value>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        while let Some(k) = map.next_key::<Cow<'de, str>>()? {
+            if k == self.0 && found.is_none() {
+                found = Some(map.next_value::<serde_json::Value>()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Decodes one table's rows, remembering each row's input line.
+pub struct TableDecoder {
+    pub schema: Arc<TableSchema>,
+    dec: RowDecoder,
+    meta: MetaColumns,
+    kafka_meta: bool,
+    lines: Vec<u64>,
+}
+
+/// Rows of one table from one chunk, with their input line numbers.
+pub struct TableRows {
+    pub key: String,
+    pub batch: RecordBatch,
+    pub lines: Vec<u64>,
+}
+
+impl TableDecoder {
+    pub fn new(schema: Arc<TableSchema>, format: &LineFormat) -> Result<Self> {
+        Ok(TableDecoder {
+            dec: RowDecoder::new(schema.row.clone(), format.flatten.clone())?,
+            schema,
+            meta: MetaColumns::default(),
+            kafka_meta: format.kafka_meta,
+            lines: Vec::new(),
+        })
+    }
+
+    pub fn push(&mut self, row: &[u8], env: Option<&Envelope>, line: u64) -> Result<(), LineError> {
+        self.dec.push(row)?;
+        if let (true, Some(e)) = (self.kafka_meta, env) {
+            self.meta.push(e);
+        }
+        self.lines.push(line);
+        Ok(())
+    }
+
+    /// The rows pushed since the last call (None if none); the decoder starts empty.
+    pub fn finish(&mut self, key: &str) -> Result<Option<TableRows>> {
+        if self.dec.is_empty() {
+            return Ok(None);
+        }
+        let b = self.dec.finish()?;
+        let batch = if self.kafka_meta {
+            let mut cols = b.columns().to_vec();
+            cols.extend(self.meta.finish());
+            RecordBatch::try_new(self.schema.full.clone(), cols)?
+        } else {
+            b
+        };
+        Ok(Some(TableRows {
+            key: key.to_string(),
+            batch,
+            lines: std::mem::take(&mut self.lines),
+        }))
+    }
+}
+
+/// What every table's Sink is made with (today's single-output arguments).
+pub struct SinkArgs {
+    pub target: Target,
+    pub partition_by: Vec<String>,
+    pub props: WriterProperties,
+    pub roll: Roll,
+    pub overwrite: bool,
+    pub run_id: String,
+    /// --exactly-once: keep the metadata columns in the files (`--kafka-meta`), and how
+    /// long a foreign claim may stand (see commit.rs).
+    pub exactly_once: Option<(bool, std::time::Duration)>,
+}
+
+/// A column that schema evolution added, for the summary.
+pub struct Added {
+    pub table: String,
+    pub column: String,
+    pub line: u64,
+}
+
+struct Table {
+    schema: Arc<TableSchema>,
+    sink: Option<Sink>,
+    /// The writer's own decoder for pending lines, for the current schema.
+    dec: Option<TableDecoder>,
+}
+
+/// The tables of one run.
+pub struct Tables {
+    format: LineFormat,
+    /// Widen tables when a line brings a new field (folder output without `--schema`).
+    evolve: bool,
+    /// `--schema`: every table's schema.
+    fixed: Option<Schema>,
+    args: SinkArgs,
+    tables: BTreeMap<String, Table>,
+    pub schemas: Schemas,
+    pub added: Vec<Added>,
+}
+
+impl Tables {
+    pub fn new(format: LineFormat, evolve: bool, fixed: Option<Schema>, args: SinkArgs) -> Self {
+        Tables {
+            format,
+            evolve,
+            fixed,
+            args,
+            tables: BTreeMap::new(),
+            schemas: Schemas::default(),
+            added: Vec::new(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty()
+    }
+
+    /// Add a table known before writing (inferred, or `--schema`); its Sink is made now,
+    /// so a bad `--partition-by` is reported before any input is read.
+    pub fn add(&mut self, key: &str, row: Schema) -> Result<()> {
+        let schema = TableSchema::new(row, self.format.kafka_meta);
+        let sink = self.make_sink(key, &schema)?;
+        self.schemas.set(key, schema.clone());
+        self.tables.insert(
+            key.to_string(),
+            Table {
+                schema,
+                sink: Some(sink),
+                dec: None,
+            },
+        );
+        Ok(())
+    }
+
+    fn make_sink(&self, key: &str, schema: &TableSchema) -> Result<Sink> {
+        let a = &self.args;
+        let target = match (&self.format.split_by, &a.target) {
+            (Some(_), t) => Target::Folder(t.location().join(&partition::table_folder(key))),
+            (None, t) => t.clone(),
+        };
+        let root = target.location().clone();
+        let sink = Sink::new(
+            target,
+            &schema.full,
+            &a.partition_by,
+            a.props.clone(),
+            a.roll.clone(),
+            a.overwrite,
+            a.run_id.clone(),
+        )
+        .and_then(|sink| match a.exactly_once {
+            Some((keep_meta, stale)) => {
+                let fs = lakepipe::storage::connect(&root)?;
+                let committer = Committer::open(fs, root, a.run_id.clone(), stale)?;
+                sink.with_exactly_once(ExactlyOnce::new(committer, keep_meta), &schema.full)
+            }
+            None => Ok(sink),
+        });
+        match &self.format.split_by {
+            Some(col) => sink.map_err(|e| e.context(format!("table {col}={key}"))),
+            None => sink,
+        }
+    }
+
+    /// Write rows a worker decoded, widened to the table's current schema.
+    pub fn write(&mut self, rows: &TableRows, from: usize, to: usize) -> Result<()> {
+        if from >= to {
+            return Ok(());
+        }
+        let t = self
+            .tables
+            .get_mut(&rows.key)
+            .expect("rows of a known table");
+        let batch = widened(&rows.batch.slice(from, to - from), &t.schema.full)?;
+        t.sink
+            .as_mut()
+            .expect("known tables have a sink")
+            .write(&batch)
+    }
+
+    /// A line a worker could not place: make or widen its table so that the line fits,
+    /// and write it. The inner error is the line's own (a bad line): then nothing changes.
+    pub fn place(&mut self, key: &str, raw: &[u8], line: u64) -> Result<Result<(), LineError>> {
+        let (env, row) = match self.format.open(raw) {
+            Ok(x) => x,
+            Err(e) => return Ok(Err(e)),
+        };
+        let current = self.tables.get(key).map(|t| t.schema.clone());
+        let wider = self.wider(current.as_deref(), &row);
+        let schema = match (&wider, &current) {
+            (Some(w), _) => TableSchema::new(w.clone(), self.format.kafka_meta),
+            (None, Some(c)) => c.clone(),
+            (None, None) => return Ok(Err(LineError::Syntax("not a JSON object".into()))),
+        };
+        let mut dec = match self.tables.get_mut(key).and_then(|t| t.dec.take()) {
+            Some(d) if Arc::ptr_eq(&d.schema, &schema) => d,
+            _ => TableDecoder::new(schema.clone(), &self.format)?,
+        };
+        if let Err(e) = dec.push(&row, env.as_ref(), line) {
+            return Ok(Err(e));
+        }
+        let rows = dec.finish(key)?.expect("one row pushed");
+        if wider.is_some() {
+            self.commit(key, current.as_deref(), schema, line)?;
+        }
+        let t = self.tables.get_mut(key).expect("committed");
+        t.dec = Some(dec);
+        self.write(&rows, 0, 1)?;
+        Ok(Ok(()))
+    }
+
+    /// The schema a row needs: the table's with the row's new top-level fields added
+    /// (None when it has none), or a new table's from this row (or `--schema`).
+    fn wider(&self, current: Option<&TableSchema>, row: &[u8]) -> Option<Schema> {
+        if let Some(fixed) = &self.fixed {
+            return current.is_none().then(|| fixed.clone());
+        }
+        let shape = Shape::of_json(row)
+            .ok()?
+            .row(self.format.flatten.as_deref())?;
+        let Shape::Object(fields) = shape else {
+            return None;
+        };
+        let mut cols: Vec<Field> = match current {
+            Some(_) if !self.evolve => return None,
+            Some(c) => c.row.fields().iter().map(|f| f.as_ref().clone()).collect(),
+            None => Vec::new(),
+        };
+        let before = cols.len();
+        for (name, s) in fields {
+            // A null late field is no column: the decoder ignores it (it carries nothing).
+            if s != Shape::Null && !cols.iter().any(|f| f.name() == &name) {
+                cols.push(Field::new(name, s.data_type(), true));
+            }
+        }
+        (cols.len() > before).then(|| Schema::new(cols))
+    }
+
+    /// Adopt a table's wider schema: close its open files, tell the decoders.
+    fn commit(
+        &mut self,
+        key: &str,
+        old: Option<&TableSchema>,
+        schema: Arc<TableSchema>,
+        line: u64,
+    ) -> Result<()> {
+        if let Some(old) = old {
+            for f in schema.row.fields() {
+                if old.row.field_with_name(f.name()).is_err() {
+                    self.added.push(Added {
+                        table: key.to_string(),
+                        column: f.name().clone(),
+                        line,
+                    });
+                }
+            }
+        }
+        match self.tables.get_mut(key) {
+            Some(t) => {
+                if let Some(sink) = t.sink.as_mut() {
+                    sink.widen(&schema.full, &self.args.partition_by)?;
+                }
+                t.schema = schema.clone();
+            }
+            None => {
+                let sink = self.make_sink(key, &schema)?;
+                self.tables.insert(
+                    key.to_string(),
+                    Table {
+                        schema: schema.clone(),
+                        sink: Some(sink),
+                        dec: None,
+                    },
+                );
+            }
+        }
+        self.schemas.set(key, schema);
+        Ok(())
+    }
+
+    fn sinks(&mut self) -> impl Iterator<Item = &mut Sink> {
+        self.tables.values_mut().filter_map(|t| t.sink.as_mut())
+    }
+
+    pub fn roll_old(&mut self) -> Result<()> {
+        self.sinks().try_for_each(|s| s.roll_old())
+    }
+
+    pub fn next_roll_in(&self) -> Option<std::time::Duration> {
+        self.tables
+            .values()
+            .filter_map(|t| t.sink.as_ref()?.next_roll_in())
+            .min()
+    }
+
+    pub fn finish(&mut self, write_empty_file: bool) -> Result<()> {
+        self.sinks().try_for_each(|s| s.finish(write_empty_file))
+    }
+
+    /// Close what is open in every table, keeping rows written so far.
+    pub fn abort(&mut self) -> Result<()> {
+        let mut first_err = None;
+        for s in self.sinks() {
+            if let Err(e) = s.abort() {
+                first_err.get_or_insert(e);
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
+    pub fn totals(&self) -> Totals {
+        let mut t = Totals::default();
+        for s in self.tables.values().filter_map(|t| t.sink.as_ref()) {
+            t.rows += s.totals.rows;
+            t.bytes += s.totals.bytes;
+            t.files += s.totals.files;
+            t.dropped += s.totals.dropped;
+            t.trimmed += s.totals.trimmed;
+        }
+        t
+    }
+}
+
+/// A batch with null columns for the fields its schema lacks.
+fn widened(batch: &RecordBatch, to: &SchemaRef) -> Result<RecordBatch> {
+    if batch.schema().fields() == to.fields() {
+        return Ok(batch.clone());
+    }
+    let cols = to
+        .fields()
+        .iter()
+        .map(|f| match batch.column_by_name(f.name()) {
+            Some(c) => c.clone(),
+            None => new_null_array(f.data_type(), batch.num_rows()),
+        })
+        .collect::<Vec<ArrayRef>>();
+    Ok(RecordBatch::try_new(to.clone(), cols)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_key_reads_scalars_and_names_the_column_otherwise() {
+        let k = |l: &str| split_key(l.as_bytes(), "t");
+        assert_eq!(k(r#"{"a":{"t":1},"t":"x/y"}"#).unwrap(), "x/y");
+        assert_eq!(k(r#"{"t":12}"#).unwrap(), "12");
+        assert_eq!(k(r#"{"t":1.5}"#).unwrap(), "1.5");
+        assert_eq!(k(r#"{"t":true}"#).unwrap(), "true");
+        assert_eq!(k(r#"{"t":""}"#).unwrap(), "");
+        for (line, why) in [
+            (r#"{"a":1}"#, "is missing"),
+            (r#"{"t":null}"#, "is null"),
+            (r#"{"t":{"x":1}}"#, "is an object"),
+            (r#"{"t":[1]}"#, "is an array"),
+        ] {
+            let e = k(line).unwrap_err().to_string();
+            assert!(e.contains("'t'") && e.contains(why), "{line}: {e}");
+        }
+        assert!(matches!(k("[1]"), Err(LineError::Syntax(_))));
+        assert!(matches!(k(r#"{"t":"x""#), Err(LineError::Syntax(_))));
+    }
+}
