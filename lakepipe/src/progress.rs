@@ -113,6 +113,14 @@ impl Progress {
         )
     }
 
+    /// Run `f` (which prints on the terminal) with the line erased, then draw it again.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.bar {
+            Some(bar) if !bar.is_finished() => bar.suspend(f),
+            _ => f(),
+        }
+    }
+
     /// True when the line is drawn.
     pub fn is_shown(&self) -> bool {
         self.bar.is_some()

@@ -4,10 +4,10 @@
 //! Shown when stderr is a terminal, never with `-q`, and as the shared rule says for
 //! results on stdout: for the whole run when they go to a file, not when they go into
 //! a pipe. When they go to the terminal itself (the shell, or a query typed there) the
-//! line shows until the first results or messages, then goes for good: the results
-//! (and a pager) own the screen from there.
+//! line shows until the first rows or messages, then goes for good: the rows (and a
+//! pager) own the screen from there; a header before them is written under the line.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 use crate::client::Stats;
 
@@ -39,7 +39,24 @@ impl Progress {
         self.line.set_bytes(stats.processed_bytes);
     }
 
-    /// Results or messages are about to be printed: on the terminal they share, the line
+    /// Write the header of the results (`write` then a flush) with the line erased and
+    /// drawn again after it.
+    pub fn above<R>(
+        &self,
+        out: &mut dyn Write,
+        write: impl FnOnce(&mut dyn Write) -> std::io::Result<R>,
+    ) -> std::io::Result<R> {
+        if !self.shares_terminal || self.gone {
+            return write(out);
+        }
+        self.line.suspend(|| {
+            let r = write(out)?;
+            out.flush()?;
+            Ok(r)
+        })
+    }
+
+    /// Rows or messages are about to be printed: on the terminal they share, the line
     /// goes for good.
     pub fn clear(&mut self) {
         if self.shares_terminal {

@@ -208,8 +208,9 @@ impl Statement {
                 if let Some(n) = opts.table_batch {
                     output = output.batched(n);
                 }
-                progress.clear();
-                output.begin(out).context("writing results")?;
+                progress
+                    .above(out, |out| output.begin(out))
+                    .context("writing results")?;
                 self.output = Some(output);
             }
         }

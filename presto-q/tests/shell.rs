@@ -413,7 +413,7 @@ fn ctrl_c_cancels(protocol: &str, server: &str) {
         std::thread::sleep(Duration::from_millis(200));
     }
     // The progress line is on the terminal while it runs.
-    t.wait_for(30, " rows/s, ");
+    t.wait_for(30, " splits, ");
     t.keys(&["C-c"]);
     t.wait_for(10, "Query aborted by user");
     t.wait_count(10, "presto> ", 2);

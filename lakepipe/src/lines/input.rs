@@ -30,9 +30,9 @@ pub struct Cutting {
 }
 
 impl Cutting {
-    /// Size of one read: at most 1 MiB, and never more than a chunk.
+    /// Size of one read: half a chunk (so a chunk is cut after two reads), at most 1 MiB.
     fn block_bytes(&self) -> usize {
-        self.chunk_bytes.clamp(1, 1 << 20)
+        (self.chunk_bytes / 2).clamp(1, 1 << 20)
     }
 
     /// A chunk buffer's capacity: a chunk is cut once it passes `chunk_bytes`, and one
