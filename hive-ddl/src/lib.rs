@@ -113,7 +113,7 @@ pub fn run(mut args: Args) -> Result<()> {
     let mut sql = String::new();
     for spec in tables::specs(&args)? {
         let sources = match spec.input_name.as_str() {
-            "-" => read::sources(&[spec.input_name.clone()])?,
+            "-" => read::sources(std::slice::from_ref(&spec.input_name))?,
             name => read::sources_of(name, &spec.input)?,
         };
         let table = read::Table::open(sources)?;

@@ -233,7 +233,7 @@ fn trino_json(sql: &str) -> String {
     let trino = live_env("LAKEPIPE_TRINO_CLI");
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("q.sql");
-    std::fs::write(&f, sql).unwrap();
+    std::fs::write(&f, format!("{sql};\n")).unwrap();
     sh(&format!("{trino} --output-format JSON -f {}", f.display()))
 }
 
