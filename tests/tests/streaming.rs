@@ -53,6 +53,7 @@ fn signal(pid: u32, sig: &str) {
         .args([&format!("-{sig}"), &pid.to_string()])
         .output()
         .unwrap();
+    // a process that already ended but is not reaped yet still takes signals
     assert!(out.status.success() || sig == "KILL", "kill -{sig} {pid}");
 }
 
@@ -394,10 +395,16 @@ fn live_a_frozen_pipeline_and_a_killed_one_still_write_exactly_once() {
     wait_for("both write again", Duration::from_secs(30), || {
         files_in(&lake) > files + 1
     });
-    for mut p in [a, b] {
+    for (i, mut p) in [a, b].into_iter().enumerate() {
         signal(p.kcat.id(), "TERM");
         let (k, q, log) = p.wait();
-        assert_eq!((k, q), (Some(130), Some(0)), "stopping a pipeline:\n{log}");
+        // The thawed pipeline's HDFS output stream may have died while it was frozen
+        // (the datanode gave up on it): its pq-write then fails (exit 1, naming the
+        // namenode) and its kcat-lite ends quietly; its rows were never committed.
+        let broken_stream = i == 0 && q == Some(1) && log.contains("namenode");
+        if !broken_stream {
+            assert_eq!((k, q), (Some(130), Some(0)), "stopping a pipeline:\n{log}");
+        }
     }
     let sent = producer.finish();
     drain(&topic, &group, &lake, logs.path());
