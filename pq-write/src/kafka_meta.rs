@@ -7,18 +7,22 @@ use arrow::array::{ArrayRef, Int32Array, Int64Array, StringArray, TimestampMilli
 use arrow::datatypes::{DataType, Field, FieldRef, TimeUnit};
 use lakepipe::envelope::Envelope;
 
+/// The names of the `--kafka-meta` columns, in their order.
+pub const NAMES: [&str; 4] = ["_topic", "_partition", "_offset", "_timestamp"];
+
 /// The `--kafka-meta` columns.
 pub fn meta_fields() -> Vec<FieldRef> {
-    vec![
-        Arc::new(Field::new("_topic", DataType::Utf8, true)),
-        Arc::new(Field::new("_partition", DataType::Int32, true)),
-        Arc::new(Field::new("_offset", DataType::Int64, true)),
-        Arc::new(Field::new(
-            "_timestamp",
-            DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
-            true,
-        )),
-    ]
+    let types = [
+        DataType::Utf8,
+        DataType::Int32,
+        DataType::Int64,
+        DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+    ];
+    NAMES
+        .iter()
+        .zip(types)
+        .map(|(name, t)| Arc::new(Field::new(*name, t, true)))
+        .collect()
 }
 
 /// Accumulates metadata for the rows that decoded.

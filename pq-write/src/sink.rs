@@ -25,6 +25,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
 
 use crate::commit::{Committer, Staged, Tp};
+use crate::kafka_meta;
 
 /// Rolling policy for folder targets (all optional).
 #[derive(Debug, Clone, Default)]
@@ -74,8 +75,9 @@ type Group = (FileKey, Vec<u32>, Vec<i64>);
 /// topic, partition and offset.
 pub struct ExactlyOnce {
     pub committer: Committer,
-    /// Keep the metadata columns in the files (`--kafka-meta`).
-    pub keep_meta: bool,
+    /// Keep the metadata columns in the files (`--kafka-meta`); without it they only
+    /// route rows.
+    keep_meta: bool,
     /// Input column indices of `_topic`, `_partition` and `_offset` (set by the sink).
     meta: [usize; 3],
 }
@@ -89,10 +91,6 @@ impl ExactlyOnce {
         }
     }
 }
-
-/// The metadata columns of `schema`, by name (they route rows; without `--kafka-meta`
-/// they stay out of the files).
-const META: [&str; 4] = ["_topic", "_partition", "_offset", "_timestamp"];
 
 /// Totals for the summary line.
 #[derive(Debug, Default, Clone)]
@@ -159,11 +157,9 @@ impl Sink {
         })
     }
 
-    /// Commit files per topic-partition under claims ([`crate::commit`]).
+    /// Commit files per topic-partition under claims ([`crate::commit`]). The caller
+    /// checked that OUTPUT is a folder and that `--overwrite` is off.
     pub fn with_exactly_once(mut self, eo: ExactlyOnce, schema: &Schema) -> Result<Sink> {
-        if matches!(self.target, Target::File(_)) || self.overwrite {
-            bail!("--exactly-once writes a folder of committed files (no single file, no --overwrite)");
-        }
         self.exactly_once = Some(eo);
         self.place_meta(schema)?;
         Ok(self)
@@ -179,9 +175,10 @@ impl Sink {
                 .index_of(name)
                 .with_context(|| format!("--exactly-once: no {name} column"))
         };
-        eo.meta = [idx(META[0])?, idx(META[1])?, idx(META[2])?];
+        let [t, p, o, _] = kafka_meta::NAMES;
+        eo.meta = [idx(t)?, idx(p)?, idx(o)?];
         if !eo.keep_meta {
-            let hide: Vec<usize> = META
+            let hide: Vec<usize> = kafka_meta::NAMES
                 .iter()
                 .filter_map(|m| schema.index_of(m).ok())
                 .collect();
