@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Smoke tests of the services through their reference clients. Needs services/up.sh first
-# (all services); a missing service is a failure, never a skip. Ends by checking that
-# down.sh leaves nothing behind and that a second up.sh downloads nothing (it restarts the
-# services that were running). Prints ok/FAIL per check and "N passed, N failed".
+# Smoke tests of the services through their reference clients: services/smoke.sh [PHASE].
+# Needs services/up.sh first (all services); a missing service is a failure, never a skip.
+# PHASE `services`: the checks through the clients. PHASE `teardown`: down.sh leaves
+# nothing behind, a taken port fails fast, and installing again downloads nothing (the
+# services stay down: make test runs it after the live tests). No PHASE: both, and the
+# services are started again (from the cache) at the end. Prints ok/FAIL per check and
+# "N passed, N failed".
 source "$(dirname "$0")/lib.sh"
 set +e
+phase=${1:-all}
+[[ $phase == @(all|services|teardown) ]] || { echo "usage: services/smoke.sh [services|teardown]" >&2; exit 2; }
 
 passed=0 failed=0
 WORK=$(mktemp -d)
@@ -13,11 +18,11 @@ RUN_ID=$(date +%s)-$$
 
 ok() { echo "ok   $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
-# check NAME CMD...: runs CMD (a function) with a time limit
+# check NAME CMD...: runs CMD (a function; its commands have time limits), says how long
 check() {
-  local name=$1; shift
+  local name=$1 t0=$SECONDS; shift
   local out
-  if out=$("$@" 2>&1); then ok "$name"; else fail "$name" "$(tail -5 <<<"$out" | tr '\n' ' ')"; fi
+  if out=$("$@" 2>&1); then ok "$name ($((SECONDS - t0))s)"; else fail "$name ($((SECONDS - t0))s)" "$(tail -5 <<<"$out" | tr '\n' ' ')"; fi
 }
 need() { [[ -n ${!1:-} ]] || { echo "$1 is not set in $STATE/env.sh (service not started?)"; return 1; }; }
 
@@ -139,7 +144,8 @@ metastore_shared() {
   [[ $out == $'1\tone\n2\ttwo\n3\tthree' ]] || { echo "spark read: $out"; return 1; }
 }
 
-echo "# services smoke tests ($RUN_ID)"
+echo "# services smoke tests ($RUN_ID, $phase)"
+if [[ $phase != teardown ]]; then
 check "kafka: kcat produces and consumes 1000 messages" kafka_1000
 check "kafka: kafka-topics creates a 3-partition topic" kafka_topics_3_partitions
 check "hdfs: hdfs dfs -put, -ls, -cat" hdfs_put_ls_cat
@@ -149,6 +155,7 @@ check "prestodb: presto-cli count(*) tpch.tiny.nation = 25" prestodb_nation
 check "trino: hive table over a Parquet file in HDFS" trino_hive_parquet
 check "spark: external Parquet table on HDFS; exit 1 on a failing statement" spark_external_parquet
 check "metastore: Spark SQL and Trino share tables through it (loopback only)" metastore_shared
+fi
 
 # ---- down.sh leaves nothing; a second up.sh downloads nothing --------------------------
 read -r -a was_running <<<"${LAKEPIPE_SERVICES:-}"
@@ -165,13 +172,14 @@ down_clean() {
   ((${#pids[@]} > 0)) || { echo "no service was running before down.sh"; return 1; }
 }
 
+# up.sh again (all phases: restarting what was running; teardown: installing only)
 up_again_no_download() {
   local before after files_before files_after
   ((${#was_running[@]} > 0)) || { echo "no service was running before the checks"; return 1; }
   before=$(wc -l <"$FETCH_LOG" 2>/dev/null || echo 0)
   # every mvn download lands in m2 (the cache may also hold other things, e.g. cargo's target)
   files_before=$(find "$CACHE/m2" -type f | wc -l)
-  bash "$SERVICES_DIR/up.sh" "${was_running[@]}" || return 1
+  bash "$SERVICES_DIR/up.sh" "$@" "${was_running[@]}" || return 1
   after=$(wc -l <"$FETCH_LOG" 2>/dev/null || echo 0)
   files_after=$(find "$CACHE/m2" -type f | wc -l)
   [[ $before == "$after" && $files_before == "$files_after" ]] \
@@ -193,9 +201,15 @@ s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.
   echo "$out" | tail -1
 }
 
-check "down.sh: no started process left, ports free" down_clean
-check "up.sh: a taken port fails fast, naming the service and its log" port_taken_fails_fast
-check "up.sh again: restarts with the cache, downloads nothing" up_again_no_download
+if [[ $phase != services ]]; then
+  check "down.sh: no started process left, ports free" down_clean
+  check "up.sh: a taken port fails fast, naming the service and its log" port_taken_fails_fast
+  if [[ $phase == teardown ]]; then
+    check "up.sh --install-only again: everything from the cache, downloads nothing" up_again_no_download --install-only
+  else
+    check "up.sh again: restarts with the cache, downloads nothing" up_again_no_download
+  fi
+fi
 
 echo "$passed passed, $failed failed"
 ((failed == 0))

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Start lakepipe's real services on 127.0.0.1: services/up.sh [kafka hdfs metastore trino prestodb spark]
-# (none = all). Fetches pinned versions into ${LAKEPIPE_CACHE:-~/.cache/lakepipe} once,
-# installs the reference clients, leaves healthy running services alone, and writes
-# services/.state/env.sh.
+# Start lakepipe's real services on 127.0.0.1: services/up.sh [--install-only] [kafka hdfs
+# metastore trino prestodb spark] (none = all). Fetches pinned versions into
+# ${LAKEPIPE_CACHE:-~/.cache/lakepipe} once, installs the reference clients, leaves healthy
+# running services alone, and writes services/.state/env.sh. --install-only stops after
+# the downloads and installs (nothing is started).
 source "$(dirname "$0")/lib.sh"
 lock_state
 
+install_only=false
+if [[ ${1:-} == --install-only ]]; then install_only=true; shift; fi
 want=("$@")
 ((${#want[@]})) || want=("${ALL_SERVICES[@]}")
 order=()
@@ -23,6 +26,10 @@ add "${want[@]}"
 t_all=$SECONDS
 install_clients
 for svc in "${order[@]}"; do "install_$svc"; done
+if $install_only; then
+  log "installed in $((SECONDS - t_all))s: ${order[*]} (nothing started: --install-only)"
+  exit 0
+fi
 log "installed in $((SECONDS - t_all))s; starting: ${order[*]}"
 
 for svc in "${order[@]}"; do
