@@ -160,9 +160,10 @@ impl Committer {
                 staged = self.trim(staged, w, props, &mut done)?;
                 continue;
             }
-            let renamed = self.rename_all(&claim);
+            // A failed rename is a crash inside the commit: some files (tables) may be
+            // visible already, so the claim stays for the next writer to finish.
+            self.rename_all(&claim)?;
             self.release(&at, &claim);
-            renamed?;
             let last = staged.iter().filter_map(|s| s.offsets.last()).max();
             self.note(tp, *last.expect("staged files have rows"));
             done.files += staged.len() as u64;
@@ -632,6 +633,27 @@ mod tests {
             [1, 3]
         );
         assert!(names(&d.path().join("_lakepipe/claims")).is_empty());
+    }
+
+    /// A rename that fails inside a commit is handled as a crash there: the claim stays
+    /// for the next writer (the files renamed before it may be visible already).
+    #[test]
+    fn a_failed_rename_leaves_the_claim() {
+        let (d, fs, root) = setup();
+        let mut c =
+            Committer::open(fs.clone(), root.clone(), "w".into(), Duration::from_secs(5)).unwrap();
+        let s = stage(&fs, &root, ".a.inprogress", 0..3);
+        // something already holds the final name (a rename never replaces)
+        std::fs::write(
+            d.path().join("%5Fevents+2+0000000000+0000000002.parquet"),
+            "x",
+        )
+        .unwrap();
+        let err = c
+            .commit(&tp(), vec![s], &WriterProperties::default())
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("committing"), "{err:#}");
+        assert_eq!(names(&d.path().join("_lakepipe/claims")), ["%5Fevents+2"]);
     }
 
     #[test]

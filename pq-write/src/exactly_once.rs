@@ -16,7 +16,7 @@
 //! other: table B's offset 5 may come after table A's offset 9. For the same reason
 //! commits happen only between chunks ([`crate::tables::Tables::commit_due`]).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -32,6 +32,9 @@ use crate::sink::{Sink, Totals};
 
 pub struct ExactlyOnce {
     committer: Committer,
+    /// Partitions whose commit failed: nothing later of theirs may become visible in
+    /// this run (it would hide the failed offsets from the next run's resume).
+    failed: HashSet<Tp>,
     /// Files, bytes, dropped and trimmed rows (the rows are the sinks').
     pub totals: Totals,
 }
@@ -42,6 +45,7 @@ impl ExactlyOnce {
         let fs = lakepipe::storage::connect(root)?;
         Ok(ExactlyOnce {
             committer: Committer::open(fs, root.clone(), writer, stale)?,
+            failed: HashSet::new(),
             totals: Totals::default(),
         })
     }
@@ -75,7 +79,8 @@ impl ExactlyOnce {
 
     /// Commit each partition that a table closed a file of (a roll, a wider schema, the
     /// end), every table's rows of it up to that file's last offset included. Goes on
-    /// with the other partitions after a failed one (its files stay hidden).
+    /// with the other partitions after a failed one (its files, and all it writes
+    /// later, stay hidden).
     pub fn commit_due(&mut self, sinks: &mut [&mut Sink], props: &WriterProperties) -> Result<()> {
         let due: BTreeSet<Tp> = sinks
             .iter()
@@ -83,7 +88,12 @@ impl ExactlyOnce {
             .collect();
         let mut first_err = None;
         for tp in due {
+            if self.failed.contains(&tp) {
+                sinks.iter_mut().for_each(|s| drop(s.take_staged(&tp)));
+                continue;
+            }
             if let Err(e) = self.commit(&tp, sinks, props) {
+                self.failed.insert(tp);
                 first_err.get_or_insert(e);
             }
         }
