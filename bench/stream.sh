@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The exactly-once streaming pipeline (issue 13) on the real Kafka and HDFS:
 # - end to end: a topic of BENCH_ROWS lab events (3 partitions) to committed files on HDFS,
-#   `kcat-lite -G -J --resume-from | pq-write --envelope kcat --exactly-once`, against the
+#   `kcat-lite -G -J --resume-from | pq-write --envelope kcat --exactly-once` (also with
+#   `--split-by event_type`: a table per type, a file per table and partition), against the
 #   same group pipeline without exactly-once (at most once) and kcat -C -J | pq-write (no
 #   group: a -G run includes the broker's group join, group.initial.rebalance.delay.ms 3 s);
 # - resume: the time to start after the committed offsets of a folder of 10,000 files.
@@ -22,9 +23,11 @@ LAKE=$HDFS_NAMENODE/tmp/$RUN
 R=${BENCH_ROUNDS:-3}
 echo "== $ROWS events from Kafka to committed Parquet files on HDFS (3 partitions)"
 for ((i = 1; i <= R; i++)); do
-  # fresh folders and groups per run, the two pipelines taking turns
+  # fresh folders and groups per run, the pipelines taking turns
   REPEAT=1 measure stream-e2e "exactly-once" \
     "$KL -b $B -G $RUN-eo-$i -J --resume-from $LAKE/eo-$i/ -e -q $RUN | $PW --envelope kcat --kafka-meta --exactly-once -q $LAKE/eo-$i/"
+  REPEAT=1 measure stream-e2e "exactly-once --split-by" \
+    "$KL -b $B -G $RUN-split-$i -J --resume-from $LAKE/split-$i/ -e -q $RUN | $PW --envelope kcat --kafka-meta --exactly-once --split-by event_type -q $LAKE/split-$i/"
   REPEAT=1 measure stream-e2e "kcat-lite -G | pq-write" \
     "$KL -b $B -G $RUN-g-$i -J -e -q $RUN | $PW --envelope kcat --kafka-meta -q $LAKE/group-$i/"
   REPEAT=1 measure stream-e2e "kcat -C | pq-write" \

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The streaming step of `make demo` (sourced by tests/demo.sh, services up, tools on PATH):
 # events produced at a steady pace for about 30 s; the exactly-once pipeline writes
-# 10-second Parquet files to HDFS; it is killed with -9 midway and restarted; Trino counts
-# rows as files land; the final count equals what was produced.
+# 10-second Parquet files to HDFS, a table per event type; it is killed with -9 midway and
+# restarted; Trino counts rows as files land; the final count equals what was produced.
 STOPIC=stream_$RUN
 SLAKE=$HDFS_NAMENODE/lake/stream_$RUN/
 N=30000
@@ -27,16 +27,23 @@ start_pipeline() {
   rm -f "$PIPE" && mkfifo "$PIPE"
   kcat-lite -b "$KAFKA_BROKERS" -G "$GROUP" -J --resume-from "$SLAKE" "$@" "$STOPIC" >"$PIPE" &
   KCAT=$!
-  pq-write --envelope kcat --kafka-meta --exactly-once --roll-secs 10 "$SLAKE" <"$PIPE" &
+  pq-write --envelope kcat --kafka-meta --exactly-once --split-by event_type --roll-secs 10 "$SLAKE" <"$PIPE" &
   PQ=$!
 }
-count() { presto-q -q --output-format tsv "SELECT count(*) FROM hive.lab.stream_$RUN" 2>/dev/null || echo "?"; }
+# rows over every type's table; a type seen for the first time is registered first
+count() {
+  local tables union
+  hive-ddl -q --metastore "$HIVE_METASTORE" --database lab --table "stream_${RUN}_" "$SLAKE" 2>/dev/null
+  tables=$(presto-q -q --output-format tsv "SHOW TABLES FROM hive.lab LIKE 'stream_${RUN}_%'" 2>/dev/null)
+  union=$(printf 'SELECT count(*) AS n FROM hive.lab.%s\n' $tables | sed '2,$s/^/UNION ALL /')
+  presto-q -q --output-format tsv "SELECT sum(n) FROM ($union)" 2>/dev/null || echo "?"
+}
 
-step "kcat-lite -G $GROUP -J --resume-from $SLAKE $STOPIC | pq-write --envelope kcat --kafka-meta --exactly-once --roll-secs 10 $SLAKE &"
+step "kcat-lite -G $GROUP -J --resume-from $SLAKE $STOPIC | pq-write --envelope kcat --kafka-meta --exactly-once --split-by event_type --roll-secs 10 $SLAKE &"
 start_pipeline
 until pq-cat --offsets "$SLAKE" 2>/dev/null | grep -q files; do sleep 1; done
-step "hive-ddl --metastore $HIVE_METASTORE --database lab --table stream_$RUN $SLAKE   # after the first file lands"
-hive-ddl --metastore "$HIVE_METASTORE" --database lab --table "stream_$RUN" "$SLAKE"
+step "hive-ddl --metastore $HIVE_METASTORE --database lab --table stream_${RUN}_ $SLAKE   # a table per type folder, once files land"
+hive-ddl --metastore "$HIVE_METASTORE" --database lab --table "stream_${RUN}_" "$SLAKE"
 echo "rows in Trino: $(count)"
 
 sleep 5

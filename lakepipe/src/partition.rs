@@ -40,23 +40,29 @@ pub fn folder(key: &str, value: Option<&str>) -> String {
     )
 }
 
+/// The table folder of the empty value: [`NULL_VALUE`] with both leading `_` escaped.
+/// A hidden name would hide the table from every reader and from the offset scans of
+/// `--exactly-once` and `--resume-from`; escaping never writes the second `%5F` (only a
+/// first character is escaped so), so no other value gives this name.
+pub const EMPTY_TABLE_FOLDER: &str = "%5F%5FHIVE_DEFAULT_PARTITION__";
+
 /// The folder name of one `pq-write --split-by` table: the value escaped as [`escape`]
 /// does, and a leading `.` or `_` escaped too, so the folder is never `.`, `..` or hidden
-/// from readers. The empty value, which escaping never produces otherwise, is
-/// [`NULL_VALUE`].
+/// from readers. The empty value is [`EMPTY_TABLE_FOLDER`].
 pub fn table_folder(value: &str) -> String {
+    if value.is_empty() {
+        return EMPTY_TABLE_FOLDER.to_string();
+    }
     let escaped = escape(value);
     match escaped.chars().next() {
-        Some(c @ ('.' | '_')) if !value.is_empty() => {
-            format!("%{:02X}{}", c as u32, &escaped[1..])
-        }
+        Some(c @ ('.' | '_')) => format!("%{:02X}{}", c as u32, &escaped[1..]),
         _ => escaped,
     }
 }
 
 /// Undo [`table_folder`]: the value a table folder holds.
 pub fn parse_table_folder(name: &str) -> String {
-    if name == NULL_VALUE {
+    if name == EMPTY_TABLE_FOLDER {
         return String::new();
     }
     unescape(name)
@@ -159,9 +165,7 @@ mod tests {
                 "{v:?} -> {name} looks like a partition"
             );
             assert!(name != "." && name != "..", "{v:?} -> {name}");
-            if !v.is_empty() {
-                assert!(!crate::listing::is_hidden(&name), "{v:?} -> {name} hidden");
-            }
+            assert!(!crate::listing::is_hidden(&name), "{v:?} -> {name} hidden");
             assert_eq!(parse_table_folder(&name), v, "{v:?} -> {name}");
             assert!(seen.insert(name.clone()), "{v:?} -> {name} twice");
         }

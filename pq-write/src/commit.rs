@@ -39,8 +39,8 @@ pub type Tp = (Arc<str>, i32);
 #[derive(Debug)]
 pub struct Staged {
     pub tmp: Location,
-    /// The folder below OUTPUT (`k=v/` with `--partition-by`, else empty).
-    pub dir: String,
+    /// The folder its final name goes in (OUTPUT, or a table or `k=v/` folder below it).
+    pub folder: Location,
     /// Each row's offset, in row order (increasing: one partition's messages in order).
     pub offsets: Vec<i64>,
     pub bytes: u64,
@@ -77,21 +77,44 @@ pub struct Committer {
 }
 
 impl Committer {
-    /// Reads what OUTPUT already holds (one listing).
+    /// Reads what OUTPUT already holds (one listing), after finishing the commits that
+    /// dead writers left half done.
     pub fn open(fs: Fs, root: Location, writer: String, stale: Duration) -> Result<Committer> {
-        let found = committed::scan(&fs, &root)
-            .with_context(|| format!("listing committed files in {root}"))?;
-        let last = committed::last_offsets(&found)
-            .into_iter()
-            .map(|((t, p), o)| ((Arc::from(t), p), o))
-            .collect();
-        Ok(Committer {
+        let mut c = Committer {
             fs,
             root,
             writer,
-            last,
+            last: HashMap::new(),
             stale,
-        })
+        };
+        c.finish_left_claims()?;
+        let found = committed::scan(&c.fs, &c.root)
+            .with_context(|| format!("listing committed files in {}", c.root))?;
+        c.last = committed::last_offsets(&found)
+            .into_iter()
+            .map(|((t, p), o)| ((Arc::from(t), p), o))
+            .collect();
+        Ok(c)
+    }
+
+    /// A writer killed inside a commit may have renamed some of its files (one table's)
+    /// and not others: readers and `--resume-from` already count the partition as
+    /// committed up to the last renamed one, so the rest must become visible too, even
+    /// when this run never commits that partition. Claims still standing after `stale`
+    /// are finished here; a claim that changes or goes belongs to a live writer.
+    fn finish_left_claims(&self) -> Result<()> {
+        let dir = self.root.join("_lakepipe/claims");
+        let claims = match self.fs.list(&dir, false) {
+            Ok(entries) => entries,
+            Err(StorageError::NotFound(_)) => return Ok(()),
+            Err(e) => return Err(anyhow::Error::from(e).context(format!("listing {dir}"))),
+        };
+        for c in claims {
+            if !c.is_dir && !lakepipe::listing::is_hidden(&c.name()) {
+                self.settle(&c.location)?;
+            }
+        }
+        Ok(())
     }
 
     /// The last offset committed for `tp` (rows at or below it are not written again).
@@ -137,9 +160,10 @@ impl Committer {
                 staged = self.trim(staged, w, props, &mut done)?;
                 continue;
             }
-            let renamed = self.rename_all(&claim);
+            // A failed rename is a crash inside the commit: some files (tables) may be
+            // visible already, so the claim stays for the next writer to finish.
+            self.rename_all(&claim)?;
             self.release(&at, &claim);
-            renamed?;
             let last = staged.iter().filter_map(|s| s.offsets.last()).max();
             self.note(tp, *last.expect("staged files have rows"));
             done.files += staged.len() as u64;
@@ -160,8 +184,7 @@ impl Committer {
             first: s.offsets[0],
             last: *s.offsets.last().expect("not empty"),
         };
-        self.root
-            .join(&format!("{}{}", s.dir, range.file_name(".parquet")))
+        s.folder.join(&range.file_name(".parquet"))
     }
 
     fn claim_path(&self, topic: &str, partition: i32) -> Location {
@@ -182,7 +205,6 @@ impl Committer {
     fn acquire(&self, claim: &Claim) -> Result<Location> {
         let at = self.claim_path(&claim.topic, claim.partition);
         let body = serde_json::to_vec(claim)?;
-        let mut seen: Option<(Claim, Instant)> = None;
         let started = Instant::now();
         loop {
             match self.publish(&at, &body) {
@@ -197,30 +219,37 @@ impl Committer {
                 }
                 Err(_) => {}
             }
-            let Some(other) = self.read_claim(&at)? else {
-                continue; // released meanwhile
-            };
-            match &seen {
-                Some((c, since)) if *c == other => {
-                    if since.elapsed() >= self.stale {
-                        lakepipe::cli::warn(format!(
-                            "{at}: finishing the commit of writer {} (its claim is {} s old)",
-                            other.writer,
-                            since.elapsed().as_secs()
-                        ));
-                        self.finish_foreign(&at, &other)?;
-                        seen = None;
-                    }
-                }
-                _ => seen = Some((other, Instant::now())),
-            }
+            self.settle(&at)?;
             if started.elapsed() > self.stale * 4 {
                 bail!(
                     "{at}: could not claim the partition's commit for {} s",
                     started.elapsed().as_secs()
                 );
             }
+        }
+    }
+
+    /// Wait while another writer's claim at `at` stands unchanged, and finish it once it
+    /// has stood for `stale`. Returns when the claim is gone, changed (its writer is
+    /// alive and committing) or finished here.
+    fn settle(&self, at: &Location) -> Result<()> {
+        let Some(seen) = self.read_claim(at)? else {
+            return Ok(());
+        };
+        let since = Instant::now();
+        loop {
             std::thread::sleep(Duration::from_millis(100));
+            if self.read_claim(at)?.as_ref() != Some(&seen) {
+                return Ok(());
+            }
+            if since.elapsed() >= self.stale {
+                lakepipe::cli::warn(format!(
+                    "{at}: finishing the commit of writer {} (its claim is {} s old)",
+                    seen.writer,
+                    since.elapsed().as_secs()
+                ));
+                return self.finish_foreign(at, &seen);
+            }
         }
     }
 
@@ -366,7 +395,7 @@ impl Committer {
         self.fs.delete(&s.tmp, false)?;
         Ok(Staged {
             tmp,
-            dir: s.dir,
+            folder: s.folder,
             offsets: s.offsets[skip..].to_vec(),
             bytes,
         })
@@ -384,11 +413,16 @@ mod tests {
         (Arc::from("_events"), 2)
     }
 
-    /// A hidden file with one row per offset (the offset is the row's value).
-    fn stage(fs: &Fs, root: &Location, name: &str, offsets: std::ops::Range<i64>) -> Staged {
-        let tmp = root.join(name);
+    /// A hidden file in `folder` with one row per offset (the offset is the row's value).
+    fn stage(
+        fs: &Fs,
+        folder: &Location,
+        name: &str,
+        offsets: impl IntoIterator<Item = i64>,
+    ) -> Staged {
+        let tmp = folder.join(name);
         let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
-        let offsets: Vec<i64> = offsets.collect();
+        let offsets: Vec<i64> = offsets.into_iter().collect();
         let col = Arc::new(Int64Array::from(offsets.clone()));
         let mut w =
             ArrowWriter::try_new(fs.create(&tmp, false).unwrap(), schema.clone(), None).unwrap();
@@ -397,7 +431,7 @@ mod tests {
         let bytes = w.into_inner().unwrap().close().unwrap();
         Staged {
             tmp,
-            dir: String::new(),
+            folder: folder.clone(),
             offsets,
             bytes,
         }
@@ -548,6 +582,78 @@ mod tests {
             ]
         );
         assert!(names(&d.path().join("_lakepipe/claims")).is_empty());
+    }
+
+    /// Killed between the renames of one commit over two tables: table a's file is
+    /// visible (so `--resume-from` starts after offset 4), table b's is not. The next
+    /// writer's open finishes the commit, whether or not it ever writes that partition.
+    #[test]
+    fn open_finishes_a_commit_left_half_done_in_every_table() {
+        let (d, fs, root) = setup();
+        let (a, b) = (root.join("a"), root.join("b"));
+        let in_a = stage(&fs, &a, ".a.inprogress", [0, 2, 4]);
+        let in_b = stage(&fs, &b, ".b.inprogress", [1, 3]);
+        let dst_a = a.join("%5Fevents+2+0000000000+0000000004.parquet");
+        let dst_b = b.join("%5Fevents+2+0000000001+0000000003.parquet");
+        let claim = Claim {
+            writer: "dead".into(),
+            topic: tp().0.to_string(),
+            partition: tp().1,
+            first: 0,
+            renames: vec![
+                (in_a.tmp.to_string(), dst_a.to_string()),
+                (in_b.tmp.to_string(), dst_b.to_string()),
+            ],
+        };
+        fs.rename(&in_a.tmp, &dst_a, false).unwrap();
+        let probe = Committer {
+            fs: fs.clone(),
+            root: root.clone(),
+            writer: "probe".into(),
+            last: HashMap::new(),
+            stale: Duration::ZERO,
+        };
+        probe
+            .publish(
+                &probe.claim_path("_events", 2),
+                &serde_json::to_vec(&claim).unwrap(),
+            )
+            .unwrap();
+        let c = Committer::open(fs, root, "next".into(), Duration::from_millis(300)).unwrap();
+        assert_eq!(c.last(&tp()), Some(4));
+        assert_eq!(
+            names(&d.path().join("b")),
+            ["%5Fevents+2+0000000001+0000000003.parquet"]
+        );
+        assert_eq!(
+            rows(
+                &d.path().join("b"),
+                "%5Fevents+2+0000000001+0000000003.parquet"
+            ),
+            [1, 3]
+        );
+        assert!(names(&d.path().join("_lakepipe/claims")).is_empty());
+    }
+
+    /// A rename that fails inside a commit is handled as a crash there: the claim stays
+    /// for the next writer (the files renamed before it may be visible already).
+    #[test]
+    fn a_failed_rename_leaves_the_claim() {
+        let (d, fs, root) = setup();
+        let mut c =
+            Committer::open(fs.clone(), root.clone(), "w".into(), Duration::from_secs(5)).unwrap();
+        let s = stage(&fs, &root, ".a.inprogress", 0..3);
+        // something already holds the final name (a rename never replaces)
+        std::fs::write(
+            d.path().join("%5Fevents+2+0000000000+0000000002.parquet"),
+            "x",
+        )
+        .unwrap();
+        let err = c
+            .commit(&tp(), vec![s], &WriterProperties::default())
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("committing"), "{err:#}");
+        assert_eq!(names(&d.path().join("_lakepipe/claims")), ["%5Fevents+2"]);
     }
 
     #[test]

@@ -3,9 +3,15 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Int32Array, Int64Array, StringArray, TimestampMillisecondArray};
-use arrow::datatypes::{DataType, Field, FieldRef, TimeUnit};
+use anyhow::{Context, Result};
+use arrow::array::{
+    ArrayRef, AsArray, Int32Array, Int64Array, StringArray, TimestampMillisecondArray,
+};
+use arrow::datatypes::{DataType, Field, FieldRef, Int32Type, Int64Type, Schema, TimeUnit};
+use arrow::record_batch::RecordBatch;
 use lakepipe::envelope::Envelope;
+
+use crate::commit::Tp;
 
 /// The names of the `--kafka-meta` columns, in their order.
 pub const NAMES: [&str; 4] = ["_topic", "_partition", "_offset", "_timestamp"];
@@ -50,5 +56,49 @@ impl MetaColumns {
             Arc::new(Int64Array::from(m.offset)),
             Arc::new(TimestampMillisecondArray::from(m.ts).with_timezone("UTC")),
         ]
+    }
+}
+
+/// Indices in `schema` of `_topic`, `_partition` and `_offset` (--exactly-once routes
+/// and drops rows by them).
+pub fn tp_indices(schema: &Schema) -> Result<[usize; 3]> {
+    let idx = |name: &str| {
+        schema
+            .index_of(name)
+            .with_context(|| format!("--exactly-once: no {name} column"))
+    };
+    let [t, p, o, _] = NAMES;
+    Ok([idx(t)?, idx(p)?, idx(o)?])
+}
+
+/// The `_topic`, `_partition` and `_offset` columns of a batch, read row by row.
+pub struct TpColumns<'a> {
+    topic: &'a StringArray,
+    partition: &'a Int32Array,
+    offset: &'a Int64Array,
+    /// The last topic seen, shared by its rows (one allocation per topic change).
+    cached: Option<Arc<str>>,
+}
+
+impl<'a> TpColumns<'a> {
+    /// `at`: the columns' indices ([`tp_indices`]).
+    pub fn new(batch: &'a RecordBatch, at: [usize; 3]) -> TpColumns<'a> {
+        let [t, p, o] = at;
+        TpColumns {
+            topic: batch.column(t).as_string(),
+            partition: batch.column(p).as_primitive::<Int32Type>(),
+            offset: batch.column(o).as_primitive::<Int64Type>(),
+            cached: None,
+        }
+    }
+
+    /// The row's partition and offset (the decoder rejects envelopes without them).
+    pub fn get(&mut self, row: usize) -> (Tp, i64) {
+        let name = self.topic.value(row);
+        let topic = match &self.cached {
+            Some(t) if &**t == name => t.clone(),
+            _ => self.cached.insert(Arc::from(name)).clone(),
+        };
+        ((topic, self.partition.value(row)), self.offset.value(row))
     }
 }

@@ -6,6 +6,7 @@
 
 mod commit;
 mod dictionary;
+mod exactly_once;
 mod kafka_meta;
 mod pipeline;
 mod sink;
@@ -41,6 +42,10 @@ Examples:
 
   # kcat -J envelopes with Kafka metadata columns, a new file every 60 s
   kcat-lite -C -t events -J | pq-write --envelope kcat --kafka-meta --roll-secs 60 lake/raw/
+
+  # a table per event type, every message exactly once across restarts
+  kcat-lite -G lab -J --resume-from lake/bytype/ events \\
+    | pq-write --envelope kcat --exactly-once --split-by event_type --roll-secs 10 lake/bytype/
 
   # copy a Parquet file with the same types
   pq-cat x.parquet | pq-write --schema \"$(pq-cat --schema x.parquet)\" y.parquet";
@@ -114,8 +119,9 @@ pub struct Args {
 
     /// With --envelope kcat and a folder: each file holds one topic-partition's rows and is
     /// named <topic>+<partition>+<first>+<last>.parquet; offsets already in OUTPUT are not
-    /// written again, and two writers never commit the same offsets (see README)
-    #[arg(long, requires = "envelope", conflicts_with = "split_by")]
+    /// written again, and two writers never commit the same offsets (see README). With
+    /// --split-by, a partition's files in every table are committed in one step
+    #[arg(long, requires = "envelope")]
     pub exactly_once: bool,
 
     /// Replace an existing output file; in a folder, remove earlier part files once the run succeeds
@@ -256,7 +262,7 @@ pub fn run(args: Args) -> Result<()> {
         run_id: uuid::Uuid::new_v4().to_string(),
         exactly_once: exactly_once(&args, &target)?,
     };
-    let mut tables = Tables::new(format, evolve, given_schema, sink_args);
+    let mut tables = Tables::new(format, evolve, given_schema, sink_args)?;
     for (key, schema) in initial {
         tables.add(&key, schema)?;
     }

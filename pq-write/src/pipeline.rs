@@ -316,6 +316,7 @@ fn settle(
     }
     flush(tables, None, u64::MAX)?;
     report.last_line = d.last_line;
+    tables.commit_due()?;
     Ok(None)
 }
 

@@ -12,10 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use arrow::array::{Array, ArrayRef, AsArray, UInt32Array};
+use arrow::array::{Array, ArrayRef, UInt32Array};
 use arrow::compute::{cast, take};
 use arrow::datatypes::{DataType, Schema, SchemaRef};
-use arrow::datatypes::{Int32Type, Int64Type};
 use arrow::record_batch::RecordBatch;
 use lakepipe::listing;
 use lakepipe::location::Location;
@@ -24,8 +23,8 @@ use lakepipe::storage::{self, Fs, StorageError};
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
 
-use crate::commit::{Committer, Staged, Tp};
-use crate::kafka_meta;
+use crate::commit::{Staged, Tp};
+use crate::kafka_meta::{self, TpColumns};
 
 /// Rolling policy for folder targets (all optional).
 #[derive(Debug, Clone, Default)]
@@ -71,25 +70,15 @@ struct FileKey {
 /// Rows of a batch bound for one file: the file, row indices, and (--exactly-once) offsets.
 type Group = (FileKey, Vec<u32>, Vec<i64>);
 
-/// `--exactly-once`: the committer, and where the input batches carry each row's
-/// topic, partition and offset.
-pub struct ExactlyOnce {
-    pub committer: Committer,
+/// `--exactly-once`: where the input batches carry each row's topic, partition and
+/// offset, which route rows to files. Committing is the tables' job
+/// ([`crate::exactly_once`]): a partition's files of every table go together.
+struct ByPartition {
     /// Keep the metadata columns in the files (`--kafka-meta`); without it they only
     /// route rows.
     keep_meta: bool,
-    /// Input column indices of `_topic`, `_partition` and `_offset` (set by the sink).
+    /// Input column indices of `_topic`, `_partition` and `_offset`.
     meta: [usize; 3],
-}
-
-impl ExactlyOnce {
-    pub fn new(committer: Committer, keep_meta: bool) -> ExactlyOnce {
-        ExactlyOnce {
-            committer,
-            keep_meta,
-            meta: [0; 3],
-        }
-    }
 }
 
 /// Totals for the summary line.
@@ -98,7 +87,8 @@ pub struct Totals {
     pub rows: u64,
     pub bytes: u64,
     pub files: u64,
-    /// --exactly-once: envelopes at or below the committed offset of their partition.
+    /// --exactly-once: envelopes at or below the committed offset of their partition
+    /// (or redelivered).
     pub dropped: u64,
     /// --exactly-once: rows another writer committed first (dropped at commit).
     pub trimmed: u64,
@@ -118,10 +108,9 @@ pub struct Sink {
     open: BTreeMap<FileKey, OpenFile>,
     next_part: u32,
     overwrite: bool,
-    exactly_once: Option<ExactlyOnce>,
-    /// --exactly-once: the highest offset taken per topic-partition (rows at or below it
-    /// are redeliveries: kcat-lite seeks back to the committed offset on every rebalance).
-    high: HashMap<Tp, i64>,
+    by_partition: Option<ByPartition>,
+    /// --exactly-once: closed files waiting for their partition's commit.
+    staged: BTreeMap<Tp, Vec<Staged>>,
     pub written: Vec<Location>,
     pub totals: Totals,
 }
@@ -150,33 +139,31 @@ impl Sink {
             open: BTreeMap::new(),
             next_part: 0,
             overwrite,
-            exactly_once: None,
-            high: HashMap::new(),
+            by_partition: None,
+            staged: BTreeMap::new(),
             written: Vec::new(),
             totals: Totals::default(),
         })
     }
 
-    /// Commit files per topic-partition under claims ([`crate::commit`]). The caller
-    /// checked that OUTPUT is a folder and that `--overwrite` is off.
-    pub fn with_exactly_once(mut self, eo: ExactlyOnce, schema: &Schema) -> Result<Sink> {
-        self.exactly_once = Some(eo);
+    /// One file per topic-partition (and folder), staged for a commit under claims
+    /// ([`crate::commit`]) instead of renamed. The caller checked that OUTPUT is a folder
+    /// and that `--overwrite` is off.
+    pub fn with_exactly_once(mut self, keep_meta: bool, schema: &Schema) -> Result<Sink> {
+        self.by_partition = Some(ByPartition {
+            keep_meta,
+            meta: [0; 3],
+        });
         self.place_meta(schema)?;
         Ok(self)
     }
 
     /// Find the metadata columns in `schema` (again after it widened).
     fn place_meta(&mut self, schema: &Schema) -> Result<()> {
-        let Some(eo) = self.exactly_once.as_mut() else {
+        let Some(eo) = self.by_partition.as_mut() else {
             return Ok(());
         };
-        let idx = |name: &str| {
-            schema
-                .index_of(name)
-                .with_context(|| format!("--exactly-once: no {name} column"))
-        };
-        let [t, p, o, _] = kafka_meta::NAMES;
-        eo.meta = [idx(t)?, idx(p)?, idx(o)?];
+        eo.meta = kafka_meta::tp_indices(schema)?;
         if !eo.keep_meta {
             let hide: Vec<usize> = kafka_meta::NAMES
                 .iter()
@@ -193,7 +180,7 @@ impl Sink {
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        if self.partition_cols.is_empty() && self.exactly_once.is_none() {
+        if self.partition_cols.is_empty() && self.by_partition.is_none() {
             let data = batch.project(&self.data_cols)?;
             return self.write_to(FileKey::default(), data, &[]);
         }
@@ -210,21 +197,19 @@ impl Sink {
         Ok(())
     }
 
-    /// Row indices (and offsets) grouped by file, in first-seen order; with
-    /// --exactly-once, rows at or below their partition's committed offset are dropped.
-    fn group_rows(&mut self, batch: &RecordBatch) -> Result<Vec<Group>> {
+    /// Row indices (and offsets) grouped by file, in first-seen order.
+    fn group_rows(&self, batch: &RecordBatch) -> Result<Vec<Group>> {
         let dirs = self.partition_dirs(batch)?;
         let mut groups: Vec<Group> = Vec::new();
         let mut index: HashMap<FileKey, usize> = HashMap::new();
-        let mut tps = TpColumns::new(batch, self.exactly_once.as_ref());
+        let mut tps = self
+            .by_partition
+            .as_ref()
+            .map(|b| TpColumns::new(batch, b.meta));
         for row in 0..batch.num_rows() {
             let (tp, offset) = match tps.as_mut() {
                 Some(t) => {
                     let (tp, offset) = t.get(row);
-                    if !self.take_offset(&tp, offset) {
-                        self.totals.dropped += 1;
-                        continue;
-                    }
                     (Some(tp), offset)
                 }
                 None => (None, 0),
@@ -245,20 +230,6 @@ impl Sink {
             }
         }
         Ok(groups)
-    }
-
-    /// True for an offset past everything committed or already taken for `tp`.
-    fn take_offset(&mut self, tp: &Tp, offset: i64) -> bool {
-        let committed = self
-            .exactly_once
-            .as_ref()
-            .and_then(|eo| eo.committer.last(tp));
-        let high = self.high.get(tp).copied();
-        if committed.max(high).is_some_and(|floor| offset <= floor) {
-            return false;
-        }
-        self.high.insert(tp.clone(), offset);
-        true
     }
 
     /// Each row's `k=v/...` folder, or None without --partition-by.
@@ -352,15 +323,17 @@ impl Sink {
         })
     }
 
-    /// Write the footer and make the file visible; with --exactly-once, every open file
-    /// of the key's topic-partition, committed together.
+    /// Write the footer and make the file visible; with --exactly-once, stage it for its
+    /// partition's commit.
     fn close(&mut self, key: &FileKey) -> Result<()> {
-        if let Some(tp) = &key.tp {
-            return self.commit(&tp.clone());
-        }
         let Some(file) = self.open.remove(key) else {
             return Ok(());
         };
+        if let Some(tp) = &key.tp {
+            let staged = stage(file)?;
+            self.staged.entry(tp.clone()).or_default().push(staged);
+            return Ok(());
+        }
         let OpenFile {
             writer, tmp, path, ..
         } = file;
@@ -381,33 +354,30 @@ impl Sink {
         Ok(())
     }
 
-    /// Footers on every open file of `tp`, then one commit of them all (a partition's
-    /// offsets spread over `k=v/` folders become visible together, or not at all).
-    fn commit(&mut self, tp: &Tp) -> Result<()> {
+    /// --exactly-once: the partitions that have staged files (a commit is due).
+    pub fn staged_partitions(&self) -> impl Iterator<Item = &Tp> {
+        self.staged.keys()
+    }
+
+    /// --exactly-once: the staged files of `tp`, for its commit.
+    pub fn take_staged(&mut self, tp: &Tp) -> Vec<Staged> {
+        self.staged.remove(tp).unwrap_or_default()
+    }
+
+    /// --exactly-once: footers on the open files of `tp` holding an offset at or below
+    /// `upto` (they must join a commit that reaches `upto`); later files stay open.
+    pub fn close_through(&mut self, tp: &Tp, upto: i64) -> Result<Vec<Staged>> {
         let keys: Vec<FileKey> = self
             .open
-            .keys()
-            .filter(|k| k.tp.as_ref() == Some(tp))
-            .cloned()
+            .iter()
+            .filter(|(k, f)| k.tp.as_ref() == Some(tp) && f.offsets.first() <= Some(&upto))
+            .map(|(k, _)| k.clone())
             .collect();
-        let mut staged = Vec::new();
+        let mut out = Vec::new();
         for key in keys {
-            let f = self.open.remove(&key).expect("listed above");
-            let bytes = finish_file(f.writer, &f.tmp)?;
-            staged.push(Staged {
-                tmp: f.tmp,
-                dir: key.dir,
-                offsets: f.offsets,
-                bytes,
-            });
+            out.push(stage(self.open.remove(&key).expect("listed above"))?);
         }
-        let eo = self.exactly_once.as_mut().expect("keys with a partition");
-        let done = eo.committer.commit(tp, staged, &self.props)?;
-        self.totals.files += done.files;
-        self.totals.bytes += done.bytes;
-        self.totals.trimmed += done.trimmed;
-        self.totals.rows -= done.trimmed;
-        Ok(())
+        Ok(out)
     }
 
     /// Close every open file and continue with `schema` (a wider one: schema
@@ -470,18 +440,25 @@ impl Sink {
     /// Close what is open, keeping rows written so far (used on errors and interrupts).
     pub fn abort(&mut self) -> Result<()> {
         let mut first_err = None;
+        // close() takes the file out first: a failed one stays hidden, the others go on
         while let Some(key) = self.open.keys().next().cloned() {
             if let Err(e) = self.close(&key) {
-                // a failed commit leaves its files hidden; go on with the others
-                self.open.retain(|k, _| match &key.tp {
-                    Some(_) => k.tp != key.tp,
-                    None => *k != key,
-                });
                 first_err.get_or_insert(e);
             }
         }
         first_err.map_or(Ok(()), Err)
     }
+}
+
+/// Footer written: the file under its hidden name, for a commit.
+fn stage(f: OpenFile) -> Result<Staged> {
+    let bytes = finish_file(f.writer, &f.tmp)?;
+    Ok(Staged {
+        folder: f.path.parent().expect("folder output"),
+        tmp: f.tmp,
+        offsets: f.offsets,
+        bytes,
+    })
 }
 
 /// Footer written and file closed: its size.
@@ -490,37 +467,6 @@ fn finish_file(writer: ArrowWriter<storage::Writer>, tmp: &Location) -> Result<u
         .into_inner()
         .with_context(|| format!("finishing {tmp}"))?;
     f.close().with_context(|| format!("closing {tmp}"))
-}
-
-/// The `_topic`, `_partition` and `_offset` columns of a batch, read row by row.
-struct TpColumns<'a> {
-    topic: &'a arrow::array::StringArray,
-    partition: &'a arrow::array::Int32Array,
-    offset: &'a arrow::array::Int64Array,
-    /// The last topic seen, shared by its rows (one allocation per topic change).
-    cached: Option<Arc<str>>,
-}
-
-impl<'a> TpColumns<'a> {
-    fn new(batch: &'a RecordBatch, eo: Option<&ExactlyOnce>) -> Option<TpColumns<'a>> {
-        let [t, p, o] = eo?.meta;
-        Some(TpColumns {
-            topic: batch.column(t).as_string(),
-            partition: batch.column(p).as_primitive::<Int32Type>(),
-            offset: batch.column(o).as_primitive::<Int64Type>(),
-            cached: None,
-        })
-    }
-
-    /// The row's partition and offset (the decoder rejects envelopes without them).
-    fn get(&mut self, row: usize) -> (Tp, i64) {
-        let name = self.topic.value(row);
-        let topic = match &self.cached {
-            Some(t) if &**t == name => t.clone(),
-            _ => self.cached.insert(Arc::from(name)).clone(),
-        };
-        ((topic, self.partition.value(row)), self.offset.value(row))
-    }
 }
 
 /// Partition columns (index, name), data column indices, and the schema of the files.

@@ -25,9 +25,10 @@ use lakepipe::partition;
 use parquet::file::properties::WriterProperties;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use crate::commit::Committer;
+use crate::commit::Tp;
+use crate::exactly_once::ExactlyOnce;
 use crate::kafka_meta::{meta_fields, MetaColumns};
-use crate::sink::{ExactlyOnce, Roll, Sink, Target, Totals};
+use crate::sink::{Roll, Sink, Target, Totals};
 
 /// One table's schema at one moment; replaced, never changed, when the table widens.
 #[derive(Debug)]
@@ -250,6 +251,8 @@ struct Table {
     sink: Option<Sink>,
     /// The writer's own decoder for pending lines, for the current schema.
     dec: Option<TableDecoder>,
+    /// --exactly-once: the highest offset this table took per topic-partition.
+    high: HashMap<Tp, i64>,
 }
 
 /// The tables of one run.
@@ -261,21 +264,38 @@ pub struct Tables {
     fixed: Option<Schema>,
     args: SinkArgs,
     tables: BTreeMap<String, Table>,
+    /// --exactly-once: offsets and commits, shared by the tables.
+    eo: Option<ExactlyOnce>,
     pub schemas: Schemas,
     pub added: Vec<Added>,
 }
 
 impl Tables {
-    pub fn new(format: LineFormat, evolve: bool, fixed: Option<Schema>, args: SinkArgs) -> Self {
-        Tables {
+    /// With --exactly-once, reads what OUTPUT holds (finishing dead writers' commits).
+    pub fn new(
+        format: LineFormat,
+        evolve: bool,
+        fixed: Option<Schema>,
+        args: SinkArgs,
+    ) -> Result<Self> {
+        let eo = match args.exactly_once {
+            Some((_, stale)) => Some(ExactlyOnce::open(
+                args.target.location(),
+                args.run_id.clone(),
+                stale,
+            )?),
+            None => None,
+        };
+        Ok(Tables {
             format,
             evolve,
             fixed,
             args,
             tables: BTreeMap::new(),
+            eo,
             schemas: Schemas::default(),
             added: Vec::new(),
-        }
+        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -294,6 +314,7 @@ impl Tables {
                 schema,
                 sink: Some(sink),
                 dec: None,
+                high: HashMap::new(),
             },
         );
         Ok(())
@@ -305,7 +326,6 @@ impl Tables {
             (Some(_), t) => Target::Folder(t.location().join(&partition::table_folder(key))),
             (None, t) => t.clone(),
         };
-        let root = target.location().clone();
         let sink = Sink::new(
             target,
             &schema.full,
@@ -316,11 +336,7 @@ impl Tables {
             a.run_id.clone(),
         )
         .and_then(|sink| match a.exactly_once {
-            Some((keep_meta, stale)) => {
-                let fs = lakepipe::storage::connect(&root)?;
-                let committer = Committer::open(fs, root, a.run_id.clone(), stale)?;
-                sink.with_exactly_once(ExactlyOnce::new(committer, keep_meta), &schema.full)
-            }
+            Some((keep_meta, _)) => sink.with_exactly_once(keep_meta, &schema.full),
             None => Ok(sink),
         });
         match &self.format.split_by {
@@ -338,11 +354,29 @@ impl Tables {
             .tables
             .get_mut(&rows.key)
             .expect("rows of a known table");
-        let batch = widened(&rows.batch.slice(from, to - from), &t.schema.full)?;
+        let mut batch = widened(&rows.batch.slice(from, to - from), &t.schema.full)?;
+        if let Some(eo) = self.eo.as_mut() {
+            batch = eo.keep_new(&batch, &mut t.high)?;
+        }
         t.sink
             .as_mut()
             .expect("known tables have a sink")
             .write(&batch)
+    }
+
+    /// --exactly-once: commit the partitions whose files a table closed. Called only
+    /// where every line read so far is settled (between chunks: a chunk's rows reach
+    /// the tables one table after the other, not in offset order).
+    pub fn commit_due(&mut self) -> Result<()> {
+        let Some(eo) = self.eo.as_mut() else {
+            return Ok(());
+        };
+        let mut sinks: Vec<&mut Sink> = self
+            .tables
+            .values_mut()
+            .filter_map(|t| t.sink.as_mut())
+            .collect();
+        eo.commit_due(&mut sinks, &self.args.props)
     }
 
     /// A line a worker could not place: make or widen its table so that the line fits,
@@ -437,6 +471,7 @@ impl Tables {
                         schema: schema.clone(),
                         sink: Some(sink),
                         dec: None,
+                        high: HashMap::new(),
                     },
                 );
             }
@@ -450,7 +485,8 @@ impl Tables {
     }
 
     pub fn roll_old(&mut self) -> Result<()> {
-        self.sinks().try_for_each(|s| s.roll_old())
+        self.sinks().try_for_each(|s| s.roll_old())?;
+        self.commit_due()
     }
 
     pub fn next_roll_in(&self) -> Option<std::time::Duration> {
@@ -461,7 +497,8 @@ impl Tables {
     }
 
     pub fn finish(&mut self, write_empty_file: bool) -> Result<()> {
-        self.sinks().try_for_each(|s| s.finish(write_empty_file))
+        self.sinks().try_for_each(|s| s.finish(write_empty_file))?;
+        self.commit_due()
     }
 
     /// Close what is open in every table, keeping rows written so far.
@@ -472,6 +509,9 @@ impl Tables {
                 first_err.get_or_insert(e);
             }
         }
+        if let Err(e) = self.commit_due() {
+            first_err.get_or_insert(e);
+        }
         first_err.map_or(Ok(()), Err)
     }
 
@@ -481,8 +521,13 @@ impl Tables {
             t.rows += s.totals.rows;
             t.bytes += s.totals.bytes;
             t.files += s.totals.files;
-            t.dropped += s.totals.dropped;
-            t.trimmed += s.totals.trimmed;
+        }
+        if let Some(eo) = &self.eo {
+            t.files += eo.totals.files;
+            t.bytes += eo.totals.bytes;
+            t.dropped = eo.totals.dropped;
+            t.trimmed = eo.totals.trimmed;
+            t.rows -= eo.totals.trimmed;
         }
         t
     }

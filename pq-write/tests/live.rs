@@ -1,5 +1,6 @@
 //! pq-write against the real services: one Kafka topic of several event types, split
-//! into a table per type on HDFS, and each table counted in Trino and Spark SQL.
+//! into a table per type on HDFS (exactly once), registered by one `hive-ddl --metastore`
+//! over the root, and each table counted in Trino and Spark SQL.
 //! Run: `cargo test --profile ci -p pq-write --test live -- --ignored`.
 
 use std::collections::BTreeMap;
@@ -31,6 +32,14 @@ fn until_ok(cmd: &str, within: Duration) -> String {
         );
         std::thread::sleep(Duration::from_secs(2));
     }
+}
+
+/// Output lines as "word word word" (TSV or Spark's tab-separated rows), in order.
+fn words(out: &str) -> Vec<String> {
+    out.lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 /// Count per type in the generated input, and the number of events carrying `late`.
@@ -75,7 +84,7 @@ fn live_kafka_split_by_type_to_hdfs_counted_in_trino_and_spark() {
     ));
     let run = sh_output(&format!(
         "kcat-lite -b {brokers} -C -e -J -t {topic} \
-         | pq-write --envelope kcat --kafka-meta --split-by event_type --infer-rows 2000 {remote}/"
+         | pq-write --envelope kcat --kafka-meta --exactly-once --split-by event_type --infer-rows 2000 {remote}/"
     ));
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
@@ -84,61 +93,60 @@ fn live_kafka_split_by_type_to_hdfs_counted_in_trino_and_spark() {
         "{stderr}"
     );
 
+    // One hive-ddl over the root registers a table per folder in the shared metastore
+    // (`_lakepipe/`, the claims of --exactly-once, is hidden and no table).
     let schema = unique("lp_types");
-    until_ok(
-        &format!("{trino} --execute \"CREATE SCHEMA IF NOT EXISTS hive.{schema} WITH (location = '{nn}/lakepipe-tests/{schema}')\""),
+    let prefix = format!("t{}_", std::process::id());
+    let reg = sh_output(&format!(
+        "hive-ddl --metastore --database {schema} --table {prefix} {remote}"
+    ));
+    let reg_err = String::from_utf8_lossy(&reg.stderr);
+    assert!(reg.status.success(), "{reg_err}");
+    assert_eq!(
+        reg_err.matches("create table").count(),
+        counts.len(),
+        "{reg_err}"
+    );
+    // (type, count(*), count of the late column) for each table
+    let late = |ty: &str| match ty {
+        "purchase_sword" => "count(coupon)",
+        _ => "0",
+    };
+    let want: Vec<String> = counts
+        .iter()
+        .map(|(ty, n)| {
+            let l = if ty == "purchase_sword" {
+                with_coupon
+            } else {
+                0
+            };
+            format!("{ty} {n} {l}")
+        })
+        .collect();
+    let select = |catalog: &str| -> String {
+        counts
+            .keys()
+            .map(|ty| {
+                format!(
+                    "SELECT '{ty}', count(*), {} FROM {catalog}{schema}.{prefix}{ty};\n",
+                    late(ty)
+                )
+            })
+            .collect()
+    };
+    std::fs::write(format!("{d}/counts.trino.sql"), select("hive.")).unwrap();
+    let got = until_ok(
+        &format!("{trino} --output-format TSV -f {d}/counts.trino.sql"),
         Duration::from_secs(180),
     );
-    for (ty, n) in &counts {
-        let table = format!("{ty}_{}", std::process::id());
-        let folder = format!("{remote}/{ty}");
-        let ddl = sh(&format!(
-            "hive-ddl -q --dialect trino --schema {schema} --table {table} {folder}"
-        ));
-        std::fs::write(format!("{d}/{ty}.trino.sql"), &ddl).unwrap();
-        until_ok(
-            &format!("{trino} -f {d}/{ty}.trino.sql"),
-            Duration::from_secs(180),
-        );
-        let late = if ty == "purchase_sword" {
-            "count(coupon)"
-        } else {
-            "0"
-        };
-        let got = until_ok(
-            &format!("{trino} --execute \"SELECT count(*), {late} FROM hive.{schema}.{table}\""),
-            Duration::from_secs(180),
-        );
-        let want_late = if ty == "purchase_sword" {
-            with_coupon
-        } else {
-            0
-        };
-        assert_eq!(
-            got.trim(),
-            format!("\"{n}\",\"{want_late}\""),
-            "Trino: {ty}"
-        );
-
-        // Spark SQL: the same table from the Hive DDL.
-        let ddl = sh(&format!(
-            "hive-ddl -q --dialect spark --table {table} {folder}"
-        ));
-        let sql =
-            format!("{ddl}\nSELECT count(*), {late} FROM `{table}`;\nDROP TABLE `{table}`;\n");
-        std::fs::write(format!("{d}/{ty}.spark.sql"), sql).unwrap();
-        let got = sh(&format!("{spark} -f {d}/{ty}.spark.sql"));
-        assert_eq!(
-            got.split_whitespace().collect::<Vec<_>>(),
-            [n.to_string(), want_late.to_string()],
-            "Spark: {ty}"
-        );
-    }
+    assert_eq!(words(&got), want, "Trino");
+    std::fs::write(format!("{d}/counts.spark.sql"), select("")).unwrap();
+    let got = sh(&format!("{spark} -f {d}/counts.spark.sql"));
+    assert_eq!(words(&got), want, "Spark SQL");
     // The purchase table has no guild columns: each table holds its own type's fields.
     let cols = until_ok(
         &format!(
-            "{trino} --execute \"SELECT column_name FROM hive.information_schema.columns WHERE table_schema = '{schema}' AND table_name = 'purchase_sword_{}'\"",
-            std::process::id()
+            "{trino} --execute \"SELECT column_name FROM hive.information_schema.columns WHERE table_schema = '{schema}' AND table_name = '{prefix}purchase_sword'\""
         ),
         Duration::from_secs(60),
     );
@@ -146,12 +154,7 @@ fn live_kafka_split_by_type_to_hdfs_counted_in_trino_and_spark() {
     // Best-effort cleanup of the shared services (not part of what is tested).
     let drops: String = counts
         .keys()
-        .map(|ty| {
-            format!(
-                "DROP TABLE IF EXISTS hive.{schema}.{ty}_{};",
-                std::process::id()
-            )
-        })
+        .map(|ty| format!("DROP TABLE IF EXISTS hive.{schema}.{prefix}{ty};"))
         .collect();
     sh_output(&format!(
         "{trino} --execute \"{drops} DROP SCHEMA IF EXISTS hive.{schema}\""

@@ -301,6 +301,13 @@ fn hostile_type_values_make_folders_that_round_trip_inside_output() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(beside, ["out"]);
+    for e in fs::read_dir(&out).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(
+            !name.starts_with('.') && !name.starts_with('_'),
+            "{name} is hidden from readers"
+        );
+    }
     let tables = read_tables(&out);
     let names: BTreeSet<&str> = tables.keys().map(String::as_str).collect();
     assert_eq!(names, values.iter().copied().collect::<BTreeSet<&str>>());
