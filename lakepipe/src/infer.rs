@@ -7,7 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use arrow_schema::{DataType, Field, Fields, Schema};
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::ddl::LIST_ITEM;
 use crate::flatten;
@@ -139,6 +139,30 @@ impl SchemaInference {
         self.rows
     }
 
+    /// Count `row` (a JSON text) as [`add`](Self::add) would, without building its
+    /// shape, when adding it would change nothing: it is an object whose every value
+    /// the shapes seen so far already cover. False (nothing counted) when it is not, or
+    /// is not valid JSON; the caller then takes the full path ([`Shape::of_json`], then
+    /// `add`), which also decides whether the row counts at all. Past the first lines
+    /// nearly every row is covered, so inference neither allocates nor merges per row.
+    pub fn add_if_covered(&mut self, row: &[u8]) -> bool {
+        fn covered<'de, R: serde_json::de::Read<'de>>(
+            fields: &[(String, Shape)],
+            mut de: serde_json::Deserializer<R>,
+        ) -> bool {
+            let mut hint = 0;
+            de.deserialize_map(Covers::Object(fields, &mut hint))
+                .is_ok()
+                && de.end().is_ok()
+        }
+        let ok = match simdutf8::basic::from_utf8(row) {
+            Ok(text) => covered(&self.root, serde_json::Deserializer::from_str(text)),
+            Err(_) => false,
+        };
+        self.rows += usize::from(ok);
+        ok
+    }
+
     /// The schema: one column per field, in first-seen order.
     pub fn schema(&self) -> Schema {
         Schema::new(
@@ -209,6 +233,118 @@ impl<'de> Visitor<'de> for ShapeVisitor {
     }
 }
 
+/// Checks that a JSON value adds nothing to a shape (`shape.merge(of(value)) == shape`),
+/// failing at the first value that would; duplicate keys are checked one by one, which
+/// is the same since merging is associative.
+enum Covers<'a> {
+    Value(&'a Shape),
+    /// An object's fields, and where the next key is expected (rows repeat key order).
+    Object(&'a [(String, Shape)], &'a mut usize),
+}
+
+fn not_covered<E: de::Error>() -> E {
+    E::custom("not covered")
+}
+
+impl<'de> DeserializeSeed<'de> for Covers<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        match self {
+            // JSON text takes anything: skip the value unseen.
+            Covers::Value(Shape::Json) => d.deserialize_ignored_any(IgnoredAny).map(drop),
+            Covers::Value(Shape::Object(fields)) => {
+                let mut hint = 0;
+                d.deserialize_any(Covers::Object(fields, &mut hint))
+            }
+            _ => d.deserialize_any(self),
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for Covers<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a value the shape covers")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        self.scalar(&[Shape::Bool, Shape::Str])
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        self.scalar(&[Shape::Int, Shape::Float, Shape::Str])
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        match v > i64::MAX as u64 {
+            true => self.scalar(&[Shape::Float, Shape::Str]),
+            false => self.scalar(&[Shape::Int, Shape::Float, Shape::Str]),
+        }
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        self.scalar(&[Shape::Float, Shape::Str])
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        self.scalar(&[Shape::Str])
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let Covers::Value(Shape::List(item)) = self else {
+            return Err(not_covered());
+        };
+        while seq.next_element_seed(Covers::Value(item))?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let Covers::Object(fields, hint) = self else {
+            return Err(not_covered());
+        };
+        while let Some(i) = map.next_key_seed(FieldIndex(fields, &mut *hint))? {
+            map.next_value_seed(Covers::Value(&fields[i].1))?;
+        }
+        Ok(())
+    }
+}
+
+impl Covers<'_> {
+    /// A scalar is covered by the shapes it merges into unchanged.
+    fn scalar<E: de::Error>(&self, by: &[Shape]) -> Result<(), E> {
+        match self {
+            Covers::Value(s) if by.contains(s) => Ok(()),
+            _ => Err(not_covered()),
+        }
+    }
+}
+
+/// A key's index among an object's fields; an unknown key is not covered.
+struct FieldIndex<'a, 'h>(&'a [(String, Shape)], &'h mut usize);
+
+impl<'de> DeserializeSeed<'de> for FieldIndex<'_, '_> {
+    type Value = usize;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldIndex<'_, '_> {
+    type Value = usize;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<usize, E> {
+        let FieldIndex(fields, hint) = self;
+        let h = (*hint).min(fields.len());
+        let i = match fields[h..].iter().position(|(n, _)| n == v) {
+            Some(i) => h + i,
+            None => fields[..h]
+                .iter()
+                .position(|(n, _)| n == v)
+                .ok_or_else(not_covered)?,
+        };
+        *hint = i + 1;
+        Ok(i)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,6 +390,63 @@ mod tests {
                 assert_eq!(all.rows(), lines.len());
             }
         }
+    }
+
+    /// The covered-row shortcut must give the schema and row count of the full path,
+    /// whatever the lines: every kind of value after every shape, bad lines too.
+    #[test]
+    fn covered_rows_add_what_the_full_path_adds() {
+        let lines: [&[u8]; 28] = [
+            br#"{"a":1,"o":{"x":1,"y":[1]},"l":[1,2],"s":"t","b":true,"n":null}"#,
+            br#"{"a":2,"o":{"x":2},"l":[],"s":"u","b":false,"n":null}"#,
+            br#"{"a":3,"o":{"y":[2,3]},"l":[3],"s":"v"}"#,
+            br#"{"s":"w","a":4,"o":null,"l":null}"#,
+            br#"{"a":5.5}"#,
+            br#"{"a":6,"a":7}"#,
+            br#"{"a":18446744073709551615}"#,
+            br#"{"o":{"x":1.5}}"#,
+            br#"{"o":{"x":"now a string"}}"#,
+            br#"{"o":{"x":true,"z":{}}}"#,
+            br#"{"l":[{"k":1}]}"#,
+            br#"{"l":5}"#,
+            br#"{"l":[1,"x",{"k":2}]}"#,
+            br#"{"s":{"nested":1}}"#,
+            br#"{"s":[1]}"#,
+            br#"{"b":"yes"}"#,
+            br#"{"n":[]}"#,
+            br#"{"e":{}}"#,
+            br#"{"e":{}}"#,
+            br#"{"e":{"k":1}}"#,
+            br#"{"a":1,"bad":"#,
+            br#"{"a":1} trailing"#,
+            br#"[1,2]"#,
+            br#""text""#,
+            b"{\"a\":\"\xff\"}",
+            br#"{"\u0061":8,"o":{"x":"a"}}"#,
+            br#"{}"#,
+            br#"{"a":1,"o":{"x":1,"y":[1]},"l":[1,2],"s":"t","b":true,"n":null}"#,
+        ];
+        let mut slow = SchemaInference::default();
+        let mut fast = SchemaInference::default();
+        let mut covered = 0;
+        for l in lines {
+            if let Some(row) = Shape::of_json(l).ok().and_then(|s| s.row(None)) {
+                slow.add(row);
+            }
+            if fast.add_if_covered(l) {
+                covered += 1;
+            } else if let Some(row) = Shape::of_json(l).ok().and_then(|s| s.row(None)) {
+                fast.add(row);
+            }
+            assert_eq!(fast.root, slow.root, "after {}", String::from_utf8_lossy(l));
+            assert_eq!(
+                fast.rows(),
+                slow.rows(),
+                "after {}",
+                String::from_utf8_lossy(l)
+            );
+        }
+        assert!(covered >= 8, "the shortcut is taken ({covered} rows)");
     }
 
     #[test]

@@ -231,7 +231,7 @@ pub fn run(args: Args) -> Result<()> {
                 };
                 buffered.push(chunk);
             }
-            let inf = pipeline::infer(&buffered, limit, |line| format.keyed_shape(line))?;
+            let inf = pipeline::infer(&buffered, limit, |inf, line| format.infer_line(inf, line))?;
             inf.into_iter()
                 .map(|(k, i)| (k, i.schema()))
                 .filter(|(_, s)| !s.fields().is_empty())

@@ -4,7 +4,7 @@
 //! and writes Parquet. Reader, chunker, decoders and the input order are lakepipe's
 //! line engine ([`lakepipe::lines`]), the one jq-lite runs on.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{anyhow, Context, Result};
 use arrow::record_batch::RecordBatch;
 use lakepipe::decode::LineError;
-use lakepipe::infer::{SchemaInference, Shape};
+use lakepipe::infer::SchemaInference;
 use lakepipe::lines::{Chunk, Cutting, Next, Ordered, Recycler};
 use lakepipe::workers;
 
@@ -28,11 +28,11 @@ pub const CUTTING: Cutting = Cutting {
 /// Schema inference over lines 1..=`limit` of the buffered chunks, per table, on every
 /// core: each chunk is inferred on its own and the results merged in input order, which
 /// gives the same schema (and column order) as one pass, since merging shapes is
-/// associative. `shape` gives a line's table and row shape (None: a bad line).
+/// associative. `add` adds a line to the inference of its table.
 pub fn infer(
     chunks: &[Chunk],
     limit: u64,
-    shape: impl Fn(&[u8]) -> Option<(String, Shape)> + Sync,
+    add: impl Fn(&mut BTreeMap<String, SchemaInference>, &[u8]) + Sync,
 ) -> Result<BTreeMap<String, SchemaInference>> {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut parts: Vec<(usize, BTreeMap<String, SchemaInference>)> = std::thread::scope(|s| {
@@ -45,9 +45,7 @@ pub fn infer(
                 };
                 let mut inf = BTreeMap::<String, SchemaInference>::new();
                 for (_, line) in chunk.lines().take_while(|(n, _)| *n <= limit) {
-                    if let Some((key, s)) = shape(line) {
-                        inf.entry(key).or_default().add(s);
-                    }
+                    add(&mut inf, line);
                 }
                 done.push((i, inf));
             }
@@ -131,7 +129,7 @@ pub struct DecodeConfig {
 /// A decoder worker for [`lakepipe::lines::ordered`]: chunks to rows, buffers back to
 /// the chunker.
 pub fn decoder(cfg: DecodeConfig, recycle: Recycler) -> impl FnMut(Chunk) -> Result<Decoded> {
-    let mut decs = HashMap::new();
+    let mut decs = BTreeMap::new();
     move |chunk| {
         let d = decode_chunk(&cfg, &mut decs, &chunk);
         recycle.give(chunk.data);
@@ -146,7 +144,7 @@ pub fn sample(cfg: &DecodeConfig, chunks: &[Chunk], key: &str, rows: usize) -> O
         evolve: false,
         ..cfg.clone()
     };
-    let mut decs = HashMap::new();
+    let mut decs = BTreeMap::new();
     let mut batches = Vec::new();
     let mut have = 0;
     for chunk in chunks {
@@ -166,7 +164,7 @@ pub fn sample(cfg: &DecodeConfig, chunks: &[Chunk], key: &str, rows: usize) -> O
 
 fn decode_chunk(
     cfg: &DecodeConfig,
-    decs: &mut HashMap<String, TableDecoder>,
+    decs: &mut BTreeMap<String, TableDecoder>,
     chunk: &Chunk,
 ) -> Result<Decoded> {
     // One look at the schemas per chunk: every row of a table here has the same one.
@@ -207,7 +205,7 @@ fn decode_chunk(
 fn decode_line(
     cfg: &DecodeConfig,
     schemas: &SchemaMap,
-    decs: &mut HashMap<String, TableDecoder>,
+    decs: &mut BTreeMap<String, TableDecoder>,
     n: u64,
     line: &[u8],
 ) -> Result<(), (LineError, Option<String>)> {
