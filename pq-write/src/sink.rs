@@ -373,11 +373,36 @@ impl Sink {
             .filter(|(k, f)| k.tp.as_ref() == Some(tp) && f.offsets.first() <= Some(&upto))
             .map(|(k, _)| k.clone())
             .collect();
-        let mut out = Vec::new();
-        for key in keys {
-            out.push(stage(self.open.remove(&key).expect("listed above"))?);
+        let files = keys
+            .iter()
+            .map(|k| self.open.remove(k).expect("listed above"));
+        stage_all(files.collect()).into_iter().collect()
+    }
+
+    /// Close the files of `keys`: with --exactly-once their footers are written side by
+    /// side and staged (see [`stage_all`]), others one by one. Every file is tried; the
+    /// first error is returned (a failed file stays hidden).
+    fn close_all(&mut self, keys: Vec<FileKey>) -> Result<()> {
+        let (eo, plain): (Vec<FileKey>, Vec<FileKey>) =
+            keys.into_iter().partition(|k| k.tp.is_some());
+        let files: Vec<(Tp, OpenFile)> = eo
+            .into_iter()
+            .filter_map(|k| Some((k.tp.clone()?, self.open.remove(&k)?)))
+            .collect();
+        let (tps, files): (Vec<Tp>, Vec<OpenFile>) = files.into_iter().unzip();
+        let mut first_err = None;
+        for (tp, staged) in tps.into_iter().zip(stage_all(files)) {
+            match staged {
+                Ok(s) => self.staged.entry(tp).or_default().push(s),
+                Err(e) => drop(first_err.get_or_insert(e)),
+            }
         }
-        Ok(out)
+        for key in plain {
+            if let Err(e) = self.close(&key) {
+                first_err.get_or_insert(e);
+            }
+        }
+        first_err.map_or(Ok(()), Err)
     }
 
     /// Close every open file and continue with `schema` (a wider one: schema
@@ -400,10 +425,7 @@ impl Sink {
             .filter(|(_, f)| f.opened.elapsed() >= max)
             .map(|(k, _)| k.clone())
             .collect();
-        for key in old {
-            self.close(&key)?;
-        }
-        Ok(())
+        self.close_all(old)
     }
 
     /// Time until the oldest open file must roll, if rolling by time.
@@ -426,9 +448,7 @@ impl Sink {
                 self.open.insert(FileKey::default(), f);
             }
         }
-        while let Some(key) = self.open.keys().next().cloned() {
-            self.close(&key)?;
-        }
+        self.close_all(self.open.keys().cloned().collect())?;
         if self.overwrite {
             if let Target::Folder(root) = &self.target {
                 remove_earlier_parts(&self.fs, root, &self.written.iter().cloned().collect())?;
@@ -439,15 +459,34 @@ impl Sink {
 
     /// Close what is open, keeping rows written so far (used on errors and interrupts).
     pub fn abort(&mut self) -> Result<()> {
-        let mut first_err = None;
-        // close() takes the file out first: a failed one stays hidden, the others go on
-        while let Some(key) = self.open.keys().next().cloned() {
-            if let Err(e) = self.close(&key) {
-                first_err.get_or_insert(e);
-            }
-        }
-        first_err.map_or(Ok(()), Err)
+        // a failed file stays hidden, the others go on
+        self.close_all(self.open.keys().cloned().collect())
     }
+}
+
+/// Footers of `files` written side by side, each result in the order of `files`. On HDFS
+/// a close waits for the namenode to complete the file, and hdfs-native asks again only
+/// after a fixed 500 ms when the datanode has not reported the last block yet: one
+/// after the other, a roll of a file per topic-partition (and table) paid that per file.
+fn stage_all(files: Vec<OpenFile>) -> Vec<Result<Staged>> {
+    // threads that mostly wait on the network; bounded for topics of many partitions
+    const AT_ONCE: usize = 16;
+    if files.len() <= 1 {
+        return files.into_iter().map(stage).collect();
+    }
+    let mut out = Vec::with_capacity(files.len());
+    let mut files = files.into_iter().peekable();
+    while files.peek().is_some() {
+        let batch: Vec<OpenFile> = files.by_ref().take(AT_ONCE).collect();
+        std::thread::scope(|s| {
+            let running: Vec<_> = batch.into_iter().map(|f| s.spawn(|| stage(f))).collect();
+            out.extend(running.into_iter().map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            }));
+        });
+    }
+    out
 }
 
 /// Footer written: the file under its hidden name, for a commit.

@@ -499,8 +499,36 @@ impl Tables {
         self.tables.values_mut().filter_map(|t| t.sink.as_mut())
     }
 
+    /// `f` on every table's sink, side by side when there are several (each closes its
+    /// files, and on HDFS a close waits on the namenode: see `sink::stage_all`). All run;
+    /// the first error is returned.
+    fn each_sink(&mut self, f: impl Fn(&mut Sink) -> Result<()> + Sync) -> Result<()> {
+        let mut sinks: Vec<&mut Sink> = self.sinks().collect();
+        if sinks.len() <= 1 {
+            return sinks.into_iter().try_for_each(f);
+        }
+        let f = &f;
+        std::thread::scope(|s| {
+            let running: Vec<_> = sinks
+                .drain(..)
+                .map(|sink| s.spawn(move || f(sink)))
+                .collect();
+            let mut first_err = None;
+            for h in running {
+                let done = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+                if let Err(e) = done {
+                    first_err.get_or_insert(e);
+                }
+            }
+            first_err.map_or(Ok(()), Err)
+        })
+    }
+
     pub fn roll_old(&mut self) -> Result<()> {
-        self.sinks().try_for_each(|s| s.roll_old())?;
+        if self.next_roll_in() != Some(std::time::Duration::ZERO) {
+            return Ok(()); // nothing old yet: no threads on every batch
+        }
+        self.each_sink(|s| s.roll_old())?;
         self.commit_due()
     }
 
@@ -512,18 +540,13 @@ impl Tables {
     }
 
     pub fn finish(&mut self, write_empty_file: bool) -> Result<()> {
-        self.sinks().try_for_each(|s| s.finish(write_empty_file))?;
+        self.each_sink(|s| s.finish(write_empty_file))?;
         self.commit_due()
     }
 
     /// Close what is open in every table, keeping rows written so far.
     pub fn abort(&mut self) -> Result<()> {
-        let mut first_err = None;
-        for s in self.sinks() {
-            if let Err(e) = s.abort() {
-                first_err.get_or_insert(e);
-            }
-        }
+        let mut first_err = self.each_sink(|s| s.abort()).err();
         if let Err(e) = self.commit_due() {
             first_err.get_or_insert(e);
         }
