@@ -385,16 +385,17 @@ impl Sink {
     fn close_all(&mut self, keys: Vec<FileKey>) -> Result<()> {
         let (eo, plain): (Vec<FileKey>, Vec<FileKey>) =
             keys.into_iter().partition(|k| k.tp.is_some());
-        let files: Vec<(Tp, OpenFile)> = eo
+        let (tps, files): (Vec<Tp>, Vec<OpenFile>) = eo
             .into_iter()
             .filter_map(|k| Some((k.tp.clone()?, self.open.remove(&k)?)))
-            .collect();
-        let (tps, files): (Vec<Tp>, Vec<OpenFile>) = files.into_iter().unzip();
+            .unzip();
         let mut first_err = None;
         for (tp, staged) in tps.into_iter().zip(stage_all(files)) {
             match staged {
                 Ok(s) => self.staged.entry(tp).or_default().push(s),
-                Err(e) => drop(first_err.get_or_insert(e)),
+                Err(e) => {
+                    first_err.get_or_insert(e);
+                }
             }
         }
         for key in plain {
