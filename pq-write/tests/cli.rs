@@ -358,8 +358,10 @@ fn sigkill_leaves_no_visible_partial_file() {
     child.wait().unwrap();
     drop(stdin);
     let visible = visible_files(&dir.path().join("k"));
+    // at most the 7 full files: the 8th (10,000 rows) is still open, its input not ended
+    // (on a quiet machine pq-write reads all 150,000 lines before the kill)
     assert!(
-        !visible.is_empty() && visible.len() < 150_000 / 20_000,
+        !visible.is_empty() && visible.len() <= 150_000 / 20_000,
         "{visible:?}"
     );
     for f in visible {
