@@ -42,6 +42,12 @@ EXAMPLES:
 
 pub use lakepipe::envelope::Binary;
 
+// The sections of `--help`, as kcat groups its options.
+const CONSUMER: &str = "Consumer options";
+const PRODUCER: &str = "Producer options";
+const BOTH: &str = "Consumer and producer options";
+const ADMIN: &str = "Topic administration";
+
 /// Consume, produce and inspect Kafka topics (kcat-compatible flags).
 #[derive(clap::Parser, Debug)]
 #[command(name = "kcat-lite", version, about, after_long_help = EXAMPLES)]
@@ -82,63 +88,67 @@ pub struct Args {
     pub config_file: Option<std::path::PathBuf>,
 
     /// Start offset: beginning, end, stored, N, -N (from end), s@TS; end with e@TS (repeatable)
-    #[arg(short = 'o', allow_hyphen_values = true)]
+    #[arg(short = 'o', allow_hyphen_values = true, help_heading = CONSUMER)]
     pub offset: Vec<String>,
     /// Exit once every assigned partition has reached its end
-    #[arg(short = 'e')]
+    #[arg(short = 'e', help_heading = CONSUMER)]
     pub exit_at_end: bool,
-    /// Exit after N messages (consume) or produce at most N
-    #[arg(short = 'c', value_name = "N")]
-    pub count: Option<u64>,
-
     /// Output format with kcat tokens: %s %S %R %k %K %t %p %o %T %I %h, \n \t \r \\
-    #[arg(short = 'f', value_name = "FMT", conflicts_with = "json")]
+    #[arg(short = 'f', value_name = "FMT", conflicts_with = "json", help_heading = CONSUMER)]
     pub format: Option<String>,
-    /// JSON envelope (consume: write it; produce: read it)
-    #[arg(short = 'J')]
-    pub json: bool,
-    /// Key delimiter
-    #[arg(short = 'K', value_name = "DELIM")]
-    pub key_delim: Option<String>,
-    /// Message delimiter (default newline)
-    #[arg(short = 'D', value_name = "DELIM")]
-    pub delim: Option<String>,
-    /// Print NULL keys/payloads as NULL; produce: empty key/payload is sent as NULL
-    #[arg(short = 'Z')]
-    pub null: bool,
-    /// Header name=value for produced messages (repeatable)
-    #[arg(short = 'H', value_name = "NAME=VALUE")]
-    pub headers: Vec<String>,
-    /// Compression codec for produce: none, gzip, snappy, lz4, zstd
-    #[arg(short = 'z', value_name = "CODEC")]
-    pub compression: Option<String>,
+    /// Unbuffered output: write every message to stdout at once
+    #[arg(short = 'u', help_heading = CONSUMER)]
+    pub unbuffered: bool,
     /// -C/-G: start each partition after the last offset committed in LOCATION (a folder of
     /// `topic+partition+first+last.parquet` files, local or hdfs://), overriding the group's
     /// offsets on every assignment; partitions with nothing there start at -o
-    #[arg(long, value_name = "LOCATION")]
+    #[arg(long, value_name = "LOCATION", help_heading = CONSUMER)]
     pub resume_from: Option<String>,
-    /// Unbuffered output: write every message to stdout at once
-    #[arg(short = 'u')]
-    pub unbuffered: bool,
-
-    /// -J: how keys and payloads that may be binary are encoded
-    #[arg(long, value_enum, default_value = "replace")]
-    pub binary: Binary,
     /// -J: embed a payload that is valid JSON as JSON instead of a string
-    #[arg(long)]
+    #[arg(long, help_heading = CONSUMER)]
     pub payload_json: bool,
 
+    /// Header name=value for produced messages (repeatable)
+    #[arg(short = 'H', value_name = "NAME=VALUE", help_heading = PRODUCER)]
+    pub headers: Vec<String>,
+    /// Compression codec for produce: none, gzip, snappy, lz4, zstd (default lz4, unless
+    /// -X sets compression.codec or compression.type)
+    #[arg(short = 'z', value_name = "CODEC", help_heading = PRODUCER)]
+    pub compression: Option<String>,
+
+    /// Exit after N messages (consume) or produce at most N
+    #[arg(short = 'c', value_name = "N", help_heading = BOTH)]
+    pub count: Option<u64>,
+    /// Key delimiter: consume writes KEY DELIM PAYLOAD, produce splits each message at the
+    /// first DELIM
+    #[arg(short = 'K', value_name = "DELIM", help_heading = BOTH)]
+    pub key_delim: Option<String>,
+    /// JSON envelope, one object per message with topic, partition, offset, timestamp,
+    /// key, payload and headers (consume: write it; produce: read it)
+    #[arg(short = 'J', help_heading = BOTH)]
+    pub json: bool,
+    /// Message delimiter (default newline)
+    #[arg(short = 'D', value_name = "DELIM", help_heading = BOTH)]
+    pub delim: Option<String>,
+    /// -J: how keys and payloads that may be binary are encoded
+    #[arg(long, value_enum, default_value = "replace", help_heading = BOTH)]
+    pub binary: Binary,
+    /// Print NULL keys/payloads as NULL; produce: empty key/payload is sent as NULL
+    #[arg(short = 'Z', help_heading = BOTH)]
+    pub null: bool,
+
     /// Create a topic and exit
-    #[arg(long, value_name = "NAME", conflicts_with = "mode")]
+    #[arg(long, value_name = "NAME", conflicts_with = "mode", help_heading = ADMIN)]
     pub create_topic: Option<String>,
     /// Delete a topic and exit
     #[arg(long, value_name = "NAME", conflicts_with_all = ["mode", "create_topic"])]
+    #[arg(help_heading = ADMIN)]
     pub delete_topic: Option<String>,
     /// Partitions for --create-topic
-    #[arg(long, default_value_t = 1, requires = "create_topic")]
+    #[arg(long, default_value_t = 1, requires = "create_topic", help_heading = ADMIN)]
     pub partitions: i32,
     /// Replication factor for --create-topic
-    #[arg(long, default_value_t = 1, requires = "create_topic")]
+    #[arg(long, default_value_t = 1, requires = "create_topic", help_heading = ADMIN)]
     pub replication_factor: i32,
 
     #[command(flatten)]

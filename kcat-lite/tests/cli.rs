@@ -22,6 +22,17 @@ fn help_has_examples_and_version_works() {
                 "kcat-lite -b localhost:9092 -t events -C -e",
             )),
         );
+    // options are grouped as kcat groups them
+    let help = kcat_lite().arg("-h").output().unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    let at = |s: &str| {
+        help.find(s)
+            .unwrap_or_else(|| panic!("{s} missing:\n{help}"))
+    };
+    assert!(at("Consumer options:") < at("  -o <OFFSET>"), "{help}");
+    assert!(at("Producer options:") < at("  -H <NAME=VALUE>"), "{help}");
+    assert!(at("Consumer and producer options:") < at("  -J "), "{help}");
+    assert!(at("  -H <NAME=VALUE>") < at("Consumer and producer options:"));
     kcat_lite()
         .arg("--version")
         .assert()

@@ -937,31 +937,26 @@ impl<'de> de::Deserialize<'de> for RowTree {
 
 struct RowTreeVisitor;
 
+/// `fn visit_T<E>(self, v: T) -> Result<RowTree, E>` for scalar types that convert into a
+/// JSON value.
+macro_rules! leaf_visits {
+    ($($name:ident $t:ty),*) => {
+        $(fn $name<E>(self, v: $t) -> Result<RowTree, E> {
+            Ok(RowTree::Leaf(v.into()))
+        })*
+    };
+}
+
 impl<'de> Visitor<'de> for RowTreeVisitor {
     type Value = RowTree;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON value")
     }
+    // Every scalar is a JSON leaf as it is.
+    leaf_visits!(visit_bool bool, visit_i64 i64, visit_u64 u64, visit_f64 f64,
+                 visit_str &str, visit_string String);
     fn visit_unit<E>(self) -> Result<RowTree, E> {
         Ok(RowTree::Leaf(serde_json::Value::Null))
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<RowTree, E> {
-        Ok(RowTree::Leaf(v.into()))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<RowTree, E> {
-        Ok(RowTree::Leaf(v.into()))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<RowTree, E> {
-        Ok(RowTree::Leaf(v.into()))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<RowTree, E> {
-        Ok(RowTree::Leaf(v.into()))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<RowTree, E> {
-        Ok(RowTree::Leaf(v.into()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<RowTree, E> {
-        Ok(RowTree::Leaf(v.into()))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RowTree, A::Error> {
         let v = de::Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))?;

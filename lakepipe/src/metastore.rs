@@ -35,20 +35,25 @@ pub enum MetastoreError {
 
 type Result<T> = std::result::Result<T, MetastoreError>;
 
-/// Thrift type ids.
+/// Thrift type ids (the compact table of the binary protocol's `TType`).
 mod ty {
-    pub const STOP: u8 = 0;
-    pub const BOOL: u8 = 2;
-    pub const BYTE: u8 = 3;
-    pub const DOUBLE: u8 = 4;
-    pub const I16: u8 = 6;
-    pub const I32: u8 = 8;
-    pub const I64: u8 = 10;
-    pub const STRING: u8 = 11;
-    pub const STRUCT: u8 = 12;
-    pub const MAP: u8 = 13;
-    pub const SET: u8 = 14;
-    pub const LIST: u8 = 15;
+    macro_rules! ids {
+        ($($name:ident = $id:literal),*) => { $(pub const $name: u8 = $id;)* };
+    }
+    ids!(
+        STOP = 0,
+        BOOL = 2,
+        BYTE = 3,
+        DOUBLE = 4,
+        I16 = 6,
+        I32 = 8,
+        I64 = 10,
+        STRING = 11,
+        STRUCT = 12,
+        MAP = 13,
+        SET = 14,
+        LIST = 15
+    );
 }
 
 /// A thrift value. Lists, sets and maps carry their element types so that an empty one
