@@ -27,6 +27,7 @@ pub trait Tree: Sized {
 
 /// [`Tree`] for an enum whose `Object(Vec<(String, Self)>)` variant holds the objects
 /// (decode.rs's rows and infer.rs's shapes).
+#[cfg(feature = "parquet")]
 macro_rules! object_enum_tree {
     ($ty:ident) => {
         impl $crate::flatten::Tree for $ty {
@@ -45,6 +46,7 @@ macro_rules! object_enum_tree {
         }
     };
 }
+#[cfg(feature = "parquet")]
 pub(crate) use object_enum_tree;
 
 /// Two keys flatten to the same name.
