@@ -64,9 +64,61 @@ pub fn join_all<T>(handles: Vec<JoinHandle<T>>, what: &str) -> anyhow::Result<Ve
     first.map_or(Ok(results), Err)
 }
 
+/// `f` on every item, up to `at_once` threads side by side, the results in the order of
+/// `items`. For work that mostly waits on a service (closing files on HDFS, committing
+/// partitions): a panic in `f` is re-raised here, in the caller's thread.
+pub fn side_by_side<T: Send, R: Send>(
+    items: Vec<T>,
+    at_once: usize,
+    f: impl Fn(T) -> R + Sync,
+) -> Vec<R> {
+    if items.len() <= 1 {
+        return items.into_iter().map(f).collect();
+    }
+    let f = &f;
+    let mut out = Vec::with_capacity(items.len());
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        let batch: Vec<T> = items.by_ref().take(at_once.max(1)).collect();
+        std::thread::scope(|s| {
+            let running: Vec<_> = batch.into_iter().map(|t| s.spawn(move || f(t))).collect();
+            out.extend(
+                running
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
+            );
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn side_by_side_keeps_the_order_and_runs_at_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Barrier;
+        // 3 items with at_once 3 must all be running together to pass the barrier
+        let barrier = Barrier::new(3);
+        let out = side_by_side(vec![1, 2, 3], 3, |i| {
+            barrier.wait();
+            i * 10
+        });
+        assert_eq!(out, vec![10, 20, 30]);
+        // more items than at_once: never more than at_once at a time
+        let (now, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let out = side_by_side((0..7).collect(), 2, |i| {
+            let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(n, Ordering::SeqCst);
+            std::thread::yield_now();
+            now.fetch_sub(1, Ordering::SeqCst);
+            i
+        });
+        assert_eq!(out, (0..7).collect::<Vec<_>>());
+        assert!(most.load(Ordering::SeqCst) <= 2);
+    }
 
     #[test]
     fn a_panic_becomes_an_error_naming_the_thread() {

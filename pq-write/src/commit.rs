@@ -64,6 +64,8 @@ pub struct Committed {
     pub bytes: u64,
     /// Rows dropped because another writer had committed their offsets meanwhile.
     pub trimmed: u64,
+    /// The highest offset now known committed (by this writer or another).
+    pub seen: Option<i64>,
 }
 
 pub struct Committer {
@@ -122,10 +124,44 @@ impl Committer {
         self.last.get(tp).copied()
     }
 
-    /// Make `staged` (all of one topic-partition's closed files) visible, unless other
-    /// writers committed their offsets first: those rows are dropped.
+    /// [`Committer::commit_all`] for one partition.
+    #[cfg(test)]
     pub fn commit(
         &mut self,
+        tp: &Tp,
+        staged: Vec<Staged>,
+        props: &WriterProperties,
+    ) -> Result<Committed> {
+        let done = self.commit_one(tp, staged, props)?;
+        self.note(tp, done.seen);
+        Ok(done)
+    }
+
+    /// Make each job's `staged` (all of one topic-partition's closed files) visible,
+    /// unless other writers committed their offsets first: those rows are dropped.
+    /// The partitions commit side by side: each commit is a few namenode calls and a
+    /// claim file whose close may wait 500 ms on HDFS (see `sink::stage_all`), and
+    /// partitions are independent (one claim each).
+    pub fn commit_all(
+        &mut self,
+        jobs: Vec<(Tp, Vec<Staged>)>,
+        props: &WriterProperties,
+    ) -> Vec<(Tp, Result<Committed>)> {
+        let this = &*self;
+        let done = lakepipe::workers::side_by_side(jobs, crate::sink::AT_ONCE, |(tp, staged)| {
+            let r = this.commit_one(&tp, staged, props);
+            (tp, r)
+        });
+        for (tp, r) in &done {
+            if let Ok(c) = r {
+                self.note(tp, c.seen);
+            }
+        }
+        done
+    }
+
+    fn commit_one(
+        &self,
         tp: &Tp,
         mut staged: Vec<Staged>,
         props: &WriterProperties,
@@ -156,7 +192,7 @@ impl Committer {
             };
             if let Some(w) = theirs.filter(|&w| w >= first) {
                 self.release(&at, &claim);
-                self.note(tp, w);
+                done.seen = done.seen.max(Some(w));
                 staged = self.trim(staged, w, props, &mut done)?;
                 continue;
             }
@@ -165,16 +201,18 @@ impl Committer {
             self.rename_all(&claim)?;
             self.release(&at, &claim);
             let last = staged.iter().filter_map(|s| s.offsets.last()).max();
-            self.note(tp, *last.expect("staged files have rows"));
+            done.seen = done.seen.max(Some(*last.expect("staged files have rows")));
             done.files += staged.len() as u64;
             done.bytes += staged.iter().map(|s| s.bytes).sum::<u64>();
             return Ok(done);
         }
     }
 
-    fn note(&mut self, tp: &Tp, offset: i64) {
-        let e = self.last.entry(tp.clone()).or_insert(offset);
-        *e = (*e).max(offset);
+    fn note(&mut self, tp: &Tp, offset: Option<i64>) {
+        if let Some(offset) = offset {
+            let e = self.last.entry(tp.clone()).or_insert(offset);
+            *e = (*e).max(offset);
+        }
     }
 
     fn final_name(&self, tp: &Tp, s: &Staged) -> Location {

@@ -26,7 +26,7 @@ use arrow::record_batch::RecordBatch;
 use lakepipe::location::Location;
 use parquet::file::properties::WriterProperties;
 
-use crate::commit::{Committer, Tp};
+use crate::commit::{Committer, Staged, Tp};
 use crate::kafka_meta::{tp_indices, TpColumns};
 use crate::sink::{Sink, Totals};
 
@@ -87,37 +87,51 @@ impl ExactlyOnce {
             .flat_map(|s| s.staged_partitions().cloned())
             .collect();
         let mut first_err = None;
+        let mut jobs = Vec::new();
         for tp in due {
             if self.failed.contains(&tp) {
                 sinks.iter_mut().for_each(|s| drop(s.take_staged(&tp)));
                 continue;
             }
-            if let Err(e) = self.commit(&tp, sinks, props) {
-                self.failed.insert(tp);
-                first_err.get_or_insert(e);
+            match gather(&tp, sinks) {
+                Ok(staged) => jobs.push((tp, staged)),
+                Err(e) => {
+                    self.failed.insert(tp);
+                    first_err.get_or_insert(e);
+                }
+            }
+        }
+        for (tp, done) in self.committer.commit_all(jobs, props) {
+            match done {
+                Ok(done) => {
+                    self.totals.files += done.files;
+                    self.totals.bytes += done.bytes;
+                    self.totals.trimmed += done.trimmed;
+                }
+                Err(e) => {
+                    self.failed.insert(tp);
+                    first_err.get_or_insert(e);
+                }
             }
         }
         first_err.map_or(Ok(()), Err)
     }
+}
 
-    fn commit(&mut self, tp: &Tp, sinks: &mut [&mut Sink], props: &WriterProperties) -> Result<()> {
-        let mut staged: Vec<_> = sinks.iter_mut().flat_map(|s| s.take_staged(tp)).collect();
-        // An open file joins when it holds an offset at or below the commit's last; its
-        // own later offsets then raise that last, so repeat until no file joins.
-        while let Some(&upto) = staged.iter().filter_map(|s| s.offsets.last()).max() {
-            let mut joined = Vec::new();
-            for s in sinks.iter_mut() {
-                joined.extend(s.close_through(tp, upto)?);
-            }
-            if joined.is_empty() {
-                break;
-            }
-            staged.extend(joined);
+/// Every table's staged files of `tp`, and its open files that hold an offset at or below
+/// the commit's last: those join, and their own later offsets then raise that last, so
+/// repeat until no file joins.
+fn gather(tp: &Tp, sinks: &mut [&mut Sink]) -> Result<Vec<Staged>> {
+    let mut staged: Vec<_> = sinks.iter_mut().flat_map(|s| s.take_staged(tp)).collect();
+    while let Some(&upto) = staged.iter().filter_map(|s| s.offsets.last()).max() {
+        let mut joined = Vec::new();
+        for s in sinks.iter_mut() {
+            joined.extend(s.close_through(tp, upto)?);
         }
-        let done = self.committer.commit(tp, staged, props)?;
-        self.totals.files += done.files;
-        self.totals.bytes += done.bytes;
-        self.totals.trimmed += done.trimmed;
-        Ok(())
+        if joined.is_empty() {
+            break;
+        }
+        staged.extend(joined);
     }
+    Ok(staged)
 }

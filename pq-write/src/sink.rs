@@ -471,24 +471,11 @@ impl Sink {
 /// after the other, a roll of a file per topic-partition (and table) paid that per file.
 fn stage_all(files: Vec<OpenFile>) -> Vec<Result<Staged>> {
     // threads that mostly wait on the network; bounded for topics of many partitions
-    const AT_ONCE: usize = 16;
-    if files.len() <= 1 {
-        return files.into_iter().map(stage).collect();
-    }
-    let mut out = Vec::with_capacity(files.len());
-    let mut files = files.into_iter().peekable();
-    while files.peek().is_some() {
-        let batch: Vec<OpenFile> = files.by_ref().take(AT_ONCE).collect();
-        std::thread::scope(|s| {
-            let running: Vec<_> = batch.into_iter().map(|f| s.spawn(|| stage(f))).collect();
-            out.extend(running.into_iter().map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            }));
-        });
-    }
-    out
+    lakepipe::workers::side_by_side(files, AT_ONCE, stage)
 }
+
+/// How many files close, or partitions commit, side by side.
+pub const AT_ONCE: usize = 16;
 
 /// Footer written: the file under its hidden name, for a commit.
 fn stage(f: OpenFile) -> Result<Staged> {
