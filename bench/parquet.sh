@@ -25,8 +25,9 @@ measure read duckdb "$PY -c \"import duckdb; duckdb.sql(\\\"COPY (SELECT * FROM 
 report read pq-cat "$ROWS"
 
 echo "== snappy Parquet -> CSV on /dev/null (nested values as JSON text)"
-measure csv pq-cat "$BIN/pq-cat --format csv $P >/dev/null"
-measure csv duckdb "$PY -c \"import duckdb; duckdb.sql(\\\"COPY (SELECT * FROM read_parquet('$P')) TO '/dev/stdout' (FORMAT csv)\\\")\" >/dev/null"
+measure_rr csv 3 \
+  pq-cat "$BIN/pq-cat --format csv $P >/dev/null" \
+  duckdb "$PY -c \"import duckdb; duckdb.sql(\\\"COPY (SELECT * FROM read_parquet('$P')) TO '/dev/stdout' (FORMAT csv)\\\")\" >/dev/null"
 report csv pq-cat "$ROWS"
 
 echo "== pq-write memory: 1x vs 10x the events (streamed, same file repeated)"

@@ -393,6 +393,38 @@ mod tests {
     }
 
     #[test]
+    fn csv_quoting_matches_the_rfc_rule_at_the_edges() {
+        // the rule written plainly, against the in-place version
+        fn reference(s: &str) -> String {
+            if s.is_empty() || s.contains(['"', ',', '\n', '\r']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_string()
+            }
+        }
+        for s in [
+            "\"",
+            "\"\"",
+            "\"a",
+            "a\"",
+            "\"\"x\"",
+            "{\"a\":[1,\"b\"]}",
+            "x,y",
+            "\r\n",
+            "ok",
+            "",
+        ] {
+            let mut o = b"p|".to_vec();
+            push_csv_field(&mut o, s, false);
+            assert_eq!(
+                String::from_utf8(o).unwrap(),
+                format!("p|{}", reference(s)),
+                "{s:?}"
+            );
+        }
+    }
+
+    #[test]
     fn csv_and_tsv_fix_cells_in_place() {
         let mut o = b"keep,".to_vec();
         o.extend_from_slice(b"say \"hi\"");
