@@ -360,11 +360,21 @@ fn local_list(dir: &Location, recursive: bool, out: &mut Vec<Status>) -> Result<
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
         let child = Location::Local(e.path());
-        let m = fs::metadata(e.path()).map_err(|err| StorageError::io(&child, err))?;
+        // An entry renamed or deleted since read_dir (a commit renaming its files while
+        // another partition's commit lists the folder) is gone, not an error: the
+        // listing is the folder at some moment, as a namenode's is.
+        let m = match fs::metadata(e.path()) {
+            Ok(m) => m,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
+            Err(err) => return Err(StorageError::io(&child, err)),
+        };
         let is_dir = m.is_dir();
         out.push(local_status(child.clone(), &m));
         if recursive && is_dir {
-            local_list(&child, true, out)?;
+            match local_list(&child, true, out) {
+                Err(e) if e.is_not_found() => {}
+                done => done?,
+            }
         }
     }
     Ok(())

@@ -66,14 +66,15 @@ pub fn push_tsv_field(out: &mut Vec<u8>, s: &str) {
 /// Escape the TSV cell already written at `out[start..]`: backslash, tab, newline and CR
 /// become `\\`, `\t`, `\n`, `\r`, so every row stays on one line (the convention of
 /// trino-cli, Hive and PostgreSQL). Works in place, like [`quote_csv_cell`].
+#[inline]
 pub fn escape_tsv_cell(out: &mut Vec<u8>, start: usize) {
-    let extra = out[start..]
-        .iter()
-        .filter(|&&b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r'))
-        .count();
-    if extra == 0 {
+    let special = |b: &u8| matches!(b, b'\\' | b'\t' | b'\n' | b'\r');
+    // nearly every cell needs nothing: an early-exit scan first (pq-cat calls this for
+    // every cell; counting every cell's bytes cost 10% of a 1M-row TSV run)
+    if !out[start..].iter().any(special) {
         return;
     }
+    let extra = out[start..].iter().filter(|b| special(b)).count();
     let end = out.len();
     out.resize(end + extra, 0);
     let mut w = out.len();
