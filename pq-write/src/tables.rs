@@ -503,25 +503,10 @@ impl Tables {
     /// files, and on HDFS a close waits on the namenode: see `sink::stage_all`). All run;
     /// the first error is returned.
     fn each_sink(&mut self, f: impl Fn(&mut Sink) -> Result<()> + Sync) -> Result<()> {
-        let mut sinks: Vec<&mut Sink> = self.sinks().collect();
-        if sinks.len() <= 1 {
-            return sinks.into_iter().try_for_each(f);
-        }
-        let f = &f;
-        std::thread::scope(|s| {
-            let running: Vec<_> = sinks
-                .drain(..)
-                .map(|sink| s.spawn(move || f(sink)))
-                .collect();
-            let mut first_err = None;
-            for h in running {
-                let done = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-                if let Err(e) = done {
-                    first_err.get_or_insert(e);
-                }
-            }
-            first_err.map_or(Ok(()), Err)
-        })
+        let sinks: Vec<&mut Sink> = self.sinks().collect();
+        let done = lakepipe::workers::side_by_side(sinks, crate::sink::AT_ONCE, f);
+        // every sink ran; the first error wins
+        done.into_iter().collect()
     }
 
     pub fn roll_old(&mut self) -> Result<()> {
