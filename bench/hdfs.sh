@@ -47,7 +47,8 @@ EV=$(events "$ROWS")
 W=$OUT/hdfs
 rm -rf "$W" && mkdir -p "$W"
 echo "== pq-write $ROWS events: HDFS vs local disk"
-measure pqw-hdfs "pq-write local" "$BIN/pq-write -q -i $EV --overwrite $W/events.parquet"
-measure pqw-hdfs "pq-write hdfs" "$BIN/pq-write -q -i $EV --overwrite $HDFS_NAMENODE$B/events.parquet"
+measure_rr pqw-hdfs 5 \
+  "pq-write local" "$BIN/pq-write -q -i $EV --overwrite $W/events.parquet" \
+  "pq-write hdfs" "$BIN/pq-write -q -i $EV --overwrite $HDFS_NAMENODE$B/events.parquet"
 report pqw-hdfs "pq-write hdfs" "$ROWS"
 rm -rf "$W"
