@@ -4,6 +4,12 @@
 //! with strict checks: a float never lands silently in an integer column, an unknown
 //! field is reported, not dropped. A line that fails leaves no trace: every builder is
 //! truncated back to the row count before the line.
+//!
+//! Two paths fill the same builders: [`scan`], a hand-written single pass for the rows
+//! it fully understands, and serde_json's, which takes every line `scan` leaves to it
+//! and owns every error message.
+
+mod scan;
 
 use std::cell::RefCell;
 use std::fmt;
@@ -53,6 +59,10 @@ pub struct RowDecoder {
     schema: SchemaRef,
     root: Col,
     flatten: Option<String>,
+    /// Unescaped strings of the fast path, reused from line to line.
+    scratch: String,
+    /// Off only in the tests that hold the two paths against each other.
+    fast_path: bool,
 }
 
 impl RowDecoder {
@@ -64,6 +74,8 @@ impl RowDecoder {
             schema,
             root,
             flatten,
+            scratch: String::new(),
+            fast_path: true,
         })
     }
 
@@ -83,21 +95,28 @@ impl RowDecoder {
     /// Decode one line; on error nothing of the line is kept.
     pub fn push(&mut self, line: &[u8]) -> Result<(), LineError> {
         let before = self.root.len();
-        let result = self.push_inner(line);
+        // One UTF-8 check of the whole line (SIMD); then neither path checks strings again.
+        let text = simdutf8::basic::from_utf8(line).ok();
+        if let (Some(text), None, true) = (text, &self.flatten, self.fast_path) {
+            if scan::row(&mut self.root, text, &mut self.scratch).is_ok() {
+                return Ok(());
+            }
+            self.root.truncate(before);
+        }
+        let result = self.push_serde(line, text);
         if result.is_err() {
             self.root.truncate(before);
         }
         result
     }
 
-    fn push_inner(&mut self, line: &[u8]) -> Result<(), LineError> {
+    /// serde_json's path: `text` is the line when it is UTF-8. A line that is not goes
+    /// through the byte reader so its error names the column as before.
+    fn push_serde(&mut self, line: &[u8], text: Option<&str>) -> Result<(), LineError> {
         UNKNOWN_FIELD.with(|u| u.borrow_mut().take());
-        // One UTF-8 check of the whole line (SIMD), then serde_json's &str reader, which
-        // does not check every string again; a line that is not UTF-8 goes through the
-        // byte reader so its error names the column as before.
-        let res = match simdutf8::basic::from_utf8(line) {
-            Ok(text) => self.parse(&mut serde_json::Deserializer::from_str(text)),
-            Err(_) => self.parse(&mut serde_json::Deserializer::from_slice(line)),
+        let res = match text {
+            Some(text) => self.parse(&mut serde_json::Deserializer::from_str(text)),
+            None => self.parse(&mut serde_json::Deserializer::from_slice(line)),
         };
         res.map_err(|e| {
             let msg = clean_serde_msg(&e);
@@ -305,39 +324,35 @@ impl Col {
         self.valid.len()
     }
 
+    /// Back to `n` rows. Mid-row a column's parts may be ahead of the column itself: a
+    /// struct's children, a list's items, a string's bytes pushed before its offset.
+    /// So every part is cut to where row `n` starts, not only when `valid` is longer.
     fn truncate(&mut self, n: usize) {
-        // A struct's children may be ahead of the struct itself mid-row (flatten).
-        if let Kind::Struct { children, .. } = &mut self.kind {
-            children.iter_mut().for_each(|c| c.truncate(n));
-        }
-        if self.valid.len() <= n {
-            return;
-        }
         self.valid.truncate(n);
+        let end = |offsets: &mut Vec<i32>| {
+            offsets.truncate(n + 1);
+            offsets.last().copied().unwrap_or(0) as usize
+        };
         match &mut self.kind {
             Kind::Bool(v) => v.truncate(n),
             Kind::Int { vals, .. } => vals.truncate(n),
             Kind::Float { vals, .. } => vals.truncate(n),
             Kind::Str { offsets, data } | Kind::Binary { offsets, data } => {
-                offsets.truncate(n + 1);
-                data.truncate(offsets[n] as usize);
+                data.truncate(end(offsets))
             }
             Kind::Decimal { vals, .. } => vals.truncate(n),
             Kind::Date(v) => v.truncate(n),
             Kind::Timestamp { vals, .. } => vals.truncate(n),
-            Kind::List { offsets, child } => {
-                offsets.truncate(n + 1);
-                child.truncate(offsets[n] as usize);
-            }
-            Kind::Struct { .. } => {}
+            Kind::List { offsets, child } => child.truncate(end(offsets)),
+            Kind::Struct { children, .. } => children.iter_mut().for_each(|c| c.truncate(n)),
             Kind::Map {
                 offsets,
                 keys,
                 values,
             } => {
-                offsets.truncate(n + 1);
-                keys.truncate(offsets[n] as usize);
-                values.truncate(offsets[n] as usize);
+                let e = end(offsets);
+                keys.truncate(e);
+                values.truncate(e);
             }
         }
     }
@@ -403,7 +418,7 @@ impl Col {
 
     fn finish(&mut self, dt: &DataType) -> ArrayRef {
         let nulls = {
-            let v = std::mem::take(&mut self.valid);
+            let v = take_sized(&mut self.valid);
             if v.iter().all(|b| *b) {
                 None
             } else {
@@ -411,9 +426,9 @@ impl Col {
             }
         };
         match (&mut self.kind, dt) {
-            (Kind::Bool(v), _) => Arc::new(BooleanArray::new(std::mem::take(v).into(), nulls)),
+            (Kind::Bool(v), _) => Arc::new(BooleanArray::new(take_sized(v).into(), nulls)),
             (Kind::Int { vals, .. }, dt) => {
-                let v = std::mem::take(vals);
+                let v = take_sized(vals);
                 match dt {
                     DataType::Int8 => {
                         Arc::new(Int8Array::new(v.iter().map(|x| *x as i8).collect(), nulls))
@@ -430,7 +445,7 @@ impl Col {
                 }
             }
             (Kind::Float { vals, single }, _) => {
-                let v = std::mem::take(vals);
+                let v = take_sized(vals);
                 if *single {
                     Arc::new(Float32Array::new(
                         v.iter().map(|x| *x as f32).collect(),
@@ -441,13 +456,13 @@ impl Col {
                 }
             }
             (Kind::Str { offsets, data }, _) => {
-                let offs = OffsetBuffer::new(std::mem::replace(offsets, vec![0]).into());
+                let offs = OffsetBuffer::new(take_offsets(offsets).into());
                 // Safety net: the bytes came from serde_json `&str`s, so they are UTF-8.
-                Arc::new(StringArray::new(offs, std::mem::take(data).into(), nulls))
+                Arc::new(StringArray::new(offs, take_sized(data).into(), nulls))
             }
             (Kind::Binary { offsets, data }, _) => {
-                let offs = OffsetBuffer::new(std::mem::replace(offsets, vec![0]).into());
-                Arc::new(BinaryArray::new(offs, std::mem::take(data).into(), nulls))
+                let offs = OffsetBuffer::new(take_offsets(offsets).into());
+                Arc::new(BinaryArray::new(offs, take_sized(data).into(), nulls))
             }
             (
                 Kind::Decimal {
@@ -457,13 +472,13 @@ impl Col {
                 },
                 _,
             ) => Arc::new(
-                Decimal128Array::new(std::mem::take(vals).into(), nulls)
+                Decimal128Array::new(take_sized(vals).into(), nulls)
                     .with_precision_and_scale(*precision, *scale)
                     .expect("precision checked when the schema was parsed"),
             ),
-            (Kind::Date(v), _) => Arc::new(Date32Array::new(std::mem::take(v).into(), nulls)),
+            (Kind::Date(v), _) => Arc::new(Date32Array::new(take_sized(v).into(), nulls)),
             (Kind::Timestamp { vals, unit, .. }, DataType::Timestamp(_, tz)) => {
-                let v = std::mem::take(vals);
+                let v = take_sized(vals);
                 match unit {
                     TimeUnit::Second => Arc::new(
                         TimestampSecondArray::new(v.into(), nulls).with_timezone_opt(tz.clone()),
@@ -483,7 +498,7 @@ impl Col {
                 }
             }
             (Kind::List { offsets, child }, DataType::List(f)) => {
-                let offs = OffsetBuffer::new(std::mem::replace(offsets, vec![0]).into());
+                let offs = OffsetBuffer::new(take_offsets(offsets).into());
                 let values = child.finish(f.data_type());
                 Arc::new(ListArray::new(f.clone(), offs, values, nulls))
             }
@@ -510,7 +525,7 @@ impl Col {
                 let DataType::Struct(kv) = entries.data_type() else {
                     unreachable!()
                 };
-                let offs = OffsetBuffer::new(std::mem::replace(offsets, vec![0]).into());
+                let offs = OffsetBuffer::new(take_offsets(offsets).into());
                 let k = keys.finish(kv[0].data_type());
                 let v = values.finish(kv[1].data_type());
                 let entries_arr = StructArray::new(kv.clone(), vec![k, v], None);
@@ -525,6 +540,20 @@ impl Col {
             _ => unreachable!("column kinds are built from the same types"),
         }
     }
+}
+
+/// A built vector for Arrow, leaving one of the same capacity: the next batch is about
+/// as large, so its pushes neither reallocate and copy nor fault in fresh pages.
+fn take_sized<T>(v: &mut Vec<T>) -> Vec<T> {
+    let next = Vec::with_capacity(v.len());
+    std::mem::replace(v, next)
+}
+
+/// Like [`take_sized`], for offsets, which start again at 0.
+fn take_offsets(v: &mut Vec<i32>) -> Vec<i32> {
+    let mut next = Vec::with_capacity(v.len());
+    next.push(0);
+    std::mem::replace(v, next)
 }
 
 // ---------------------------------------------------------------------------------
@@ -563,6 +592,42 @@ fn push_int<E: de::Error>(col: &mut Col, v: i128, text: &dyn fmt::Display) -> Re
                 .map_err(E::custom)
         }
         _ => return Err(col.mismatch(text)),
+    }
+    col.valid.push(true);
+    Ok(())
+}
+
+fn push_bool<E: de::Error>(col: &mut Col, v: bool) -> Result<(), E> {
+    match &mut col.kind {
+        Kind::Bool(b) => b.push(v),
+        Kind::Str { .. } => {
+            return col
+                .push_str_bytes(if v { b"true" } else { b"false" })
+                .map_err(E::custom)
+        }
+        _ => return Err(col.mismatch(v)),
+    }
+    col.valid.push(true);
+    Ok(())
+}
+
+fn push_f64<E: de::Error>(col: &mut Col, v: f64) -> Result<(), E> {
+    match &mut col.kind {
+        Kind::Float { vals, .. } => vals.push(v),
+        // A whole-number float (e.g. 3.0) is an integer without loss; 3.5 is not.
+        Kind::Int { .. } if v.fract() == 0.0 && v.abs() < 9.007_199_254_740_992e15 => {
+            return push_int(col, v as i128, &v);
+        }
+        Kind::Decimal { .. } => {
+            let text = ryu::Buffer::new().format(v).to_string();
+            return push_text(col, &text);
+        }
+        Kind::Str { .. } => {
+            return col
+                .push_str_bytes(ryu::Buffer::new().format(v).as_bytes())
+                .map_err(E::custom);
+        }
+        _ => return Err(col.mismatch(v)),
     }
     col.valid.push(true);
     Ok(())
@@ -721,18 +786,7 @@ impl<'de> Visitor<'de> for ColVisitor<'_> {
         Ok(())
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
-        match &mut self.col.kind {
-            Kind::Bool(b) => b.push(v),
-            Kind::Str { .. } => {
-                return self
-                    .col
-                    .push_str_bytes(if v { b"true" } else { b"false" })
-                    .map_err(E::custom)
-            }
-            _ => return Err(self.col.mismatch(v)),
-        }
-        self.col.valid.push(true);
-        Ok(())
+        push_bool(self.col, v)
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
         push_int(self.col, v as i128, &v)
@@ -741,26 +795,7 @@ impl<'de> Visitor<'de> for ColVisitor<'_> {
         push_int(self.col, v as i128, &v)
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
-        let col = self.col;
-        match &mut col.kind {
-            Kind::Float { vals, .. } => vals.push(v),
-            // A whole-number float (e.g. 3.0) is an integer without loss; 3.5 is not.
-            Kind::Int { .. } if v.fract() == 0.0 && v.abs() < 9.007_199_254_740_992e15 => {
-                return push_int(col, v as i128, &v);
-            }
-            Kind::Decimal { .. } => {
-                let text = ryu::Buffer::new().format(v).to_string();
-                return push_text(col, &text);
-            }
-            Kind::Str { .. } => {
-                return col
-                    .push_str_bytes(ryu::Buffer::new().format(v).as_bytes())
-                    .map_err(E::custom);
-            }
-            _ => return Err(col.mismatch(v)),
-        }
-        col.valid.push(true);
-        Ok(())
+        push_f64(self.col, v)
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
         push_text(self.col, v)
@@ -848,8 +883,20 @@ fn same_key(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
-/// Looks a key up among a struct's field names without allocating, trying the
-/// position after the previous key first.
+/// Looks a key up among a struct's field names without allocating. Keys mostly come in
+/// schema order with some fields absent: look ahead of the hint first, then behind it.
+fn find_key(names: &[String], hint: &mut usize, key: &str) -> Option<usize> {
+    let h = (*hint).min(names.len());
+    let found = match names[h..].iter().position(|n| same_key(n, key)) {
+        Some(i) => Some(h + i),
+        None => names[..h].iter().position(|n| same_key(n, key)),
+    };
+    if let Some(i) = found {
+        *hint = i + 1;
+    }
+    found
+}
+
 /// End a list or map value at `len` items (Arrow's offsets are i32).
 fn end_nested<E: de::Error>(
     offsets: &mut Vec<i32>,
@@ -887,17 +934,7 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
         f.write_str("a field name")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        // Keys mostly come in schema order with some fields absent: look ahead of the
-        // hint first, then behind it.
-        let h = (*self.hint).min(self.names.len());
-        let found = match self.names[h..].iter().position(|n| same_key(n, v)) {
-            Some(i) => Some(h + i),
-            None => self.names[..h].iter().position(|n| same_key(n, v)),
-        };
-        if let Some(i) = found {
-            *self.hint = i + 1;
-        }
-        Ok(found.ok_or_else(|| v.to_string()))
+        Ok(find_key(self.names, self.hint, v).ok_or_else(|| v.to_string()))
     }
 }
 
