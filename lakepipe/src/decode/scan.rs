@@ -269,7 +269,10 @@ impl Scan<'_> {
             } => {
                 *hint = 0;
                 self.items(b'}', |s| {
-                    let i = find_key(names, hint, s.key()?).ok_or(Bail)?;
+                    let i = match s.expected_key(names, hint) {
+                        Some(i) => i,
+                        None => find_key(names, hint, s.key()?).ok_or(Bail)?,
+                    };
                     if children[i].len() > row {
                         return Err(Bail);
                     }
@@ -329,6 +332,30 @@ impl Scan<'_> {
         }
     }
 
+    /// The key at the cursor when it is written as one of the names from the hint on,
+    /// matched in place: rows repeat the schema's order, so this mostly succeeds at the
+    /// first name without finding the string's end or looking the key up. A name with a
+    /// backslash never matches here (the line's bytes could then be a longer, escaped key).
+    fn expected_key(&mut self, names: &[String], hint: &mut usize) -> Option<usize> {
+        self.spaces();
+        if self.peek() != b'"' {
+            return None;
+        }
+        let from = self.i + 1;
+        let i = (*hint..names.len()).find(|&i| {
+            let name = names[i].as_bytes();
+            let end = from + name.len();
+            self.b.get(end) == Some(&b'"')
+                && self.b[from..end]
+                    .iter()
+                    .zip(name)
+                    .all(|(a, b)| a == b && *b != b'\\')
+        })?;
+        self.i = from + names[i].len() + 1;
+        *hint = i + 1;
+        Some(i)
+    }
+
     fn key(&mut self) -> Res<&str> {
         self.spaces();
         if self.peek() != b'"' {
@@ -386,6 +413,7 @@ mod tests {
         r#"{"id":3.0,"name":true,"amount":1.5,"ts":1700000000000,"user":{"tags":[]}}"#,
         r#"{"name":"ünïcödé ✓","price":123456789012345678,"id":999999999999999999}"#,
         r#"{}"#,
+        r#"{"na\u006de":"escaped key","user":{"tags":["k"],"id":1},"id":2}"#,
     ];
 
     /// Lines the fast path leaves to serde; some are good JSON, some not.
@@ -480,6 +508,33 @@ mod tests {
             lines.len()
         );
         assert_eq!(fast.finish().unwrap(), serde.finish().unwrap());
+    }
+
+    #[test]
+    fn keys_with_escapes_find_their_columns() {
+        use arrow_schema::{DataType, Field, Schema};
+        let fields = ["a\\", "a\"x", "b"].map(|n| Field::new(n, DataType::Int64, true));
+        let mut d = RowDecoder::new(Arc::new(Schema::new(fields.to_vec())), None).unwrap();
+        let mut scratch = String::new();
+        for line in [
+            r#"{"a\"x":2,"a\\":1,"\u0062":3}"#,
+            r#"{"b":6,"a\"x":5,"a\\":4}"#,
+        ] {
+            row(&mut d.root, line, &mut scratch).unwrap();
+        }
+        let b = d.finish().unwrap();
+        let col = |i: usize| {
+            b.column(i)
+                .as_any()
+                .downcast_ref::<arrow::array::Int64Array>()
+                .unwrap()
+                .values()
+                .to_vec()
+        };
+        assert_eq!(
+            [col(0), col(1), col(2)],
+            [vec![1, 4], vec![2, 5], vec![3, 6]]
+        );
     }
 
     /// A line that fails inside a list leaves none of the items it pushed (serde's path
