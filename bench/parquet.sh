@@ -8,8 +8,8 @@ PY=$LAKEPIPE_PYTHON
 W=$OUT/parquet
 rm -rf "$W" && mkdir -p "$W"
 echo "== JSON lines -> snappy Parquet: $ROWS events, $(du -m "$EV" | cut -f1) MB"
-# The two fastest take turns, medians of 3: one 2-second run here varies by 20%.
-measure_rr write 3 \
+# The two fastest take turns, medians of 5 (issue 17): one 2-second run here varies by 20%.
+measure_rr write 5 \
   pq-write "$BIN/pq-write -q --overwrite -i $EV $W/pq-write.parquet" \
   duckdb "$PY -c \"import duckdb; duckdb.sql(\\\"COPY (SELECT * FROM read_json_auto('$EV')) TO '$W/duckdb.parquet' (FORMAT parquet, COMPRESSION snappy)\\\")\""
 measure write pyarrow "$PY -c \"import pyarrow.json as pj, pyarrow.parquet as pq; pq.write_table(pj.read_json('$EV'), '$W/pyarrow.parquet', compression='snappy')\""
@@ -18,7 +18,7 @@ report write pq-write "$ROWS"
 
 echo "== snappy Parquet -> JSON lines on /dev/null (the file pq-write wrote)"
 P=$W/pq-write.parquet
-measure_rr read 3 \
+measure_rr read 5 \
   pq-cat "$BIN/pq-cat $P >/dev/null" \
   polars "$PY -c \"import polars as pl; pl.scan_parquet('$P').sink_ndjson('/dev/stdout')\" >/dev/null"
 measure read duckdb "$PY -c \"import duckdb; duckdb.sql(\\\"COPY (SELECT * FROM read_parquet('$P')) TO '/dev/stdout' (FORMAT json)\\\")\" >/dev/null"
