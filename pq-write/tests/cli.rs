@@ -99,6 +99,37 @@ fn bad_lines_file_gets_exactly_the_bad_lines() {
     assert_eq!(ids, [1, 2, 3, 5]);
 }
 
+/// A line rejected inside a list (after some of its items fitted) gives nothing to the
+/// next row: its items once leaked into the next good row's list.
+#[test]
+fn a_line_rejected_inside_a_list_leaves_no_items_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o.parquet");
+    let input = "{\"id\":1,\"tags\":[1,2]}\n{\"id\":2,\"tags\":[3,\"x\"]}\n\
+                 {\"id\":3,\"tags\":[4,5,{\"a\":1}]}\n{\"id\":4,\"tags\":[6]}\n{\"id\":5}\n";
+    pq_write()
+        .args([
+            "--schema",
+            "id BIGINT, tags ARRAY<INT>",
+            "--bad-lines",
+            "skip",
+        ])
+        .arg(&out)
+        .write_stdin(input)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("2 line(s) rejected"));
+    let rows: Vec<String> = read_rows(&out).iter().map(|r| r.to_string()).collect();
+    assert_eq!(
+        rows,
+        [
+            r#"{"id":1,"tags":[1,2]}"#,
+            r#"{"id":4,"tags":[6]}"#,
+            r#"{"id":5}"#
+        ]
+    );
+}
+
 #[test]
 fn default_policy_stops_at_the_first_bad_line_and_keeps_earlier_rows() {
     let dir = tempfile::tempdir().unwrap();
