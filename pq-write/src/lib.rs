@@ -217,20 +217,17 @@ pub fn run(args: Args) -> Result<()> {
     };
     // Schemas: given, or inferred per table from the first row group of lines.
     let mut buffered: Vec<Chunk> = Vec::new();
+    let deadline = roll_secs.map(|r| Instant::now() + r);
     let initial: Vec<(String, Schema)> = match &given_schema {
-        Some(s) if args.split_by.is_none() => vec![(String::new(), s.clone())],
+        Some(s) if args.split_by.is_none() => {
+            // Lines for the dictionary sample (writer_props), as inference has them.
+            buffer_lines(&mut chunker, &mut buffered, SAMPLE_ROWS as u64, deadline)?;
+            vec![(String::new(), s.clone())]
+        }
         Some(_) => vec![],
         None => {
             let limit = args.infer_rows.unwrap_or(args.row_group_rows).max(1) as u64;
-            let deadline = roll_secs.map(|r| Instant::now() + r);
-            while buffered.last().is_none_or(|c| c.last_line() < limit) {
-                // under --roll-secs a quiet input ends inference once it has some lines
-                let by = deadline.filter(|_| !buffered.is_empty());
-                let Some(chunk) = chunker.next_chunk_before(by)? else {
-                    break;
-                };
-                buffered.push(chunk);
-            }
+            buffer_lines(&mut chunker, &mut buffered, limit, deadline)?;
             let inf = pipeline::infer(&buffered, limit, |inf, line| format.infer_line(inf, line))?;
             inf.into_iter()
                 .map(|(k, i)| (k, i.schema()))
@@ -438,6 +435,25 @@ fn writer_props(
         }
     }
     props.build()
+}
+
+/// Read chunks into `buffered` until it holds line `limit`, the input ends, or (once it
+/// has some lines) `deadline` passes: under --roll-secs a quiet input does not hold the
+/// run.
+fn buffer_lines(
+    chunker: &mut Chunker,
+    buffered: &mut Vec<Chunk>,
+    limit: u64,
+    deadline: Option<Instant>,
+) -> Result<()> {
+    while buffered.last().is_none_or(|c| c.last_line() < limit) {
+        let by = deadline.filter(|_| !buffered.is_empty());
+        let Some(chunk) = chunker.next_chunk_before(by)? else {
+            break;
+        };
+        buffered.push(chunk);
+    }
+    Ok(())
 }
 
 fn load_schema(s: &str) -> Result<Schema> {

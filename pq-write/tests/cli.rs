@@ -600,9 +600,16 @@ fn unsafe_kill(pid: u32, sig: &str) {
 }
 
 /// Unique columns are written without a dictionary, repeated ones with one (as Spark ends
-/// up writing them), and the rows are the same either way.
+/// up writing them), and the rows are the same either way; with `--schema` too (the
+/// sample then comes from lines read for it alone).
 #[test]
 fn dictionaries_only_where_they_pay() {
+    for schema in [None, Some("id BIGINT, ts STRING, kind STRING")] {
+        dictionaries_only_where_they_pay_with(schema);
+    }
+}
+
+fn dictionaries_only_where_they_pay_with(schema: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let input: String = (0..5000)
         .map(|i| {
@@ -616,18 +623,22 @@ fn dictionaries_only_where_they_pay() {
         })
         .collect();
     let out = dir.path().join("d.parquet");
-    pq_write()
-        .arg(&out)
-        .write_stdin(input.clone())
-        .assert()
-        .success();
+    let mut run = pq_write();
+    if let Some(ddl) = schema {
+        run.args(["--schema", ddl]);
+    }
+    run.arg(&out).write_stdin(input.clone()).assert().success();
     let f = fs::File::open(&out).unwrap();
     let meta = parquet::file::reader::SerializedFileReader::new(f).unwrap();
     let meta = parquet::file::reader::FileReader::metadata(&meta);
     for col in meta.row_group(0).columns() {
         let dict = col.dictionary_page_offset().is_some();
         let name = col.column_path().string();
-        assert_eq!(dict, name == "kind", "{name}: dictionary page {dict}");
+        assert_eq!(
+            dict,
+            name == "kind",
+            "{schema:?} {name}: dictionary page {dict}"
+        );
     }
     let expect: Vec<serde_json::Value> = input
         .lines()
