@@ -853,10 +853,7 @@ impl<'de> Visitor<'de> for ColVisitor<'_> {
                         }
                     }
                 }
-                for c in children.iter_mut().filter(|c| c.len() == row) {
-                    c.push_null();
-                }
-                col.valid.push(true);
+                end_struct(children, &mut col.valid, row);
                 Ok(())
             }
             Kind::Map {
@@ -895,6 +892,14 @@ fn find_key(names: &[String], hint: &mut usize, key: &str) -> Option<usize> {
         *hint = i + 1;
     }
     found
+}
+
+/// End a struct's row: the fields it did not have are null.
+fn end_struct(children: &mut [Col], valid: &mut Vec<bool>, row: usize) {
+    for c in children.iter_mut().filter(|c| c.len() == row) {
+        c.push_null();
+    }
+    valid.push(true);
 }
 
 /// End a list or map value at `len` items (Arrow's offsets are i32).

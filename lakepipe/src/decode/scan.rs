@@ -14,7 +14,9 @@ use std::fmt;
 
 use serde::de;
 
-use super::{end_nested, find_key, push_bool, push_f64, push_int, push_text, Col, Kind};
+use super::{
+    end_nested, end_struct, find_key, push_bool, push_f64, push_int, push_text, Col, Kind,
+};
 
 /// "Let serde's path decide": carries no message, since that path writes it.
 #[derive(Debug)]
@@ -279,10 +281,7 @@ impl Scan<'_> {
                     s.expect(b':')?;
                     s.value(&mut children[i])
                 })?;
-                for c in children.iter_mut().filter(|c| c.len() == row) {
-                    c.push_null();
-                }
-                col.valid.push(true);
+                end_struct(children, &mut col.valid, row);
                 Ok(())
             }
             Kind::Map {
