@@ -474,7 +474,7 @@ mod tests {
         }
     }
 
-    /// Every line, and every line with one byte dropped or replaced, gives the same
+    /// Every line, every prefix of it, and it with one byte dropped or replaced, gives the same
     /// rows and the same errors with the fast path as with serde's alone.
     #[test]
     fn fast_and_serde_paths_agree() {
@@ -482,6 +482,12 @@ mod tests {
         let mut lines = vec![];
         for line in COMMON.iter().chain(LEFT) {
             lines.push(line.to_string());
+            // every cut-off line too (a line may end inside an escape or a number)
+            lines.extend(
+                (0..line.len())
+                    .filter_map(|n| line.get(..n))
+                    .map(String::from),
+            );
             for at in 0..line.len() {
                 for with in [
                     "", "\"", "{", "}", "[", "]", ",", ":", "0", "-", ".", "e", "\\", " ", "n",
