@@ -457,7 +457,7 @@ impl Col {
             }
             (Kind::Str { offsets, data }, _) => {
                 let offs = OffsetBuffer::new(take_offsets(offsets).into());
-                // The bytes came from `&str`s (serde_json's or slices of the checked line), so UTF-8.
+                // UTF-8: the bytes came from serde_json's `&str`s or the checked line.
                 Arc::new(StringArray::new(offs, take_sized(data).into(), nulls))
             }
             (Kind::Binary { offsets, data }, _) => {
