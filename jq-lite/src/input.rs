@@ -52,10 +52,8 @@ pub fn inputs(files: &[PathBuf]) -> Vec<Input> {
                 return Input::open("<stdin>", stdin());
             }
             let f = f.clone();
-            Input::lazy(f.display().to_string(), move || {
-                let file =
-                    File::open(&f).with_context(|| format!("cannot open {}", f.display()))?;
-                Ok(Box::new(file) as Box<dyn Read + Send>)
+            Input::file(f.display().to_string(), move || {
+                File::open(&f).with_context(|| format!("cannot open {}", f.display()))
             })
         })
         .collect()

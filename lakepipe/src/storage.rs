@@ -466,6 +466,15 @@ impl Reader {
 }
 
 impl Reader {
+    /// The local file itself (a line reader may map it); an HDFS reader back as it is.
+    pub fn into_local_file(self) -> std::result::Result<File, Reader> {
+        match self.0 {
+            ReaderInner::Local(f) => Ok(f),
+            #[cfg(feature = "hdfs")]
+            other => Err(Reader(other)),
+        }
+    }
+
     /// The file's length in bytes.
     pub fn size(&self) -> u64 {
         match &self.0 {

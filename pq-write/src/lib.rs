@@ -12,7 +12,6 @@ mod pipeline;
 mod sink;
 mod tables;
 
-use std::io::Read;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -193,20 +192,8 @@ pub fn run(args: Args) -> Result<()> {
         None => None,
     };
 
-    let (input, input_name): (Box<dyn Read + Send>, String) = match args.input.as_str() {
-        "-" => (Box::new(std::io::stdin()), "stdin".into()),
-        p => {
-            // Local or HDFS: a sequential reader over the storage layer.
-            let loc = Location::parse(p)?;
-            let file = storage::connect(&loc)?
-                .open(&loc)
-                .with_context(|| format!("opening {loc}"))?;
-            let read = parquet::file::reader::ChunkReader::get_read(&file, 0)
-                .with_context(|| format!("reading {loc}"))?;
-            (read, loc.to_string())
-        }
-    };
-    let mut chunker = Chunker::new(vec![Input::open(&input_name, input)], pipeline::CUTTING);
+    let (input, input_name) = open_input(&args.input)?;
+    let mut chunker = Chunker::new(vec![input], pipeline::CUTTING);
 
     let format = LineFormat {
         envelope: args.envelope.is_some(),
@@ -435,6 +422,31 @@ fn writer_props(
         }
     }
     props.build()
+}
+
+/// The input: stdin, a local file (mapped when large, see [`Input::file`]), or an HDFS
+/// file read in sequence; and its name in messages.
+fn open_input(arg: &str) -> Result<(Input, String)> {
+    if arg == "-" {
+        return Ok((
+            Input::open("stdin", Box::new(std::io::stdin())),
+            "stdin".into(),
+        ));
+    }
+    let loc = Location::parse(arg)?;
+    let name = loc.to_string();
+    let reader = storage::connect(&loc)?
+        .open(&loc)
+        .with_context(|| format!("opening {loc}"))?;
+    let input = match reader.into_local_file() {
+        Ok(f) => Input::file(&name, move || Ok(f)),
+        Err(r) => {
+            let read = parquet::file::reader::ChunkReader::get_read(&r, 0)
+                .with_context(|| format!("reading {loc}"))?;
+            Input::open(&name, read)
+        }
+    };
+    Ok((input, name))
 }
 
 /// Read chunks into `buffered` until it holds line `limit`, the input ends, or (once it
