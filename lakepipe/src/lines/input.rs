@@ -106,6 +106,8 @@ pub struct Chunk {
     pub first_line: u64,
     /// The lines, each ending in `\n` (one is added to an input's unterminated last line).
     pub data: Data,
+    /// The number of the last line, counted as the chunk was cut.
+    last: u64,
 }
 
 /// A chunk's bytes: a buffer of its own, or a range of a mapped file.
@@ -187,8 +189,7 @@ impl Chunk {
 
     /// The number of the chunk's last line.
     pub fn last_line(&self) -> u64 {
-        let data = self.data.strip_suffix(b"\n").unwrap_or(&self.data);
-        self.first_line + memchr::memchr_iter(b'\n', data).count() as u64
+        self.last
     }
 }
 
@@ -442,6 +443,7 @@ impl Chunker {
             input: self.input,
             first_line: self.cur_first,
             data,
+            last: self.next_line - 1,
         };
         self.cur_first = self.next_line;
         Some(c)
@@ -490,6 +492,7 @@ impl Chunker {
             input: self.input,
             first_line: self.cur_first,
             data: Data::Owned(std::mem::replace(&mut self.cur, next)),
+            last: self.next_line - 1,
         };
         self.cur_first = self.next_line;
         c
@@ -558,6 +561,7 @@ mod tests {
                 );
                 expect_line += 1;
             }
+            assert_eq!(c.last_line(), expect_line - 1);
             out.extend_from_slice(&c.data);
             chunks += 1;
             back.give(c.data);
@@ -687,6 +691,7 @@ mod tests {
         let (mut got, mut mapped) = (Vec::new(), 0);
         while let Some(c) = chunker.next_chunk().unwrap() {
             mapped += usize::from(matches!(c.data, Data::Mapped(_)));
+            assert_eq!(c.last_line(), c.lines().last().unwrap().0);
             got.extend(
                 c.lines()
                     .map(|(n, l)| (c.input, n, String::from_utf8(l.to_vec()).unwrap())),
