@@ -14,9 +14,7 @@ use std::fmt;
 
 use serde::de;
 
-use super::{
-    end_nested, end_struct, find_key, push_bool, push_f64, push_int, push_text, Col, Kind,
-};
+use super::{end_nested, find_key, push_bool, push_f64, push_int, push_text, Col, Kind};
 
 /// "Let serde's path decide": carries no message, since that path writes it.
 #[derive(Debug)]
@@ -278,10 +276,11 @@ impl Scan<'_> {
                     if children[i].len() > row {
                         return Err(Bail);
                     }
+                    children[i].fill_to(row);
                     s.expect(b':')?;
                     s.value(&mut children[i])
                 })?;
-                end_struct(children, &mut col.valid, row);
+                col.valid.push(true);
                 Ok(())
             }
             Kind::Map {
