@@ -34,8 +34,29 @@ pub fn infer(
     limit: u64,
     add: impl Fn(&mut BTreeMap<String, SchemaInference>, &[u8]) + Sync,
 ) -> Result<BTreeMap<String, SchemaInference>> {
+    let parts = each_chunk(chunks, "schema inference", |chunk| {
+        let mut inf = BTreeMap::<String, SchemaInference>::new();
+        for (_, line) in chunk.lines().take_while(|(n, _)| *n <= limit) {
+            add(&mut inf, line);
+        }
+        inf
+    })?;
+    let mut all = BTreeMap::<String, SchemaInference>::new();
+    for (key, inf) in parts.into_iter().flatten() {
+        all.entry(key).or_default().merge(inf);
+    }
+    Ok(all)
+}
+
+/// `f` of every chunk, on every core, in chunk order: the work done before the pipeline
+/// starts (inference, the dictionary sample) would otherwise leave a core idle.
+fn each_chunk<T: Send>(
+    chunks: &[Chunk],
+    what: &str,
+    f: impl Fn(&Chunk) -> T + Sync,
+) -> Result<Vec<T>> {
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut parts: Vec<(usize, BTreeMap<String, SchemaInference>)> = std::thread::scope(|s| {
+    let mut parts: Vec<(usize, T)> = std::thread::scope(|s| {
         let work = || {
             let mut done = Vec::new();
             loop {
@@ -43,29 +64,18 @@ pub fn infer(
                 let Some(chunk) = chunks.get(i) else {
                     return done;
                 };
-                let mut inf = BTreeMap::<String, SchemaInference>::new();
-                for (_, line) in chunk.lines().take_while(|(n, _)| *n <= limit) {
-                    add(&mut inf, line);
-                }
-                done.push((i, inf));
+                done.push((i, f(chunk)));
             }
         };
         let threads: Vec<_> = (0..workers()).map(|_| s.spawn(work)).collect();
         let parts = threads
             .into_iter()
-            .map(|t| {
-                t.join()
-                    .map_err(|p| workers::panicked("schema inference", p))
-            })
+            .map(|t| t.join().map_err(|p| workers::panicked(what, p)))
             .collect::<Result<Vec<_>>>()?;
         Ok::<_, anyhow::Error>(parts.into_iter().flatten().collect())
     })?;
     parts.sort_by_key(|(i, _)| *i);
-    let mut all = BTreeMap::<String, SchemaInference>::new();
-    for (key, inf) in parts.into_iter().flat_map(|(_, p)| p) {
-        all.entry(key).or_default().merge(inf);
-    }
-    Ok(all)
+    Ok(parts.into_iter().map(|(_, p)| p).collect())
 }
 
 /// What happens to a line that does not fit.
@@ -144,18 +154,24 @@ pub fn sample(cfg: &DecodeConfig, chunks: &[Chunk], key: &str, rows: usize) -> O
         evolve: false,
         ..cfg.clone()
     };
-    let mut decs = BTreeMap::new();
+    // The chunks that hold the first `rows` lines, side by side; then one at a time
+    // while bad lines or other tables' lines leave the sample short.
+    let first = chunks.partition_point(|c| c.first_line <= rows as u64);
+    let (first, rest) = chunks.split_at(first);
+    let decode = |chunk: &Chunk| {
+        let d = decode_chunk(&cfg, &mut BTreeMap::new(), chunk).ok()?;
+        let mine = d.tables.into_iter().filter(|t| t.key == key);
+        Some(mine.map(|t| t.batch).collect::<Vec<_>>())
+    };
     let mut batches = Vec::new();
-    let mut have = 0;
-    for chunk in chunks {
-        if have >= rows {
+    for part in each_chunk(first, "the dictionary sample", decode).ok()? {
+        batches.extend(part?);
+    }
+    for chunk in rest {
+        if batches.iter().map(|b| b.num_rows()).sum::<usize>() >= rows {
             break;
         }
-        let d = decode_chunk(&cfg, &mut decs, chunk).ok()?;
-        for t in d.tables.into_iter().filter(|t| t.key == key) {
-            have += t.batch.num_rows();
-            batches.push(t.batch);
-        }
+        batches.extend(decode(chunk)?);
     }
     let schema = batches.first()?.schema();
     let all = arrow::compute::concat_batches(&schema, &batches).ok()?;
