@@ -10,6 +10,7 @@
 //! and owns every error message.
 
 mod scan;
+pub(crate) use scan::covered;
 
 use std::cell::RefCell;
 use std::fmt;
@@ -898,13 +899,30 @@ fn same_key(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
+/// A struct column's field name, or an inferred field's: what keys are looked up among.
+trait Named {
+    fn name(&self) -> &str;
+}
+
+impl Named for String {
+    fn name(&self) -> &str {
+        self
+    }
+}
+
+impl Named for (String, crate::infer::Shape) {
+    fn name(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Looks a key up among a struct's field names without allocating. Keys mostly come in
 /// schema order with some fields absent: look ahead of the hint first, then behind it.
-fn find_key(names: &[String], hint: &mut usize, key: &str) -> Option<usize> {
+fn find_key(names: &[impl Named], hint: &mut usize, key: &str) -> Option<usize> {
     let h = (*hint).min(names.len());
-    let found = match names[h..].iter().position(|n| same_key(n, key)) {
+    let found = match names[h..].iter().position(|n| same_key(n.name(), key)) {
         Some(i) => Some(h + i),
-        None => names[..h].iter().position(|n| same_key(n, key)),
+        None => names[..h].iter().position(|n| same_key(n.name(), key)),
     };
     if let Some(i) = found {
         *hint = i + 1;

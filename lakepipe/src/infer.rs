@@ -145,18 +145,13 @@ impl SchemaInference {
     /// is not valid JSON; the caller then takes the full path ([`Shape::of_json`], then
     /// `add`), which also decides whether the row counts at all. Past the first lines
     /// nearly every row is covered, so inference neither allocates nor merges per row.
+    /// The decoder's hand-written scanner answers first; it leaves every row it is not
+    /// sure of to serde_json (see `decode::covered`).
     pub fn add_if_covered(&mut self, row: &[u8]) -> bool {
-        fn covered<'de, R: serde_json::de::Read<'de>>(
-            fields: &[(String, Shape)],
-            mut de: serde_json::Deserializer<R>,
-        ) -> bool {
-            let mut hint = 0;
-            de.deserialize_map(Covers::Object(fields, &mut hint))
-                .is_ok()
-                && de.end().is_ok()
-        }
         let ok = match simdutf8::basic::from_utf8(row) {
-            Ok(text) => covered(&self.root, serde_json::Deserializer::from_str(text)),
+            Ok(text) => {
+                crate::decode::covered(&self.root, text) || covered_by_serde(&self.root, text)
+            }
             Err(_) => false,
         };
         self.rows += usize::from(ok);
@@ -231,6 +226,14 @@ impl<'de> Visitor<'de> for ShapeVisitor {
         }
         Ok(Shape::Object(fields))
     }
+}
+
+fn covered_by_serde(fields: &[(String, Shape)], text: &str) -> bool {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let mut hint = 0;
+    de.deserialize_map(Covers::Object(fields, &mut hint))
+        .is_ok()
+        && de.end().is_ok()
 }
 
 /// Checks that a JSON value adds nothing to a shape (`shape.merge(of(value)) == shape`),
@@ -447,6 +450,67 @@ mod tests {
             );
         }
         assert!(covered >= 8, "the shortcut is taken ({covered} rows)");
+    }
+
+    /// The scanner's check (`decode::covered`) never calls a row covered that serde's
+    /// check does not: over rows of every shape, each with every prefix and every byte
+    /// dropped or replaced. And it takes the common rows itself.
+    #[test]
+    fn the_fast_check_covers_only_what_serde_covers() {
+        let seen = [
+            r#"{"id":1,"name":"a","p":1.5,"ok":true,"tags":["x"],"u":{"id":7,"c":"DE"},"j":{"a":[1,{"b":null}]},"s":"t"}"#,
+            r#"{"id":2,"p":3,"j":"text","n":null,"l":[[1,2],[3]],"b":false,"s":true}"#,
+        ];
+        let mut inf = SchemaInference::default();
+        for r in seen {
+            inf.add(Shape::of_json(r.as_bytes()).unwrap());
+        }
+        let common = [
+            seen[0],
+            seen[1],
+            r#"{"id":3,"p":2,"u":{"c":"FR"},"tags":[],"j":[true,false,null,-1.5e3,"\u00e9"],"ok":false}"#,
+            r#" { "s" : "with \"escapes\" \/ \u00e9\ud83d\ude00" , "n" : null , "l" : [ [ ] ] } "#,
+            r#"{"u":{"c":"DE","id":-7},"id":1,"id":2,"b":null,"j":{"deep":[[[{"x":{}}]]]}}"#,
+            r#"{}"#,
+        ];
+        let odd = [
+            r#"{"id":1.5}"#,
+            r#"{"ok":"yes"}"#,
+            r#"{"new":1}"#,
+            r#"{"u":{"x":1}}"#,
+            r#"{"na\u006de":"a"}"#,
+            r#"{"id":12345678901234567890}"#,
+            r#"{"p":-0,"id":-0}"#,
+            r#"{"p":1e999}"#,
+            r#"{"tags":"x"}"#,
+            r#"{"l":[1]}"#,
+            "{\"s\":\"tab\tin\"}",
+            r#"[1]"#,
+        ];
+        for row in common {
+            assert!(crate::decode::covered(&inf.root, row), "not taken: {row}");
+        }
+        let mut checked = 0;
+        for row in common.iter().chain(&odd).map(|r| r.as_bytes()) {
+            let mut variants: Vec<Vec<u8>> = vec![row.to_vec()];
+            for i in 0..row.len() {
+                variants.push(row[..i].to_vec());
+                let mut dropped = row.to_vec();
+                dropped.remove(i);
+                variants.push(dropped);
+                for b in b"{}[]\":,0-.e tn\\" {
+                    let mut edited = row.to_vec();
+                    edited[i] = *b;
+                    variants.push(edited);
+                }
+            }
+            for v in variants.iter().filter_map(|v| std::str::from_utf8(v).ok()) {
+                let fast = crate::decode::covered(&inf.root, v);
+                assert!(!fast || covered_by_serde(&inf.root, v), "only fast: {v}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 5_000, "{checked}");
     }
 
     #[test]

@@ -14,7 +14,8 @@ use std::fmt;
 
 use serde::de;
 
-use super::{end_nested, find_key, push_bool, push_f64, push_int, push_text, Col, Kind};
+use super::{end_nested, find_key, push_bool, push_f64, push_int, push_text, Col, Kind, Named};
+use crate::infer::Shape;
 
 /// "Let serde's path decide": carries no message, since that path writes it.
 #[derive(Debug)]
@@ -38,6 +39,24 @@ type Res<T> = Result<T, Bail>;
 
 /// Decodes one line (already checked to be UTF-8) into `root`'s columns.
 pub(super) fn row(root: &mut Col, line: &str, scratch: &mut String) -> Res<()> {
+    whole_object(line, scratch, |s| s.value(root))
+}
+
+/// True when the row (checked to be UTF-8) certainly adds nothing to an inference whose
+/// fields are `fields` ([`crate::infer::SchemaInference::add_if_covered`]); false means
+/// "ask serde's path", which decides every row this one does not take. Inference reads
+/// the first row group before the pipeline can start, so its speed is startup time.
+pub(crate) fn covered(fields: &[(String, Shape)], line: &str) -> bool {
+    let mut scratch = String::new();
+    whole_object(line, &mut scratch, |s| s.covers_object(fields)).is_ok()
+}
+
+/// `each` on the object that is the whole line, with nothing but spaces around it.
+fn whole_object<'a>(
+    line: &'a str,
+    scratch: &'a mut String,
+    each: impl FnOnce(&mut Scan<'a>) -> Res<()>,
+) -> Res<()> {
     // JSON allows tab, CR and LF between tokens but no control byte in a string; lines
     // with any are rare, so one branch-free pass sends them all to serde.
     if line.bytes().fold(false, |any, b| any | (b < 0x20)) {
@@ -53,7 +72,7 @@ pub(super) fn row(root: &mut Col, line: &str, scratch: &mut String) -> Res<()> {
     if s.peek() != b'{' {
         return Err(Bail);
     }
-    s.value(root)?;
+    each(&mut s)?;
     s.spaces();
     if s.i == s.b.len() {
         Ok(())
@@ -61,6 +80,15 @@ pub(super) fn row(root: &mut Col, line: &str, scratch: &mut String) -> Res<()> {
         Err(Bail)
     }
 }
+
+/// A number's kind, as serde_json would visit it.
+enum Num {
+    Int(i64),
+    Float(f64),
+}
+
+/// Deeper values than this are left to serde (whose own limit is 128).
+const MAX_SKIP_DEPTH: usize = 100;
 
 struct Scan<'a> {
     line: &'a str,
@@ -194,6 +222,15 @@ impl Scan<'_> {
     /// i64/u64 (with the same text), anything else as a correctly rounded f64 (serde_json
     /// has `float_roundtrip`, and Rust's `parse` rounds correctly too).
     fn number(&mut self, col: &mut Col) -> Res<()> {
+        match self.lex_number()? {
+            Num::Float(v) => push_f64(col, v),
+            Num::Int(v) if v >= 0 => push_int(col, v as i128, &(v as u64)),
+            Num::Int(v) => push_int(col, v as i128, &v),
+        }
+    }
+
+    /// The number at the cursor; integers of 19+ digits, -0 and non-finite floats bail.
+    fn lex_number(&mut self) -> Res<Num> {
         let start = self.i;
         let neg = self.peek() == b'-';
         self.i += neg as usize;
@@ -221,7 +258,7 @@ impl Scan<'_> {
         if float {
             let v: f64 = self.line[start..self.i].parse().map_err(|_| Bail)?;
             return if v.is_finite() {
-                push_f64(col, v)
+                Ok(Num::Float(v))
             } else {
                 Err(Bail)
             };
@@ -232,14 +269,67 @@ impl Scan<'_> {
         if digits.len() > 18 {
             return Err(Bail);
         }
-        let v = digits.iter().fold(0u64, |v, d| v * 10 + (d - b'0') as u64);
+        let v = digits.iter().fold(0i64, |v, d| v * 10 + (d - b'0') as i64);
         match (neg, v) {
-            (false, v) => push_int(col, v as i128, &v),
             (true, 0) => Err(Bail),
-            (true, v) => {
-                let v = -(v as i64);
-                push_int(col, v as i128, &v)
+            (true, v) => Ok(Num::Int(-v)),
+            (false, v) => Ok(Num::Int(v)),
+        }
+    }
+
+    /// The value at the cursor adds nothing to `shape`: the rules of `infer::Covers`.
+    fn covers(&mut self, shape: &Shape) -> Res<()> {
+        self.spaces();
+        match (self.peek(), shape) {
+            (b'n', _) => self.literal(b"null"),
+            (_, Shape::Json) => self.skip(0),
+            (b'{', Shape::Object(fields)) => self.covers_object(fields),
+            (b'[', Shape::List(item)) => self.items(b']', |s| s.covers(item)),
+            (b'"', Shape::Str) => self.string().map(drop),
+            (b't', Shape::Bool | Shape::Str) => self.literal(b"true"),
+            (b'f', Shape::Bool | Shape::Str) => self.literal(b"false"),
+            (b'-' | b'0'..=b'9', Shape::Int | Shape::Float | Shape::Str) => {
+                match (self.lex_number()?, shape) {
+                    (Num::Float(_), Shape::Int) => Err(Bail),
+                    _ => Ok(()),
+                }
             }
+            _ => Err(Bail),
+        }
+    }
+
+    /// The object at the cursor: every key one of `fields`, every value covered.
+    fn covers_object(&mut self, fields: &[(String, Shape)]) -> Res<()> {
+        let mut hint = 0;
+        self.items(b'}', |s| {
+            let i = match s.expected_key(fields, &mut hint) {
+                Some(i) => i,
+                None => find_key(fields, &mut hint, s.key()?).ok_or(Bail)?,
+            };
+            s.expect(b':')?;
+            s.covers(&fields[i].1)
+        })
+    }
+
+    /// Any JSON value, checked and kept nowhere (a field inferred as JSON text).
+    fn skip(&mut self, depth: usize) -> Res<()> {
+        if depth > MAX_SKIP_DEPTH {
+            return Err(Bail);
+        }
+        self.spaces();
+        match self.peek() {
+            b'"' => self.string().map(drop),
+            b'-' | b'0'..=b'9' => self.lex_number().map(drop),
+            b'{' => self.items(b'}', |s| {
+                s.key()?;
+                s.expect(b':')?;
+                s.skip(depth + 1)
+            }),
+            b'[' => self.items(b']', |s| s.skip(depth + 1)),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            _ => Err(Bail),
         }
     }
 
@@ -334,14 +424,14 @@ impl Scan<'_> {
     /// matched in place: rows repeat the schema's order, so this mostly succeeds at the
     /// first name without finding the string's end or looking the key up. A name with a
     /// backslash never matches here (the line's bytes could then be a longer, escaped key).
-    fn expected_key(&mut self, names: &[String], hint: &mut usize) -> Option<usize> {
+    fn expected_key(&mut self, names: &[impl Named], hint: &mut usize) -> Option<usize> {
         self.spaces();
         if self.peek() != b'"' {
             return None;
         }
         let from = self.i + 1;
         let i = (*hint..names.len()).find(|&i| {
-            let name = names[i].as_bytes();
+            let name = names[i].name().as_bytes();
             let end = from + name.len();
             self.b.get(end) == Some(&b'"')
                 && self.b[from..end]
@@ -349,7 +439,7 @@ impl Scan<'_> {
                     .zip(name)
                     .all(|(a, b)| a == b && *b != b'\\')
         })?;
-        self.i = from + names[i].len() + 1;
+        self.i = from + names[i].name().len() + 1;
         *hint = i + 1;
         Some(i)
     }
