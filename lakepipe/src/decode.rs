@@ -368,10 +368,14 @@ impl Col {
     /// Nulls up to `n` rows. A struct's children are filled only when a later row has
     /// a value for them, or at `finish`: most event fields are absent from most rows, and
     /// a null pushed to every such column on every row cost 7% of pq-write's CPU.
+    #[inline]
     fn fill_to(&mut self, n: usize) {
-        if self.len() >= n {
-            return;
+        if self.len() < n {
+            self.fill_nulls(n);
         }
+    }
+
+    fn fill_nulls(&mut self, n: usize) {
         self.valid.resize(n, false);
         let offsets_to = |offsets: &mut Vec<i32>| {
             let last = *offsets.last().unwrap_or(&0);
