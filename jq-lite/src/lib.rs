@@ -458,10 +458,7 @@ struct Seq<'o> {
 
 /// The lines of a chunk as slices of one shared buffer (parsed values keep them).
 fn numbered(chunk: Chunk) -> impl Iterator<Item = (u64, bytes::Bytes)> {
-    let data = match chunk.data {
-        lines::Data::Owned(v) => bytes::Bytes::from(v),
-        mapped => bytes::Bytes::from_owner(mapped),
-    };
+    let data = bytes::Bytes::from_owner(chunk.data);
     let spans: Vec<_> = lines::spans(&data, chunk.first_line).collect();
     spans.into_iter().map(move |(n, r)| (n, data.slice(r)))
 }

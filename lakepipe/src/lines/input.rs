@@ -439,14 +439,7 @@ impl Chunker {
             map: map.clone(),
             range,
         });
-        let c = Chunk {
-            input: self.input,
-            first_line: self.cur_first,
-            data,
-            last: self.next_line - 1,
-        };
-        self.cur_first = self.next_line;
-        Some(c)
+        Some(self.chunk(data))
     }
 
     fn add(&mut self, block: &[u8]) {
@@ -488,10 +481,16 @@ impl Chunker {
             }
             Err(_) => Vec::with_capacity(self.cut.capacity()),
         };
+        let data = Data::Owned(std::mem::replace(&mut self.cur, next));
+        self.chunk(data)
+    }
+
+    /// The lines counted since the last chunk, as the next chunk.
+    fn chunk(&mut self, data: Data) -> Chunk {
         let c = Chunk {
             input: self.input,
             first_line: self.cur_first,
-            data: Data::Owned(std::mem::replace(&mut self.cur, next)),
+            data,
             last: self.next_line - 1,
         };
         self.cur_first = self.next_line;
