@@ -572,13 +572,19 @@ impl Col {
 /// A built vector for Arrow, leaving one of the same capacity: the next batch is about
 /// as large, so its pushes neither reallocate and copy nor fault in fresh pages.
 fn take_sized<T>(v: &mut Vec<T>) -> Vec<T> {
-    let next = Vec::with_capacity(v.len());
+    let next = Vec::with_capacity(headroom(v.len()));
     std::mem::replace(v, next)
+}
+
+/// Room for a next batch a little larger than the last: one that needs more than its
+/// capacity copies all it has (those copies were 1.7% of pq-write's instructions).
+fn headroom(len: usize) -> usize {
+    len + len / 8
 }
 
 /// Like [`take_sized`], for offsets, which start again at 0.
 fn take_offsets(v: &mut Vec<i32>) -> Vec<i32> {
-    let mut next = Vec::with_capacity(v.len());
+    let mut next = Vec::with_capacity(headroom(v.len()));
     next.push(0);
     std::mem::replace(v, next)
 }

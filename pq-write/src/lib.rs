@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use arrow::datatypes::Schema;
+use arrow::record_batch::RecordBatch;
 use clap::{Parser, ValueEnum};
 use lakepipe::cli;
 use lakepipe::location::Location;
@@ -232,7 +233,20 @@ pub fn run(args: Args) -> Result<()> {
         evolve,
         stop_on_error: matches!(policy, BadLines::Error),
     };
-    let props = writer_props(&args, &cfg, &buffered, &initial);
+    // With one table, its first rows are decoded now, for the dictionary sample; the
+    // writer takes them first and the pipeline starts after them.
+    let first = match (&args.split_by, initial.as_slice()) {
+        (None, [(key, schema)]) => {
+            let schema = TableSchema::new(schema.clone(), format.kafka_meta);
+            cfg.schemas.set(key, schema);
+            let first = pipeline::decode_first(&cfg, &buffered, key, SAMPLE_ROWS)?;
+            let sample = pipeline::sample(&first, key, SAMPLE_ROWS);
+            (first, sample)
+        }
+        _ => (vec![], None),
+    };
+    let props = writer_props(&args, first.1.as_ref());
+    let first = first.0;
     let sink_args = SinkArgs {
         target: target.clone(),
         partition_by: args.partition_by.clone(),
@@ -254,6 +268,7 @@ pub fn run(args: Args) -> Result<()> {
 
     // Rows written and input bytes read, on a terminal's stderr.
     let progress = lakepipe::progress::Progress::new(args.common.quiet(), false);
+    let decoded_first = first.len();
     let (end, report, err) = std::thread::scope(|s| {
         let (cfg, back) = (cfg.clone(), chunker.recycler());
         let (mut feeder, decoded) = lines::ordered(pipeline::workers(), "a decoder", move || {
@@ -262,7 +277,8 @@ pub fn run(args: Args) -> Result<()> {
         let writer = s.spawn(|| match have_columns {
             true => {
                 let quiet = args.common.quiet();
-                pipeline::write_loop(decoded, &mut tables, &policy, &input_name, quiet, &progress)
+                let (tables, policy, name) = (&mut tables, &policy, &input_name);
+                pipeline::write_loop(first, decoded, tables, policy, name, quiet, &progress)
             }
             false => (pipeline::Report::default(), None),
         });
@@ -271,6 +287,10 @@ pub fn run(args: Args) -> Result<()> {
             progress.add(0, c.data.len() as u64);
             feeder.send(c)
         };
+        for c in buffered.drain(..decoded_first) {
+            progress.add(0, c.data.len() as u64);
+            chunker.recycler().give(c.data);
+        }
         let mut ok = buffered.drain(..).all(&mut feed);
         while ok {
             match chunker.next_chunk() {
@@ -396,30 +416,15 @@ fn summarize(
     );
 }
 
-/// Writer properties; dictionaries only where they pay, judged on the first rows
-/// (see dictionary.rs), when there is one table.
-fn writer_props(
-    args: &Args,
-    cfg: &DecodeConfig,
-    buffered: &[Chunk],
-    initial: &[(String, Schema)],
-) -> WriterProperties {
+/// Writer properties; dictionaries only where they pay, judged on the first rows of the
+/// one table (see dictionary.rs).
+fn writer_props(args: &Args, sample: Option<&RecordBatch>) -> WriterProperties {
     let mut props = WriterProperties::builder()
         .set_compression(args.compression.parquet())
         .set_max_row_group_row_count(Some(args.row_group_rows))
         .set_dictionary_enabled(true);
-    if let (None, [(key, schema)]) = (&args.split_by, initial) {
-        let cfg = DecodeConfig {
-            schemas: Default::default(),
-            ..cfg.clone()
-        };
-        cfg.schemas
-            .set(key, TableSchema::new(schema.clone(), cfg.format.kafka_meta));
-        if let Some(sample) = pipeline::sample(&cfg, buffered, key, SAMPLE_ROWS) {
-            for col in dictionary::plain_columns(&sample) {
-                props = props.set_column_dictionary_enabled(col, false);
-            }
-        }
+    for col in sample.map(dictionary::plain_columns).unwrap_or_default() {
+        props = props.set_column_dictionary_enabled(col, false);
     }
     props.build()
 }

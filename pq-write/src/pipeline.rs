@@ -147,34 +147,45 @@ pub fn decoder(cfg: DecodeConfig, recycle: Recycler) -> impl FnMut(Chunk) -> Res
     }
 }
 
-/// The first `rows` good rows of table `key` in the buffered chunks, as one batch.
-pub fn sample(cfg: &DecodeConfig, chunks: &[Chunk], key: &str, rows: usize) -> Option<RecordBatch> {
-    let cfg = DecodeConfig {
-        stop_on_error: false,
-        evolve: false,
-        ..cfg.clone()
-    };
-    // The chunks that hold the first `rows` lines, side by side; then one at a time
-    // while bad lines or other tables' lines leave the sample short.
+/// Decodes the buffered chunks that hold lines 1..=`rows` (side by side), then more one
+/// at a time while `key`'s rows fall short of `rows` (bad lines, other tables). The
+/// writer takes these results first, so the dictionary sample costs no second decode.
+pub fn decode_first(
+    cfg: &DecodeConfig,
+    chunks: &[Chunk],
+    key: &str,
+    rows: usize,
+) -> Result<Vec<Result<Decoded>>> {
     let first = chunks.partition_point(|c| c.first_line <= rows as u64);
-    let (first, rest) = chunks.split_at(first);
-    let decode = |chunk: &Chunk| {
-        let d = decode_chunk(&cfg, &mut BTreeMap::new(), chunk).ok()?;
-        let mine = d.tables.into_iter().filter(|t| t.key == key);
-        Some(mine.map(|t| t.batch).collect::<Vec<_>>())
-    };
-    let mut batches = Vec::new();
-    for part in each_chunk(first, "the dictionary sample", decode).ok()? {
-        batches.extend(part?);
-    }
-    for chunk in rest {
-        if batches.iter().map(|b| b.num_rows()).sum::<usize>() >= rows {
+    let decode = |chunk: &Chunk| decode_chunk(cfg, &mut BTreeMap::new(), chunk);
+    let mut done = each_chunk(&chunks[..first], "a decoder", |chunk| {
+        workers::maybe_panic(); // as the pipeline's decoders do
+        decode(chunk)
+    })?;
+    for chunk in &chunks[first..] {
+        if rows_of(&done, key).map(|b| b.num_rows()).sum::<usize>() >= rows {
             break;
         }
-        batches.extend(decode(chunk)?);
+        done.push(decode(chunk));
     }
+    Ok(done)
+}
+
+/// `key`'s decoded batches, in line order; none after a chunk that failed.
+fn rows_of<'a>(
+    decoded: &'a [Result<Decoded>],
+    key: &'a str,
+) -> impl Iterator<Item = &'a RecordBatch> {
+    let ok = decoded.iter().map_while(|d| d.as_ref().ok());
+    ok.flat_map(move |d| d.tables.iter().filter(move |t| t.key == key))
+        .map(|t| &t.batch)
+}
+
+/// The first `rows` rows of table `key` in decoded chunks, as one batch.
+pub fn sample(decoded: &[Result<Decoded>], key: &str, rows: usize) -> Option<RecordBatch> {
+    let batches: Vec<&RecordBatch> = rows_of(decoded, key).collect();
     let schema = batches.first()?.schema();
-    let all = arrow::compute::concat_batches(&schema, &batches).ok()?;
+    let all = arrow::compute::concat_batches(&schema, batches).ok()?;
     Some(all.slice(0, all.num_rows().min(rows)))
 }
 
@@ -334,8 +345,10 @@ fn settle(
     Ok(None)
 }
 
-/// Writes decoded chunks in input order. Returns the report and the first error.
+/// Writes decoded chunks in input order: `first` (decoded before the pipeline started),
+/// then `results`. Returns the report and the first error.
 pub fn write_loop(
+    first: Vec<Result<Decoded>>,
     mut results: Ordered<Result<Decoded>>,
     tables: &mut Tables,
     policy: &BadLines,
@@ -361,13 +374,18 @@ pub fn write_loop(
             }
         }
     }
+    let mut first = first.into_iter();
+    let mut next_of = |wait| match first.next() {
+        Some(d) => Ok(Next::Ready(d)),
+        None => results.next(Some(wait)),
+    };
     let mut err = None;
     'outer: loop {
         let timeout = tables
             .next_roll_in()
             .unwrap_or(Duration::from_secs(1))
             .min(Duration::from_secs(1));
-        let mut next = results.next(Some(timeout));
+        let mut next = next_of(timeout);
         while let Ok(Next::Ready(d)) = next {
             match d.and_then(|d| settle(d, tables, &mut rejecter, &mut report)) {
                 Ok(None) => {}
@@ -381,7 +399,7 @@ pub fn write_loop(
                     break 'outer;
                 }
             }
-            next = results.next(Some(Duration::ZERO));
+            next = next_of(Duration::ZERO);
         }
         match next {
             Err(e) => {

@@ -269,6 +269,47 @@ fn folder_output_evolves_but_a_file_and_a_given_schema_do_not() {
     assert_eq!(read_file(&parts(&dir.path().join("given"))[0]).1.len(), 3);
 }
 
+/// The first 20,000 lines are decoded before the pipeline starts (for the dictionary
+/// sample, over two chunks here) and written first: every good row once, in input
+/// order, with a new field and bad lines both inside and after that part.
+#[test]
+fn rows_decoded_for_the_sample_are_written_once_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let pad = "p".repeat(180); // about 200 bytes a line: lines 1-20,000 span 2 chunks
+    let line = |i: usize| match i {
+        500 | 50_000 => format!("{{\"id\":{i},\"pad\":"), // cut short
+        i if i >= 40_000 => json!({"id": i, "pad": pad, "late": i, "later": [i]}).to_string(),
+        i if i >= 15_000 => json!({"id": i, "pad": pad, "late": i}).to_string(),
+        i => json!({"id": i, "pad": pad}).to_string(),
+    };
+    let input: String = (1..=60_000).map(|i| line(i) + "\n").collect();
+    let folder = dir.path().join("f");
+    pq_write()
+        .args(["--infer-rows", "12000", "--bad-lines", "skip", "-q"])
+        .arg(format!("{}/", folder.display()))
+        .write_stdin(input.clone())
+        .assert()
+        .success();
+    let read: Vec<(Vec<String>, Vec<Value>)> =
+        parts(&folder).iter().map(|f| read_file(f)).collect();
+    let cols: Vec<Vec<String>> = read.iter().map(|(c, _)| c.clone()).collect();
+    assert_eq!(
+        cols,
+        [
+            vec!["id", "pad"],
+            vec!["id", "pad", "late"],
+            vec!["id", "pad", "late", "later"]
+        ]
+    );
+    let rows: Vec<Value> = read.into_iter().flat_map(|(_, r)| r).collect();
+    let good: Vec<Value> = input
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .collect();
+    assert_eq!(rows.len(), 59_998);
+    assert!(rows == good, "rows differ from the good lines");
+}
+
 #[test]
 fn hostile_type_values_make_folders_that_round_trip_inside_output() {
     let dir = tempfile::tempdir().unwrap();
