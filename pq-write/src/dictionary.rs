@@ -16,18 +16,24 @@ use parquet::schema::types::ColumnPath;
 pub const MIN_SAMPLE_ROWS: usize = 2000;
 
 /// Leaf columns of `batch` whose dictionary would not be smaller than plain encoding
-/// (parquet-mr's test: dictionary bytes + index bits < plain bytes).
+/// (parquet-mr's test: dictionary bytes + index bits < plain bytes), tested on every
+/// core: the pipeline waits for this.
 pub fn plain_columns(batch: &RecordBatch) -> Vec<ColumnPath> {
-    let mut out = Vec::new();
+    let mut leaves = Vec::new();
     if batch.num_rows() >= MIN_SAMPLE_ROWS {
         for (f, col) in batch.schema().fields().iter().zip(batch.columns()) {
-            walk(vec![f.name().clone()], col.as_ref(), &mut out);
+            walk(vec![f.name().clone()], col.as_ref(), &mut leaves);
         }
     }
-    out
+    let plain = |(path, a): &(Vec<String>, &dyn Array)| (!pays_for(*a)).then(|| path.clone());
+    let tested = crate::pipeline::each(&leaves, "the dictionary test", plain);
+    // A test that panicked keeps its dictionary (parquet-rs's default).
+    let tested = tested.unwrap_or_default().into_iter().flatten();
+    tested.map(ColumnPath::new).collect()
 }
 
-fn walk(path: Vec<String>, a: &dyn Array, out: &mut Vec<ColumnPath>) {
+/// The leaf columns below `a` (`path`), as parquet names them.
+fn walk<'a>(path: Vec<String>, a: &'a dyn Array, out: &mut Vec<(Vec<String>, &'a dyn Array)>) {
     let with = |p: &[&str]| {
         path.iter()
             .cloned()
@@ -46,18 +52,16 @@ fn walk(path: Vec<String>, a: &dyn Array, out: &mut Vec<ColumnPath>) {
             a.as_list::<i32>().values().as_ref(),
             out,
         ),
-        DataType::Utf8 => {
-            let s = a.as_string::<i32>();
-            if !pays(s.iter().flatten().map(str::as_bytes), 4) {
-                out.push(ColumnPath::new(path));
-            }
-        }
-        DataType::Binary => {
-            let b = a.as_binary::<i32>();
-            if !pays(b.iter().flatten(), 4) {
-                out.push(ColumnPath::new(path));
-            }
-        }
+        _ => out.push((path, a)),
+    }
+}
+
+/// Would a dictionary make this leaf column smaller? True for the types that never get
+/// one here (booleans, maps and the rest keep parquet-rs's default).
+fn pays_for(a: &dyn Array) -> bool {
+    match a.data_type() {
+        DataType::Utf8 => pays(a.as_string::<i32>().iter().flatten().map(str::as_bytes), 4),
+        DataType::Binary => pays(a.as_binary::<i32>().iter().flatten(), 4),
         // Fixed-width values: compare their bytes.
         t if t.primitive_width().is_some() && !matches!(t, DataType::Boolean) => {
             let w = t.primitive_width().expect("checked");
@@ -66,12 +70,9 @@ fn walk(path: Vec<String>, a: &dyn Array, out: &mut Vec<ColumnPath>) {
             let items = (0..a.len())
                 .filter(|&i| a.is_valid(i))
                 .map(|i| &values[i * w..(i + 1) * w]);
-            if !pays(items, 0) {
-                out.push(ColumnPath::new(path));
-            }
+            pays(items, 0)
         }
-        // Booleans are never dictionary-encoded; maps and the rest keep the default.
-        _ => {}
+        _ => true,
     }
 }
 

@@ -34,7 +34,7 @@ pub fn infer(
     limit: u64,
     add: impl Fn(&mut BTreeMap<String, SchemaInference>, &[u8]) + Sync,
 ) -> Result<BTreeMap<String, SchemaInference>> {
-    let parts = each_chunk(chunks, "schema inference", |chunk| {
+    let parts = each(chunks, "schema inference", |chunk| {
         let mut inf = BTreeMap::<String, SchemaInference>::new();
         for (_, line) in chunk.lines().take_while(|(n, _)| *n <= limit) {
             add(&mut inf, line);
@@ -48,12 +48,12 @@ pub fn infer(
     Ok(all)
 }
 
-/// `f` of every chunk, on every core, in chunk order: the work done before the pipeline
-/// starts (inference, the dictionary sample) would otherwise leave a core idle.
-fn each_chunk<T: Send>(
-    chunks: &[Chunk],
+/// `f` of every item, on every core, in order: the work done before the pipeline starts
+/// (inference, the dictionary sample and its test) would otherwise leave a core idle.
+pub fn each<I: Sync, T: Send>(
+    items: &[I],
     what: &str,
-    f: impl Fn(&Chunk) -> T + Sync,
+    f: impl Fn(&I) -> T + Sync,
 ) -> Result<Vec<T>> {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut parts: Vec<(usize, T)> = std::thread::scope(|s| {
@@ -61,10 +61,10 @@ fn each_chunk<T: Send>(
             let mut done = Vec::new();
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(chunk) = chunks.get(i) else {
+                let Some(item) = items.get(i) else {
                     return done;
                 };
-                done.push((i, f(chunk)));
+                done.push((i, f(item)));
             }
         };
         let threads: Vec<_> = (0..workers()).map(|_| s.spawn(work)).collect();
@@ -158,7 +158,7 @@ pub fn decode_first(
 ) -> Result<Vec<Result<Decoded>>> {
     let first = chunks.partition_point(|c| c.first_line <= rows as u64);
     let decode = |chunk: &Chunk| decode_chunk(cfg, &mut BTreeMap::new(), chunk);
-    let mut done = each_chunk(&chunks[..first], "a decoder", |chunk| {
+    let mut done = each(&chunks[..first], "a decoder", |chunk| {
         workers::maybe_panic(); // as the pipeline's decoders do
         decode(chunk)
     })?;
