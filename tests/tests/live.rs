@@ -115,6 +115,53 @@ fn live_pq_write_to_hdfs_then_pq_cat_from_hdfs() {
     );
 }
 
+/// A file over several of the datanode syncs the HDFS writer asks for (every 8 MB of a
+/// block; vendor/README.md) reads back the same as the local file from the same input.
+#[test]
+#[ignore = "live: needs services/ (make test runs it)"]
+fn live_a_file_of_several_syncs_reads_back_from_hdfs() {
+    let nn = live_env("HDFS_NAMENODE");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let remote = format!("{nn}/lakepipe-tests/syncs_{nanos}.parquet");
+    // Random hex does not compress: about 24 MB of uncompressed Parquet.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut text = String::new();
+    for i in 0..12_000 {
+        let hex: String = (0..125)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                format!("{x:016x}")
+            })
+            .collect();
+        text.push_str(&format!("{{\"i\":{i},\"r\":\"{hex}\"}}\n"));
+    }
+    std::fs::write(dir.path().join("big.jsonl"), text).unwrap();
+    let write = |to: &str| {
+        sh(&format!(
+            "pq-write -q --compression none -i {d}/big.jsonl {to}"
+        ))
+    };
+    write(&format!("{d}/local.parquet"));
+    write(&remote);
+    let local_len = std::fs::metadata(dir.path().join("local.parquet"))
+        .unwrap()
+        .len();
+    assert!(
+        local_len > 16 << 20,
+        "{local_len} bytes: fewer than 2 syncs"
+    );
+    let local = sh(&format!("pq-cat {d}/local.parquet | md5sum"));
+    assert_eq!(sh(&format!("pq-cat {remote} | md5sum")), local);
+    assert_eq!(sh(&format!("pq-cat --count {remote}")).trim(), "12000");
+}
+
 /// A tool of the pipeline, spawned from the built binaries.
 fn tool(name: &str) -> std::process::Command {
     std::process::Command::new(lakepipe_tests::bin_dir().join(name))
