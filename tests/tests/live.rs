@@ -83,14 +83,9 @@ fn live_interrupted_folder_has_only_readable_files() {
 #[test]
 #[ignore = "live: needs services/ (make test runs it)"]
 fn live_pq_write_to_hdfs_then_pq_cat_from_hdfs() {
-    let nn = live_env("HDFS_NAMENODE");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let remote = format!("{nn}/lakepipe-tests/roundtrip_{nanos}");
+    let remote = hdfs_test_path("roundtrip");
     sh(&format!(
         "python3 bench/gen_events.py 6000 13 > {d}/ev.jsonl"
     ));
@@ -120,14 +115,9 @@ fn live_pq_write_to_hdfs_then_pq_cat_from_hdfs() {
 #[test]
 #[ignore = "live: needs services/ (make test runs it)"]
 fn live_a_file_of_several_syncs_reads_back_from_hdfs() {
-    let nn = live_env("HDFS_NAMENODE");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let remote = format!("{nn}/lakepipe-tests/syncs_{nanos}.parquet");
+    let remote = hdfs_test_path("syncs") + ".parquet";
     // Random hex does not compress: about 24 MB of uncompressed Parquet.
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut text = String::new();
@@ -160,6 +150,16 @@ fn live_a_file_of_several_syncs_reads_back_from_hdfs() {
     let local = sh(&format!("pq-cat {d}/local.parquet | md5sum"));
     assert_eq!(sh(&format!("pq-cat {remote} | md5sum")), local);
     assert_eq!(sh(&format!("pq-cat --count {remote}")).trim(), "12000");
+}
+
+/// A new path under the live tests' HDFS folder: `NAME_<nanos>`.
+fn hdfs_test_path(name: &str) -> String {
+    let nn = live_env("HDFS_NAMENODE");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{nn}/lakepipe-tests/{name}_{nanos}")
 }
 
 /// A tool of the pipeline, spawned from the built binaries.
