@@ -235,7 +235,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     // With one table, its first rows are decoded now, for the dictionary sample; the
     // writer takes them first and the pipeline starts after them.
-    let first = match (&args.split_by, initial.as_slice()) {
+    let (first, sample) = match (&args.split_by, initial.as_slice()) {
         (None, [(key, schema)]) => {
             let schema = TableSchema::new(schema.clone(), format.kafka_meta);
             cfg.schemas.set(key, schema);
@@ -245,8 +245,7 @@ pub fn run(args: Args) -> Result<()> {
         }
         _ => (vec![], None),
     };
-    let props = writer_props(&args, first.1.as_ref());
-    let first = first.0;
+    let props = writer_props(&args, sample.as_ref());
     let sink_args = SinkArgs {
         target: target.clone(),
         partition_by: args.partition_by.clone(),
