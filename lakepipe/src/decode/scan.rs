@@ -105,19 +105,8 @@ impl Scan<'_> {
         self.b.get(self.i).copied().unwrap_or(0)
     }
 
-    /// Skips spaces. Rows from JSON writers rarely have any, so the common case is one
-    /// comparison here and the loop lives out of line (it was 3% of pq-write's
-    /// instructions when inlined at every call site).
     #[inline]
     fn spaces(&mut self) {
-        if self.peek() == b' ' {
-            self.more_spaces();
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn more_spaces(&mut self) {
         while self.peek() == b' ' {
             self.i += 1;
         }
@@ -248,7 +237,8 @@ impl Scan<'_> {
     /// has `float_roundtrip`, and Rust's `parse` rounds correctly too).
     fn number(&mut self, col: &mut Col) -> Res<()> {
         match self.lex_number()? {
-            // Integer columns first, as strings in `value`.
+            // Integer columns first, without push_int's other kinds (as string columns
+            // in `value`).
             Num::Int(v) => match &mut col.kind {
                 Kind::Int { vals, min, max } if (*min..=*max).contains(&v) => {
                     vals.push(v);
