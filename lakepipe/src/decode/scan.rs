@@ -105,8 +105,19 @@ impl Scan<'_> {
         self.b.get(self.i).copied().unwrap_or(0)
     }
 
+    /// Skips spaces. Rows from JSON writers rarely have any, so the common case is one
+    /// comparison here and the loop lives out of line: with it inline at every call
+    /// site pq-write ran 4% more instructions (callgrind, 200k events).
     #[inline]
     fn spaces(&mut self) {
+        if self.peek() == b' ' {
+            self.more_spaces();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn more_spaces(&mut self) {
         while self.peek() == b' ' {
             self.i += 1;
         }
