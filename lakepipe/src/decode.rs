@@ -99,7 +99,7 @@ impl RowDecoder {
         // One UTF-8 check of the whole line (SIMD); then neither path checks strings again.
         let text = simdutf8::basic::from_utf8(line).ok();
         if let (Some(text), None, true) = (text, &self.flatten, self.fast_path) {
-            if scan::row(&mut self.root, text, &mut self.scratch).is_ok() {
+            if scan::row(&mut self.root, text, &mut self.scratch, false).is_ok() {
                 return Ok(());
             }
             self.root.truncate(before);
@@ -109,6 +109,25 @@ impl RowDecoder {
             self.root.truncate(before);
         }
         result
+    }
+
+    /// Decodes `line` by the fast path alone, or leaves no trace and returns false (the
+    /// caller then takes [`push`](Self::push)). It takes no whole float into an integer
+    /// column, so every row it takes is one that schema inference would not change when
+    /// this decoder's schema came from shapes that settle it
+    /// ([`SchemaInference::settles_decoded_rows`](crate::infer::SchemaInference::settles_decoded_rows)):
+    /// the row is then decoded and inferred in one pass.
+    pub fn push_covered(&mut self, line: &[u8]) -> bool {
+        let before = self.root.len();
+        let Ok(text) = simdutf8::basic::from_utf8(line) else {
+            return false;
+        };
+        let ok = self.flatten.is_none()
+            && scan::row(&mut self.root, text, &mut self.scratch, true).is_ok();
+        if !ok {
+            self.root.truncate(before);
+        }
+        ok
     }
 
     /// serde_json's path: `text` is the line when it is UTF-8. A line that is not goes
@@ -1095,6 +1114,24 @@ mod tests {
         w.write(batch).unwrap();
         w.finish().unwrap();
         String::from_utf8(w.into_inner()).unwrap()
+    }
+
+    /// The covering path takes only what inference would not widen: a whole float in an
+    /// integer column (inference makes it a double) is left to `push`, with no trace.
+    #[test]
+    fn the_covering_path_leaves_whole_floats_in_integer_columns() {
+        let mut d = decoder("n BIGINT, x DOUBLE, s STRING");
+        assert!(d.push_covered(br#"{"n":3,"x":3.0,"s":"a"}"#));
+        assert!(!d.push_covered(br#"{"s":"b","n":3.0}"#));
+        assert!(!d.push_covered(br#"{"n":1,"q":1}"#), "an unknown field");
+        assert!(d.push_covered(br#"{"n":null,"x":2,"s":7}"#));
+        assert_eq!(d.len(), 2);
+        d.push(br#"{"n":3.0}"#).unwrap(); // the full path takes it as an integer
+        let rows = json_rows(&d.finish().unwrap());
+        assert_eq!(
+            rows,
+            "{\"n\":3,\"x\":3.0,\"s\":\"a\"}\n{\"x\":2.0,\"s\":\"7\"}\n{\"n\":3}\n"
+        );
     }
 
     /// Absent fields are filled with nulls late (see `Col::fill_to`): sparse columns,

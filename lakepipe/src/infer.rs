@@ -81,6 +81,20 @@ impl Shape {
         matches!(shape, Shape::Object(_)).then_some(shape)
     }
 
+    /// False for a null shape or an empty object anywhere in this one. Both are string
+    /// columns that take text their shapes do not cover, and their merges with later
+    /// objects or numbers change type (see [`SchemaInference::settles_decoded_rows`]).
+    fn settles_text(&self) -> bool {
+        match self {
+            Shape::Null => false,
+            Shape::Object(fields) => {
+                !fields.is_empty() && fields.iter().all(|(_, s)| s.settles_text())
+            }
+            Shape::List(item) => item.settles_text(),
+            _ => true,
+        }
+    }
+
     /// The Arrow type for this shape.
     pub fn data_type(&self) -> DataType {
         match self {
@@ -137,6 +151,18 @@ impl SchemaInference {
 
     pub fn rows(&self) -> usize {
         self.rows
+    }
+
+    /// Whether inference may skip the rows a decoder for this schema takes by its fast
+    /// path ([`RowDecoder::push_covered`](crate::decode::RowDecoder::push_covered)):
+    /// adding them would change no column's type or order, even with other rows merged
+    /// before or after them. That path takes, per column: strings, numbers and booleans
+    /// as text (a string shape covers them; a JSON shape too), integers only in integer
+    /// columns, numbers in double ones, booleans in boolean ones, known keys only, and
+    /// null anywhere. The exceptions are a null shape and an empty object, which are
+    /// string columns too but become other types when merged with numbers or objects.
+    pub fn settles_decoded_rows(&self) -> bool {
+        !self.root.is_empty() && self.root.iter().all(|(_, s)| s.settles_text())
     }
 
     /// Count `row` (a JSON text) as [`add`](Self::add) would, without building its

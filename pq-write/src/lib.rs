@@ -4,6 +4,7 @@
 //! kcat-lite -C -e -t events -J | pq-write --envelope kcat --kafka-meta --partition-by event_type out/
 //! ```
 
+mod column_writer;
 mod commit;
 mod dictionary;
 mod exactly_once;
@@ -203,8 +204,18 @@ pub fn run(args: Args) -> Result<()> {
         flatten: args.flatten.clone(),
         split_by: args.split_by.clone(),
     };
-    // Schemas: given, or inferred per table from the first row group of lines.
+    // Folder output without --schema follows new fields (schema evolution).
+    let evolve = given_schema.is_none() && matches!(target, Target::Folder(_));
+    let mut cfg = DecodeConfig {
+        format: format.clone(),
+        schemas: Default::default(),
+        evolve,
+        stop_on_error: matches!(policy, BadLines::Error),
+    };
+    // Schemas: given, or inferred per table from the first row group of lines (which
+    // inference may decode on the way: `decoded`).
     let mut buffered: Vec<Chunk> = Vec::new();
+    let mut decoded = Vec::new();
     let deadline = roll_secs.map(|r| Instant::now() + r);
     let initial: Vec<(String, Schema)> = match &given_schema {
         Some(s) if args.split_by.is_none() => {
@@ -216,30 +227,26 @@ pub fn run(args: Args) -> Result<()> {
         None => {
             let limit = args.infer_rows.unwrap_or(args.row_group_rows).max(1) as u64;
             buffer_lines(&mut chunker, &mut buffered, limit, deadline)?;
-            let inf = pipeline::infer(&buffered, limit, |inf, line| format.infer_line(inf, line))?;
+            let inf;
+            (inf, decoded) = pipeline::infer_schemas(&cfg, &buffered, limit)?;
             inf.into_iter()
                 .map(|(k, i)| (k, i.schema()))
                 .filter(|(_, s)| !s.fields().is_empty())
                 .collect()
         }
     };
-    // Folder output without --schema follows new fields (schema evolution).
-    let evolve = given_schema.is_none() && matches!(target, Target::Folder(_));
     let have_columns = evolve || given_schema.is_some() || !initial.is_empty();
 
-    let mut cfg = DecodeConfig {
-        format: format.clone(),
-        schemas: Default::default(),
-        evolve,
-        stop_on_error: matches!(policy, BadLines::Error),
-    };
-    // With one table, its first rows are decoded now, for the dictionary sample; the
-    // writer takes them first and the pipeline starts after them.
+    // With one table, its first rows are decoded now (unless inference did), for the
+    // dictionary sample; the writer takes them first and the pipeline starts after them.
     let (first, sample) = match (&args.split_by, initial.as_slice()) {
         (None, [(key, schema)]) => {
             let schema = TableSchema::new(schema.clone(), format.kafka_meta);
             cfg.schemas.set(key, schema);
-            let first = pipeline::decode_first(&cfg, &buffered, key, SAMPLE_ROWS)?;
+            let first = match decoded.is_empty() {
+                true => pipeline::decode_first(&cfg, &buffered, key, SAMPLE_ROWS)?,
+                false => decoded,
+            };
             let sample = pipeline::sample(&first, key, SAMPLE_ROWS);
             (first, sample)
         }

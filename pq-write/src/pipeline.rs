@@ -16,7 +16,7 @@ use lakepipe::infer::SchemaInference;
 use lakepipe::lines::{Chunk, Cutting, Next, Ordered, Recycler};
 use lakepipe::workers;
 
-use crate::tables::{LineFormat, SchemaMap, Schemas, TableDecoder, TableRows, Tables};
+use crate::tables::{LineFormat, SchemaMap, Schemas, TableDecoder, TableRows, TableSchema, Tables};
 
 /// Chunks of about 2 MiB (one decoded batch each), read in blocks of 1 MiB; a partial
 /// chunk waits at most 200 ms for more input before it is decoded anyway.
@@ -46,6 +46,41 @@ pub fn infer(
         all.entry(key).or_default().merge(inf);
     }
     Ok(all)
+}
+
+/// Schema inference per table.
+pub type Inferences = BTreeMap<String, SchemaInference>;
+
+/// The inference of lines 1..=`limit` of the buffered chunks, per table, as [`infer`]
+/// gives it. With one table (no `--split-by`, no `--flatten`) whose first chunks settle
+/// decoded rows, the chunks are decoded under its schema as it is inferred
+/// ([`decode_inferring`]); those results come back when the schema held to the end.
+pub fn infer_schemas(
+    cfg: &DecodeConfig,
+    chunks: &[Chunk],
+    limit: u64,
+) -> Result<(Inferences, Vec<Result<Decoded>>)> {
+    let add =
+        |inf: &mut BTreeMap<String, SchemaInference>, line: &[u8]| cfg.format.infer_line(inf, line);
+    let (head, rest) = chunks.split_at(workers().min(chunks.len()));
+    let mut inf = infer(head, limit, add)?;
+    let one = cfg.format.flatten.is_none() && cfg.format.split_by.is_none() && inf.len() == 1;
+    if let Some(h) = inf.get("").filter(|h| one && h.settles_decoded_rows()) {
+        let schema = h.schema();
+        let cfg = DecodeConfig {
+            schemas: Schemas::default(),
+            ..cfg.clone()
+        };
+        let row = TableSchema::new(schema.clone(), cfg.format.kafka_meta);
+        cfg.schemas.set("", row);
+        let (all, decoded) = decode_inferring(&cfg, chunks, limit, inf)?;
+        let held = all.get("").is_some_and(|a| a.schema() == schema);
+        return Ok((all, if held { decoded } else { Vec::new() }));
+    }
+    for (key, i) in infer(rest, limit, add)? {
+        inf.entry(key).or_default().merge(i);
+    }
+    Ok((inf, Vec::new()))
 }
 
 /// `f` of every item, on every core, in order: the work done before the pipeline starts
@@ -141,7 +176,7 @@ pub struct DecodeConfig {
 pub fn decoder(cfg: DecodeConfig, recycle: Recycler) -> impl FnMut(Chunk) -> Result<Decoded> {
     let mut decs = BTreeMap::new();
     move |chunk| {
-        let d = decode_chunk(&cfg, &mut decs, &chunk);
+        let d = decode_chunk(&cfg, &mut decs, &chunk, None);
         recycle.give(chunk.data);
         d
     }
@@ -157,7 +192,7 @@ pub fn decode_first(
     rows: usize,
 ) -> Result<Vec<Result<Decoded>>> {
     let first = chunks.partition_point(|c| c.first_line <= rows as u64);
-    let decode = |chunk: &Chunk| decode_chunk(cfg, &mut BTreeMap::new(), chunk);
+    let decode = |chunk: &Chunk| decode_chunk(cfg, &mut BTreeMap::new(), chunk, None);
     let mut done = each(&chunks[..first], "a decoder", |chunk| {
         workers::maybe_panic(); // as the pipeline's decoders do
         decode(chunk)
@@ -169,6 +204,48 @@ pub fn decode_first(
         done.push(decode(chunk));
     }
     Ok(done)
+}
+
+/// Decodes every chunk (side by side) under `cfg`'s schemas, which came from `head`, the
+/// inference of the first chunks, and finishes the inference of lines 1..=`limit` on the
+/// way: a line the decoder's fast path takes adds nothing to it when `head`
+/// [settles decoded rows](SchemaInference::settles_decoded_rows), so only the other lines
+/// are inferred, and the first row group is read once instead of twice. The inference
+/// returned has the column types and order [`infer`] over all chunks would give; the
+/// results are the writer's only if its schemas are the ones decoded with.
+pub fn decode_inferring(
+    cfg: &DecodeConfig,
+    chunks: &[Chunk],
+    limit: u64,
+    head: BTreeMap<String, SchemaInference>,
+) -> Result<(Inferences, Vec<Result<Decoded>>)> {
+    let parts = each(chunks, "a decoder", |chunk| {
+        workers::maybe_panic(); // as the pipeline's decoders do
+        let mut inf = BTreeMap::new();
+        let d = decode_chunk(cfg, &mut BTreeMap::new(), chunk, Some((&mut inf, limit)));
+        // Lines after a bad line that stopped the run are not decoded but still inferred;
+        // a chunk that failed is inferred again in full (its rows are never used).
+        let stopped = match &d {
+            Ok(d) => d.last_line,
+            Err(_) => {
+                inf.clear();
+                chunk.first_line.saturating_sub(1)
+            }
+        };
+        for (_, line) in chunk.lines().filter(|(n, _)| *n > stopped && *n <= limit) {
+            cfg.format.infer_line(&mut inf, line);
+        }
+        (d, inf)
+    })?;
+    let mut all = head;
+    let mut done = Vec::new();
+    for (d, inf) in parts {
+        for (key, i) in inf {
+            all.entry(key).or_default().merge(i);
+        }
+        done.push(d);
+    }
+    Ok((all, done))
 }
 
 /// `key`'s decoded batches, in line order; none after a chunk that failed.
@@ -183,16 +260,29 @@ fn rows_of<'a>(
 
 /// The first `rows` rows of table `key` in decoded chunks, as one batch.
 pub fn sample(decoded: &[Result<Decoded>], key: &str, rows: usize) -> Option<RecordBatch> {
-    let batches: Vec<&RecordBatch> = rows_of(decoded, key).collect();
+    // Only the batches the sample needs: inference may have decoded a whole row group.
+    let mut have = 0;
+    let batches: Vec<&RecordBatch> = rows_of(decoded, key)
+        .take_while(|b| {
+            let more = have < rows;
+            have += b.num_rows();
+            more
+        })
+        .collect();
     let schema = batches.first()?.schema();
     let all = arrow::compute::concat_batches(&schema, batches).ok()?;
     Some(all.slice(0, all.num_rows().min(rows)))
 }
 
+/// Lines 1..=`limit` still to infer, and the inference of the ones the decoder's fast
+/// path does not take ([`decode_inferring`]).
+type Uncovered<'a> = Option<(&'a mut BTreeMap<String, SchemaInference>, u64)>;
+
 fn decode_chunk(
     cfg: &DecodeConfig,
     decs: &mut BTreeMap<String, TableDecoder>,
     chunk: &Chunk,
+    mut uncovered: Uncovered,
 ) -> Result<Decoded> {
     // One look at the schemas per chunk: every row of a table here has the same one.
     let schemas = cfg.schemas.current();
@@ -202,6 +292,14 @@ fn decode_chunk(
         last_line = n;
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
+        }
+        if let Some((inf, limit)) = &mut uncovered {
+            if decode_covered(cfg, &schemas, decs, n, line) {
+                continue;
+            }
+            if n <= *limit {
+                cfg.format.infer_line(inf, line);
+            }
         }
         if let Err((error, table)) = decode_line(cfg, &schemas, decs, n, line) {
             let stop = table.is_none() && cfg.stop_on_error;
@@ -238,25 +336,54 @@ fn decode_line(
 ) -> Result<(), (LineError, Option<String>)> {
     let (env, row) = cfg.format.open(line).map_err(|e| (e, None))?;
     let key = cfg.format.table_of(&row).map_err(|e| (e, None))?;
-    let Some(schema) = schemas.get(&key) else {
-        let e = LineError::Syntax(format!("no table {key:?} yet"));
-        return Err((e, Some(key)));
-    };
-    // A table's decoder is replaced only between chunks (it is empty then).
-    if decs
-        .get(&key)
-        .is_none_or(|d| !Arc::ptr_eq(&d.schema, schema))
-    {
-        let d = TableDecoder::new(schema.clone(), &cfg.format)
-            .map_err(|e| (LineError::Type(format!("{e:#}")), None))?;
-        decs.insert(key.clone(), d);
-    }
-    let dec = decs.get_mut(&key).expect("just made");
+    let dec = decoder_of(cfg, schemas, decs, &key)?;
     match dec.push(&row, env.as_ref(), n) {
         Ok(()) => Ok(()),
         Err(e @ LineError::UnknownField { .. }) if cfg.evolve => Err((e, Some(key))),
         Err(e) => Err((e, None)),
     }
+}
+
+/// Decodes one line by the decoder's fast path alone (`push_covered`); false leaves no
+/// trace, and the caller infers and decodes the line in full.
+fn decode_covered(
+    cfg: &DecodeConfig,
+    schemas: &SchemaMap,
+    decs: &mut BTreeMap<String, TableDecoder>,
+    n: u64,
+    line: &[u8],
+) -> bool {
+    let Ok((env, row)) = cfg.format.open(line) else {
+        return false;
+    };
+    let Ok(key) = cfg.format.table_of(&row) else {
+        return false;
+    };
+    decoder_of(cfg, schemas, decs, &key).is_ok_and(|dec| dec.push_covered(&row, env.as_ref(), n))
+}
+
+/// Table `key`'s decoder for its current schema; the error says whether the writer
+/// should place the line (`Some(table)`: no such table yet) or it is bad.
+fn decoder_of<'d>(
+    cfg: &DecodeConfig,
+    schemas: &SchemaMap,
+    decs: &'d mut BTreeMap<String, TableDecoder>,
+    key: &str,
+) -> Result<&'d mut TableDecoder, (LineError, Option<String>)> {
+    let Some(schema) = schemas.get(key) else {
+        let e = LineError::Syntax(format!("no table {key:?} yet"));
+        return Err((e, Some(key.to_string())));
+    };
+    // A table's decoder is replaced only between chunks (it is empty then).
+    if decs
+        .get(key)
+        .is_none_or(|d| !Arc::ptr_eq(&d.schema, schema))
+    {
+        let d = TableDecoder::new(schema.clone(), &cfg.format)
+            .map_err(|e| (LineError::Type(format!("{e:#}")), None))?;
+        decs.insert(key.to_string(), d);
+    }
+    Ok(decs.get_mut(key).expect("just made"))
 }
 
 /// What the writer did, for the summary.
@@ -429,4 +556,176 @@ pub fn workers() -> usize {
     std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .clamp(1, 4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lakepipe::lines::{Chunker, Input};
+    use std::io::Cursor;
+
+    /// xorshift64*: the same rows on every run, no dependency.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) % n
+        }
+        fn pick<'a>(&mut self, of: &[&'a str]) -> &'a str {
+            of[self.below(of.len() as u64) as usize]
+        }
+    }
+
+    /// Values of every kind inference and the decoder tell apart (index = kind).
+    const KINDS: &[&[&str]] = &[
+        &["7", "-3", "0", "123456789"],
+        &["2.5", "3.0", "-0.0", "1e3", "4.0", "18446744073709551615"],
+        &["\"s\"", "\"a\\\"b\"", "\"\\u00e9\"", "\"\""],
+        &["true", "false"],
+        &["[1,2]", "[]", "[\"x\"]", "[1.5]"],
+        &["{\"x\":1}", "{\"x\":\"y\",\"w\":true}", "{\"x\":null}"],
+        &["null"],
+        &["{}"],
+    ];
+
+    /// Lines whose keys keep one kind each (per seed), with strays of other kinds, keys
+    /// not seen before and bad lines, more of them after the first `clean` lines.
+    fn lines(rng: &mut Rng, n: usize, clean: usize) -> String {
+        // Null and empty-object columns (the last two kinds) are rarer: they never settle.
+        let plan: Vec<usize> = (0..5)
+            .map(|_| match rng.below(4) {
+                0 => rng.below(KINDS.len() as u64) as usize,
+                _ => rng.below(KINDS.len() as u64 - 2) as usize,
+            })
+            .collect();
+        let mut text = String::new();
+        for i in 0..n {
+            let stray = if i < clean { 100_000 } else { 300 };
+            if i >= clean && rng.below(40) == 0 {
+                text += rng.pick(&[
+                    "nope",
+                    "{\"a\":",
+                    "[1]",
+                    "{\"a\":1}x",
+                    " ",
+                    "{\"a\":1,\"a\":2}",
+                ]);
+                text += "\n";
+                continue;
+            }
+            let mut fields = Vec::new();
+            for (k, kind) in plan.iter().enumerate() {
+                // Half the strays are floats: whole ones must widen integer columns.
+                let kind = match (rng.below(stray), rng.below(2)) {
+                    (0, 0) => 1,
+                    (0, _) => rng.below(KINDS.len() as u64) as usize,
+                    _ => *kind,
+                };
+                if rng.below(6) != 0 {
+                    fields.push(format!(
+                        "\"{}\":{}",
+                        (b'a' + k as u8) as char,
+                        rng.pick(KINDS[kind])
+                    ));
+                }
+            }
+            if rng.below(stray * 2) == 0 {
+                fields.push("\"z\":1".to_string());
+            }
+            text += &format!("{{{}}}\n", fields.join(","));
+        }
+        text
+    }
+
+    fn chunks(text: String, chunk_bytes: usize) -> Vec<Chunk> {
+        let input = Input::open("t", Box::new(Cursor::new(text.into_bytes())));
+        let cut = Cutting {
+            chunk_bytes,
+            idle_flush: Duration::ZERO,
+        };
+        let mut chunker = Chunker::new(vec![input], cut);
+        std::iter::from_fn(|| chunker.next_chunk().unwrap()).collect()
+    }
+
+    fn config(stop_on_error: bool) -> DecodeConfig {
+        let format = LineFormat {
+            envelope: false,
+            kafka_meta: false,
+            need_offsets: false,
+            flatten: None,
+            split_by: None,
+        };
+        DecodeConfig {
+            format,
+            schemas: Schemas::default(),
+            evolve: false,
+            stop_on_error,
+        }
+    }
+
+    /// The same tables, rows and rejects, line for line.
+    fn assert_same(got: &Decoded, want: &Decoded, seed: u64) {
+        assert_eq!(got.last_line, want.last_line, "seed {seed}");
+        let rows = |d: &Decoded| -> Vec<_> {
+            d.tables
+                .iter()
+                .map(|t| (t.key.clone(), t.batch.clone(), t.lines.clone()))
+                .collect()
+        };
+        assert_eq!(rows(got), rows(want), "seed {seed}");
+        let rejects = |d: &Decoded| -> Vec<_> {
+            d.rejects
+                .iter()
+                .map(|r| (r.line, r.raw.clone(), r.error.clone(), r.table.clone()))
+                .collect()
+        };
+        assert_eq!(rejects(got), rejects(want), "seed {seed}");
+    }
+
+    /// Inference fused with decoding gives what inferring every line and then decoding
+    /// gives: the same schema always, and (when the first chunks' schema held) the same
+    /// rows and rejects; both outcomes occur.
+    #[test]
+    fn inferring_while_decoding_matches_inferring_then_decoding() {
+        let (mut held, mut redone) = (0, 0);
+        for seed in 1..=300u64 {
+            let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+            let n = 200 + rng.below(200) as usize;
+            let clean = 30 + rng.below(60) as usize;
+            let text = lines(&mut rng, n, clean);
+            let chunks = chunks(text, 200 + rng.below(600) as usize);
+            let limit = 50 + rng.below(n as u64);
+            let cfg = config(rng.below(3) == 0);
+            let add = |inf: &mut BTreeMap<String, SchemaInference>, line: &[u8]| {
+                cfg.format.infer_line(inf, line)
+            };
+            let want = infer(&chunks, limit, add).unwrap();
+            let (got, decoded) = infer_schemas(&cfg, &chunks, limit).unwrap();
+            let schemas = |m: &BTreeMap<String, SchemaInference>| -> Vec<_> {
+                m.iter().map(|(k, i)| (k.clone(), i.schema())).collect()
+            };
+            assert_eq!(schemas(&got), schemas(&want), "seed {seed}");
+            if decoded.is_empty() {
+                redone += 1;
+                continue;
+            }
+            held += 1;
+            let plain = config(cfg.stop_on_error);
+            plain
+                .schemas
+                .set("", TableSchema::new(want[""].schema(), false));
+            assert_eq!(decoded.len(), chunks.len());
+            for (got, chunk) in decoded.iter().zip(&chunks) {
+                let want = decode_chunk(&plain, &mut BTreeMap::new(), chunk, None).unwrap();
+                assert_same(got.as_ref().unwrap(), &want, seed);
+            }
+        }
+        assert!(
+            held > 30 && redone > 30,
+            "held {held}, inferred again {redone}"
+        );
+    }
 }

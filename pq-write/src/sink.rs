@@ -20,9 +20,9 @@ use lakepipe::listing;
 use lakepipe::location::Location;
 use lakepipe::partition;
 use lakepipe::storage::{self, Fs, StorageError};
-use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
 
+use crate::column_writer::ColumnWriter;
 use crate::commit::{Staged, Tp};
 use crate::kafka_meta::{self, TpColumns};
 
@@ -50,7 +50,7 @@ impl Target {
 }
 
 struct OpenFile {
-    writer: ArrowWriter<storage::Writer>,
+    writer: ColumnWriter<storage::Writer>,
     tmp: Location,
     path: Location,
     rows: u64,
@@ -312,7 +312,7 @@ impl Sink {
             .fs
             .create(&tmp, false)
             .with_context(|| format!("creating {tmp}"))?;
-        let writer = ArrowWriter::try_new(f, self.file_schema.clone(), Some(self.props.clone()))?;
+        let writer = ColumnWriter::try_new(f, self.file_schema.clone(), self.props.clone())?;
         Ok(OpenFile {
             writer,
             tmp,
@@ -489,7 +489,7 @@ fn stage(f: OpenFile) -> Result<Staged> {
 }
 
 /// Footer written and file closed: its size.
-fn finish_file(writer: ArrowWriter<storage::Writer>, tmp: &Location) -> Result<u64> {
+fn finish_file(writer: ColumnWriter<storage::Writer>, tmp: &Location) -> Result<u64> {
     let f = writer
         .into_inner()
         .with_context(|| format!("finishing {tmp}"))?;

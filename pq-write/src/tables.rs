@@ -213,11 +213,25 @@ impl TableDecoder {
 
     pub fn push(&mut self, row: &[u8], env: Option<&Envelope>, line: u64) -> Result<(), LineError> {
         self.dec.push(row)?;
+        self.took(env, line);
+        Ok(())
+    }
+
+    /// [`push`](Self::push) by the decoder's fast path alone
+    /// ([`RowDecoder::push_covered`]): false leaves no trace.
+    pub fn push_covered(&mut self, row: &[u8], env: Option<&Envelope>, line: u64) -> bool {
+        let ok = self.dec.push_covered(row);
+        if ok {
+            self.took(env, line);
+        }
+        ok
+    }
+
+    fn took(&mut self, env: Option<&Envelope>, line: u64) {
         if let (true, Some(e)) = (self.kafka_meta, env) {
             self.meta.push(e);
         }
         self.lines.push(line);
-        Ok(())
     }
 
     /// The rows pushed since the last call (None if none); the decoder starts empty.

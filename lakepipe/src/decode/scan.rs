@@ -37,9 +37,12 @@ impl de::Error for Bail {
 
 type Res<T> = Result<T, Bail>;
 
-/// Decodes one line (already checked to be UTF-8) into `root`'s columns.
-pub(super) fn row(root: &mut Col, line: &str, scratch: &mut String) -> Res<()> {
-    whole_object(line, scratch, |s| s.value(root))
+/// Decodes one line (already checked to be UTF-8) into `root`'s columns. With `covering`
+/// a whole float (3.0) bails in an integer column too: inference would widen that column
+/// to a double, and a covering decode must take only rows inference would not change
+/// ([`super::RowDecoder::push_covered`]).
+pub(super) fn row(root: &mut Col, line: &str, scratch: &mut String, covering: bool) -> Res<()> {
+    whole_object(line, scratch, covering, |s| s.value(root))
 }
 
 /// True when the row (checked to be UTF-8) certainly adds nothing to an inference whose
@@ -48,13 +51,14 @@ pub(super) fn row(root: &mut Col, line: &str, scratch: &mut String) -> Res<()> {
 /// the first row group before the pipeline can start, so its speed is startup time.
 pub(crate) fn covered(fields: &[(String, Shape)], line: &str) -> bool {
     let mut scratch = String::new();
-    whole_object(line, &mut scratch, |s| s.covers_object(fields)).is_ok()
+    whole_object(line, &mut scratch, true, |s| s.covers_object(fields)).is_ok()
 }
 
 /// `each` on the object that is the whole line, with nothing but spaces around it.
 fn whole_object<'a>(
     line: &'a str,
     scratch: &'a mut String,
+    covering: bool,
     each: impl FnOnce(&mut Scan<'a>) -> Res<()>,
 ) -> Res<()> {
     // JSON allows tab, CR and LF between tokens but no control byte in a string; lines
@@ -67,6 +71,7 @@ fn whole_object<'a>(
         b: line.as_bytes(),
         i: 0,
         scratch,
+        covering,
     };
     s.spaces();
     if s.peek() != b'{' {
@@ -96,6 +101,8 @@ struct Scan<'a> {
     i: usize,
     /// Unescaped text of the current string, when it has escapes.
     scratch: &'a mut String,
+    /// Take only what inference would not widen (see [`row`]).
+    covering: bool,
 }
 
 impl Scan<'_> {
@@ -259,6 +266,7 @@ impl Scan<'_> {
                 _ if v >= 0 => push_int(col, v as i128, &(v as u64)),
                 _ => push_int(col, v as i128, &v),
             },
+            Num::Float(_) if self.covering && matches!(col.kind, Kind::Int { .. }) => Err(Bail),
             Num::Float(v) => push_f64(col, v),
         }
     }
@@ -588,11 +596,17 @@ mod tests {
         let mut d = decoder(true);
         let mut scratch = String::new();
         for line in COMMON {
-            assert!(row(&mut d.root, line, &mut scratch).is_ok(), "{line}");
+            assert!(
+                row(&mut d.root, line, &mut scratch, false).is_ok(),
+                "{line}"
+            );
         }
         for line in LEFT {
             let before = d.root.len();
-            assert!(row(&mut d.root, line, &mut scratch).is_err(), "{line}");
+            assert!(
+                row(&mut d.root, line, &mut scratch, false).is_err(),
+                "{line}"
+            );
             d.root.truncate(before);
         }
     }
@@ -648,7 +662,7 @@ mod tests {
             r#"{"a\"x":2,"a\\":1,"\u0062":3}"#,
             r#"{"b":6,"a\"x":5,"a\\":4}"#,
         ] {
-            row(&mut d.root, line, &mut scratch).unwrap();
+            row(&mut d.root, line, &mut scratch, false).unwrap();
         }
         let b = d.finish().unwrap();
         let col = |i: usize| {
