@@ -25,6 +25,9 @@ pub const CUTTING: Cutting = Cutting {
     idle_flush: Duration::from_millis(200),
 };
 
+/// Schema inference per table.
+pub type Inferences = BTreeMap<String, SchemaInference>;
+
 /// Schema inference over lines 1..=`limit` of the buffered chunks, per table, on every
 /// core: each chunk is inferred on its own and the results merged in input order, which
 /// gives the same schema (and column order) as one pass, since merging shapes is
@@ -32,8 +35,8 @@ pub const CUTTING: Cutting = Cutting {
 pub fn infer(
     chunks: &[Chunk],
     limit: u64,
-    add: impl Fn(&mut BTreeMap<String, SchemaInference>, &[u8]) + Sync,
-) -> Result<BTreeMap<String, SchemaInference>> {
+    add: impl Fn(&mut Inferences, &[u8]) + Sync,
+) -> Result<Inferences> {
     let parts = each(chunks, "schema inference", |chunk| {
         let mut inf = BTreeMap::<String, SchemaInference>::new();
         for (_, line) in chunk.lines().take_while(|(n, _)| *n <= limit) {
@@ -48,9 +51,6 @@ pub fn infer(
     Ok(all)
 }
 
-/// Schema inference per table.
-pub type Inferences = BTreeMap<String, SchemaInference>;
-
 /// The inference of lines 1..=`limit` of the buffered chunks, per table, as [`infer`]
 /// gives it. With one table (no `--split-by`, no `--flatten`) whose first chunks settle
 /// decoded rows, the chunks are decoded under its schema as it is inferred
@@ -60,8 +60,7 @@ pub fn infer_schemas(
     chunks: &[Chunk],
     limit: u64,
 ) -> Result<(Inferences, Vec<Result<Decoded>>)> {
-    let add =
-        |inf: &mut BTreeMap<String, SchemaInference>, line: &[u8]| cfg.format.infer_line(inf, line);
+    let add = |inf: &mut Inferences, line: &[u8]| cfg.format.infer_line(inf, line);
     let (head, rest) = chunks.split_at(workers().min(chunks.len()));
     let mut inf = infer(head, limit, add)?;
     let one = cfg.format.flatten.is_none() && cfg.format.split_by.is_none() && inf.len() == 1;
@@ -217,7 +216,7 @@ pub fn decode_inferring(
     cfg: &DecodeConfig,
     chunks: &[Chunk],
     limit: u64,
-    head: BTreeMap<String, SchemaInference>,
+    head: Inferences,
 ) -> Result<(Inferences, Vec<Result<Decoded>>)> {
     let parts = each(chunks, "a decoder", |chunk| {
         workers::maybe_panic(); // as the pipeline's decoders do
@@ -276,7 +275,7 @@ pub fn sample(decoded: &[Result<Decoded>], key: &str, rows: usize) -> Option<Rec
 
 /// Lines 1..=`limit` still to infer, and the inference of the ones the decoder's fast
 /// path does not take ([`decode_inferring`]).
-type Uncovered<'a> = Option<(&'a mut BTreeMap<String, SchemaInference>, u64)>;
+type Uncovered<'a> = Option<(&'a mut Inferences, u64)>;
 
 fn decode_chunk(
     cfg: &DecodeConfig,
@@ -699,12 +698,10 @@ mod tests {
             let chunks = chunks(text, 200 + rng.below(600) as usize);
             let limit = 50 + rng.below(n as u64);
             let cfg = config(rng.below(3) == 0);
-            let add = |inf: &mut BTreeMap<String, SchemaInference>, line: &[u8]| {
-                cfg.format.infer_line(inf, line)
-            };
+            let add = |inf: &mut Inferences, line: &[u8]| cfg.format.infer_line(inf, line);
             let want = infer(&chunks, limit, add).unwrap();
             let (got, decoded) = infer_schemas(&cfg, &chunks, limit).unwrap();
-            let schemas = |m: &BTreeMap<String, SchemaInference>| -> Vec<_> {
+            let schemas = |m: &Inferences| -> Vec<_> {
                 m.iter().map(|(k, i)| (k.clone(), i.schema())).collect()
             };
             assert_eq!(schemas(&got), schemas(&want), "seed {seed}");
