@@ -22,7 +22,7 @@ use arrow::array::{
     TimestampMicrosecondArray, TimestampMillisecondArray, TimestampNanosecondArray,
     TimestampSecondArray,
 };
-use arrow::buffer::{NullBuffer, OffsetBuffer};
+use arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use arrow_schema::{DataType, Field, FieldRef, Fields, Schema, SchemaRef, TimeUnit};
 use base64::Engine;
@@ -456,16 +456,10 @@ impl Col {
 
     fn finish(&mut self, dt: &DataType) -> ArrayRef {
         let rows = self.len();
-        let nulls = {
-            let v = take_sized(&mut self.valid);
-            if v.iter().all(|b| *b) {
-                None
-            } else {
-                Some(NullBuffer::from(v))
-            }
-        };
+        let nulls = Some(NullBuffer::new(pack_bools(&take_sized(&mut self.valid))))
+            .filter(|n| n.null_count() > 0);
         match (&mut self.kind, dt) {
-            (Kind::Bool(v), _) => Arc::new(BooleanArray::new(take_sized(v).into(), nulls)),
+            (Kind::Bool(v), _) => Arc::new(BooleanArray::new(pack_bools(&take_sized(v)), nulls)),
             (Kind::Int { vals, .. }, dt) => {
                 let v = take_sized(vals);
                 match dt {
@@ -599,6 +593,23 @@ fn take_sized<T>(v: &mut Vec<T>) -> Vec<T> {
 /// capacity copies all it has (those copies were 1.7% of pq-write's instructions).
 fn headroom(len: usize) -> usize {
     len + len / 8
+}
+
+/// Bits from bools, eight in one multiply: arrow's `From<&[bool]>` sets them one at a
+/// time behind a branch on each value, which mispredicts on sparse columns (1.8% of
+/// pq-write's CPU). Bit `i` of the product's top byte is byte `i` of the word.
+fn pack_bools(v: &[bool]) -> BooleanBuffer {
+    let mut bytes = Vec::with_capacity(v.len().div_ceil(8));
+    let mut chunks = v.chunks_exact(8);
+    for c in chunks.by_ref() {
+        let word = u64::from_le_bytes(std::array::from_fn(|i| c[i] as u8));
+        bytes.push((word.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        bytes.push(rest.iter().rev().fold(0, |byte, b| byte << 1 | *b as u8));
+    }
+    BooleanBuffer::new(Buffer::from_vec(bytes), 0, v.len())
 }
 
 /// Like [`take_sized`], for offsets, which start again at 0.
@@ -1107,6 +1118,20 @@ mod tests {
 
     fn decoder(ddl: &str) -> RowDecoder {
         RowDecoder::new(Arc::new(parse_schema(ddl).unwrap()), None).unwrap()
+    }
+
+    #[test]
+    fn packs_bools_as_arrow_does() {
+        let mut state = 7u64;
+        for n in 0..70 {
+            let v: Vec<bool> = (0..n)
+                .map(|_| {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    state >> 62 != 0
+                })
+                .collect();
+            assert_eq!(pack_bools(&v), BooleanBuffer::from(v.as_slice()), "{v:?}");
+        }
     }
 
     fn json_rows(batch: &RecordBatch) -> String {

@@ -245,4 +245,89 @@ mod tests {
             assert!(got == want, "row groups of {rows}: the files differ");
         }
     }
+
+    /// Page and chunk statistics of dictionary-encoded text are the min and max of each
+    /// page's values (vendor/parquet takes them from the dictionary's keys, each distinct
+    /// value once per page), also across a dictionary that falls back to plain mid-chunk.
+    #[test]
+    fn dictionary_pages_keep_exact_statistics() {
+        use parquet::basic::Encoding;
+        use parquet::file::metadata::{PageIndexPolicy, ParquetMetaDataReader};
+        use parquet::file::page_index::column_index::ColumnIndexMetaData;
+
+        const WORDS: [&str; 9] = ["", "a", "ab", "abc", "b", "ba", "zz", "é", "\u{10000}"];
+        let mut state = 1u64;
+        let mut next = |n: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        let rows = 30_000;
+        let few: Vec<Option<String>> = (0..rows)
+            .map(|_| match next(10) {
+                0 => None,
+                _ => Some(format!("{}{}", WORDS[next(9) as usize], next(5))),
+            })
+            .collect();
+        let many: Vec<Option<String>> = (0..rows)
+            .map(|_| Some(format!("v{}", next(1 << 30))))
+            .collect();
+        let cols: Vec<(&str, ArrayRef)> = vec![
+            ("few", Arc::new(StringArray::from(few.clone()))),
+            ("many", Arc::new(StringArray::from(many.clone()))),
+        ];
+        let batch = RecordBatch::try_from_iter(cols).unwrap();
+        let props = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(12_000))
+            .set_data_page_row_count_limit(700)
+            .set_write_batch_size(256)
+            .set_dictionary_page_size_limit(4096)
+            .build();
+        let file = tempfile::tempfile().unwrap();
+        let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
+        for at in (0..rows).step_by(7_000) {
+            w.write(&batch.slice(at, 7_000.min(rows - at))).unwrap();
+        }
+        let file = w.into_inner().unwrap();
+        let md = ParquetMetaDataReader::new()
+            .with_page_index_policy(PageIndexPolicy::Required)
+            .parse_and_finish(&file)
+            .unwrap();
+        let (mut start, mut pages) = (0usize, 0);
+        for (g, group) in md.row_groups().iter().enumerate() {
+            let n = group.num_rows() as usize;
+            let page_index = md.page_index_for_row_group(g);
+            for (c, values) in [&few, &many].into_iter().enumerate() {
+                let chunk = group.column(c);
+                assert!(chunk.encodings().any(|e| e == Encoding::RLE_DICTIONARY));
+                let locations = page_index.offset_index(c).unwrap().page_locations();
+                let Some(ColumnIndexMetaData::BYTE_ARRAY(pages_index)) = page_index.column_index(c)
+                else {
+                    panic!("row group {g} column {c}: no text column index")
+                };
+                let stats = chunk.statistics().unwrap();
+                let all = values[start..start + n].iter().flatten();
+                assert_eq!(
+                    stats.min_bytes_opt(),
+                    all.clone().min().map(|v| v.as_bytes())
+                );
+                assert_eq!(stats.max_bytes_opt(), all.max().map(|v| v.as_bytes()));
+                for (p, loc) in locations.iter().enumerate() {
+                    let from = start + loc.first_row_index as usize;
+                    let to = locations
+                        .get(p + 1)
+                        .map_or(start + n, |l| start + l.first_row_index as usize);
+                    let page = values[from..to].iter().flatten();
+                    let want = (page.clone().min(), page.max());
+                    let want = (want.0.map(|v| v.as_bytes()), want.1.map(|v| v.as_bytes()));
+                    assert_eq!((pages_index.min_value(p), pages_index.max_value(p)), want);
+                    pages += 1;
+                }
+            }
+            start += n;
+        }
+        assert_eq!(start, rows);
+        assert!(pages > 40, "{pages} pages");
+    }
 }
