@@ -47,6 +47,7 @@ pub mod read;
 pub mod storage;
 pub mod text;
 pub mod workers;
+mod write_back;
 
 /// Helpers of the unit tests.
 #[cfg(test)]

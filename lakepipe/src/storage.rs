@@ -28,6 +28,7 @@ use bytes::Bytes;
 use parquet::file::reader::{ChunkReader, Length};
 
 use crate::location::Location;
+use crate::write_back::WriteBack;
 
 /// Default bound on any single namenode or datanode call.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -403,7 +404,8 @@ impl Writer {
                 let f = file
                     .into_inner()
                     .map_err(|e| StorageError::io(&loc, e.into_error()))?
-                    .file;
+                    .finish()
+                    .map_err(|e| StorageError::io(&loc, e))?;
                 f.sync_all().map_err(|e| StorageError::io(&loc, e))?;
                 Ok(f.metadata().map(|m| m.len()).unwrap_or(0))
             }
@@ -436,62 +438,6 @@ impl Write for Writer {
             #[cfg(feature = "hdfs")]
             WriterInner::Hdfs(w) => w.flush(),
         }
-    }
-}
-
-/// A local file that asks the kernel to start writing its pages to disk every
-/// [`WriteBack::EVERY`] bytes (`sync_file_range`, which does not wait). Without it the
-/// dirty pages of a whole file wait for the final fsync: 70-90 ms for pq-write's 41 MB
-/// of bench output, on top of the run; with it most of that write-out overlaps encoding.
-struct WriteBack {
-    file: File,
-    written: u64,
-    started: u64,
-}
-
-impl WriteBack {
-    const EVERY: u64 = 1 << 20;
-
-    fn new(file: File) -> WriteBack {
-        WriteBack {
-            file,
-            written: 0,
-            started: 0,
-        }
-    }
-
-    /// Start writing out the bytes since the last call. A failure is not returned
-    /// from `write`: the fsync in [`Writer::close`] reports it.
-    fn start_write_back(&mut self) -> io::Result<()> {
-        let (from, len) = (self.started as i64, (self.written - self.started) as i64);
-        self.started = self.written;
-        #[cfg(target_os = "linux")]
-        {
-            use std::os::fd::AsRawFd;
-            let fd = self.file.as_raw_fd();
-            // SAFETY: a plain syscall on our own open descriptor; it only schedules
-            // the write-out of pages already written.
-            let rc = unsafe { libc::sync_file_range(fd, from, len, libc::SYNC_FILE_RANGE_WRITE) };
-            if rc != 0 {
-                return Err(io::Error::last_os_error());
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Write for WriteBack {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.file.write(buf)?;
-        self.written += n as u64;
-        if self.written - self.started >= Self::EVERY {
-            let _ = self.start_write_back();
-        }
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
     }
 }
 
@@ -916,29 +862,6 @@ mod hdfs {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Written bytes are handed to the kernel's write-out every `EVERY` bytes, and the
-    /// file is intact.
-    #[test]
-    fn local_files_start_their_write_out_as_they_grow() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("big");
-        let mut w = WriteBack::new(File::create(&path).unwrap());
-        let data: Vec<u8> = (0..7 * WriteBack::EVERY / 2)
-            .map(|i| (i % 251) as u8)
-            .collect();
-        for piece in data.chunks(100_000) {
-            w.write_all(piece).unwrap();
-        }
-        assert_eq!(w.written, data.len() as u64);
-        // A write-out starts at the first piece that makes EVERY bytes since the last.
-        let step = WriteBack::EVERY.div_ceil(100_000) * 100_000;
-        assert_eq!(w.started, 3 * step);
-        w.start_write_back().unwrap();
-        assert_eq!(w.started, w.written);
-        drop(w);
-        assert!(fs::read(&path).unwrap() == data);
-    }
 
     #[test]
     fn local_create_rename_list_read() {

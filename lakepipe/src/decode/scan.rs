@@ -475,11 +475,7 @@ impl Scan<'_> {
         let i = (*hint..names.len()).find(|&i| {
             let name = names[i].name().as_bytes();
             let end = from + name.len();
-            self.b.get(end) == Some(&b'"')
-                && self.b[from..end]
-                    .iter()
-                    .zip(name)
-                    .all(|(a, b)| a == b && *b != b'\\')
+            self.b.get(end) == Some(&b'"') && same_plain_name(&self.b[from..end], name)
         })?;
         self.i = from + names[i].name().len() + 1;
         *hint = i + 1;
@@ -493,6 +489,57 @@ impl Scan<'_> {
         }
         self.string()
     }
+}
+
+/// `line` (as long as `name`) holds `name`'s bytes, and `name` has no backslash. A word
+/// at a time with the last word overlapping: key names are short, and a byte loop (or
+/// memcmp's call) here was 5% of pq-write's CPU.
+#[inline(always)]
+fn same_plain_name(line: &[u8], name: &[u8]) -> bool {
+    let n = name.len();
+    if n < 8 {
+        let w = short_word(name);
+        return short_word(line) == w && !has_backslash(w);
+    }
+    let mut at = 0;
+    loop {
+        let w = word_at(name, at);
+        if word_at(line, at) != w || has_backslash(w) {
+            return false;
+        }
+        if at + 8 == n {
+            return true;
+        }
+        at = (at + 8).min(n - 8);
+    }
+}
+
+#[inline(always)]
+fn word_at(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// Every byte of `b` (shorter than 8) in one word: two overlapping halves, or the first,
+/// middle and last byte.
+#[inline(always)]
+fn short_word(b: &[u8]) -> u64 {
+    let n = b.len();
+    let half = |at: usize| u64::from(u32::from_le_bytes(b[at..at + 4].try_into().expect("4")));
+    match n {
+        0 => 0,
+        1..=3 => u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16,
+        _ => half(0) | half(n - 4) << 32,
+    }
+}
+
+/// Some byte of `v` is a backslash (no false positives: the zero-byte trick's stray
+/// high bits only appear above a real zero).
+#[inline(always)]
+fn has_backslash(v: u64) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let x = v ^ (ONES * b'\\' as u64);
+    x.wrapping_sub(ONES) & !x & HIGHS != 0
 }
 
 /// Where the first `"` or `\\` is. Eight bytes at a time by hand (SWAR): the strings of
@@ -588,6 +635,22 @@ mod tests {
             }
             let plain: Vec<u8> = (0..len).map(|i| FILL[i % FILL.len()]).collect();
             assert_eq!(quote_or_backslash(&plain), None, "{len}");
+        }
+    }
+
+    #[test]
+    fn compares_plain_names_word_by_word() {
+        for n in 0..30 {
+            let name: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(same_plain_name(&name, &name), "{n}");
+            for at in 0..n {
+                let mut other = name.clone();
+                other[at] = b'_';
+                assert!(!same_plain_name(&other, &name), "{n} {at}");
+                let mut escaped = name.clone();
+                escaped[at] = b'\\';
+                assert!(!same_plain_name(&escaped, &escaped), "{n} {at}");
+            }
         }
     }
 
