@@ -20,6 +20,26 @@ use hashbrown::HashTable;
 
 const DEFAULT_DEDUP_CAPACITY: usize = 4096;
 
+/// Equal byte strings, the short ones compared in line a word at a time (lakepipe's
+/// patch: the call to memcmp cost more than the comparison for dictionary columns of
+/// short strings, 2% of pq-write's instructions).
+#[inline(always)]
+pub fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let w4 = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap());
+    let w8 = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap());
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => w4(a, 0) == w4(b, 0) && w4(a, n - 4) == w4(b, n - 4),
+        8..=16 => w8(a, 0) == w8(b, 0) && w8(a, n - 8) == w8(b, n - 8),
+        _ => a == b,
+    }
+}
+
 /// Storage trait for [`Interner`]
 pub trait Storage {
     type Key: Copy;
@@ -66,7 +86,7 @@ impl<S: Storage> Interner<S> {
             .entry(
                 hash,
                 // Compare bytes rather than directly comparing values so NaNs can be interned
-                |index| value.as_bytes() == self.storage.get(*index).as_bytes(),
+                |index| bytes_eq(value.as_bytes(), self.storage.get(*index).as_bytes()),
                 |key| self.state.hash_one(self.storage.get(*key).as_bytes()),
             )
             .or_insert_with(|| self.storage.push(value))
