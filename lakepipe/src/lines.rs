@@ -37,7 +37,23 @@ where
     R: Send + 'static,
     W: FnMut(C) -> R,
 {
-    let in_flight = in_flight(threads);
+    ordered_with_room(threads, in_flight(threads), what, make)
+}
+
+/// [`ordered`] with `in_flight` chunks allowed between the feeder and the consumer (at
+/// least one per worker).
+pub fn ordered_with_room<C, R, W>(
+    threads: usize,
+    in_flight: usize,
+    what: &'static str,
+    make: impl Fn() -> W + Send + Sync + 'static,
+) -> (Feeder<C>, Ordered<R>)
+where
+    C: Send + 'static,
+    R: Send + 'static,
+    W: FnMut(C) -> R,
+{
+    let in_flight = in_flight.max(threads);
     let (permit_tx, permit_rx) = bounded::<()>(in_flight);
     let (work_tx, work_rx) = bounded::<(u64, C)>(threads);
     let (done_tx, done_rx) = bounded(in_flight);

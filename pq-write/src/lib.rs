@@ -277,9 +277,11 @@ pub fn run(args: Args) -> Result<()> {
     let decoded_first = first.len();
     let (end, report, err) = std::thread::scope(|s| {
         let (cfg, back) = (cfg.clone(), chunker.recycler());
-        let (mut feeder, decoded) = lines::ordered(pipeline::workers(), "a decoder", move || {
-            pipeline::decoder(cfg.clone(), back.clone())
-        });
+        let (threads, room) = (pipeline::workers(), pipeline::in_flight());
+        let (mut feeder, decoded) =
+            lines::ordered_with_room(threads, room, "a decoder", move || {
+                pipeline::decoder(cfg.clone(), back.clone())
+            });
         let writer = s.spawn(|| match have_columns {
             true => {
                 let quiet = args.common.quiet();
