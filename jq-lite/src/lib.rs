@@ -360,9 +360,12 @@ struct Done {
 
 fn run_parallel(job: Arc<Job>, chunks: Receiver<Chunk>, threads: usize) -> anyhow::Result<Stats> {
     let worker_job = Arc::clone(&job);
-    let (mut feeder, done) = lines::ordered(threads, "a jq-lite worker", move || {
-        worker(Arc::clone(&worker_job))
-    });
+    let (mut feeder, done) = lines::ordered(
+        threads,
+        lines::in_flight(threads),
+        "a jq-lite worker",
+        move || worker(Arc::clone(&worker_job)),
+    );
     // Not scoped: on an error the run returns at once, even if stdin is still open.
     std::thread::spawn(move || chunks.into_iter().all(|c| feeder.send(c)));
     write_in_order(&job.opts, done)

@@ -25,24 +25,11 @@ pub fn in_flight(threads: usize) -> usize {
 }
 
 /// Start `threads` workers. Each builds its state with `make` on its own thread (so it
-/// need not be `Send`, as jaq's values are not) and then maps chunks to results.
-/// `what` names the workers in errors ("a decoder").
+/// need not be `Send`, as jaq's values are not) and then maps chunks to results. At most
+/// `in_flight` chunks (at least one per worker; [`in_flight`] gives the usual number)
+/// are between the feeder and the consumer. `what` names the workers in errors ("a
+/// decoder").
 pub fn ordered<C, R, W>(
-    threads: usize,
-    what: &'static str,
-    make: impl Fn() -> W + Send + Sync + 'static,
-) -> (Feeder<C>, Ordered<R>)
-where
-    C: Send + 'static,
-    R: Send + 'static,
-    W: FnMut(C) -> R,
-{
-    ordered_with_room(threads, in_flight(threads), what, make)
-}
-
-/// [`ordered`] with `in_flight` chunks allowed between the feeder and the consumer (at
-/// least one per worker).
-pub fn ordered_with_room<C, R, W>(
     threads: usize,
     in_flight: usize,
     what: &'static str,
@@ -160,7 +147,7 @@ mod tests {
     #[test]
     fn results_come_back_in_chunk_order() {
         // Later chunks finish first: results must still come in order.
-        let (mut feed, mut out) = ordered(3, "a worker", || {
+        let (mut feed, mut out) = ordered(3, in_flight(3), "a worker", || {
             |n: u64| {
                 std::thread::sleep(Duration::from_millis((20 - n % 20) / 4));
                 n * 10
@@ -177,7 +164,7 @@ mod tests {
 
     #[test]
     fn a_panicking_worker_is_an_error() {
-        let (mut feed, mut out) = ordered(2, "a worker", || {
+        let (mut feed, mut out) = ordered(2, in_flight(2), "a worker", || {
             |n: u32| {
                 assert!(n != 3, "chunk three");
                 n

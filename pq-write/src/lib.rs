@@ -278,10 +278,9 @@ pub fn run(args: Args) -> Result<()> {
     let (end, report, err) = std::thread::scope(|s| {
         let (cfg, back) = (cfg.clone(), chunker.recycler());
         let (threads, room) = (pipeline::workers(), pipeline::in_flight());
-        let (mut feeder, decoded) =
-            lines::ordered_with_room(threads, room, "a decoder", move || {
-                pipeline::decoder(cfg.clone(), back.clone())
-            });
+        let (mut feeder, decoded) = lines::ordered(threads, room, "a decoder", move || {
+            pipeline::decoder(cfg.clone(), back.clone())
+        });
         let writer = s.spawn(|| match have_columns {
             true => {
                 let quiet = args.common.quiet();
