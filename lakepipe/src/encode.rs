@@ -861,13 +861,12 @@ impl<'w> Rows<'w> {
         }
     }
 
-    /// End the row in `buf`; write the block once it is full.
+    /// Writes the block once it is full (called at the end of each row).
     #[inline]
-    fn end_row(&mut self) -> std::io::Result<()> {
-        self.buf.push(b'\n');
-        if self.buf.len() >= BLOCK {
-            self.out.write_all(&self.buf)?;
-            self.buf.clear();
+    fn spill(out: &mut dyn Write, buf: &mut Vec<u8>) -> std::io::Result<()> {
+        if buf.len() >= BLOCK {
+            out.write_all(buf)?;
+            buf.clear();
         }
         Ok(())
     }
@@ -876,6 +875,93 @@ impl<'w> Rows<'w> {
         self.out.write_all(&self.buf)?;
         self.buf.clear();
         self.out.flush()
+    }
+}
+
+/// A batch's rows appended to `buf` as text, for callers that encode batches side by
+/// side and write them in order (pq-cat): JSON lines, or CSV/TSV rows without the
+/// header ([`header_line`]). A table needs every row before its first line: use
+/// [`writer`] for it.
+pub fn rows_into(format: Format, batch: &RecordBatch, buf: &mut Vec<u8>) {
+    let no_spill = |_: &mut Vec<u8>| Ok(());
+    let done = match format {
+        Format::Jsonl => json_rows(batch, buf, no_spill),
+        Format::Csv | Format::Tsv => delimited_rows(batch, format == Format::Tsv, buf, no_spill),
+        Format::Table => panic!("rows_into: a table is written whole, by encode::writer"),
+    };
+    done.expect("a Vec<u8> takes every write");
+}
+
+/// The CSV or TSV header line of these column names.
+pub fn header_line(format: Format, names: &[String]) -> Vec<u8> {
+    let tsv = format == Format::Tsv;
+    let mut buf = Vec::new();
+    for (n, name) in names.iter().enumerate() {
+        if n > 0 {
+            buf.push(if tsv { b'\t' } else { b',' });
+        }
+        let start = buf.len();
+        buf.extend_from_slice(name.as_bytes());
+        fix_cell(&mut buf, start, tsv);
+    }
+    buf.push(b'\n');
+    buf
+}
+
+/// Each row as a JSON object and a newline; `row_end` runs after each row.
+#[inline]
+fn json_rows(
+    batch: &RecordBatch,
+    buf: &mut Vec<u8>,
+    mut row_end: impl FnMut(&mut Vec<u8>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let row = Object::new(batch_fields(batch));
+    for i in 0..batch.num_rows() {
+        row.encode(i, buf);
+        buf.push(b'\n');
+        row_end(buf)?;
+    }
+    Ok(())
+}
+
+/// Each row as CSV or TSV cells and a newline; `row_end` runs after each row.
+#[inline]
+fn delimited_rows(
+    batch: &RecordBatch,
+    tsv: bool,
+    buf: &mut Vec<u8>,
+    mut row_end: impl FnMut(&mut Vec<u8>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let columns: Vec<Column> = batch
+        .columns()
+        .iter()
+        .map(|c| Column::new(c.as_ref(), Mode::Text))
+        .collect();
+    let sep = if tsv { b'\t' } else { b',' };
+    for i in 0..batch.num_rows() {
+        for (n, col) in columns.iter().enumerate() {
+            if n > 0 {
+                buf.push(sep);
+            }
+            if !col.is_null(i) {
+                let start = buf.len();
+                col.enc.encode(i, buf);
+                fix_cell(buf, start, tsv);
+            }
+        }
+        buf.push(b'\n');
+        row_end(buf)?;
+    }
+    Ok(())
+}
+
+/// Quote (CSV) or escape (TSV) the cell written at `buf[start..]` if it needs it.
+#[inline]
+fn fix_cell(buf: &mut Vec<u8>, start: usize, tsv: bool) {
+    if tsv {
+        text::escape_tsv_cell(buf, start)
+    } else {
+        text::quote_csv_cell(buf, start, false)
     }
 }
 
@@ -899,12 +985,8 @@ fn batch_fields(batch: &RecordBatch) -> impl Iterator<Item = (&str, &dyn Array)>
 
 impl BatchWriter for JsonLines<'_> {
     fn write_batch(&mut self, batch: &RecordBatch) -> anyhow::Result<()> {
-        let row = Object::new(batch_fields(batch));
-        for i in 0..batch.num_rows() {
-            row.encode(i, &mut self.0.buf);
-            self.0.end_row()?;
-        }
-        Ok(())
+        let Rows { out, buf } = &mut self.0;
+        Ok(json_rows(batch, buf, |buf| Rows::spill(out, buf))?)
     }
 
     fn finish(&mut self) -> anyhow::Result<()> {
@@ -931,25 +1013,16 @@ impl<'w> Delimited<'w> {
 
     fn write_header(&mut self) {
         if let Some(names) = self.header.take() {
-            for (n, name) in names.iter().enumerate() {
-                if n > 0 {
-                    self.rows.buf.push(if self.tsv { b'\t' } else { b',' });
-                }
-                let start = self.rows.buf.len();
-                self.rows.buf.extend_from_slice(name.as_bytes());
-                self.fix_cell(start);
-            }
-            self.rows.buf.push(b'\n');
+            let line = header_line(self.format(), &names);
+            self.rows.buf.extend_from_slice(&line);
         }
     }
 
-    /// Quote (CSV) or escape (TSV) the cell written at `buf[start..]` if it needs it.
-    #[inline]
-    fn fix_cell(&mut self, start: usize) {
+    fn format(&self) -> Format {
         if self.tsv {
-            text::escape_tsv_cell(&mut self.rows.buf, start)
+            Format::Tsv
         } else {
-            text::quote_csv_cell(&mut self.rows.buf, start, false)
+            Format::Csv
         }
     }
 }
@@ -957,26 +1030,10 @@ impl<'w> Delimited<'w> {
 impl BatchWriter for Delimited<'_> {
     fn write_batch(&mut self, batch: &RecordBatch) -> anyhow::Result<()> {
         self.write_header();
-        let columns: Vec<Column> = batch
-            .columns()
-            .iter()
-            .map(|c| Column::new(c.as_ref(), Mode::Text))
-            .collect();
-        let sep = if self.tsv { b'\t' } else { b',' };
-        for i in 0..batch.num_rows() {
-            for (n, col) in columns.iter().enumerate() {
-                if n > 0 {
-                    self.rows.buf.push(sep);
-                }
-                if !col.is_null(i) {
-                    let start = self.rows.buf.len();
-                    col.enc.encode(i, &mut self.rows.buf);
-                    self.fix_cell(start);
-                }
-            }
-            self.rows.end_row()?;
-        }
-        Ok(())
+        let Rows { out, buf } = &mut self.rows;
+        Ok(delimited_rows(batch, self.tsv, buf, |buf| {
+            Rows::spill(out, buf)
+        })?)
     }
 
     fn finish(&mut self) -> anyhow::Result<()> {
@@ -1470,6 +1527,40 @@ mod tests {
             render(Format::Tsv, true, &mixed()),
             "id\ttext\tlist\tprice\n1\tplain\t[1,2]\t2.5\n22\ta,\"b\"\\nc\\td\\\\\t\t\n333\t\t[]\tNaN\n"
         );
+    }
+
+    /// What pq-cat writes when it encodes batches side by side: the header line, then
+    /// each batch's rows, byte for byte what one writer gives.
+    #[test]
+    fn rows_into_matches_the_writer() {
+        let b = mixed();
+        let names: Vec<String> = b
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        for format in [Format::Jsonl, Format::Csv, Format::Tsv] {
+            let header = format != Format::Jsonl;
+            let mut whole = Vec::new();
+            {
+                let mut w = writer(format, &b.schema(), header, Box::new(&mut whole));
+                w.write_batch(&b.slice(0, 2)).unwrap();
+                w.write_batch(&b.slice(2, 1)).unwrap();
+                w.finish().unwrap();
+            }
+            let mut parts = if header {
+                header_line(format, &names)
+            } else {
+                Vec::new()
+            };
+            rows_into(format, &b.slice(0, 2), &mut parts);
+            rows_into(format, &b.slice(2, 1), &mut parts);
+            assert_eq!(
+                String::from_utf8(parts).unwrap(),
+                String::from_utf8(whole).unwrap()
+            );
+        }
     }
 
     #[test]

@@ -683,20 +683,31 @@ fn offsets_overlap_exits_1_after_the_report() {
         ));
 }
 
-/// A reader thread that panics ends the run with exit 1 and an error line, after the
-/// rows it had already handed over (never exit 0 with short output, never a hang).
+/// A reader or encoder thread that panics ends the run with exit 1 and an error line,
+/// after the rows already handed over (never exit 0 with short output, never a hang).
+/// The failpoint panics both; a table has no encoders, so there the reader's is seen.
 #[test]
-fn a_panicking_reader_is_an_error() {
+fn a_panicking_worker_is_an_error() {
     let (_d, file) = fixture();
-    pq_cat()
-        .env("LAKEPIPE_FAILPOINT", "worker-panic")
-        .arg(&file)
-        .timeout(std::time::Duration::from_secs(60))
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains(
-            "pq-cat: error: the Parquet reader panicked: failpoint worker-panic",
-        ));
+    for (format, who) in [
+        ("jsonl", "(the Parquet reader|a text encoder)"),
+        ("csv", "(the Parquet reader|a text encoder)"),
+        ("table", "the Parquet reader"),
+    ] {
+        pq_cat()
+            .env("LAKEPIPE_FAILPOINT", "worker-panic")
+            .args(["--format", format])
+            .arg(&file)
+            .timeout(std::time::Duration::from_secs(60))
+            .assert()
+            .code(1)
+            .stderr(
+                predicate::str::is_match(format!(
+                    "pq-cat: error: {who} panicked: failpoint worker-panic"
+                ))
+                .unwrap(),
+            );
+    }
 }
 
 #[test]
