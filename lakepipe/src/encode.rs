@@ -51,19 +51,12 @@ pub fn writer<'w>(
     header: bool,
     out: Box<dyn Write + 'w>,
 ) -> Box<dyn BatchWriter + 'w> {
-    let names = || {
-        schema
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect::<Vec<_>>()
-    };
     match format {
         Format::Jsonl => Box::new(JsonLines::new(out)),
         Format::Csv | Format::Tsv => Box::new(Delimited::new(
             out,
             format == Format::Tsv,
-            header.then(names),
+            header.then(|| column_names(schema)),
         )),
         Format::Table => Box::new(Table::new(out, schema)),
     }
@@ -892,9 +885,17 @@ pub fn rows_into(format: Format, batch: &RecordBatch, buf: &mut Vec<u8>) {
     done.expect("a Vec<u8> takes every write");
 }
 
-/// The CSV or TSV header line of these column names.
-pub fn header_line(format: Format, names: &[String]) -> Vec<u8> {
-    let tsv = format == Format::Tsv;
+/// The CSV or TSV header line of the schema's column names.
+pub fn header_line(format: Format, schema: &Schema) -> Vec<u8> {
+    names_line(format == Format::Tsv, &column_names(schema))
+}
+
+fn column_names(schema: &Schema) -> Vec<String> {
+    schema.fields().iter().map(|f| f.name().clone()).collect()
+}
+
+/// A CSV (or TSV) line of these names.
+fn names_line(tsv: bool, names: &[String]) -> Vec<u8> {
     let mut buf = Vec::new();
     for (n, name) in names.iter().enumerate() {
         if n > 0 {
@@ -1013,16 +1014,8 @@ impl<'w> Delimited<'w> {
 
     fn write_header(&mut self) {
         if let Some(names) = self.header.take() {
-            let line = header_line(self.format(), &names);
+            let line = names_line(self.tsv, &names);
             self.rows.buf.extend_from_slice(&line);
-        }
-    }
-
-    fn format(&self) -> Format {
-        if self.tsv {
-            Format::Tsv
-        } else {
-            Format::Csv
         }
     }
 }
@@ -1534,12 +1527,6 @@ mod tests {
     #[test]
     fn rows_into_matches_the_writer() {
         let b = mixed();
-        let names: Vec<String> = b
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
         for format in [Format::Jsonl, Format::Csv, Format::Tsv] {
             let header = format != Format::Jsonl;
             let mut whole = Vec::new();
@@ -1550,7 +1537,7 @@ mod tests {
                 w.finish().unwrap();
             }
             let mut parts = if header {
-                header_line(format, &names)
+                header_line(format, &b.schema())
             } else {
                 Vec::new()
             };

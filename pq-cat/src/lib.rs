@@ -173,14 +173,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             write_whole(writer, batches, &bytes, &progress)?
         }
         format => {
-            let names = || {
-                schema
-                    .fields()
-                    .iter()
-                    .map(|f| f.name().clone())
-                    .collect::<Vec<_>>()
-            };
-            let header = args.header.then(|| encode::header_line(format, &names()));
+            let header = args.header.then(|| encode::header_line(format, &schema));
             counted
                 .write_all(&header.unwrap_or_default())
                 .context("writing rows")?;
