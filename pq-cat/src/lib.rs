@@ -173,10 +173,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             write_whole(writer, batches, &bytes, &progress)?
         }
         format => {
-            let header = args.header.then(|| encode::header_line(format, &schema));
-            counted
-                .write_all(&header.unwrap_or_default())
-                .context("writing rows")?;
+            if args.header {
+                let header = encode::header_line(format, &schema);
+                counted.write_all(&header).context("writing rows")?;
+            }
             write_side_by_side(format, batches, &mut counted, &progress)?
         }
     };
@@ -259,18 +259,7 @@ fn write_side_by_side(
             }
         }
     });
-    let reader = std::thread::spawn(move || {
-        for (n, item) in batches.enumerate() {
-            let failed = item.is_err();
-            if !feed.send(item) || failed {
-                break;
-            }
-            if n == 0 {
-                // After some output, as a real panic would be.
-                workers::maybe_panic();
-            }
-        }
-    });
+    let reader = spawn_reader(batches, move |item| feed.send(item));
     let mut rows = 0;
     loop {
         let (mut text, n) = match texts.next(None)? {
@@ -292,15 +281,25 @@ fn write_side_by_side(
 /// Decode on a second thread while this one encodes; two batches in flight keep both
 /// cores busy with bounded memory. Dropping the iterator stops the reader. When the
 /// reader ends, it is joined: a panic there is an error, not a short, successful output.
-fn prefetch<I>(batches: I) -> Prefetch
-where
-    I: Iterator<Item = anyhow::Result<RecordBatch>> + Send + 'static,
-{
+fn prefetch(batches: read::Batches) -> Prefetch {
     let (tx, rx) = mpsc::sync_channel(2);
-    let reader = std::thread::spawn(move || {
+    let reader = spawn_reader(batches, move |item| tx.send(item).is_ok());
+    Prefetch {
+        rx,
+        reader: Some(reader),
+    }
+}
+
+/// The Parquet reader's thread: each batch, or the error that ends the batches, goes to
+/// `send` until it returns false (the other side is gone).
+fn spawn_reader(
+    batches: read::Batches,
+    mut send: impl FnMut(anyhow::Result<RecordBatch>) -> bool + Send + 'static,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
         for (n, item) in batches.enumerate() {
             let failed = item.is_err();
-            if tx.send(item).is_err() || failed {
+            if !send(item) || failed {
                 break;
             }
             if n == 0 {
@@ -308,11 +307,7 @@ where
                 workers::maybe_panic();
             }
         }
-    });
-    Prefetch {
-        rx,
-        reader: Some(reader),
-    }
+    })
 }
 
 struct Prefetch {
