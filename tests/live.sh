@@ -23,7 +23,14 @@ trap 'rm -rf "$OUT"' EXIT
 # the binaries with live tests, each with its last duration (else a guess from its count)
 : >"$OUT/queue"
 while IFS=$'\t' read -r exe dir name; do
-  n=$(cd "$dir" && "$exe" --list --ignored --format terse 2>/dev/null | grep -c ': test$' || true)
+  # a binary that cannot list its tests (a crash, a missing library) fails the run: its
+  # live tests would otherwise be skipped without a word
+  if ! list=$(cd "$dir" && "$exe" --list --ignored --format terse 2>"$OUT/list.err"); then
+    echo "tests/live.sh: cannot list the tests of $exe:" >&2
+    cat "$OUT/list.err" >&2
+    exit 1
+  fi
+  n=$(grep -c ': test$' <<<"$list" || true)
   ((n > 0)) || continue
   key="$(basename "$dir")/$name"
   secs=$(awk -F'\t' -v k="$key" '$1 == k { s = $2 } END { print s + 0 }' "$TIMES" 2>/dev/null || echo 0)

@@ -16,7 +16,7 @@ use lakepipe::storage::{self, Fs, Status};
 use format::{Order, Style, Widths};
 
 const EXAMPLES: &str = "\
-EXAMPLES:
+Examples:
   hdfs-ls hdfs://127.0.0.1:9000/data            # like: hdfs dfs -ls hdfs://127.0.0.1:9000/data
   hdfs-ls -R -h /data/purchases                 # namenode from $HDFS_NAMENODE or $HADOOP_CONF_DIR
   hdfs-ls -t -r '/data/events/dt=2024-*'        # globs are expanded against the namenode

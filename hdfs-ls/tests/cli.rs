@@ -26,7 +26,7 @@ fn help_shows_examples_and_flags() {
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("EXAMPLES") && text.contains("-R") && text.contains("--json"),
+        text.contains("Examples:") && text.contains("-R") && text.contains("--json"),
         "{text}"
     );
 }

@@ -126,7 +126,10 @@ fn default_table_name(input: &Location) -> String {
     if path.extension().is_some_and(|e| e == "parquet") {
         comps.pop();
     }
-    while comps.last().is_some_and(|c| c.contains('=')) {
+    while comps
+        .last()
+        .is_some_and(|c| lakepipe::partition::parse_folder(c).is_some())
+    {
         comps.pop();
     }
     comps

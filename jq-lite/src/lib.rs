@@ -11,10 +11,6 @@
 //! parallel; the output keeps the input order. Filters that read further inputs
 //! (`input`, `inputs`), `-n` and `-s` run on one thread.
 
-// Parsing makes many small values; mimalloc halves the time spent allocating them.
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 mod input;
 pub mod jq;
 pub mod json;
@@ -103,10 +99,9 @@ pub struct Args {
     #[arg(long)]
     pub skip_invalid: bool,
 
-    /// Flatten nested objects of each input into top-level keys joined by SEP
-    /// (default "_") before the filter runs; see the collision rule below
-    #[arg(long, value_name = "SEP", num_args = 0..=1, require_equals = true, default_missing_value = flatten::DEFAULT_SEP)]
-    pub flatten: Option<String>,
+    /// Flattens each input before the filter runs; see the collision rule below
+    #[command(flatten)]
+    pub flatten: flatten::Arg,
 
     #[command(flatten)]
     pub q: cli::Quiet,
@@ -128,16 +123,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // compile once here so an invalid filter is a usage error before any input is read
     jq::compile(&args.filter, &named.values())
         .map_err(|e| cli::usage(format!("invalid filter: {e}")))?;
-    if let Some(sep) = &args.flatten {
-        if sep.is_empty() {
-            return Err(cli::usage("--flatten: the separator must not be empty"));
-        }
-    }
     let opts = Opts {
         raw: args.raw_output,
         skip_invalid: args.skip_invalid,
         quiet: args.q.quiet,
-        flatten: args.flatten.clone(),
+        flatten: args.flatten.sep.clone(),
         names: input::names(&args.files),
     };
     // The threads are not scoped: on an error the run returns at once, even if the
@@ -165,10 +155,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let stats = if sequential {
         run_sequential(&args, &named.values(), &opts, chunk_rx)?
     } else {
-        let threads = args.threads.map_or_else(
-            || std::thread::available_parallelism().map_or(2, |n| n.get()),
-            usize::from,
-        );
+        let threads = args
+            .threads
+            .map_or_else(lakepipe::workers::cores, usize::from);
         let job = Arc::new(Job {
             code: args.filter.clone(),
             named,

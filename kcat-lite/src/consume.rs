@@ -114,7 +114,7 @@ impl GroupContext {
             Rebalance::Assign(l) => ("assigned", l.elements()),
             Rebalance::Revoke(l) => ("revoked", l.elements()),
             Rebalance::Error(e) => {
-                eprintln!("% Group {group} rebalance failed: {e}");
+                lakepipe::cli::notice(format_args!("% Group {group} rebalance failed: {e}"));
                 return;
             }
         };
@@ -123,10 +123,10 @@ impl GroupContext {
             .map(|e| format!("{} [{}]", e.topic(), e.partition()))
             .collect();
         let member = member_id(consumer);
-        eprintln!(
+        lakepipe::cli::notice(format_args!(
             "% Group {group} rebalanced (memberid {member}): {what}: {}",
             parts.join(", ")
-        );
+        ));
     }
 }
 

@@ -21,7 +21,7 @@ pub mod produce;
 pub mod resume;
 
 const EXAMPLES: &str = "\
-EXAMPLES:
+Examples:
   # Read a topic from the beginning and stop at its end
   kcat-lite -b localhost:9092 -t events -C -e
 

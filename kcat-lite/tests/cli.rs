@@ -18,7 +18,7 @@ fn help_has_examples_and_version_works() {
         .assert()
         .success()
         .stdout(
-            predicate::str::contains("EXAMPLES").and(predicate::str::contains(
+            predicate::str::contains("Examples:").and(predicate::str::contains(
                 "kcat-lite -b localhost:9092 -t events -C -e",
             )),
         );

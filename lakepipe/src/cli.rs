@@ -90,6 +90,11 @@ pub fn error(msg: impl std::fmt::Display) {
     crate::progress::suspend(|| writeln!(io::stderr().lock(), "{}: error: {msg}", tool()).ok());
 }
 
+/// Print `line` on stderr as it is (kcat's `% ...` notices), above the progress line.
+pub fn notice(line: impl std::fmt::Display) {
+    crate::progress::suspend(|| writeln!(io::stderr().lock(), "{line}").ok());
+}
+
 /// Print an informational line (summaries) on stderr unless `quiet`.
 pub fn info(quiet: bool, msg: impl std::fmt::Display) {
     if !quiet {

@@ -108,11 +108,7 @@ pub fn scan(fs: &Fs, dir: &Location) -> Result<Vec<Found>> {
     for st in fs.list(dir, true)? {
         let path = st.location.to_string();
         let rel = path.strip_prefix(root).unwrap_or(&path);
-        if st.is_dir
-            || rel
-                .split('/')
-                .any(|c| c.starts_with('.') || c.starts_with('_'))
-        {
+        if st.is_dir || rel.split('/').any(crate::listing::is_hidden) {
             continue;
         }
         if let Some(range) = OffsetRange::parse(&st.name()) {

@@ -15,6 +15,24 @@
 /// The separator used by `--flatten` without a value.
 pub const DEFAULT_SEP: &str = "_";
 
+/// `--flatten[=SEP]`, defined once for every tool that flattens.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct Arg {
+    /// Turn nested objects into top-level keys joined by SEP (default "_"):
+    /// {"user":{"id":1}} -> {"user_id":1}; two keys that flatten to one name are a bad line
+    #[arg(id = "flatten", long = "flatten", value_name = "SEP", num_args = 0..=1,
+          require_equals = true, default_missing_value = DEFAULT_SEP, value_parser = separator)]
+    pub sep: Option<String>,
+}
+
+/// An empty separator would join `a` and `b` into `ab`, which reads as another key.
+fn separator(s: &str) -> Result<String, String> {
+    if s.is_empty() {
+        return Err("the separator must not be empty".into());
+    }
+    Ok(s.to_string())
+}
+
 /// A JSON-like value that can be flattened.
 pub trait Tree: Sized {
     /// The entries of an object, in order.
@@ -24,30 +42,6 @@ pub trait Tree: Sized {
     /// Build an object from entries (keys are unique).
     fn from_entries(entries: Vec<(String, Self)>) -> Self;
 }
-
-/// [`Tree`] for an enum whose `Object(Vec<(String, Self)>)` variant holds the objects
-/// (decode.rs's rows and infer.rs's shapes).
-#[cfg(feature = "parquet")]
-macro_rules! object_enum_tree {
-    ($ty:ident) => {
-        impl $crate::flatten::Tree for $ty {
-            type Entries = Vec<(String, $ty)>;
-
-            fn into_object(self) -> Result<Self::Entries, Self> {
-                match self {
-                    $ty::Object(entries) if !entries.is_empty() => Ok(entries),
-                    other => Err(other),
-                }
-            }
-
-            fn from_entries(entries: Vec<(String, Self)>) -> Self {
-                $ty::Object(entries)
-            }
-        }
-    };
-}
-#[cfg(feature = "parquet")]
-pub(crate) use object_enum_tree;
 
 /// Two keys flatten to the same name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

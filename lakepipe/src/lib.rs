@@ -7,8 +7,6 @@
 //! - [`location`]: one parser for local, `file://` and `hdfs://` locations;
 //! - [`progress`]: the progress line on stderr (rows, bytes, rate, elapsed);
 //! - [`ddl`]: the Hive/Spark DDL type syntax (parse and print) and its Arrow mapping;
-//! - [`infer`] and [`decode`]: JSON lines -> Arrow schema and record batches;
-//! - [`encode`]: Arrow values -> JSON lines, CSV, TSV and tables;
 //! - [`read`]: Parquet inputs (files, folders, globs, `k=v` partitions);
 //! - [`storage`]: one file-system API over local paths and HDFS (feature `hdfs`);
 //! - [`listing`]: which files a folder or glob names, and the hidden-name rule;
@@ -21,21 +19,15 @@
 //!   core, results in order).
 //! - [`workers`]: joining worker threads so a panic is an error (exit 1), and the test failpoint.
 //!
-//! Feature `parquet` brings Arrow and Parquet (`ddl`, `decode`, `encode`, `infer`, `read`);
+//! Feature `parquet` brings Arrow and Parquet (`ddl`, `read`);
 //! tools that never touch Parquet leave it off and build in a fraction of the time.
 
 pub mod cli;
 pub mod committed;
 #[cfg(feature = "parquet")]
 pub mod ddl;
-#[cfg(feature = "parquet")]
-pub mod decode;
-#[cfg(feature = "parquet")]
-pub mod encode;
 pub mod envelope;
 pub mod flatten;
-#[cfg(feature = "parquet")]
-pub mod infer;
 pub mod lines;
 pub mod listing;
 pub mod location;

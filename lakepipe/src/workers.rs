@@ -8,6 +8,11 @@ use std::thread::JoinHandle;
 /// The environment variable naming the failpoint to trigger (tests only set it).
 pub const FAILPOINT_VAR: &str = "LAKEPIPE_FAILPOINT";
 
+/// Worker threads for CPU-bound work: one per core (2 when the count is unknown).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
 /// True when `LAKEPIPE_FAILPOINT` names `name` (e.g. `worker-panic`). The variable is
 /// read once per process, so callers may ask per chunk; nobody should ask per line.
 pub fn failpoint(name: &str) -> bool {

@@ -10,6 +10,7 @@
 //! pq-cat events.parquet | jq-lite 'select(.price > 100)'
 //! ```
 
+mod encode;
 mod meta;
 mod offsets;
 
@@ -20,14 +21,14 @@ use std::sync::{mpsc, Arc, Mutex};
 use anyhow::Context;
 use arrow::record_batch::RecordBatch;
 use clap::Parser;
+use encode::Format;
 use lakepipe::ddl::{format_schema, Dialect, Quote};
-use lakepipe::encode::{self, Format};
 use lakepipe::lines::{self, Next};
 use lakepipe::read::{self, Table};
 use lakepipe::{cli, workers};
 
 const EXAMPLES: &str = "\
-EXAMPLES:
+Examples:
   # The first rows of a Spark output folder (k=v partitions become columns)
   pq-cat -n 5 out/events/
 
@@ -242,7 +243,7 @@ fn write_side_by_side(
     out: &mut dyn Write,
     progress: &lakepipe::progress::Progress,
 ) -> anyhow::Result<usize> {
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let threads = lakepipe::workers::cores();
     let in_flight = lines::in_flight(threads);
     // Text buffers go back to the encoders: a fresh 2-3 MB buffer per batch would be
     // mapped and faulted in again each time.

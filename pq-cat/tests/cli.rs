@@ -459,7 +459,7 @@ fn bad_flag_is_a_usage_error() {
 #[test]
 fn help_and_version() {
     pq_cat().arg("--help").assert().success().stdout(
-        predicate::str::contains("EXAMPLES").and(predicate::str::contains("pq-cat --count")),
+        predicate::str::contains("Examples:").and(predicate::str::contains("pq-cat --count")),
     );
     pq_cat()
         .arg("--version")

@@ -32,6 +32,8 @@ use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
 
+/// How many files close, or partitions commit, side by side.
+pub const AT_ONCE: usize = 16;
 /// A Kafka topic-partition.
 pub type Tp = (Arc<str>, i32);
 
@@ -140,7 +142,7 @@ impl Committer {
     /// Make each job's `staged` (all of one topic-partition's closed files) visible,
     /// unless other writers committed their offsets first: those rows are dropped.
     /// The partitions commit side by side: each commit is a few namenode calls and a
-    /// claim file whose close may wait 500 ms on HDFS (see `sink::stage_all`), and
+    /// claim file whose close waits for the datanode on HDFS (see `sink::stage_all`), and
     /// partitions are independent (one claim each).
     pub fn commit_all(
         &mut self,
@@ -148,7 +150,7 @@ impl Committer {
         props: &WriterProperties,
     ) -> Vec<(Tp, Result<Committed>)> {
         let this = &*self;
-        let done = lakepipe::workers::side_by_side(jobs, crate::sink::AT_ONCE, |(tp, staged)| {
+        let done = lakepipe::workers::side_by_side(jobs, AT_ONCE, |(tp, staged)| {
             let r = this.commit_one(&tp, staged, props);
             (tp, r)
         });

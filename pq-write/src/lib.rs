@@ -6,10 +6,13 @@
 
 mod column_writer;
 mod commit;
+mod decode;
 mod dictionary;
 mod exactly_once;
+mod infer;
 mod kafka_meta;
 mod pipeline;
+mod shape;
 mod sink;
 mod tables;
 
@@ -74,9 +77,8 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub infer_rows: Option<usize>,
 
-    /// Turn nested objects into top-level columns joined by SEP ({"user":{"id":1}} -> user_id)
-    #[arg(long, value_name = "SEP", num_args = 0..=1, require_equals = true, default_missing_value = "_")]
-    pub flatten: Option<String>,
+    #[command(flatten)]
+    pub flatten: lakepipe::flatten::Arg,
 
     /// Lines that are not JSON or do not fit the schema: 'error' (stop, keep earlier rows), 'skip', or a FILE to copy them to
     #[arg(long, value_name = "error|skip|FILE", default_value = "error")]
@@ -201,7 +203,7 @@ pub fn run(args: Args) -> Result<()> {
         envelope: args.envelope.is_some(),
         kafka_meta: args.kafka_meta || args.exactly_once,
         need_offsets: args.exactly_once,
-        flatten: args.flatten.clone(),
+        flatten: args.flatten.sep.clone(),
         split_by: args.split_by.clone(),
     };
     // Folder output without --schema follows new fields (schema evolution).

@@ -9,10 +9,10 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::decode::LineError;
+use crate::infer::SchemaInference;
 use anyhow::{anyhow, Context, Result};
 use arrow::record_batch::RecordBatch;
-use lakepipe::decode::LineError;
-use lakepipe::infer::SchemaInference;
 use lakepipe::lines::{Chunk, Cutting, Next, Ordered, Recycler};
 use lakepipe::workers;
 
@@ -584,9 +584,7 @@ pub fn write_loop(
 
 /// Decode-worker count: one per core, at most 4.
 pub fn workers() -> usize {
-    std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, 4)
+    lakepipe::workers::cores().clamp(1, 4)
 }
 
 #[cfg(test)]

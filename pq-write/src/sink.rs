@@ -23,7 +23,7 @@ use lakepipe::storage::{self, Fs, StorageError};
 use parquet::file::properties::WriterProperties;
 
 use crate::column_writer::ColumnWriter;
-use crate::commit::{Staged, Tp};
+use crate::commit::{Staged, Tp, AT_ONCE};
 use crate::kafka_meta::{self, TpColumns};
 
 /// Rolling policy for folder targets (all optional).
@@ -466,16 +466,13 @@ impl Sink {
 }
 
 /// Footers of `files` written side by side, each result in the order of `files`. On HDFS
-/// a close waits for the namenode to complete the file, and hdfs-native asks again only
-/// after a fixed 500 ms when the datanode has not reported the last block yet: one
-/// after the other, a roll of a file per topic-partition (and table) paid that per file.
+/// a close waits for the namenode to complete the file, which waits for the datanode's
+/// report of the last block (retried with backoff, vendor/README.md): one after the other,
+/// a roll of a file per topic-partition (and table) would pay that wait per file.
 fn stage_all(files: Vec<OpenFile>) -> Vec<Result<Staged>> {
     // threads that mostly wait on the network; bounded for topics of many partitions
     lakepipe::workers::side_by_side(files, AT_ONCE, stage)
 }
-
-/// How many files close, or partitions commit, side by side.
-pub const AT_ONCE: usize = 16;
 
 /// Footer written: the file under its hidden name, for a commit.
 fn stage(f: OpenFile) -> Result<Staged> {
@@ -539,7 +536,7 @@ fn remove_earlier_parts(fs: &Fs, root: &Location, keep: &HashSet<Location>) -> R
             continue;
         }
         if e.is_dir {
-            if name.contains('=') {
+            if partition::parse_folder(&name).is_some() {
                 remove_earlier_parts(fs, &e.location, keep)?;
                 let _ = fs.delete(&e.location, false); // only succeeds when now empty
             }

@@ -14,13 +14,13 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
+use crate::decode::{LineError, RowDecoder};
+use crate::infer::{SchemaInference, Shape};
 use anyhow::Result;
 use arrow::array::{new_null_array, ArrayRef};
 use arrow::datatypes::{Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
-use lakepipe::decode::{LineError, RowDecoder};
 use lakepipe::envelope::Envelope;
-use lakepipe::infer::{SchemaInference, Shape};
 use lakepipe::partition;
 use parquet::file::properties::WriterProperties;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
@@ -42,7 +42,7 @@ pub struct TableSchema {
 impl TableSchema {
     pub fn new(row: Schema, kafka_meta: bool) -> Arc<TableSchema> {
         let full = if kafka_meta {
-            lakepipe::decode::with_extra(&row, &meta_fields())
+            crate::decode::with_extra(&row, &meta_fields())
         } else {
             row.clone()
         };
@@ -518,7 +518,7 @@ impl Tables {
     /// the first error is returned.
     fn each_sink(&mut self, f: impl Fn(&mut Sink) -> Result<()> + Sync) -> Result<()> {
         let sinks: Vec<&mut Sink> = self.sinks().collect();
-        let done = lakepipe::workers::side_by_side(sinks, crate::sink::AT_ONCE, f);
+        let done = lakepipe::workers::side_by_side(sinks, crate::commit::AT_ONCE, f);
         // every sink ran; the first error wins
         done.into_iter().collect()
     }

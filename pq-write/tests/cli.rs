@@ -558,6 +558,19 @@ fn usage_errors_exit_2() {
         .code(1);
 }
 
+/// One `--flatten` definition with jq-lite: an empty separator is a usage error in both.
+#[test]
+fn empty_flatten_separator_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    pq_write()
+        .args(["--flatten="])
+        .arg(dir.path().join("x.parquet"))
+        .write_stdin("{\"a\":{\"b\":1}}\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("the separator must not be empty"));
+}
+
 #[test]
 fn help_has_examples() {
     pq_write()

@@ -11,25 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use ureq::http;
 
-use crate::session::Session;
-
-/// Which header family the server speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Protocol {
-    /// `X-Trino-*` headers (Trino 351 and later)
-    Trino,
-    /// `X-Presto-*` headers (PrestoDB, PrestoSQL before 351)
-    Presto,
-}
-
-impl Protocol {
-    fn prefix(self) -> &'static str {
-        match self {
-            Protocol::Trino => "X-Trino-",
-            Protocol::Presto => "X-Presto-",
-        }
-    }
-}
+use crate::session::{Protocol, Session};
 
 /// How to reach and authenticate to the coordinator.
 pub struct Connection {

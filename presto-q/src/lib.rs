@@ -26,12 +26,13 @@ use std::path::PathBuf;
 use anyhow::Context;
 use lakepipe::cli;
 
-use client::{Client, Connection, Protocol};
+use client::{Client, Connection};
 use format::Format;
+use session::Protocol;
 use session::Session;
 
 const EXAMPLES: &str = "\
-EXAMPLES:
+Examples:
   presto-q --catalog tpch --schema tiny 'SELECT name, regionkey FROM nation'
   presto-q --output-format json 'SELECT * FROM tpch.tiny.orders' | pq-write orders.parquet
   hive-ddl --dialect trino --table t hdfs://localhost:9000/data/t | presto-q --catalog hive --schema default

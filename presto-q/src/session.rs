@@ -1,7 +1,23 @@
 //! Client session state: what the first request of each statement sends, updated from
 //! the headers of every response (`USE`, `SET SESSION`, `PREPARE`, transactions, roles).
 
-use crate::client::Protocol;
+/// Which header family the server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Protocol {
+    /// `X-Trino-*` headers (Trino 351 and later)
+    Trino,
+    /// `X-Presto-*` headers (PrestoDB, PrestoSQL before 351)
+    Presto,
+}
+
+impl Protocol {
+    pub(crate) fn prefix(self) -> &'static str {
+        match self {
+            Protocol::Trino => "X-Trino-",
+            Protocol::Presto => "X-Presto-",
+        }
+    }
+}
 
 #[derive(Debug, Default, Clone)]
 pub struct Session {

@@ -25,7 +25,7 @@ fn help_shows_examples_and_version_works() {
         .arg("--help")
         .assert()
         .success()
-        .stdout(predicate::str::contains("EXAMPLES:").and(predicate::str::contains("pq-write")));
+        .stdout(predicate::str::contains("Examples:").and(predicate::str::contains("pq-write")));
     presto_q()
         .arg("--version")
         .assert()

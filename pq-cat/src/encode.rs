@@ -23,7 +23,7 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 use base64::Engine;
 use chrono::{Offset, TimeZone};
 
-use crate::text::{self, Align, JsonEscape};
+use lakepipe::text::{self, Align, JsonEscape};
 
 /// Output formats of the text writers (pq-cat's `--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

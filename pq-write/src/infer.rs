@@ -4,56 +4,15 @@
 //! all-null becomes string; nested objects become structs, arrays lists.
 
 use std::fmt;
-use std::sync::Arc;
 
-use arrow_schema::{DataType, Field, Fields, Schema};
+use arrow_schema::{Field, Schema};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::ddl::LIST_ITEM;
-use crate::flatten;
+use lakepipe::flatten;
 
-/// The inferred shape of a JSON value, merged over many lines.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Shape {
-    Null,
-    Bool,
-    Int,
-    Float,
-    Str,
-    List(Box<Shape>),
-    Object(Vec<(String, Shape)>),
-    /// Objects/lists mixed with scalars: kept as JSON text.
-    Json,
-}
+pub use crate::shape::Shape;
 
 impl Shape {
-    /// Merge another observation of the same field into this one.
-    pub fn merge(&mut self, other: Shape) {
-        use Shape::*;
-        let merged = match (std::mem::replace(self, Null), other) {
-            (Null, x) | (x, Null) => x,
-            (Json, _) | (_, Json) => Json,
-            (Int, Float) | (Float, Int) => Float,
-            (List(mut a), List(b)) => {
-                a.merge(*b);
-                List(a)
-            }
-            (Object(mut a), Object(b)) => {
-                for (k, v) in b {
-                    match a.iter_mut().find(|(n, _)| *n == k) {
-                        Some((_, s)) => s.merge(v),
-                        None => a.push((k, v)),
-                    }
-                }
-                Object(a)
-            }
-            (a, b) if a == b => a,
-            (List(_) | Object(_), _) | (_, List(_) | Object(_)) => Json,
-            _ => Str,
-        };
-        *self = merged;
-    }
-
     /// Infer the shape of one JSON text.
     pub fn of_json(line: &[u8]) -> Result<Shape, serde_json::Error> {
         fn parse<'de, R: serde_json::de::Read<'de>>(
@@ -94,30 +53,7 @@ impl Shape {
             _ => true,
         }
     }
-
-    /// The Arrow type for this shape.
-    pub fn data_type(&self) -> DataType {
-        match self {
-            Shape::Null | Shape::Str | Shape::Json => DataType::Utf8,
-            Shape::Bool => DataType::Boolean,
-            Shape::Int => DataType::Int64,
-            Shape::Float => DataType::Float64,
-            Shape::List(item) => {
-                DataType::List(Arc::new(Field::new(LIST_ITEM, item.data_type(), true)))
-            }
-            // Parquet has no empty groups: an object that never had a key stays JSON text.
-            Shape::Object(fields) if fields.is_empty() => DataType::Utf8,
-            Shape::Object(fields) => DataType::Struct(Fields::from(
-                fields
-                    .iter()
-                    .map(|(k, v)| Field::new(k, v.data_type(), true))
-                    .collect::<Vec<_>>(),
-            )),
-        }
-    }
 }
-
-flatten::object_enum_tree!(Shape);
 
 /// Accumulates shapes of rows (top-level objects) into a schema.
 #[derive(Debug, Default)]
@@ -149,6 +85,7 @@ impl SchemaInference {
         }
     }
 
+    #[cfg(test)]
     pub fn rows(&self) -> usize {
         self.rows
     }
@@ -377,6 +314,7 @@ impl<'de> Visitor<'de> for FieldIndex<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow_schema::DataType;
 
     fn infer(lines: &[&str], flatten: Option<&str>) -> Schema {
         let mut inf = SchemaInference::default();

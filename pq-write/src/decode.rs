@@ -24,11 +24,11 @@ use arrow::array::{
 };
 use arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
-use arrow_schema::{DataType, Field, FieldRef, Fields, Schema, SchemaRef, TimeUnit};
+use arrow_schema::{DataType, FieldRef, Fields, Schema, SchemaRef, TimeUnit};
 use base64::Engine;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::flatten;
+use lakepipe::flatten;
 
 /// Why a line was rejected.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,10 +78,6 @@ impl RowDecoder {
             scratch: String::new(),
             fast_path: true,
         })
-    }
-
-    pub fn schema(&self) -> &SchemaRef {
-        &self.schema
     }
 
     /// Rows decoded since the last [`finish`](Self::finish).
@@ -994,7 +990,7 @@ impl Named for String {
     }
 }
 
-impl Named for (String, crate::infer::Shape) {
+impl Named for (String, crate::shape::Shape) {
     fn name(&self) -> &str {
         &self.0
     }
@@ -1065,7 +1061,7 @@ enum RowTree {
     Object(Vec<(String, RowTree)>),
 }
 
-flatten::object_enum_tree!(RowTree);
+crate::shape::object_enum_tree!(RowTree);
 
 impl RowTree {
     /// The JSON value (after flattening only empty objects are left as objects).
@@ -1142,11 +1138,6 @@ fn push_flat<'de, R: serde_json::de::Read<'de>>(
     }
 }
 
-/// Field helper for callers adding metadata columns.
-pub fn field(name: &str, dt: DataType) -> FieldRef {
-    Arc::new(Field::new(name, dt, true))
-}
-
 /// A schema with `extra` columns appended (e.g. Kafka metadata).
 pub fn with_extra(schema: &Schema, extra: &[FieldRef]) -> Schema {
     let mut fields: Vec<FieldRef> = schema.fields().iter().cloned().collect();
@@ -1157,7 +1148,7 @@ pub fn with_extra(schema: &Schema, extra: &[FieldRef]) -> Schema {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ddl::parse_schema;
+    use lakepipe::ddl::parse_schema;
 
     fn decoder(ddl: &str) -> RowDecoder {
         RowDecoder::new(Arc::new(parse_schema(ddl).unwrap()), None).unwrap()

@@ -15,7 +15,7 @@ use std::fmt;
 use serde::de;
 
 use super::{end_nested, find_key, push_bool, push_f64, push_int, push_text, Col, Kind, Named};
-use crate::infer::Shape;
+use crate::shape::Shape;
 
 /// "Let serde's path decide": carries no message, since that path writes it.
 #[derive(Debug)]
@@ -570,7 +570,7 @@ mod tests {
 
     use super::super::RowDecoder;
     use super::*;
-    use crate::ddl::parse_schema;
+    use lakepipe::ddl::parse_schema;
 
     const DDL: &str = "id BIGINT, small TINYINT, price DOUBLE, ratio FLOAT, ok BOOLEAN, \
         name STRING, ts TIMESTAMP, day DATE, amount DECIMAL(10,2), blob BINARY, \
