@@ -9,6 +9,7 @@ SERVICES ?=
 .PHONY: build test unit-test demo bench install services-up services-down services-status clean
 
 build:
+	bash tests/build-deps.sh
 	$(CARGO) build --release --workspace --locked
 
 # Every test: unit and CLI tests, then the real services and the tests that need them.
@@ -17,6 +18,7 @@ test:
 
 # Unit and CLI tests only (no services).
 unit-test:
+	bash tests/build-deps.sh
 	$(CARGO) test --profile ci --workspace --locked
 
 demo: build

@@ -24,6 +24,7 @@ MVN_DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 # ---- ports (loopback only) ---------------------------------------------------------
 KAFKA_PORT=9092
 KAFKA_CONTROLLER_PORT=9093
+KAFKA_SASL_PORT=9094          # SASL_SSL listener (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER)
 HDFS_PORT=9000
 TRINO_PORT=8080
 PRESTO_PORT=8081
@@ -262,7 +263,7 @@ service_address() {
 # ports a service listens on (checked free before start and after stop)
 service_ports() {
   case $1 in
-    kafka) echo "$KAFKA_PORT $KAFKA_CONTROLLER_PORT" ;;
+    kafka) echo "$KAFKA_PORT $KAFKA_CONTROLLER_PORT $KAFKA_SASL_PORT" ;;
     hdfs) echo "$HDFS_PORT" ;;
     metastore) echo "$METASTORE_PORT" ;;
     trino) echo "$TRINO_PORT" ;;
@@ -312,7 +313,13 @@ write_env() {
     echo "export LAKEPIPE_SERVICES_LOGS='$LOGS'"
     for svc in "${running[@]}"; do
       case $svc in
-        kafka) echo "export KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT" ;;
+        kafka)
+          echo "export KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
+          echo "export KAFKA_SASL_BROKERS=127.0.0.1:$KAFKA_SASL_PORT"
+          echo "export KAFKA_CA='$KAFKA_TLS/ca.pem'"
+          echo "export KAFKA_SASL_USER=$KAFKA_SASL_USER"
+          echo "export KAFKA_SASL_PASSWORD=$(kafka_sasl_password)"
+          ;;
         hdfs)
           echo "export HDFS_NAMENODE=hdfs://127.0.0.1:$HDFS_PORT"
           echo "export HADOOP_CONF_DIR='$CONF'"

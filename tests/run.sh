@@ -22,6 +22,8 @@ if ((${#missing[@]})); then
   { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; } >/dev/null 2>&1 || sudo apt-get install -y -qq "${missing[@]}"
 fi
 
+bash tests/build-deps.sh
+
 stamp "format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -5,11 +5,11 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 
-use crate::{config, Args};
+use crate::diagnose::Ctx;
+use crate::{config, metadata, Args};
 
 pub fn create_topic(args: &Args, name: &str) -> Result<()> {
     if args.partitions < 1 || args.replication_factor < 1 {
@@ -46,16 +46,11 @@ pub fn delete_topic(args: &Args, name: &str) -> Result<()> {
     Ok(())
 }
 
-fn client(args: &Args) -> Result<AdminClient<DefaultClientContext>> {
-    let admin: AdminClient<DefaultClientContext> = config::client_config(args)?
-        .create()
-        .context("creating the Kafka admin client")?;
-    // Fail fast, naming the brokers, when nothing answers.
-    admin
-        .inner()
-        .fetch_metadata(None, args.timeout())
-        .map_err(|e| config::unreachable(args, args.timeout(), e))?;
-    Ok(admin)
+fn client(args: &Args) -> Result<AdminClient<Ctx>> {
+    // Fail fast, naming the brokers and why, when they do not answer: a consumer's
+    // metadata request (the admin client's own logs are never polled).
+    metadata::probe(args, None)?;
+    config::create(&config::client_config(args)?, Ctx, "admin client")
 }
 
 fn options(args: &Args) -> AdminOptions {

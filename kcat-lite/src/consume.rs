@@ -12,6 +12,7 @@ use anyhow::{Context, Result};
 use lakepipe::cli;
 use lakepipe::envelope::{self, Stats, TsType, WriteOpts};
 use rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__PARTITION_EOF;
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{
     BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, RebalanceProtocol,
 };
@@ -22,6 +23,7 @@ use rdkafka::{ClientContext, Message, Offset, Timestamp, TopicPartitionList};
 
 use crate::batch::{Batch, Router};
 use crate::config::{self, set_default};
+use crate::diagnose;
 use crate::downstream;
 use crate::format::Formatter;
 use crate::offsets::{self, Start};
@@ -43,7 +45,11 @@ pub struct GroupContext {
     router: Router,
 }
 
-impl ClientContext for GroupContext {}
+impl ClientContext for GroupContext {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, msg: &str) {
+        diagnose::note(level, fac, msg);
+    }
+}
 
 impl ConsumerContext for GroupContext {
     /// rdkafka's own rebalance, with `--resume-from`'s offsets set on each assignment
@@ -342,20 +348,20 @@ pub fn run(args: &Args) -> Result<()> {
         // librdkafka's assign() needs a group id even though nothing joins or commits.
         set_default(&mut cfg, args, "group.id", "kcat-lite");
     }
-    let consumer: BaseConsumer<GroupContext> = cfg
-        .create_with_context(GroupContext {
-            notify: args.group.clone().filter(|_| !args.quiet()),
-            resume: resume(args, &range, timeout)?,
-            ..GroupContext::default()
-        })
-        .context("creating the Kafka consumer")?;
+    let context = GroupContext {
+        notify: args.group.clone().filter(|_| !args.quiet()),
+        resume: resume(args, &range, timeout)?,
+        ..GroupContext::default()
+    };
+    let consumer: BaseConsumer<GroupContext> = config::create(&cfg, context, "consumer")?;
 
     // Fail fast, naming the brokers, instead of waiting forever for an unreachable cluster.
     let mut assignment = TopicPartitionList::new();
     for topic in &topics {
-        let md = consumer
-            .fetch_metadata(Some(topic), timeout)
-            .map_err(|e| config::unreachable(args, timeout, e))?;
+        let md = consumer.fetch_metadata(Some(topic), timeout).map_err(|e| {
+            diagnose::drain(&consumer);
+            config::unreachable(args, timeout, e)
+        })?;
         let t = md.topics().iter().find(|t| t.name() == *topic);
         let parts: Vec<i32> = match t {
             Some(t) if t.error().is_none() && !t.partitions().is_empty() => {

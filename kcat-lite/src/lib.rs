@@ -13,6 +13,7 @@ pub mod admin;
 pub mod batch;
 pub mod config;
 pub mod consume;
+pub mod diagnose;
 pub mod downstream;
 pub mod format;
 pub mod metadata;
@@ -83,9 +84,13 @@ pub struct Args {
     /// librdkafka property prop=value (repeatable)
     #[arg(short = 'X', value_name = "PROP=VALUE")]
     pub props: Vec<String>,
-    /// Properties file (prop=value lines, # comments)
+    /// Properties file (prop=value lines, # comments); without -F, $KCAT_CONFIG, else
+    /// ~/.config/kcat.conf if it exists. -X wins over it
     #[arg(short = 'F', value_name = "FILE")]
     pub config_file: Option<std::path::PathBuf>,
+    /// The properties of the config file, then of -X, in order (filled by `run`).
+    #[arg(skip)]
+    pub user_props: Vec<(String, String)>,
 
     /// Start offset: beginning, end, stored, N, -N (from end), s@TS; end with e@TS (repeatable)
     #[arg(short = 'o', allow_hyphen_values = true, help_heading = CONSUMER)]
@@ -172,33 +177,39 @@ pub fn command() -> clap::Command {
     <Args as clap::CommandFactory>::command()
 }
 
-pub fn run(args: Args) -> Result<()> {
+pub fn run(mut args: Args) -> Result<()> {
+    config::load(&mut args)?;
+    let secrets = config::secrets(&args);
+    run_mode(&args).map_err(|e| config::redact(e, &secrets))
+}
+
+fn run_mode(args: &Args) -> Result<()> {
     if let Some(name) = &args.create_topic {
-        return admin::create_topic(&args, name);
+        return admin::create_topic(args, name);
     }
     if let Some(name) = &args.delete_topic {
-        return admin::delete_topic(&args, name);
+        return admin::delete_topic(args, name);
     }
     if args.list {
-        return metadata::list(&args);
+        return metadata::list(args);
     }
     if args.query {
-        return metadata::query(&args);
+        return metadata::query(args);
     }
     if args.group.is_some() {
         if args.topics.is_empty() {
             return Err(cli::usage("-G needs at least one topic: -G GROUP TOPIC..."));
         }
-        return consume::run(&args);
+        return consume::run(args);
     }
     if args.produce {
         if args.resume_from.is_some() {
             return Err(cli::usage("--resume-from applies to -C and -G"));
         }
-        return produce::run(&args);
+        return produce::run(args);
     }
     if args.consume {
-        return consume::run(&args);
+        return consume::run(args);
     }
     // As kcat: without a mode, a terminal stdin means consume and a piped one produce.
     if args.topic.is_none() {
@@ -207,9 +218,9 @@ pub fn run(args: Args) -> Result<()> {
         ));
     }
     if std::io::stdin().is_terminal() {
-        consume::run(&args)
+        consume::run(args)
     } else {
-        produce::run(&args)
+        produce::run(args)
     }
 }
 

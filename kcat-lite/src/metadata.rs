@@ -6,14 +6,24 @@ use std::io::Write;
 use anyhow::{Context, Result};
 use lakepipe::cli;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::metadata::Metadata;
 use rdkafka::{Offset, TopicPartitionList};
 
+use crate::diagnose::{self, Ctx};
 use crate::{config, Args};
 
-fn consumer(args: &Args) -> Result<BaseConsumer> {
-    config::client_config(args)?
-        .create()
-        .context("creating the Kafka client")
+fn consumer(args: &Args) -> Result<BaseConsumer<Ctx>> {
+    config::create(&config::client_config(args)?, Ctx, "client")
+}
+
+/// Metadata from the brokers, or the reason they did not give it.
+pub fn probe(args: &Args, topic: Option<&str>) -> Result<Metadata> {
+    let c = consumer(args)?;
+    let timeout = args.timeout();
+    c.fetch_metadata(topic, timeout).map_err(|e| {
+        diagnose::drain(&c);
+        config::unreachable(args, timeout, e)
+    })
 }
 
 fn join(ids: &[i32]) -> String {
@@ -21,11 +31,7 @@ fn join(ids: &[i32]) -> String {
 }
 
 pub fn list(args: &Args) -> Result<()> {
-    let c = consumer(args)?;
-    let timeout = args.timeout();
-    let md = c
-        .fetch_metadata(args.topic.as_deref(), timeout)
-        .map_err(|e| config::unreachable(args, timeout, e))?;
+    let md = probe(args, args.topic.as_deref())?;
     let mut out = cli::stdout();
     let what = args.topic.as_deref().unwrap_or("all topics");
     writeln!(
@@ -87,9 +93,10 @@ pub fn query(args: &Args) -> Result<()> {
     let timeout = args.timeout();
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(topic, partition, Offset::Offset(ts))?;
-    let found = c
-        .offsets_for_times(tpl, timeout)
-        .map_err(|e| config::unreachable(args, timeout, e))?;
+    let found = c.offsets_for_times(tpl, timeout).map_err(|e| {
+        diagnose::drain(&c);
+        config::unreachable(args, timeout, e)
+    })?;
     let mut out = cli::stdout();
     for e in found.elements() {
         if let Err(err) = e.error() {

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use lakepipe::cli;
 use lakepipe::envelope;
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
@@ -16,6 +17,7 @@ use rdkafka::util::Timeout;
 use rdkafka::{ClientConfig, ClientContext};
 
 use crate::config::{self, set_default};
+use crate::diagnose;
 use crate::format::unescape;
 use crate::Args;
 
@@ -35,7 +37,11 @@ impl Deliveries {
     }
 }
 
-impl ClientContext for Deliveries {}
+impl ClientContext for Deliveries {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, msg: &str) {
+        diagnose::note(level, fac, msg);
+    }
+}
 
 impl ProducerContext for Deliveries {
     type DeliveryOpaque = ();
@@ -88,9 +94,8 @@ pub fn producer_config(args: &Args) -> Result<ClientConfig> {
 pub fn run(args: &Args) -> Result<()> {
     let cfg = producer_config(args)?;
     let auto_create = cfg.get("allow.auto.create.topics") != Some("false");
-    let producer: BaseProducer<Deliveries> = cfg
-        .create_with_context(Deliveries::default())
-        .context("creating the Kafka producer")?;
+    let producer: BaseProducer<Deliveries> =
+        config::create(&cfg, Deliveries::default(), "producer")?;
 
     let topic = args.topic.as_deref();
     if topic.is_none() && !args.json {
@@ -257,7 +262,10 @@ fn check_topic(
         let md = producer
             .client()
             .fetch_metadata(Some(topic), Timeout::After(timeout))
-            .map_err(|e| config::unreachable(args, timeout, e))?;
+            .map_err(|e| {
+                producer.poll(Duration::ZERO); // its queued logs tell why
+                config::unreachable(args, timeout, e)
+            })?;
         let err = md
             .topics()
             .iter()
@@ -314,7 +322,9 @@ mod tests {
     use clap::Parser;
 
     fn codec(argv: &[&str]) -> Option<String> {
-        let args = Args::try_parse_from([&["kcat-lite", "-P", "-t", "x"], argv].concat()).unwrap();
+        let mut args =
+            Args::try_parse_from([&["kcat-lite", "-P", "-t", "x"], argv].concat()).unwrap();
+        config::load(&mut args).unwrap();
         producer_config(&args)
             .unwrap()
             .get("compression.codec")

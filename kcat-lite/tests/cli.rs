@@ -6,7 +6,8 @@ use predicates::prelude::*;
 
 fn kcat_lite() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::cargo_bin("kcat-lite").unwrap();
-    c.env_remove("KAFKA_BROKERS");
+    c.env_remove("KAFKA_BROKERS").env_remove("KCAT_CONFIG");
+    c.env("HOME", "/nonexistent");
     c.timeout(Duration::from_secs(60));
     c
 }
@@ -110,4 +111,112 @@ fn silent_broker_fails_within_timeout_naming_it() {
         let want = format!("kcat-lite: error: cannot reach Kafka broker(s) {addr}");
         assert!(err.contains(&want), "{mode:?}: {err}");
     }
+}
+
+/// kcat's order: -F, else $KCAT_CONFIG, else ~/.config/kcat.conf; -X wins over all.
+/// (A bad security.protocol shows which file was read, without a broker.)
+#[test]
+fn config_files_are_read_in_kcats_order_and_x_wins() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let write = |path: &std::path::Path, proto: &str| {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let text =
+            format!("# a comment\n\nsecurity.protocol = {proto}\nsasl.password=hunter2-secret\n");
+        std::fs::write(path, text).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    };
+    let home_conf = home.path().join(".config/kcat.conf");
+    let env_conf = home.path().join("env.conf");
+    let f_conf = home.path().join("f.conf");
+    write(&home_conf, "from_home");
+    write(&env_conf, "from_env");
+    write(&f_conf, "from_f");
+    let run = |env: bool, f: bool, x: bool| {
+        let mut c = kcat_lite();
+        c.env("HOME", home.path())
+            .args(["-b", "127.0.0.1:1", "--timeout", "1", "-L"]);
+        if env {
+            c.env("KCAT_CONFIG", &env_conf);
+        }
+        if f {
+            c.arg("-F").arg(&f_conf);
+        }
+        if x {
+            c.args(["-X", "security.protocol=plaintext"]);
+        }
+        let out = c.output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(!err.contains("warning"), "{err}");
+        err
+    };
+    assert!(run(false, false, false).contains("from_home"));
+    assert!(run(true, false, false).contains("from_env"));
+    assert!(run(true, true, false).contains("from_f"));
+    assert!(run(true, true, true).contains("cannot reach Kafka broker(s) 127.0.0.1:1"));
+    // ~/.config/kafkacat.conf, the older name, when there is no kcat.conf
+    std::fs::rename(&home_conf, home.path().join(".config/kafkacat.conf")).unwrap();
+    assert!(run(false, false, false).contains("from_home"));
+}
+
+#[test]
+fn a_config_file_others_can_read_gets_a_warning_and_secrets_stay_hidden() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("kcat.conf");
+    std::fs::write(
+        &conf,
+        "sasl.password=hunter2-secret\nsasl.password hunter2-secret\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = kcat_lite().arg("-F").arg(&conf).arg("-L").output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("is readable by group or others (mode 0644)"),
+        "{err}"
+    );
+    assert!(err.contains("kcat.conf:2: expected prop=value"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+    let out = kcat_lite()
+        .args(["-X", "sasl.password hunter2-secret", "-L"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+    // a missing $KCAT_CONFIG is an error naming it
+    kcat_lite()
+        .env("KCAT_CONFIG", dir.path().join("missing.conf"))
+        .arg("-L")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("missing.conf"));
+}
+
+#[test]
+fn a_sasl_mechanism_not_built_in_is_named() {
+    kcat_lite()
+        .args([
+            "-b",
+            "127.0.0.1:1",
+            "-L",
+            "-X",
+            "security.protocol=SASL_SSL",
+        ])
+        .args([
+            "-X",
+            "sasl.mechanism=AWS_MSK_IAM",
+            "-X",
+            "sasl.password=hunter2",
+        ])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("SASL mechanism AWS_MSK_IAM is not supported")
+                .and(predicate::str::contains("hunter2").not()),
+        );
 }
