@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use ureq::http;
 
+use crate::auth::{self, Credentials};
 use crate::session::Session;
 
 /// Which header family the server speaks.
@@ -35,8 +36,9 @@ impl Protocol {
 pub struct Connection {
     pub server: String,
     pub protocol: Protocol,
-    pub user: String,
-    pub password: Option<String>,
+    /// None: the server takes the user from the credentials (an access token's subject).
+    pub user: Option<String>,
+    pub credentials: Credentials,
     pub timeout: Duration,
     pub ca_file: Option<std::path::PathBuf>,
     pub insecure: bool,
@@ -98,10 +100,11 @@ pub struct Client {
 impl Client {
     pub fn new(conn: Connection) -> Result<Client> {
         let https = conn.server.starts_with("https://");
-        if conn.password.is_some() && !https {
-            // Basic auth over plain HTTP would send the password in the clear.
+        if conn.credentials != Credentials::None && !https {
+            // Over plain HTTP the password or token would travel in the clear.
             return Err(lakepipe::cli::usage(format!(
-                "PRESTO_PASSWORD is set but {} is not https: password authentication needs https",
+                "{} is given but {} is not https: authentication needs https",
+                conn.credentials.what(),
                 conn.server
             )));
         }
@@ -147,13 +150,21 @@ impl Client {
     }
 
     fn auth<B>(&self, mut req: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
-        req = req.header(self.header("User"), &self.conn.user);
-        if let Some(pw) = &self.conn.password {
-            let token = base64::engine::general_purpose::STANDARD
-                .encode(format!("{}:{}", self.conn.user, pw));
-            req = req.header("Authorization", format!("Basic {token}"));
+        if let Some(user) = &self.conn.user {
+            req = req.header(self.header("User"), user);
         }
-        req
+        match &self.conn.credentials {
+            Credentials::None => req,
+            Credentials::Password(pw) => {
+                let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+                    "{}:{}",
+                    self.conn.user.as_deref().unwrap_or(""),
+                    pw
+                ));
+                req.header("Authorization", format!("Basic {basic}"))
+            }
+            Credentials::Token(token) => req.header("Authorization", format!("Bearer {token}")),
+        }
     }
 
     /// Submit a statement; the first response usually has no data yet.
@@ -195,6 +206,7 @@ impl Client {
                 continue;
             }
             let headers = session_headers(resp.headers(), self.conn.protocol);
+            let challenges = challenges(resp.headers());
             let body = resp
                 .body_mut()
                 .with_config()
@@ -202,15 +214,14 @@ impl Client {
                 .read_to_vec()
                 .map_err(|e| self.transport_error(url, e))?;
             if status != 200 {
-                bail!(
-                    "{}",
-                    http_error(
-                        &self.conn.server,
-                        status,
-                        &body,
-                        self.conn.password.is_some()
-                    )
+                let msg = http_error(
+                    &self.conn.server,
+                    status,
+                    &body,
+                    &self.conn.credentials,
+                    &challenges,
                 );
+                bail!("{}", auth::redact(&msg, self.conn.credentials.secret()));
             }
             let results: QueryResults = serde_json::from_slice(&body).with_context(|| {
                 format!(
@@ -249,8 +260,15 @@ impl Client {
     }
 }
 
-/// An HTTP error from the coordinator, explained.
-fn http_error(server: &str, status: u16, body: &[u8], sent_password: bool) -> String {
+/// An HTTP error from the coordinator, explained. `challenges` are the schemes of its
+/// `WWW-Authenticate` headers (`basic`, `bearer`), lowercase.
+fn http_error(
+    server: &str,
+    status: u16,
+    body: &[u8],
+    sent: &Credentials,
+    challenges: &[String],
+) -> String {
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
     let detail = if text.is_empty() || text.starts_with('<') {
@@ -258,14 +276,40 @@ fn http_error(server: &str, status: u16, body: &[u8], sent_password: bool) -> St
     } else {
         format!(": {}", truncate(text, 300))
     };
-    match status {
-        401 if !sent_password => {
-            format!("{server} requires a password: set PRESTO_PASSWORD (401 Unauthorized){detail}")
+    match (status, sent) {
+        (401, Credentials::None) => {
+            let bearer = challenges.iter().any(|c| c == "bearer");
+            let basic = challenges.iter().any(|c| c == "basic") || !bearer;
+            let wants = match (basic, bearer) {
+                (true, true) => {
+                    "a password or an access token: set PRESTO_PASSWORD (or pass \
+                                 --password to be asked) or PRESTO_ACCESS_TOKEN"
+                }
+                (true, false) => "a password: set PRESTO_PASSWORD (or pass --password to be asked)",
+                _ => "an access token: set PRESTO_ACCESS_TOKEN",
+            };
+            format!("{server} requires {wants} (401 Unauthorized){detail}")
         }
-        401 => format!("{server} refused the credentials (401 Unauthorized){detail}"),
-        403 => format!("{server} denied access (403 Forbidden){detail}"),
+        (401, Credentials::Password(_)) => {
+            format!("{server} refused the password (401 Unauthorized){detail}")
+        }
+        (401, Credentials::Token(_)) => {
+            format!("{server} refused the access token (401 Unauthorized){detail}")
+        }
+        (403, _) => format!("{server} denied access (403 Forbidden){detail}"),
         _ => format!("{server} answered HTTP {status}{detail}"),
     }
+}
+
+/// The schemes the server offers in `WWW-Authenticate` (`Basic realm=...` -> `basic`).
+fn challenges(headers: &http::HeaderMap) -> Vec<String> {
+    headers
+        .get_all(http::header::WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split_whitespace().next())
+        .map(|s| s.to_ascii_lowercase())
+        .collect()
 }
 
 fn truncate(s: &str, n: usize) -> &str {
