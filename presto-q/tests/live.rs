@@ -21,8 +21,15 @@ fn presto_q_path() -> PathBuf {
 /// presto-q pointed at the shared Trino, quiet, with only the variables it reads set.
 fn presto_q(args: &[&str]) -> Command {
     let mut cmd = Command::new(presto_q_path());
-    cmd.env_remove("PRESTO_PASSWORD")
-        .env("PRESTO_SERVER", env("PRESTO_SERVER"))
+    for var in [
+        "PRESTO_PASSWORD",
+        "TRINO_PASSWORD",
+        "PRESTO_ACCESS_TOKEN",
+        "TRINO_ACCESS_TOKEN",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("PRESTO_SERVER", env("PRESTO_SERVER"))
         .arg("-q")
         .args(args);
     cmd
@@ -449,16 +456,7 @@ impl Drop for TlsTrino {
 fn presto_q_tls(tls: &TlsTrino, args: &[&str]) -> Command {
     let mut all = vec!["--server", tls.url.as_str()];
     all.extend_from_slice(args);
-    let mut cmd = presto_q(&all);
-    for var in [
-        "PRESTO_PASSWORD",
-        "TRINO_PASSWORD",
-        "PRESTO_ACCESS_TOKEN",
-        "TRINO_ACCESS_TOKEN",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
+    presto_q(&all)
 }
 
 /// A JWT for `sub`, signed (HS256) with the base64 key in `key_file`, expiring `exp_secs`
