@@ -281,10 +281,10 @@ fn http_error(
             let bearer = challenges.iter().any(|c| c == "bearer");
             let basic = challenges.iter().any(|c| c == "basic") || !bearer;
             let wants = match (basic, bearer) {
-                (true, true) => {
-                    "a password or an access token: set PRESTO_PASSWORD (or pass \
-                                 --password to be asked) or PRESTO_ACCESS_TOKEN"
-                }
+                (true, true) => concat!(
+                    "a password or an access token: set PRESTO_PASSWORD ",
+                    "(or pass --password to be asked) or PRESTO_ACCESS_TOKEN"
+                ),
                 (true, false) => "a password: set PRESTO_PASSWORD (or pass --password to be asked)",
                 _ => "an access token: set PRESTO_ACCESS_TOKEN",
             };
@@ -332,4 +332,47 @@ fn session_headers(headers: &http::HeaderMap, protocol: Protocol) -> Vec<(String
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(sent: &Credentials, challenges: &[&str]) -> String {
+        let challenges: Vec<String> = challenges.iter().map(|c| c.to_string()).collect();
+        http_error("https://t", 401, b"Unauthorized", sent, &challenges)
+    }
+
+    #[test]
+    fn a_401_says_what_the_server_offers_and_what_it_refused() {
+        let none = Credentials::None;
+        assert_eq!(
+            err(&none, &["basic", "bearer"]),
+            "https://t requires a password or an access token: set PRESTO_PASSWORD (or pass \
+             --password to be asked) or PRESTO_ACCESS_TOKEN (401 Unauthorized): Unauthorized"
+        );
+        assert!(
+            err(&none, &["bearer"]).contains("requires an access token: set PRESTO_ACCESS_TOKEN")
+        );
+        // No challenge at all (an older server, a proxy): the password, as before.
+        assert!(err(&none, &[]).contains("requires a password: set PRESTO_PASSWORD"));
+        let token = Credentials::Token("t".into());
+        assert!(err(&token, &["bearer"]).starts_with("https://t refused the access token (401"));
+        let password = Credentials::Password("p".into());
+        assert!(err(&password, &["basic"]).starts_with("https://t refused the password (401"));
+    }
+
+    #[test]
+    fn challenges_are_the_schemes_lowercased() {
+        let mut headers = http::HeaderMap::new();
+        headers.append(
+            http::header::WWW_AUTHENTICATE,
+            http::HeaderValue::from_static("Basic realm=\"Trino\""),
+        );
+        headers.append(
+            http::header::WWW_AUTHENTICATE,
+            http::HeaderValue::from_static("Bearer realm=\"Trino\", token_type=\"JWT\""),
+        );
+        assert_eq!(challenges(&headers), ["basic", "bearer"]);
+    }
 }
