@@ -11,14 +11,16 @@ use serde::Deserialize;
 use serde_json::Value;
 use ureq::http;
 
+use crate::auth::{self, Credentials};
 use crate::session::{Protocol, Session};
 
 /// How to reach and authenticate to the coordinator.
 pub struct Connection {
     pub server: String,
     pub protocol: Protocol,
-    pub user: String,
-    pub password: Option<String>,
+    /// None: the server takes the user from the credentials (an access token's subject).
+    pub user: Option<String>,
+    pub credentials: Credentials,
     pub timeout: Duration,
     pub ca_file: Option<std::path::PathBuf>,
     pub insecure: bool,
@@ -80,10 +82,11 @@ pub struct Client {
 impl Client {
     pub fn new(conn: Connection) -> Result<Client> {
         let https = conn.server.starts_with("https://");
-        if conn.password.is_some() && !https {
-            // Basic auth over plain HTTP would send the password in the clear.
+        if conn.credentials != Credentials::None && !https {
+            // Over plain HTTP the password or token would travel in the clear.
             return Err(lakepipe::cli::usage(format!(
-                "PRESTO_PASSWORD is set but {} is not https: password authentication needs https",
+                "{} is given but {} is not https: authentication needs https",
+                conn.credentials.what(),
                 conn.server
             )));
         }
@@ -129,13 +132,21 @@ impl Client {
     }
 
     fn auth<B>(&self, mut req: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
-        req = req.header(self.header("User"), &self.conn.user);
-        if let Some(pw) = &self.conn.password {
-            let token = base64::engine::general_purpose::STANDARD
-                .encode(format!("{}:{}", self.conn.user, pw));
-            req = req.header("Authorization", format!("Basic {token}"));
+        if let Some(user) = &self.conn.user {
+            req = req.header(self.header("User"), user);
         }
-        req
+        match &self.conn.credentials {
+            Credentials::None => req,
+            Credentials::Password(pw) => {
+                let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+                    "{}:{}",
+                    self.conn.user.as_deref().unwrap_or(""),
+                    pw
+                ));
+                req.header("Authorization", format!("Basic {basic}"))
+            }
+            Credentials::Token(token) => req.header("Authorization", format!("Bearer {token}")),
+        }
     }
 
     /// Submit a statement; the first response usually has no data yet.
@@ -177,6 +188,7 @@ impl Client {
                 continue;
             }
             let headers = session_headers(resp.headers(), self.conn.protocol);
+            let challenges = challenges(resp.headers());
             let body = resp
                 .body_mut()
                 .with_config()
@@ -184,15 +196,14 @@ impl Client {
                 .read_to_vec()
                 .map_err(|e| self.transport_error(url, e))?;
             if status != 200 {
-                bail!(
-                    "{}",
-                    http_error(
-                        &self.conn.server,
-                        status,
-                        &body,
-                        self.conn.password.is_some()
-                    )
+                let msg = http_error(
+                    &self.conn.server,
+                    status,
+                    &body,
+                    &self.conn.credentials,
+                    &challenges,
                 );
+                bail!("{}", auth::redact(&msg, self.conn.credentials.secret()));
             }
             let results: QueryResults = serde_json::from_slice(&body).with_context(|| {
                 format!(
@@ -231,8 +242,15 @@ impl Client {
     }
 }
 
-/// An HTTP error from the coordinator, explained.
-fn http_error(server: &str, status: u16, body: &[u8], sent_password: bool) -> String {
+/// An HTTP error from the coordinator, explained. `challenges` are the schemes of its
+/// `WWW-Authenticate` headers (`basic`, `bearer`), lowercase.
+fn http_error(
+    server: &str,
+    status: u16,
+    body: &[u8],
+    sent: &Credentials,
+    challenges: &[String],
+) -> String {
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
     let detail = if text.is_empty() || text.starts_with('<') {
@@ -240,14 +258,40 @@ fn http_error(server: &str, status: u16, body: &[u8], sent_password: bool) -> St
     } else {
         format!(": {}", truncate(text, 300))
     };
-    match status {
-        401 if !sent_password => {
-            format!("{server} requires a password: set PRESTO_PASSWORD (401 Unauthorized){detail}")
+    match (status, sent) {
+        (401, Credentials::None) => {
+            let bearer = challenges.iter().any(|c| c == "bearer");
+            let basic = challenges.iter().any(|c| c == "basic") || !bearer;
+            let wants = match (basic, bearer) {
+                (true, true) => concat!(
+                    "a password or an access token: set PRESTO_PASSWORD ",
+                    "(or pass --password to be asked) or PRESTO_ACCESS_TOKEN"
+                ),
+                (true, false) => "a password: set PRESTO_PASSWORD (or pass --password to be asked)",
+                _ => "an access token: set PRESTO_ACCESS_TOKEN",
+            };
+            format!("{server} requires {wants} (401 Unauthorized){detail}")
         }
-        401 => format!("{server} refused the credentials (401 Unauthorized){detail}"),
-        403 => format!("{server} denied access (403 Forbidden){detail}"),
+        (401, Credentials::Password(_)) => {
+            format!("{server} refused the password (401 Unauthorized){detail}")
+        }
+        (401, Credentials::Token(_)) => {
+            format!("{server} refused the access token (401 Unauthorized){detail}")
+        }
+        (403, _) => format!("{server} denied access (403 Forbidden){detail}"),
         _ => format!("{server} answered HTTP {status}{detail}"),
     }
+}
+
+/// The schemes the server offers in `WWW-Authenticate` (`Basic realm=...` -> `basic`).
+fn challenges(headers: &http::HeaderMap) -> Vec<String> {
+    headers
+        .get_all(http::header::WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split_whitespace().next())
+        .map(|s| s.to_ascii_lowercase())
+        .collect()
 }
 
 fn truncate(s: &str, n: usize) -> &str {
@@ -270,4 +314,47 @@ fn session_headers(headers: &http::HeaderMap, protocol: Protocol) -> Vec<(String
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(sent: &Credentials, challenges: &[&str]) -> String {
+        let challenges: Vec<String> = challenges.iter().map(|c| c.to_string()).collect();
+        http_error("https://t", 401, b"Unauthorized", sent, &challenges)
+    }
+
+    #[test]
+    fn a_401_says_what_the_server_offers_and_what_it_refused() {
+        let none = Credentials::None;
+        assert_eq!(
+            err(&none, &["basic", "bearer"]),
+            "https://t requires a password or an access token: set PRESTO_PASSWORD (or pass \
+             --password to be asked) or PRESTO_ACCESS_TOKEN (401 Unauthorized): Unauthorized"
+        );
+        assert!(
+            err(&none, &["bearer"]).contains("requires an access token: set PRESTO_ACCESS_TOKEN")
+        );
+        // No challenge at all (an older server, a proxy): the password, as before.
+        assert!(err(&none, &[]).contains("requires a password: set PRESTO_PASSWORD"));
+        let token = Credentials::Token("t".into());
+        assert!(err(&token, &["bearer"]).starts_with("https://t refused the access token (401"));
+        let password = Credentials::Password("p".into());
+        assert!(err(&password, &["basic"]).starts_with("https://t refused the password (401"));
+    }
+
+    #[test]
+    fn challenges_are_the_schemes_lowercased() {
+        let mut headers = http::HeaderMap::new();
+        headers.append(
+            http::header::WWW_AUTHENTICATE,
+            http::HeaderValue::from_static("Basic realm=\"Trino\""),
+        );
+        headers.append(
+            http::header::WWW_AUTHENTICATE,
+            http::HeaderValue::from_static("Bearer realm=\"Trino\", token_type=\"JWT\""),
+        );
+        assert_eq!(challenges(&headers), ["basic", "bearer"]);
+    }
 }

@@ -7,6 +7,7 @@
 //! presto-q --catalog tpch --schema tiny 'SELECT name FROM nation' | head
 //! ```
 
+pub mod auth;
 pub mod client;
 pub mod complete;
 pub mod format;
@@ -26,6 +27,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use lakepipe::cli;
 
+use auth::Credentials;
 use client::{Client, Connection};
 use format::Format;
 use session::Protocol;
@@ -37,7 +39,8 @@ Examples:
   presto-q --output-format json 'SELECT * FROM tpch.tiny.orders' | pq-write orders.parquet
   hive-ddl --dialect trino --table t hdfs://localhost:9000/data/t | presto-q --catalog hive --schema default
   presto-q -f report.sql --session query_max_run_time=10m --output-format csv-header > report.csv
-  PRESTO_PASSWORD=secret presto-q --server https://trino:8443 --ca-file ca.pem 'SELECT 1'";
+  presto-q --server https://trino:8443 --ca-file ca.pem --user alice --password 'SELECT 1'
+  PRESTO_ACCESS_TOKEN=$(cat token.jwt) presto-q --server https://trino:8443 'SELECT 1'";
 
 /// Run SQL on Presto or Trino: results stream to stdout as CSV, TSV, JSON lines or tables.
 #[derive(Debug, clap::Parser)]
@@ -64,9 +67,19 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Protocol::Trino)]
     pub protocol: Protocol,
 
-    /// User name (default: $USER). The password comes only from $PRESTO_PASSWORD.
+    /// User name (default: $USER; with an access token, the token's subject)
     #[arg(long)]
     pub user: Option<String>,
+
+    /// Authenticate with a password (HTTPS only): $PRESTO_PASSWORD, else $TRINO_PASSWORD,
+    /// else asked on the terminal without echo. $PRESTO_PASSWORD is sent even without it.
+    #[arg(long, conflicts_with = "access_token")]
+    pub password: bool,
+
+    /// Authenticate with this JWT access token (HTTPS only). Prefer $PRESTO_ACCESS_TOKEN or
+    /// $TRINO_ACCESS_TOKEN: a command line is visible to every user of the machine (ps)
+    #[arg(long, value_name = "TOKEN")]
+    pub access_token: Option<auth::Secret>,
 
     /// Default catalog
     #[arg(long)]
@@ -135,15 +148,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .properties
             .push((k.trim().to_string(), v.to_string()));
     }
-    let user = match args
-        .user
-        .clone()
-        .filter(|u| !u.is_empty())
-        .or_else(login_name)
-    {
-        Some(u) => u,
-        None => return Err(cli::usage("no user: pass --user or set $USER")),
-    };
     if !args.server.starts_with("http://") && !args.server.starts_with("https://") {
         return Err(cli::usage(format!(
             "--server must start with http:// or https://, not '{}'",
@@ -160,17 +164,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         statements
     };
-    let client = Client::new(Connection {
-        server: args.server.trim_end_matches('/').to_string(),
-        protocol: args.protocol,
-        user,
-        password: std::env::var("PRESTO_PASSWORD")
-            .ok()
-            .filter(|p| !p.is_empty()),
-        timeout: args.common.timeout,
-        ca_file: args.ca_file.clone(),
-        insecure: args.insecure,
-    })?;
+    let client = Client::new(connection(&args)?)?;
     if shell {
         let opts = shell::Options {
             format: args.output_format,
@@ -194,6 +188,43 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         cancel: None,
     };
     run::run_statements(&client, &mut session, &statements, &opts)
+}
+
+/// The server, the user and the credentials (asked for now, if they must be).
+fn connection(args: &Args) -> anyhow::Result<Connection> {
+    if args.password && !args.server.starts_with("https://") {
+        // Refuse before asking: the password would travel in the clear.
+        return Err(cli::usage(format!(
+            "--password needs an https server, not {}",
+            args.server
+        )));
+    }
+    let credentials = auth::resolve(
+        args.password,
+        args.access_token.as_ref().map(|t| t.0.as_str()),
+        |var| std::env::var(var).ok(),
+        auth::prompt_password,
+    )?;
+    let user = match args.user.clone().filter(|u| !u.is_empty()) {
+        Some(u) => Some(u),
+        // A token names its user (its subject); Trino takes it when no user is sent, and
+        // would refuse another name unless impersonation is allowed. PrestoDB wants one.
+        None if matches!(credentials, Credentials::Token(_))
+            && args.protocol == Protocol::Trino =>
+        {
+            None
+        }
+        None => Some(login_name().ok_or_else(|| cli::usage("no user: pass --user or set $USER"))?),
+    };
+    Ok(Connection {
+        server: args.server.trim_end_matches('/').to_string(),
+        protocol: args.protocol,
+        user,
+        credentials,
+        timeout: args.common.timeout,
+        ca_file: args.ca_file.clone(),
+        insecure: args.insecure,
+    })
 }
 
 /// No SQL given and a person at the terminal: the shell.

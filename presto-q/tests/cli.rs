@@ -14,6 +14,9 @@ fn presto_q() -> Command {
     let mut cmd = Command::cargo_bin("presto-q").unwrap();
     cmd.env_remove("PRESTO_SERVER")
         .env_remove("PRESTO_PASSWORD")
+        .env_remove("TRINO_PASSWORD")
+        .env_remove("PRESTO_ACCESS_TOKEN")
+        .env_remove("TRINO_ACCESS_TOKEN")
         .env("USER", "tester");
     cmd.timeout(Duration::from_secs(60));
     cmd
@@ -69,6 +72,127 @@ fn password_is_refused_over_plain_http() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("needs https"));
+}
+
+/// A port nobody listens on: bind, note the port, close.
+fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ0ZXN0ZXIifQ.c2VjcmV0LXNpZ25hdHVyZQ";
+
+#[test]
+fn access_token_is_refused_over_plain_http_without_showing_it() {
+    presto_q()
+        .args([
+            "--server",
+            "http://127.0.0.1:1",
+            "--access-token",
+            TOKEN,
+            "SELECT 1",
+        ])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains(
+                "an access token is given but http://127.0.0.1:1 is not https",
+            )
+            .and(predicate::str::contains("c2VjcmV0").not()),
+        );
+    for var in ["PRESTO_ACCESS_TOKEN", "TRINO_ACCESS_TOKEN"] {
+        presto_q()
+            .env(var, TOKEN)
+            .args(["--server", "http://127.0.0.1:1", "SELECT 1"])
+            .assert()
+            .code(2)
+            .stderr(
+                predicate::str::contains("needs https")
+                    .and(predicate::str::contains("c2VjcmV0").not()),
+            );
+    }
+}
+
+#[test]
+fn password_flag_needs_https_and_a_terminal_or_a_variable() {
+    presto_q()
+        .args(["--server", "http://127.0.0.1:1", "--password", "SELECT 1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--password needs an https server"));
+    let url = format!("https://127.0.0.1:{}", closed_port());
+    // stdin is a pipe here: nothing to ask on.
+    presto_q()
+        .args(["--server", &url, "--password", "SELECT 1"])
+        .write_stdin("")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--password: stdin is not a terminal to ask for the password on: set PRESTO_PASSWORD",
+        ));
+    // A variable answers instead of the prompt: the run goes on to the (absent) server.
+    for var in ["PRESTO_PASSWORD", "TRINO_PASSWORD"] {
+        presto_q()
+            .env(var, "pw-secret")
+            .args(["--server", &url, "--password", "SELECT 1"])
+            .assert()
+            .code(1)
+            .stderr(
+                predicate::str::contains(format!("cannot reach {url}"))
+                    .and(predicate::str::contains("pw-secret").not()),
+            );
+    }
+}
+
+#[test]
+fn one_kind_of_credentials() {
+    presto_q()
+        .args(["--password", "--access-token", TOKEN, "SELECT 1"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("cannot be used with")
+                .and(predicate::str::contains("c2VjcmV0").not()),
+        );
+    presto_q()
+        .env("PRESTO_PASSWORD", "pw-secret")
+        .env("TRINO_ACCESS_TOKEN", TOKEN)
+        .args(["--server", "https://127.0.0.1:1", "SELECT 1"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("both PRESTO_PASSWORD and TRINO_ACCESS_TOKEN are set")
+                .and(predicate::str::contains("pw-secret").not())
+                .and(predicate::str::contains("c2VjcmV0").not()),
+        );
+    // trino-cli's password variable alone is not sent (as with trino-cli, without
+    // --password): plain http is then fine.
+    let url = format!("http://127.0.0.1:{}", closed_port());
+    presto_q()
+        .env("TRINO_PASSWORD", "pw-secret")
+        .args(["--server", &url, "SELECT 1"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!("cannot reach {url}")));
+}
+
+#[test]
+fn help_names_the_variables_and_never_a_token() {
+    presto_q()
+        .env("TRINO_ACCESS_TOKEN", TOKEN)
+        .env("PRESTO_PASSWORD", "pw-secret")
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("$PRESTO_ACCESS_TOKEN")
+                .and(predicate::str::contains("(ps)"))
+                .and(predicate::str::contains("c2VjcmV0").not())
+                .and(predicate::str::contains("pw-secret").not()),
+        );
 }
 
 #[test]
@@ -238,7 +362,7 @@ fn http_errors_are_reported_with_status() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains(format!(
-            "{url} requires a password: set PRESTO_PASSWORD (401 Unauthorized)"
+            "{url} requires a password: set PRESTO_PASSWORD (or pass --password to be asked) (401 Unauthorized)"
         )));
     handle.join().unwrap();
 }

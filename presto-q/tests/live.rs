@@ -21,8 +21,15 @@ fn presto_q_path() -> PathBuf {
 /// presto-q pointed at the shared Trino, quiet, with only the variables it reads set.
 fn presto_q(args: &[&str]) -> Command {
     let mut cmd = Command::new(presto_q_path());
-    cmd.env_remove("PRESTO_PASSWORD")
-        .env("PRESTO_SERVER", env("PRESTO_SERVER"))
+    for var in [
+        "PRESTO_PASSWORD",
+        "TRINO_PASSWORD",
+        "PRESTO_ACCESS_TOKEN",
+        "TRINO_ACCESS_TOKEN",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("PRESTO_SERVER", env("PRESTO_SERVER"))
         .arg("-q")
         .args(args);
     cmd
@@ -445,23 +452,53 @@ impl Drop for TlsTrino {
     }
 }
 
+/// presto-q pointed at the TLS Trino, with none of the credential variables set.
+fn presto_q_tls(tls: &TlsTrino, args: &[&str]) -> Command {
+    let mut all = vec!["--server", tls.url.as_str()];
+    all.extend_from_slice(args);
+    presto_q(&all)
+}
+
+/// A JWT for `sub`, signed (HS256) with the base64 key in `key_file`, expiring `exp_secs`
+/// from now (negative: expired).
+fn jwt(key_file: &str, sub: &str, exp_secs: i64) -> String {
+    let key = std::fs::read_to_string(key_file).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &serde_json::json!({"sub": sub, "iat": now.min(now + exp_secs), "exp": now + exp_secs}),
+        &jsonwebtoken::EncodingKey::from_base64_secret(key.trim()).unwrap(),
+    )
+    .unwrap()
+}
+
+/// HTTPS trust, passwords (variable and prompt) and JWT access tokens against one Trino
+/// with `http-server.authentication.type=PASSWORD,JWT` (tests/tls-trino.sh).
 #[test]
 #[ignore = "live: needs services/ (make test runs it)"]
-fn live_https_and_password_against_the_file_authenticator() {
+fn live_https_password_and_access_token_against_trino() {
     // Needs the cached Trino install that services/up.sh made.
     env("PRESTO_SERVER");
     let tls = TlsTrino::start();
+    check_https_and_password(&tls);
+    check_access_tokens(&tls);
+    check_password_prompt(&tls);
+}
+
+fn check_https_and_password(tls: &TlsTrino) {
     let password = std::fs::read_to_string(tls.file("password.txt"))
         .unwrap()
         .trim()
         .to_string();
     let sql = "SELECT count(*) FROM tpch.tiny.nation";
     let with = |args: &[&str], pw: Option<&str>| {
-        let mut all = vec!["--server", tls.url.as_str(), "--user", "lab"];
+        let mut all = vec!["--user", "lab"];
         all.extend_from_slice(args);
         all.push(sql);
-        let mut cmd = presto_q(&all);
-        cmd.env_remove("PRESTO_PASSWORD");
+        let mut cmd = presto_q_tls(tls, &all);
         if let Some(pw) = pw {
             cmd.env("PRESTO_PASSWORD", pw);
         }
@@ -503,20 +540,147 @@ fn live_https_and_password_against_the_file_authenticator() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "\"25\"\n");
+    // trino-cli's variable, with --password as trino-cli wants it.
+    let mut cmd = presto_q_tls(tls, &["--ca-file", &ca, "--user", "lab", "--password", sql]);
+    cmd.env("TRINO_PASSWORD", &password);
+    assert_eq!(stdout_of(cmd), "\"25\"\n");
     // A wrong password, and none at all: the server's 401 as a clear error, exit 1.
-    let out = with(&["--ca-file", &ca], Some("wrong"));
+    let out = with(&["--ca-file", &ca], Some("wrong-pw"));
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("refused the credentials (401 Unauthorized)") && err.contains(&tls.url),
+        err.contains("refused the password (401 Unauthorized)") && err.contains(&tls.url),
         "{err}"
     );
+    assert!(!err.contains("wrong-pw"), "{err}");
     let out = with(&["--ca-file", &ca], None);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("requires a password: set PRESTO_PASSWORD (401 Unauthorized)"),
+        err.contains("requires a password or an access token: set PRESTO_PASSWORD")
+            && err.contains("(401 Unauthorized)"),
         "{err}"
+    );
+    // --password with neither a variable nor a terminal to ask on: a usage error.
+    let out = run(presto_q_tls(tls, &["--ca-file", &ca, "--password", sql]));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("stdin is not a terminal") && err.contains("PRESTO_PASSWORD"),
+        "{err}"
+    );
+}
+
+fn check_access_tokens(tls: &TlsTrino) {
+    let ca = tls.file("ca.pem");
+    let sql = "SELECT current_user";
+    let good = jwt(&tls.file("jwt.key"), "alice", 600);
+    // From either variable, with the subject as --user or no --user at all (then Trino
+    // takes the subject, whatever $USER says).
+    for (var, user) in [
+        ("PRESTO_ACCESS_TOKEN", &["--user", "alice"][..]),
+        ("TRINO_ACCESS_TOKEN", &[][..]),
+    ] {
+        let mut args = vec!["--ca-file", ca.as_str()];
+        args.extend_from_slice(user);
+        args.push(sql);
+        let mut cmd = presto_q_tls(tls, &args);
+        cmd.env(var, &good).env("USER", "not-alice");
+        assert_eq!(stdout_of(cmd), "\"alice\"\n", "{var}");
+    }
+    // Another user than the subject: Trino's own refusal.
+    let mut cmd = presto_q_tls(tls, &["--ca-file", &ca, "--user", "bob", sql]);
+    cmd.env("PRESTO_ACCESS_TOKEN", &good);
+    let out = run(cmd);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("alice cannot impersonate user bob"), "{err}");
+    // The flag beats a variable holding a bad token.
+    let mut cmd = presto_q_tls(
+        tls,
+        &[
+            "--ca-file",
+            &ca,
+            "--user",
+            "alice",
+            "--access-token",
+            &good,
+            sql,
+        ],
+    );
+    cmd.env("PRESTO_ACCESS_TOKEN", "not-a-token");
+    assert_eq!(stdout_of(cmd), "\"alice\"\n");
+    // Refused: signed with a key Trino does not know, expired, or not a JWT at all.
+    let wrong_key = jwt(&tls.file("other-jwt.key"), "alice", 600);
+    let expired = jwt(&tls.file("jwt.key"), "alice", -3600);
+    for (what, token, hint) in [
+        ("wrong key", wrong_key.as_str(), "signature"),
+        ("expired", expired.as_str(), "expired"),
+        ("garbage", "not-a-token", ""),
+    ] {
+        let mut cmd = presto_q_tls(tls, &["--ca-file", &ca, "--user", "alice", sql]);
+        cmd.env("TRINO_ACCESS_TOKEN", token);
+        let out = run(cmd);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{what}: {err}");
+        assert!(out.stdout.is_empty(), "{what}");
+        assert!(
+            err.starts_with(&format!(
+                "presto-q: error: {} refused the access token (401 Unauthorized)",
+                tls.url
+            )),
+            "{what}: {err}"
+        );
+        assert!(err.to_lowercase().contains(hint), "{what}: {err}");
+        for part in token.split('.') {
+            assert!(!err.contains(part), "{what}: the token is in {err}");
+        }
+    }
+}
+
+fn check_password_prompt(tls: &TlsTrino) {
+    use lakepipe_tests::tmux::Tmux;
+    let password = std::fs::read_to_string(tls.file("password.txt"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let script = format!(
+        "env -u PRESTO_PASSWORD -u TRINO_PASSWORD -u PRESTO_ACCESS_TOKEN -u TRINO_ACCESS_TOKEN \
+         '{}' --server '{}' --ca-file '{}' --user lab --password -q -o csv \
+         'SELECT count(*) FROM tpch.tiny.region'; echo EXIT=$?; sleep 600",
+        presto_q_path().display(),
+        tls.url,
+        tls.file("ca.pem"),
+    );
+    let term = Tmux::start("presto-q-password", &script);
+    let log = tls.dir.path().join("terminal.log");
+    term.record(&log);
+    let screen_when = |what: &str, ok: &dyn Fn(&str) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let screen = term.screen();
+            if ok(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {what} on the terminal:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    screen_when("password prompt", &|s| s.contains("Password:"));
+    term.type_text(&password);
+    term.keys(&["Enter"]);
+    let screen = screen_when("exit status", &|s| s.contains("EXIT="));
+    assert!(
+        screen.contains("\"5\"") && screen.contains("EXIT=0"),
+        "{screen}"
+    );
+    let raw = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !screen.contains(&password) && !raw.contains(&password),
+        "the password was echoed: {screen}"
     );
 }

@@ -39,6 +39,7 @@ impl Term {
             N.fetch_add(1, Ordering::Relaxed)
         );
         let mut line = String::from("env -u PRESTO_PASSWORD -u PRESTO_SERVER -u PRESTO_PAGER");
+        line.push_str(" -u TRINO_PASSWORD -u PRESTO_ACCESS_TOKEN -u TRINO_ACCESS_TOKEN");
         line.push_str(" -u PRESTO_HISTORY_FILE TERM=xterm-256color");
         for (k, v) in vars {
             line.push_str(&format!(" {k}={}", quote(v)));
@@ -340,6 +341,8 @@ fn query_state(server: &str, protocol: &str, source: &str) -> String {
     let rows = stdout_of(
         Command::new(presto_q_path())
             .env_remove("PRESTO_PASSWORD")
+            .env_remove("PRESTO_ACCESS_TOKEN")
+            .env_remove("TRINO_ACCESS_TOKEN")
             .args([
                 "-q",
                 "--server",

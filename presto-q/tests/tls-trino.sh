@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# A second Trino with HTTPS (self-signed CA) and the file password authenticator, for
-# presto-q's TLS and password tests, from the install services/ cached. Leaves the shared
-# Trino alone.
-#   tls-trino.sh start DIR   -> generates certs and a password file in DIR, starts Trino,
-#                               prints "HTTPS_URL PID"; the one user is `lab` with the
-#                               password in DIR/password.txt
+# A second Trino with HTTPS (self-signed CA), the file password authenticator and JWT
+# (an HMAC key file), for presto-q's TLS, password and access token tests, from the
+# install services/ cached. Leaves the shared Trino alone.
+#   tls-trino.sh start DIR   -> generates certs, a password file and JWT keys in DIR, starts
+#                               Trino, prints "HTTPS_URL PID"; the one password user is
+#                               `lab` with the password in DIR/password.txt; tokens signed
+#                               with DIR/jwt.key (base64 of the HMAC key, as Trino reads it)
+#                               are accepted, DIR/other-jwt.key is a key Trino does not know
 #   tls-trino.sh stop DIR    -> stops the Trino started for DIR (by its recorded pid)
 set -euo pipefail
 cmd=$1 dir=$2
@@ -45,6 +47,9 @@ import hashlib, os, sys
 salt = os.urandom(16)
 print(f"lab:1000:{salt.hex()}:{hashlib.pbkdf2_hmac('sha1', sys.argv[1].encode(), salt, 1000, 64).hex()}")
 PY
+# JWT: Trino reads the key file as base64 of an HMAC key (256 bits at least for HS256).
+openssl rand -base64 32 >jwt.key
+openssl rand -base64 32 >other-jwt.key
 printf 'password-authenticator.name=file\nfile.password-file=%s/password.db\n' "$dir" >etc/password-authenticator.properties
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -62,7 +67,8 @@ http-server.http.port=$http_port
 http-server.https.enabled=true
 http-server.https.port=$https_port
 http-server.https.keystore.path=$dir/server.pem
-http-server.authentication.type=PASSWORD
+http-server.authentication.type=PASSWORD,JWT
+http-server.authentication.jwt.key-file=$dir/jwt.key
 password-authenticator.config-files=$dir/etc/password-authenticator.properties
 http-server.log.enabled=false
 internal-communication.shared-secret=presto-q-test-secret-$(date +%s%N)

@@ -54,6 +54,29 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Type `text` literally, as a person would (tmux takes a trailing `;` as a separator).
+    pub fn type_text(&self, text: &str) {
+        assert!(
+            !text.ends_with(';'),
+            "send a trailing `;` escaped, with keys"
+        );
+        let ok = self
+            .cmd(&["send-keys", "-t", &self.name, "-l", text])
+            .status()
+            .expect("tmux send-keys");
+        assert!(ok.success(), "tmux send-keys failed");
+    }
+
+    /// Press keys by their tmux names (`Enter`, `C-c`).
+    pub fn keys(&self, keys: &[&str]) {
+        let ok = self
+            .cmd(&["send-keys", "-t", &self.name])
+            .args(keys)
+            .status()
+            .expect("tmux send-keys");
+        assert!(ok.success(), "tmux send-keys failed");
+    }
+
     /// Everything written to the terminal from now on is copied to `log`.
     pub fn record(&self, log: &Path) {
         let pipe = format!("cat > '{}'", log.display());
