@@ -24,6 +24,9 @@ fi
 
 bash tests/build-deps.sh
 
+stamp "vendored crates: crates.io releases plus their patches"
+bash vendor/check.sh
+
 stamp "format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -16,7 +16,7 @@ use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 use crate::workers;
 
 mod input;
-pub use input::{spans, Chunk, Chunker, Cutting, Data, Input, Recycler, MAP_BYTES};
+pub use input::{spans, Chunk, Chunker, Cutting, Data, Input, Recycler};
 
 /// Chunks in flight for `threads` workers: each busy, each with one queued, and two
 /// finished ones waiting for an earlier chunk.

@@ -504,6 +504,79 @@ impl Iterator for Batches {
 mod tests {
     use super::*;
 
+    /// Reading a footer reads the footer only: under 1 MB of a 64 MB file (the file's
+    /// bytes are counted as the reader hands them out).
+    #[test]
+    fn a_footer_is_read_without_the_data() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+
+        use arrow::array::{BinaryArray, Int64Array, RecordBatch};
+        use arrow::datatypes::{DataType, Field, Schema};
+        use parquet::arrow::ArrowWriter;
+        use parquet::file::properties::WriterProperties;
+        use parquet::file::reader::Length;
+
+        struct Counting {
+            file: std::fs::File,
+            read: AtomicU64,
+        }
+        impl Length for Counting {
+            fn len(&self) -> u64 {
+                self.file.len()
+            }
+        }
+        impl ChunkReader for Counting {
+            type T = <std::fs::File as ChunkReader>::T;
+            fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+                // a streaming read could read anything: count it as the rest of the file
+                self.read.fetch_add(self.len() - start, Ordering::Relaxed);
+                self.file.get_read(start)
+            }
+            fn get_bytes(
+                &self,
+                start: u64,
+                length: usize,
+            ) -> parquet::errors::Result<bytes::Bytes> {
+                self.read.fetch_add(length as u64, Ordering::Relaxed);
+                self.file.get_bytes(start, length)
+            }
+        }
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.parquet");
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("blob", DataType::Binary, false),
+        ]));
+        let props = WriterProperties::builder()
+            .set_compression(parquet::basic::Compression::UNCOMPRESSED)
+            .set_dictionary_enabled(false)
+            .build();
+        let file = std::fs::File::create(&path).unwrap();
+        let mut w = ArrowWriter::try_new(file, schema.clone(), Some(props)).unwrap();
+        let blob = vec![7u8; 1 << 20];
+        for chunk in 0..4 {
+            let ids = Int64Array::from_iter_values((0..16).map(|i| chunk * 16 + i));
+            let blobs = BinaryArray::from_iter_values((0..16).map(|_| blob.as_slice()));
+            let cols: Vec<arrow::array::ArrayRef> = vec![Arc::new(ids), Arc::new(blobs)];
+            w.write(&RecordBatch::try_new(schema.clone(), cols).unwrap())
+                .unwrap();
+            w.flush().unwrap(); // a row group each
+        }
+        w.close().unwrap();
+        let size = std::fs::metadata(&path).unwrap().len();
+        assert!(size >= 64 << 20, "{size}");
+        let counting = Counting {
+            file: std::fs::File::open(&path).unwrap(),
+            read: AtomicU64::new(0),
+        };
+        let meta = load_footer(&counting).unwrap();
+        assert_eq!(meta.metadata().file_metadata().num_rows(), 64);
+        assert_eq!(meta.metadata().num_row_groups(), 4);
+        let read = counting.read.load(Ordering::Relaxed);
+        assert!(read < 1 << 20, "read {read} bytes of a {size}-byte file");
+    }
+
     #[test]
     fn partitions_come_from_folder_names() {
         let p = partitions_of(Path::new(

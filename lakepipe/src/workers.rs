@@ -16,10 +16,18 @@ pub fn cores() -> usize {
 /// True when `LAKEPIPE_FAILPOINT` names `name` (e.g. `worker-panic`). The variable is
 /// read once per process, so callers may ask per chunk; nobody should ask per line.
 pub fn failpoint(name: &str) -> bool {
+    failpoint_value().is_some_and(|v| v == name)
+}
+
+/// The argument of a failpoint set as `NAME:ARG` (e.g. `commit-rename-fails:t+0`).
+pub fn failpoint_arg(name: &str) -> Option<&'static str> {
+    failpoint_value()?.strip_prefix(name)?.strip_prefix(':')
+}
+
+fn failpoint_value() -> Option<&'static str> {
     static SET: OnceLock<Option<String>> = OnceLock::new();
     SET.get_or_init(|| std::env::var(FAILPOINT_VAR).ok())
         .as_deref()
-        .is_some_and(|v| v == name)
 }
 
 /// Panic when the `worker-panic` failpoint is set: workers call this where they start

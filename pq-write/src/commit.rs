@@ -358,6 +358,13 @@ impl Committer {
     fn rename_all(&self, claim: &Claim) -> Result<()> {
         for (tmp, dst) in &claim.renames {
             let (tmp, dst) = (Location::parse(tmp)?, Location::parse(dst)?);
+            // test failpoint `commit-rename-fails:<topic>+<partition>`: that partition's
+            // renames fail, as a rename into a name something else holds does
+            if lakepipe::workers::failpoint_arg("commit-rename-fails")
+                .is_some_and(|tp| dst.file_name().starts_with(&format!("{tp}+")))
+            {
+                bail!("committing {tmp} as {dst}: failpoint commit-rename-fails");
+            }
             match self.fs.rename(&tmp, &dst, false) {
                 Ok(()) => {}
                 Err(StorageError::NotFound(_)) if self.fs.stat(&dst)?.is_some() => {}

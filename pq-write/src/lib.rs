@@ -438,7 +438,7 @@ fn writer_props(args: &Args, sample: Option<&RecordBatch>) -> WriterProperties {
     props.build()
 }
 
-/// The input: stdin, a local file (mapped when large, see [`Input::file`]), or an HDFS
+/// The input: stdin, a local file (read, see [`Input::file`]), or an HDFS
 /// file read in sequence; and its name in messages.
 fn open_input(arg: &str) -> Result<(Input, String)> {
     if arg == "-" {

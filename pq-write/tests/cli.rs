@@ -4,10 +4,11 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use arrow::array::RecordBatch;
 use assert_cmd::prelude::*;
+use lakepipe_tests::wait_until;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use predicates::prelude::*;
 
@@ -328,7 +329,7 @@ fn roll_secs_closes_files_while_input_is_slow() {
     writeln!(stdin, "{{\"id\":1}}").unwrap();
     stdin.flush().unwrap();
     // the first file is complete and visible while the run goes on
-    wait_for("the first rolled file", || {
+    wait_until("the first rolled file", Duration::from_secs(30), || {
         let d = dir.path().join("s");
         d.exists() && !visible_files(&d).is_empty()
     });
@@ -355,7 +356,11 @@ fn sigterm_closes_the_current_file_validly() {
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(lines(1000).as_bytes()).unwrap();
     stdin.flush().unwrap();
-    wait_for("pq-write to read its input", || pipe_unread(&stdin) == 0);
+    wait_until(
+        "pq-write to read its input",
+        Duration::from_secs(30),
+        || pipe_unread(&stdin) == 0,
+    );
     unsafe_kill(child.id(), "TERM");
     let out_put = child.wait_with_output().unwrap();
     assert_eq!(out_put.status.code(), Some(130));
@@ -381,7 +386,7 @@ fn sigkill_leaves_no_visible_partial_file() {
     stdin.write_all(lines(150_000).as_bytes()).unwrap();
     stdin.flush().unwrap();
     // kill -9 mid-run: some files rolled, the input still open, so one file is in progress
-    wait_for("a rolled file", || {
+    wait_until("a rolled file", Duration::from_secs(30), || {
         let d = dir.path().join("k");
         d.exists() && !visible_files(&d).is_empty()
     });
@@ -581,18 +586,6 @@ fn help_has_examples() {
     pq_write().arg("--version").assert().success();
 }
 
-/// Polls `done` until it holds; fails after 30 s naming what it waited for.
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "waited 30 s for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// Bytes written to the child's stdin pipe that it has not read yet (FIONREAD).
 fn pipe_unread(stdin: &std::process::ChildStdin) -> i32 {
     use std::os::fd::AsRawFd;
@@ -690,4 +683,48 @@ fn a_panicking_decoder_is_an_error() {
             "pq-write: error: a decoder panicked: failpoint worker-panic",
         ));
     assert!(visible_files(dir.path()).is_empty());
+}
+
+/// A file rewritten (truncated, refilled with other bytes, some not UTF-8) while pq-write
+/// reads it gives an error naming the input or a valid file, never a crash: files are
+/// read, not mapped, so the bytes the decoders checked cannot change under them (a
+/// mapping ended such a run with SIGBUS).
+#[test]
+fn a_file_rewritten_while_it_is_read_is_an_error_or_valid_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("events.jsonl");
+    let line = |i: usize| format!("{{\"n\":{i},\"s\":\"{}\"}}\n", "é".repeat(i % 40));
+    let good: String = (0..600_000).map(line).collect();
+    fs::write(&input, &good).unwrap();
+    let out = dir.path().join("out.parquet");
+    let mut child = pq_write_spawnable()
+        .args(["-q", "--bad-lines", "error", "-i"])
+        .arg(&input)
+        .arg(&out)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut rewrites = 0;
+    let bad: Vec<u8> = good
+        .bytes()
+        .take(1 << 20)
+        .map(|b| if b == b'"' { 0xff } else { b })
+        .collect();
+    while child.try_wait().unwrap().is_none() {
+        let mut f = fs::File::create(&input).unwrap(); // truncates
+        f.write_all(&bad).unwrap();
+        f.write_all(&good.as_bytes()[..good.len() / 3]).unwrap();
+        rewrites += 1;
+    }
+    let res = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert!(rewrites > 0, "pq-write ended before the first rewrite");
+    match res.status.code() {
+        Some(0) => assert!(!read_rows(&out).is_empty(), "exit 0 without rows"),
+        Some(1) => assert!(
+            stderr.contains("line") && !stderr.contains("panicked"),
+            "after {rewrites} rewrites: {stderr}"
+        ),
+        other => panic!("pq-write ended with {other:?} after {rewrites} rewrites: {stderr}"),
+    }
 }

@@ -556,21 +556,15 @@ fn schema_evolution_in_split_tables_commits_exactly_once() {
     assert_eq!(n_by_file(d.path()).len(), 3);
 }
 
-/// A commit that fails (a rename refused: something holds the final name) stops the run
-/// with exit 1 and leaves its claim. The rows of that partition read after the failed
-/// ones stay hidden, in every table, even when the obstacle is gone by then (visible,
-/// they would move the next run's resume point past the failed offsets), while the
-/// other partitions are committed.
+/// A commit that fails (a rename refused, as when something holds the final name: the
+/// failpoint makes t/0's renames fail) stops the run with exit 1 and leaves its claim.
+/// The rows of that partition read after the failed ones stay hidden, in every table,
+/// though nothing stands in their way (visible, they would move the next run's resume
+/// point past the failed offsets), while the other partitions are committed.
 #[test]
 fn after_a_failed_commit_nothing_later_of_that_partition_is_visible() {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    use std::time::{Duration, Instant};
     let d = tempfile::tempdir().unwrap();
     let out = format!("{}/", d.path().display());
-    // a folder under the final name of t/0's first file: the rename into it fails
-    let obstacle = d.path().join("a/t+0+0000000000+0000000002.parquet");
-    std::fs::create_dir_all(&obstacle).unwrap();
     let mut input = String::new();
     for o in 0..5 {
         input += &envelope("t", 0, o, &format!("{{\"n\":{o},\"kind\":\"a\"}}"));
@@ -579,26 +573,13 @@ fn after_a_failed_commit_nothing_later_of_that_partition_is_visible() {
     for o in 0..2 {
         input += &envelope("t", 1, o, &format!("{{\"n\":{o},\"kind\":\"b\"}}"));
     }
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("pq-write"))
-        .args(["--envelope", "kcat", "--exactly-once", "--split-by", "kind"])
+    let end = pq_write()
+        .env("LAKEPIPE_FAILPOINT", "commit-rename-fails:t+0")
+        .args(["--split-by", "kind"])
         .args(["--roll-rows", "3", "--timeout", "10", &out])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+        .write_stdin(input)
+        .output()
         .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(input.as_bytes()).unwrap();
-    drop(stdin);
-    // once the failed commit left its claim, the obstacle goes: a run that went on to
-    // commit t/0 (after the claim's stale time) would now succeed
-    let claim = d.path().join("_lakepipe/claims/t+0");
-    let start = Instant::now();
-    while !claim.exists() {
-        assert!(start.elapsed() < Duration::from_secs(30), "no claim left");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::fs::remove_dir(&obstacle).unwrap();
-    let end = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&end.stderr);
     assert_eq!(end.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("committing"), "{stderr}");
@@ -611,5 +592,19 @@ fn after_a_failed_commit_nothing_later_of_that_partition_is_visible() {
             vec![0, 1]
         )]
     );
-    assert!(claim.exists());
+    assert!(d.path().join("_lakepipe/claims/t+0").exists());
+    // the next run (no failpoint) finishes the claim: offsets 0-2 become visible
+    pq_write()
+        .args(["--split-by", "kind", "--timeout", "10", &out])
+        .write_stdin("")
+        .assert()
+        .success();
+    let files = n_by_file(d.path());
+    assert!(
+        files.contains(&(
+            "a/t+0+0000000000+0000000002.parquet".to_string(),
+            vec![0, 1, 2]
+        )),
+        "{files:?}"
+    );
 }

@@ -3,9 +3,9 @@
 //! Run: `cargo test -p presto-q --test shell -- --ignored`. A missing service or tmux
 //! fails the test (never a skip).
 
+use lakepipe_tests::tmux::Tmux;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 fn env(name: &str) -> String {
@@ -24,20 +24,15 @@ fn quote(s: &str) -> String {
 }
 
 /// presto-q in a 120x40 terminal of its own tmux server, killed when dropped.
+/// presto-q in a real terminal (the shared tmux driver, 120x40).
 struct Term {
-    socket: String,
+    t: Tmux,
 }
 
 impl Term {
     /// Start `presto-q ARGS` with only the given variables of presto-q's own set; the
     /// exit status is printed as `EXIT=N` when it ends.
     fn start(args: &[&str], vars: &[(&str, &str)]) -> Term {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let socket = format!(
-            "presto-q-shell-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        );
         let mut line = String::from("env -u PRESTO_PASSWORD -u PRESTO_SERVER -u PRESTO_PAGER");
         line.push_str(" -u TRINO_PASSWORD -u PRESTO_ACCESS_TOKEN -u TRINO_ACCESS_TOKEN");
         line.push_str(" -u PRESTO_HISTORY_FILE TERM=xterm-256color");
@@ -53,81 +48,30 @@ impl Term {
         }
         // Keep the pane after the exit so the status can be read.
         line.push_str("; echo EXIT=$?; sleep 600");
-        let status = Command::new("tmux")
-            .args([
-                "-u",
-                "-L",
-                &socket,
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-x",
-                "120",
-                "-y",
-                "40",
-            ])
-            .arg(line)
-            .status()
-            .expect("running tmux (make test installs it: apt-get install tmux)");
-        assert!(status.success(), "tmux new-session failed");
-        Term { socket }
+        Term {
+            t: Tmux::start_sized("presto-q-shell", &line, 120, 40),
+        }
     }
 
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "tmux {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Type text literally (a trailing `;` escaped: tmux would take it as a separator).
     fn type_text(&self, text: &str) {
-        let text = match text.strip_suffix(';') {
-            Some(t) => format!("{t}\\;"),
-            None => text.to_string(),
-        };
-        self.tmux(&["send-keys", "-l", &text]);
+        self.t.type_text(text);
     }
 
-    /// Type a line and press Enter.
     fn line(&self, text: &str) {
-        self.type_text(text);
-        self.keys(&["Enter"]);
+        self.t.line(text);
     }
 
     fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys"];
-        args.extend_from_slice(keys);
-        self.tmux(&args);
+        self.t.keys(keys);
     }
 
     fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p", "-J", "-S", "-2000"])
+        self.t.history()
     }
 
     /// The screen once `ok` holds for it; panics with the screen after `secs`.
     fn wait(&self, secs: u64, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let screen = self.screen();
-            if ok(&screen) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "waited {secs} s for {what}; the screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        self.t.wait_screen(secs, what, ok)
     }
 
     fn wait_for(&self, secs: u64, text: &str) -> String {
@@ -156,27 +100,6 @@ fn last_line(screen: &str) -> &str {
         .find(|l| !l.trim().is_empty())
         .unwrap_or("")
         .trim_end()
-}
-
-impl Drop for Term {
-    fn drop(&mut self) {
-        let tmux = |args: &[&str]| {
-            Command::new("tmux")
-                .args(["-L", &self.socket])
-                .args(args)
-                .stderr(Stdio::null())
-                .output()
-        };
-        let socket = tmux(&["display-message", "-p", "#{socket_path}"]);
-        let _ = tmux(&["kill-server"]);
-        // kill-server leaves the socket file behind.
-        if let Ok(out) = socket {
-            let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            if path.ends_with(&self.socket) {
-                let _ = std::fs::remove_file(path);
-            }
-        }
-    }
 }
 
 fn servers() -> [(&'static str, String); 2] {

@@ -118,3 +118,13 @@ pub fn fails_within(limit: Duration, run: impl FnOnce() -> Output) -> String {
     assert!(took < limit, "took {took:?}: {err}");
     err
 }
+
+/// Poll `done` every 100 ms until it holds; panic naming `what` after `limit`. Tests wait
+/// for a condition with a deadline, never sleep a fixed time before an assertion.
+pub fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "timed out after {limit:?}: {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

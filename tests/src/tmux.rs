@@ -14,6 +14,12 @@ pub struct Tmux {
 impl Tmux {
     /// Run `script` (sh) in a new 160x24 terminal; `tag` names it in `tmux ls`.
     pub fn start(tag: &str, script: &str) -> Tmux {
+        Tmux::start_sized(tag, script, 160, 24)
+    }
+
+    /// Run `script` (sh) in a new terminal of `cols` x `rows`, UTF-8, without the user's
+    /// tmux configuration.
+    pub fn start_sized(tag: &str, script: &str, cols: u16, rows: u16) -> Tmux {
         static N: AtomicU32 = AtomicU32::new(0);
         let name = format!(
             "lakepipe-{tag}-{}-{}",
@@ -21,17 +27,18 @@ impl Tmux {
             N.fetch_add(1, Ordering::Relaxed)
         );
         let tmux = Tmux { name };
+        let (cols, rows) = (cols.to_string(), rows.to_string());
         let ok = tmux
             .cmd(&[
+                "-u",
+                "-f",
+                "/dev/null",
                 "new-session",
                 "-d",
                 "-s",
                 &tmux.name,
-                "-x",
-                "160",
-                "-y",
-                "24",
             ])
+            .args(["-x", &cols, "-y", &rows])
             .args(["sh", "-c", script])
             .status()
             .expect("tmux is needed for terminal tests (make test installs it)");
@@ -54,17 +61,49 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// Type `text` literally, as a person would (tmux takes a trailing `;` as a separator).
+    /// The screen and up to 2,000 lines above it, wrapped lines joined.
+    pub fn history(&self) -> String {
+        let out = self
+            .cmd(&["capture-pane", "-p", "-J", "-S", "-2000", "-t", &self.name])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// [`Tmux::history`] once `ok` holds for it; panics with it after `secs`.
+    pub fn wait_screen(&self, secs: u64, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let screen = self.history();
+            if ok(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited {secs} s for {what}; the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Type `text` literally, as a person would (a trailing `;` is escaped: tmux would
+    /// take it as a separator).
     pub fn type_text(&self, text: &str) {
-        assert!(
-            !text.ends_with(';'),
-            "send a trailing `;` escaped, with keys"
-        );
+        let text = match text.strip_suffix(';') {
+            Some(t) => format!("{t}\\;"),
+            None => text.to_string(),
+        };
         let ok = self
-            .cmd(&["send-keys", "-t", &self.name, "-l", text])
+            .cmd(&["send-keys", "-t", &self.name, "-l", &text])
             .status()
             .expect("tmux send-keys");
         assert!(ok.success(), "tmux send-keys failed");
+    }
+
+    /// Type a line and press Enter.
+    pub fn line(&self, text: &str) {
+        self.type_text(text);
+        self.keys(&["Enter"]);
     }
 
     /// Press keys by their tmux names (`Enter`, `C-c`).
@@ -90,7 +129,21 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = self.cmd(&["kill-server"]).status();
+        let socket = self
+            .cmd(&["display-message", "-p", "#{socket_path}"])
+            .stderr(std::process::Stdio::null())
+            .output();
+        let _ = self
+            .cmd(&["kill-server"])
+            .stderr(std::process::Stdio::null())
+            .status();
+        // kill-server leaves the socket file behind
+        if let Ok(out) = socket {
+            let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            if path.ends_with(&self.name) {
+                let _ = std::fs::remove_file(path);
+            }
+        }
     }
 }
 

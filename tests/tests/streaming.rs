@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use lakepipe_tests::wait_until as wait_for;
 use lakepipe_tests::{bin_dir, live_env, sh, sh_output};
 use serde_json::Value;
 
@@ -40,15 +41,6 @@ fn random(below: u64) -> u64 {
         .unwrap()
         .subsec_nanos() as u64;
     (t / 1000) % below
-}
-
-/// Poll `f` until it is true; panic with `what` after `limit`.
-fn wait_for(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < limit, "timed out after {limit:?}: {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 fn signal(pid: u32, sig: &str) {

@@ -7,16 +7,15 @@
 //! [`crate::cli::interrupted`]). The read blocks and the chunk buffers are recycled, so
 //! a long run reuses the same few buffers for its whole length.
 //!
-//! A regular file of at least [`MAP_BYTES`] is mapped rather than read: its chunks are
-//! ranges of the mapping, with no copy at all. Reading copied every byte twice (kernel
-//! to block, block to chunk), about a tenth of pq-write's CPU on 1M events. Pages are
-//! given back as each chunk is dropped, so the whole file never counts in the RSS.
-//! Bytes appended after the mapping was made are read as usual. A file truncated
-//! while being read ends the run with SIGBUS, as it does for ripgrep and DuckDB.
+//! Files are read, never mapped: the decoders check a line's UTF-8 once and then build
+//! Arrow strings without checking again, which is sound only for bytes no one else can
+//! change. A shared mapping of a file that is rewritten while it is read changes bytes
+//! already checked (undefined behaviour), and one truncated ends the run with SIGBUS;
+//! a read copies the bytes into our own buffers, so such a file gives an error or lines
+//! as they were read.
 
-use std::io::{Read, Seek};
+use std::io::Read;
 use std::ops::{Deref, Range};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -50,10 +49,7 @@ impl Cutting {
     }
 }
 
-/// Files smaller than this are read: mapping costs a few system calls per file.
-pub const MAP_BYTES: u64 = 4 << 20;
-
-/// What an input is once open: a file may be mapped.
+/// What an input is once open.
 enum Source {
     Reader(Box<dyn Read + Send>),
     File(std::fs::File),
@@ -81,8 +77,7 @@ impl Input {
         }
     }
 
-    /// A local file, opened when its turn comes, and mapped if it is a regular file of
-    /// at least [`MAP_BYTES`].
+    /// A local file, opened when its turn comes.
     pub fn file(
         name: impl Into<String>,
         open: impl FnOnce() -> Result<std::fs::File> + Send + 'static,
@@ -110,19 +105,13 @@ pub struct Chunk {
     last: u64,
 }
 
-/// A chunk's bytes: a buffer of its own, or a range of a mapped file.
-pub enum Data {
-    Owned(Vec<u8>),
-    Mapped(Mapped),
-}
+/// A chunk's bytes: a buffer of its own (given back through [`Recycler::give`]).
+pub struct Data(Vec<u8>);
 
 impl Deref for Data {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        match self {
-            Data::Owned(v) => v,
-            Data::Mapped(m) => &m.map[m.range.clone()],
-        }
+        &self.0
     }
 }
 
@@ -130,55 +119,6 @@ impl AsRef<[u8]> for Data {
     fn as_ref(&self) -> &[u8] {
         self
     }
-}
-
-/// A range of a mapped input file.
-pub struct Mapped {
-    map: Arc<memmap2::Mmap>,
-    range: Range<usize>,
-}
-
-impl Drop for Mapped {
-    /// Give back the pages that only this chunk uses (the ones it shares with its
-    /// neighbours stay), so the RSS holds the chunks in flight, not the file.
-    fn drop(&mut self) {
-        let page = page_size();
-        let start = self.range.start.next_multiple_of(page);
-        let end = self.range.end / page * page;
-        if end > start {
-            // SAFETY: the mapping is private and read-only, so dropped pages come back
-            // from the file when touched again; no other chunk uses these pages.
-            let _ = unsafe {
-                self.map.unchecked_advise_range(
-                    memmap2::UncheckedAdvice::DontNeed,
-                    start,
-                    end - start,
-                )
-            };
-        }
-    }
-}
-
-fn page_size() -> usize {
-    static PAGE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    // SAFETY: sysconf only reads a system constant.
-    *PAGE.get_or_init(|| match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
-        n if n > 0 => n as usize,
-        _ => 4096,
-    })
-}
-
-/// Map `f` if it is a regular file worth mapping.
-fn map_file(f: &std::fs::File) -> Option<memmap2::Mmap> {
-    let meta = f.metadata().ok()?;
-    if !meta.is_file() || meta.len() < MAP_BYTES {
-        return None;
-    }
-    // SAFETY: the mapping is read-only; a file truncated meanwhile raises SIGBUS (see
-    // the module comment), it cannot change what was already handed on.
-    let map = unsafe { memmap2::Mmap::map(f) }.ok()?;
-    let _ = map.advise(memmap2::Advice::Sequential);
-    Some(map)
 }
 
 impl Chunk {
@@ -213,8 +153,6 @@ pub fn spans(data: &[u8], first_line: u64) -> impl Iterator<Item = (u64, Range<u
 enum Block {
     /// Bytes of the current input.
     Data(Vec<u8>),
-    /// The current input's file, mapped; read blocks of what was appended may follow.
-    Mapped(Arc<memmap2::Mmap>),
     /// The current input is read; the next one (if any) follows.
     End,
     /// Opening or reading failed; nothing follows.
@@ -256,25 +194,17 @@ fn spawn_reader(
     (rx, give_back, reader)
 }
 
-/// Send one input's bytes: a file mapped (then what was appended since, read), or read.
+/// Send one input's bytes.
 fn send_input(
     src: Source,
     returned: &Receiver<Vec<u8>>,
     tx: &Sender<Block>,
     block_bytes: usize,
 ) -> std::io::Result<()> {
-    let mut f = match src {
-        Source::Reader(mut r) => return read_all(&mut r, returned, tx, block_bytes),
-        Source::File(f) => f,
-    };
-    if let Some(map) = map_file(&f) {
-        let len = map.len() as u64;
-        if tx.send(Block::Mapped(Arc::new(map))).is_err() {
-            return Ok(());
-        }
-        f.seek(std::io::SeekFrom::Start(len))?;
+    match src {
+        Source::Reader(mut r) => read_all(&mut r, returned, tx, block_bytes),
+        Source::File(mut f) => read_all(&mut f, returned, tx, block_bytes),
     }
-    read_all(&mut f, returned, tx, block_bytes)
 }
 
 /// Send one input's blocks; Ok also when the chunker is gone (nobody to tell).
@@ -311,8 +241,6 @@ pub struct Chunker {
     /// Chunk buffers the workers are done with.
     spare: Receiver<Vec<u8>>,
     spare_tx: Sender<Vec<u8>>,
-    /// The current input's mapping and how far it is cut.
-    mapped: Option<(Arc<memmap2::Mmap>, usize)>,
     /// An incomplete last line, waiting for the rest.
     pending: Vec<u8>,
     cur: Vec<u8>,
@@ -336,7 +264,6 @@ impl Chunker {
             reader: Some(reader),
             spare,
             spare_tx,
-            mapped: None,
             pending: vec![],
             cur: Vec::with_capacity(cut.capacity()),
             input: 0,
@@ -373,9 +300,6 @@ impl Chunker {
             if crate::cli::interrupted() {
                 return Ok((!self.cur.is_empty()).then(|| self.take()));
             }
-            if let Some(c) = self.cut_mapped() {
-                return Ok(Some(c));
-            }
             if self.cur.len() >= self.cut.chunk_bytes || (self.input_done && !self.cur.is_empty()) {
                 return Ok(Some(self.take()));
             }
@@ -399,7 +323,6 @@ impl Chunker {
                     let _ = self.give_back.try_send(block);
                     waiting_since = Instant::now();
                 }
-                Ok(Block::Mapped(map)) => self.mapped = Some((map, 0)),
                 Ok(Block::End) => self.end_input(),
                 Ok(Block::Failed(e)) => return Err(e),
                 Err(RecvTimeoutError::Disconnected) => {
@@ -415,31 +338,6 @@ impl Chunker {
                 }
             }
         }
-    }
-
-    /// The next chunk of the mapped file: about `chunk_bytes`, ending after a `\n`. An
-    /// unterminated last line goes to `pending`, for appended bytes or the input's end.
-    fn cut_mapped(&mut self) -> Option<Chunk> {
-        let (map, pos) = self.mapped.as_mut()?;
-        let rest = &map[*pos..];
-        let want = self.cut.chunk_bytes.clamp(1, rest.len().max(1));
-        let len = match memchr::memchr(b'\n', rest.get(want - 1..).unwrap_or_default()) {
-            Some(i) => want + i,
-            None => memchr::memrchr(b'\n', rest).map_or(0, |i| i + 1),
-        };
-        if len == 0 {
-            self.pending.extend_from_slice(rest);
-            self.mapped = None;
-            return None;
-        }
-        self.next_line += memchr::memchr_iter(b'\n', &rest[..len]).count() as u64;
-        let range = *pos..*pos + len;
-        *pos += len;
-        let data = Data::Mapped(Mapped {
-            map: map.clone(),
-            range,
-        });
-        Some(self.chunk(data))
     }
 
     fn add(&mut self, block: &[u8]) {
@@ -481,7 +379,7 @@ impl Chunker {
             }
             Err(_) => Vec::with_capacity(self.cut.capacity()),
         };
-        let data = Data::Owned(std::mem::replace(&mut self.cur, next));
+        let data = Data(std::mem::replace(&mut self.cur, next));
         self.chunk(data)
     }
 
@@ -508,10 +406,8 @@ pub struct Recycler {
 
 impl Recycler {
     pub fn give(&self, data: Data) {
-        if let Data::Owned(buf) = data {
-            if buf.capacity() <= self.capacity {
-                let _ = self.tx.try_send(buf);
-            }
+        if data.0.capacity() <= self.capacity {
+            let _ = self.tx.try_send(data.0);
         }
     }
 }
@@ -618,127 +514,30 @@ mod tests {
         assert_eq!(err.to_string(), "cannot open b");
     }
 
-    /// A chunker fed by hand, as the reader thread would feed it.
-    fn fed(blocks: Vec<Block>, cut: Cutting) -> Chunker {
-        let (tx, rx) = bounded(blocks.len());
-        blocks.into_iter().for_each(|b| tx.send(b).unwrap());
-        let (give_back, _) = bounded(8);
-        let (spare_tx, spare) = bounded(8);
-        Chunker {
-            cut,
-            blocks: rx,
-            give_back,
-            reader: None,
-            spare,
-            spare_tx,
-            mapped: None,
-            pending: vec![],
-            cur: vec![],
-            input: 0,
-            cur_first: 1,
-            next_line: 1,
-            input_done: false,
-            eof: false,
-        }
-    }
-
-    fn mapped(bytes: &[u8]) -> (tempfile::NamedTempFile, Arc<memmap2::Mmap>) {
-        let mut f = tempfile::NamedTempFile::new().unwrap();
-        std::io::Write::write_all(&mut f, bytes).unwrap();
-        // SAFETY: a test file nobody else writes.
-        let map = unsafe { memmap2::Mmap::map(f.as_file()) }.unwrap();
-        (f, Arc::new(map))
-    }
-
-    /// A mapped file is cut without copies, and a line it ends in the middle of is
-    /// completed by the bytes appended later (read as blocks).
-    #[test]
-    fn a_mapped_file_is_cut_into_ranges_and_joined_to_what_follows() {
-        let (_f, map) = mapped(b"a\nbb\r\n\nccc\npart");
-        let small = Cutting {
-            chunk_bytes: 4,
-            idle_flush: Duration::ZERO,
-        };
-        let blocks = vec![
-            Block::Mapped(map),
-            Block::Data(b"ial\nz\nlast".to_vec()),
-            Block::End,
-        ];
-        let mut chunker = fed(blocks, small);
-        let first = chunker.next_chunk().unwrap().unwrap();
-        assert!(matches!(first.data, Data::Mapped(_)));
-        assert_eq!(&*first.data, b"a\nbb\r\n");
-        drop(first);
-        let got = all_lines(chunker);
-        let want = [(3, ""), (4, "ccc"), (5, "partial"), (6, "z"), (7, "last")];
-        assert_eq!(got, want.map(|(n, s)| (0, n, s.to_string())));
-    }
-
-    /// Real files: a big one is mapped, a small one read; both give every line, in order,
-    /// with an unterminated last line completed.
+    /// Real files, big and small, give every line, in order, with an unterminated last
+    /// line completed.
     #[test]
     fn files_big_and_small_give_the_same_lines() {
         let line = |i: usize| format!("{{\"n\":{i},\"pad\":\"{}\"}}", "x".repeat(i % 53));
         let big: String = (1..=200_000).map(|i| line(i) + "\n").collect::<String>() + "end";
-        assert!(big.len() as u64 > MAP_BYTES);
         let dir = tempfile::tempdir().unwrap();
         let (p1, p2) = (dir.path().join("big"), dir.path().join("small"));
         std::fs::write(&p1, &big).unwrap();
         std::fs::write(&p2, "s1\ns2").unwrap();
         let open = |p: std::path::PathBuf| Input::file("f", move || Ok(std::fs::File::open(p)?));
         let mut chunker = Chunker::new(vec![open(p1), open(p2)], BIG);
-        let (mut got, mut mapped) = (Vec::new(), 0);
+        let mut got = Vec::new();
         while let Some(c) = chunker.next_chunk().unwrap() {
-            mapped += usize::from(matches!(c.data, Data::Mapped(_)));
             assert_eq!(c.last_line(), c.lines().last().unwrap().0);
             got.extend(
                 c.lines()
                     .map(|(n, l)| (c.input, n, String::from_utf8(l.to_vec()).unwrap())),
             );
         }
-        assert!(
-            mapped >= big.len() / BIG.chunk_bytes,
-            "{mapped} mapped chunks"
-        );
         let mut want: Vec<_> = (1..=200_000).map(|i| (0, i as u64, line(i))).collect();
         want.push((0, 200_001, "end".into()));
         want.extend([(1, 1, "s1".into()), (1, 2, "s2".into())]);
         assert!(got == want, "lines differ");
-    }
-
-    /// The pages of the mapped chunks already dropped are given back: the RSS holds the
-    /// chunks in flight, not the file.
-    #[test]
-    fn dropped_chunks_give_their_pages_back() {
-        let (_f, map) = mapped(&vec![b'\n'; 64 << 20]);
-        let mut chunker = fed(vec![Block::Mapped(map)], BIG);
-        let mut last = None;
-        while let Some(c) = chunker.next_chunk().unwrap() {
-            assert!(c.data.iter().all(|&b| b == b'\n')); // touch every page
-            last = Some(c);
-        }
-        let last = last.expect("chunks");
-        let rss = mapping_rss_kb(last.data.as_ptr());
-        assert!(
-            rss < 8 << 10,
-            "{rss} kB of the 64 MiB mapping still resident"
-        );
-    }
-
-    /// Rss of the mapping that holds `p`, from /proc/self/smaps.
-    fn mapping_rss_kb(p: *const u8) -> u64 {
-        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
-        let mut inside = false;
-        for l in smaps.lines() {
-            let range = l.split(' ').next().unwrap().split_once('-');
-            if let Some((a, b)) = range.filter(|_| !l.starts_with(char::is_uppercase)) {
-                let (a, b) = (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16));
-                inside = matches!((a, b), (Ok(a), Ok(b)) if (a..b).contains(&(p as usize)));
-            } else if let (true, Some(kb)) = (inside, l.strip_prefix("Rss:")) {
-                return kb.trim().trim_end_matches(" kB").parse().unwrap();
-            }
-        }
-        panic!("no mapping holds {p:?}");
     }
 
     #[test]

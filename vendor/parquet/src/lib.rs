@@ -185,11 +185,6 @@ mod util;
 
 pub use util::utf8;
 
-/// lakepipe's patch: the interner's comparison, public only so that pq-write's tests can
-/// check it (vendor/README.md).
-#[doc(hidden)]
-pub use util::interner::bytes_eq as lakepipe_interner_bytes_eq;
-
 #[cfg(feature = "arrow")]
 pub mod arrow;
 pub mod bloom_filter;

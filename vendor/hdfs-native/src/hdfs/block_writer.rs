@@ -26,7 +26,7 @@ const HEART_BEAT_SEQNO: i64 = -1;
 const UNKNOWN_SEQNO: i64 = -2;
 
 const HEARTBEAT_INTERVAL_SECONDS: u64 = 30;
-/// lakepipe patch: bytes of a block between syncs the writer asks of the datanode.
+/// Bytes of a block between the syncs the writer asks of the datanode.
 const SYNC_EVERY: u64 = 8 << 20;
 const ACK_READ_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -742,7 +742,7 @@ impl ReplicatedBlockWriter {
                 (initial_buf_len - buf_to_write.len()) as u64;
 
             if self.current_packet.is_full() {
-                // lakepipe patch: ask the datanode to sync every SYNC_EVERY bytes, so the
+                // Ask the datanode to sync every SYNC_EVERY bytes (as Hadoop's hsync), so the
                 // sync of the last packet (always asked for, see `set_last_packet`) waits
                 // for the block's last few MB instead of all of it.
                 let written = self.block.b.num_bytes();

@@ -344,7 +344,7 @@ struct DictEncoder {
     interner: Interner<ByteArrayStorage>,
     indices: Vec<u64>,
     variable_length_bytes: i64,
-    /// lakepipe patch: the dictionary keys the page's statistics have seen (a bitmap).
+    /// The dictionary keys the page's statistics have already seen (a bitmap).
     page_keys: Vec<u64>,
 }
 
@@ -365,10 +365,9 @@ impl DictEncoder {
         }
     }
 
-    /// lakepipe patch: the page's min and max updated from the values encoded since
-    /// `from`, each distinct value compared once per page (by its dictionary key)
-    /// instead of every value twice: the same statistics, without the two `memcmp`
-    /// calls per row that were 4% of pq-write's CPU.
+    /// The page's min and max updated from the values encoded since `from`, each
+    /// distinct value compared once per page (by its dictionary key) instead of every
+    /// value twice: the same statistics, without two `memcmp` calls per row.
     fn update_min_max(
         &mut self,
         from: usize,
@@ -702,7 +701,7 @@ where
     T::Item: Copy + Ord + AsRef<[u8]>,
     I: ExactSizeIterator<Item = usize> + Clone,
 {
-    // lakepipe patch: with a dictionary, byte-wise statistics come from its keys.
+    // With a dictionary, byte-wise statistics come from its keys.
     let dict_stats = encoder.dict_encoder.is_some()
         && encoder.statistics_enabled != EnabledStatistics::None
         && encoder.geo_stats_accumulator.is_none()
