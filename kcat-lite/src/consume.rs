@@ -520,7 +520,7 @@ impl Broker {
     /// An error event: a transient one starts (or continues) an outage when retrying is
     /// on; the rest are warnings, as before.
     fn error(&mut self, code: Option<RDKafkaErrorCode>, e: &dyn std::fmt::Display) -> Result<()> {
-        if !(code.is_some_and(is_transient) && !retry::retry_for().is_zero()) {
+        if !code.is_some_and(is_transient) || retry::retry_for().is_zero() {
             cli::warn(e);
             return Ok(());
         }
