@@ -102,7 +102,10 @@ fn outages() -> &'static Mutex<HashMap<Service, Instant>> {
 /// A call to `service` failed with a transient `err`: starts the outage (one warning)
 /// and says whether the budget allows another attempt.
 pub fn failed(service: &Service, err: &dyn Display) -> bool {
-    let budget = retry_for();
+    failed_within(retry_for(), service, err)
+}
+
+fn failed_within(budget: Duration, service: &Service, err: &dyn Display) -> bool {
     if budget.is_zero() {
         return false;
     }
@@ -171,6 +174,15 @@ impl Backoff {
 pub fn call<T, E: Display>(
     service: &Service,
     transient: impl Fn(&E) -> bool,
+    op: impl FnMut() -> Result<T, E>,
+) -> Result<T, E> {
+    call_within(retry_for(), service, transient, op)
+}
+
+fn call_within<T, E: Display>(
+    budget: Duration,
+    service: &Service,
+    transient: impl Fn(&E) -> bool,
     mut op: impl FnMut() -> Result<T, E>,
 ) -> Result<T, E> {
     let mut backoff = Backoff::default();
@@ -180,7 +192,7 @@ pub fn call<T, E: Display>(
                 succeeded(service);
                 return Ok(v);
             }
-            Err(e) if transient(&e) && failed(service, &e) => backoff.sleep(),
+            Err(e) if transient(&e) && failed_within(budget, service, &e) => backoff.sleep(),
             Err(e) => return Err(e),
         }
     }
@@ -213,13 +225,13 @@ mod tests {
         assert_eq!(*waits.last().unwrap(), MAX_BACKOFF);
     }
 
-    // One test owns the global budget (tests in this binary run in parallel).
+    // The budget is passed in: the global one stays 0 for the other tests of this binary.
     #[test]
     fn transient_errors_are_retried_until_the_budget_and_permanent_ones_never() {
         let svc = Service::new("test", "here:1");
-        set_retry_for(Duration::ZERO);
         let mut n = 0;
-        let r: Result<(), String> = call(
+        let r: Result<(), String> = call_within(
+            Duration::ZERO,
             &svc,
             |_| true,
             || {
@@ -229,9 +241,10 @@ mod tests {
         );
         assert!(r.is_err() && n == 1, "fail fast with 0");
 
-        set_retry_for(Duration::from_secs(60));
+        let minute = Duration::from_secs(60);
         let mut n = 0;
-        let r: Result<i32, String> = call(
+        let r: Result<i32, String> = call_within(
+            minute,
             &svc,
             |_| true,
             || {
@@ -247,7 +260,8 @@ mod tests {
         assert!(!is_down(&svc), "the outage ended with the success");
 
         let mut n = 0;
-        let r: Result<(), String> = call(
+        let r: Result<(), String> = call_within(
+            minute,
             &svc,
             |e: &String| e != "denied",
             || {
@@ -257,9 +271,8 @@ mod tests {
         );
         assert!(r.is_err() && n == 1, "permanent errors are not retried");
 
-        set_retry_for(Duration::from_millis(300));
-        let r: Result<(), String> = call(&svc, |_| true, || Err("refused".into()));
+        let short = Duration::from_millis(300);
+        let r: Result<(), String> = call_within(short, &svc, |_| true, || Err("refused".into()));
         assert!(r.is_err(), "gives up once the outage outlasts the budget");
-        set_retry_for(Duration::ZERO);
     }
 }
