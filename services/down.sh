@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
-# Stop every service that services/up.sh started, by its recorded pid (never by name);
-# waits until the processes are gone and their ports are free.
+# Stop the services that services/up.sh started, by their recorded pids (never by name);
+# waits until the processes are gone and their ports are free. services/down.sh [SERVICE...]
+# (none = all): one service stops alone with its data kept (Kafka's log dir, HDFS's name
+# and data dirs, the metastore's Derby db), and `services/up.sh SERVICE` starts it again,
+# so a test can keep a service down as long as it likes (services/restart.sh does both).
 source "$(dirname "$0")/lib.sh"
 lock_state
 
 rc=0
 # reverse start order: clients of HDFS (trino) go before it
-for svc in prestodb trino metastore kafka hdfs; do
+stop=(prestodb trino metastore kafka hdfs)
+if (($#)); then
+  for s in "$@"; do
+    [[ " ${stop[*]} " == *" $s "* ]] || die "unknown service '$s' (known: ${stop[*]})"
+  done
+  stop=("$@")
+fi
+for svc in "${stop[@]}"; do
   stop_service "$svc"
 done
-rm -f "$STATE/spark.ok"
-for svc in prestodb trino metastore kafka hdfs; do
+(($#)) || rm -f "$STATE/spark.ok"
+for svc in "${stop[@]}"; do
   for port in $(service_ports "$svc"); do
     if ! wait_port_free "$port" 30; then
       log "port $port ($svc) is still in use after stopping; not by a process this script recorded?"
@@ -19,5 +29,5 @@ for svc in prestodb trino metastore kafka hdfs; do
   done
 done
 write_env
-((rc == 0)) && log "all services stopped"
+((rc == 0)) && log "stopped: ${stop[*]}"
 exit "$rc"

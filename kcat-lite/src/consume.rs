@@ -6,11 +6,12 @@
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use lakepipe::cli;
 use lakepipe::envelope::{self, Stats, TsType, WriteOpts};
+use lakepipe::retry::{self, Service};
 use rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__PARTITION_EOF;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{
@@ -18,7 +19,7 @@ use rdkafka::consumer::{
 };
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Headers};
-use rdkafka::types::RDKafkaRespErr;
+use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
 use rdkafka::{ClientContext, Message, Offset, Timestamp, TopicPartitionList};
 
 use crate::batch::{Batch, Router};
@@ -260,7 +261,8 @@ impl Sink {
 fn serve_events(
     consumer: &BaseConsumer<GroupContext>,
     sink: &mut Sink,
-    topics: &[&str],
+    topics: &[String],
+    broker: &mut Broker,
 ) -> Result<()> {
     for _ in 0..BATCH {
         let Some(ev) = consumer.poll(Duration::ZERO) else {
@@ -273,7 +275,7 @@ fn serve_events(
                 sink.check_end = true;
             }
             Err(e @ KafkaError::MessageConsumptionFatal(_)) => return Err(e).context("consuming"),
-            Err(e) => cli::warn(format!("{e}")),
+            Err(e) => broker.error(kafka_code(&e), &e)?,
         }
     }
     match consumer.context().failed.lock().unwrap().take() {
@@ -282,34 +284,51 @@ fn serve_events(
     }
 }
 
-pub fn run(args: &Args) -> Result<()> {
-    let range = offsets::parse(&args.offset).map_err(cli::usage)?;
-    let group = args.group.as_deref();
-    let topics: Vec<&str> = match group {
-        Some(_) => args.topics.iter().map(String::as_str).collect(),
-        None => vec![crate::need_topic(args)?],
-    };
-    if group.is_some()
-        && matches!(
-            range.start,
-            Some(Start::At(_) | Start::Tail(_) | Start::Time(_))
-        )
-    {
-        return Err(cli::usage(
-            "-G takes -o beginning, end or stored (committed offsets win)",
-        ));
+/// The rules of a consume run, checked before any broker is asked.
+struct Plan {
+    range: offsets::Range,
+    group: Option<String>,
+    topics: Vec<String>,
+    stop_at_end: bool,
+}
+
+impl Plan {
+    fn check(args: &Args) -> Result<Plan> {
+        let range = offsets::parse(&args.offset).map_err(cli::usage)?;
+        let group = args.group.clone();
+        let topics: Vec<String> = match group {
+            Some(_) => args.topics.clone(),
+            None => vec![crate::need_topic(args)?.to_string()],
+        };
+        if group.is_some()
+            && matches!(
+                range.start,
+                Some(Start::At(_) | Start::Tail(_) | Start::Time(_))
+            )
+        {
+            return Err(cli::usage(
+                "-G takes -o beginning, end or stored (committed offsets win)",
+            ));
+        }
+        if group.is_some() && args.partition.is_some() {
+            return Err(cli::usage("-p cannot be used with -G"));
+        }
+        let stop_at_end = args.exit_at_end || range.end_ts.is_some();
+        Ok(Plan {
+            range,
+            group,
+            topics,
+            stop_at_end,
+        })
     }
-    if group.is_some() && args.partition.is_some() {
-        return Err(cli::usage("-p cannot be used with -G"));
-    }
-    // Bad -f tokens are usage errors, before any broker is asked.
-    let fmt = make_formatter(args)?;
-    let timeout = args.timeout();
+}
+
+/// The consumer's librdkafka settings.
+fn consumer_config(args: &Args, plan: &Plan) -> Result<rdkafka::ClientConfig> {
     let mut cfg = config::client_config(args)?;
-    let stop_at_end = args.exit_at_end || range.end_ts.is_some();
     cfg.set(
         "enable.partition.eof",
-        if stop_at_end { "true" } else { "false" },
+        if plan.stop_at_end { "true" } else { "false" },
     );
     // Offsets are stored by hand after stdout was flushed.
     cfg.set("enable.auto.offset.store", "false");
@@ -321,6 +340,8 @@ pub fn run(args: &Args) -> Result<()> {
     // 100,000 messages ahead (librdkafka's default), not 1M: with -J the writer is the
     // slower side, so the queue stays full, and a deeper one only held more memory
     // (-J: 2.52 -> 2.44 CPU-s, 221 -> 131 MB peak; plain consume 0.85 -> 0.79 CPU-s).
+    // The same bound holds memory while stdout is blocked (pq-write waiting out an
+    // outage): librdkafka stops fetching and Kafka keeps the rest.
     set_default(&mut cfg, args, "queued.min.messages", "100000");
     set_default(&mut cfg, args, "queued.max.messages.kbytes", "65536");
     // librdkafka 2.12 waits fetch.queue.backoff.ms (1 s) whenever the local queue is
@@ -328,10 +349,10 @@ pub fn run(args: &Args) -> Result<()> {
     // off briefly instead.
     set_default(&mut cfg, args, "fetch.queue.backoff.ms", "50");
     set_default(&mut cfg, args, "fetch.wait.max.ms", "100");
-    if let Some(g) = group {
+    if let Some(g) = &plan.group {
         cfg.set("group.id", g);
         set_default(&mut cfg, args, "enable.auto.commit", "true");
-        let reset = if range.start == Some(Start::End) {
+        let reset = if plan.range.start == Some(Start::End) {
             "latest"
         } else {
             "earliest"
@@ -340,7 +361,7 @@ pub fn run(args: &Args) -> Result<()> {
     } else {
         // Plain -C never commits, as kcat.
         cfg.set("enable.auto.commit", "false");
-        if range.start == Some(Start::Stored) && cfg.get("group.id").is_none() {
+        if plan.range.start == Some(Start::Stored) && cfg.get("group.id").is_none() {
             return Err(cli::usage(
                 "-o stored needs a group: -X group.id=NAME (or use -G)",
             ));
@@ -348,18 +369,21 @@ pub fn run(args: &Args) -> Result<()> {
         // librdkafka's assign() needs a group id even though nothing joins or commits.
         set_default(&mut cfg, args, "group.id", "kcat-lite");
     }
-    let context = GroupContext {
-        notify: args.group.clone().filter(|_| !args.quiet()),
-        resume: resume(args, &range, timeout)?,
-        ..GroupContext::default()
-    };
-    let consumer: BaseConsumer<GroupContext> = config::create(&cfg, context, "consumer")?;
+    Ok(cfg)
+}
 
-    // Fail fast, naming the brokers, instead of waiting forever for an unreachable cluster.
+/// -C's partitions at their start offsets (empty for -G, whose group assigns them);
+/// fails fast, naming the brokers, instead of waiting forever for an unreachable cluster.
+fn assignment(
+    args: &Args,
+    plan: &Plan,
+    consumer: &BaseConsumer<GroupContext>,
+) -> Result<TopicPartitionList> {
+    let timeout = args.timeout();
     let mut assignment = TopicPartitionList::new();
-    for topic in &topics {
+    for topic in &plan.topics {
         let md = consumer.fetch_metadata(Some(topic), timeout).map_err(|e| {
-            diagnose::drain(&consumer);
+            diagnose::drain(consumer);
             config::unreachable(args, timeout, e)
         })?;
         let t = md.topics().iter().find(|t| t.name() == *topic);
@@ -369,69 +393,68 @@ pub fn run(args: &Args) -> Result<()> {
             }
             _ => anyhow::bail!("topic {topic:?} does not exist on {}", args.brokers),
         };
-        if group.is_none() {
-            let wanted: Vec<i32> = match args.partition {
-                Some(p) if parts.contains(&p) => vec![p],
-                Some(p) => anyhow::bail!("topic {topic:?} has no partition {p}"),
-                None => parts,
+        if plan.group.is_some() {
+            continue;
+        }
+        let wanted: Vec<i32> = match args.partition {
+            Some(p) if parts.contains(&p) => vec![p],
+            Some(p) => anyhow::bail!("topic {topic:?} has no partition {p}"),
+            None => parts,
+        };
+        for p in wanted {
+            let off = match plan.range.start.unwrap_or(Start::Beginning) {
+                Start::Beginning => Offset::Beginning,
+                Start::End => Offset::End,
+                Start::Stored => Offset::Stored,
+                Start::At(n) => Offset::Offset(n),
+                Start::Tail(n) => Offset::OffsetTail(n),
+                Start::Time(ts) => Offset::Offset(ts),
             };
-            for p in wanted {
-                let off = match range.start.unwrap_or(Start::Beginning) {
-                    Start::Beginning => Offset::Beginning,
-                    Start::End => Offset::End,
-                    Start::Stored => Offset::Stored,
-                    Start::At(n) => Offset::Offset(n),
-                    Start::Tail(n) => Offset::OffsetTail(n),
-                    Start::Time(ts) => Offset::Offset(ts),
-                };
-                assignment.add_partition_offset(topic, p, off)?;
-            }
+            assignment.add_partition_offset(topic, p, off)?;
         }
     }
     if let Some(resume) = &consumer.context().resume {
         // -C: the assignment is ours, so it starts where the lake's files end
         resume.apply(&mut assignment)?;
     }
-    if let Some(Start::Time(_)) = range.start {
+    if let Some(Start::Time(_)) = plan.range.start {
         // offsets_for_times: Offset(ts) in, first offset with timestamp >= ts out (End if none).
         assignment = consumer
             .offsets_for_times(assignment, timeout)
             .map_err(|e| config::unreachable(args, timeout, e))?;
     }
-    let mut batch = Batch::new(&consumer, &consumer.context().router);
-    if group.is_some() {
-        consumer.subscribe(&topics).context("subscribing")?;
-    } else {
-        consumer.context().router.route(&consumer, &assignment);
-        consumer
-            .assign(&assignment)
-            .context("assigning partitions")?;
-    }
+    Ok(assignment)
+}
 
-    let expected = assignment.count();
-    let mut sink = Sink {
-        fmt,
-        out: cli::stdout(),
-        stats: Stats::default(),
-        parts: Parts(Vec::new()),
-        written: 0,
-        bytes: 0,
-        end_ts: range.end_ts,
-        check_end: false,
-    };
+/// Why the read loop ended.
+#[derive(Default)]
+struct Ended {
+    by_signal: bool,
+    reader_gone: Option<std::io::Error>,
+}
+
+/// Read, write and store offsets until the count, the partitions' ends, a signal or a
+/// reader that went away.
+fn read_loop(
+    args: &Args,
+    plan: &Plan,
+    consumer: &BaseConsumer<GroupContext>,
+    batch: &mut Batch,
+    sink: &mut Sink,
+    expected: usize,
+) -> Result<Ended> {
+    let group = plan.group.is_some();
     let limit = args.count.unwrap_or(u64::MAX);
-    let mut stopped_by_signal = false;
-    let mut reader_gone = None;
-    cli::install_interrupt_handler();
+    let mut ended = Ended::default();
+    let mut broker = Broker::new(args);
     let progress = lakepipe::progress::Progress::new(args.quiet(), true);
-
     while sink.written < limit {
         if cli::interrupted() {
-            stopped_by_signal = true;
+            ended.by_signal = true;
             break;
         }
         let (before, bytes_before) = (sink.written, sink.bytes);
-        serve_events(&consumer, &mut sink, &topics)?;
+        serve_events(consumer, sink, &plan.topics, &mut broker)?;
         // -u: one message at a time, each flushed (and its offset stored) on its own.
         let max = if args.unbuffered {
             1
@@ -442,12 +465,10 @@ pub fn run(args: &Args) -> Result<()> {
             match m.error() {
                 None => sink.offer(&m.view())?,
                 Some(RD_KAFKA_RESP_ERR__PARTITION_EOF) => sink.end(m.topic(), m.partition()),
-                Some(_) => cli::warn(format!(
-                    "{} [{}]: {}",
-                    m.topic(),
-                    m.partition(),
-                    m.error_text()
-                )),
+                Some(code) => broker.error(
+                    Some(code.into()),
+                    &format_args!("{} [{}]: {}", m.topic(), m.partition(), m.error_text()),
+                )?,
             }
             if sink.written >= limit {
                 break;
@@ -455,27 +476,165 @@ pub fn run(args: &Args) -> Result<()> {
         }
         progress.add(sink.written - before, sink.bytes - bytes_before);
         if sink.written > before {
+            broker.up();
             sink.out.flush().context("writing to stdout")?;
-            store(&consumer, &mut sink.parts, group.is_some());
+            store(consumer, &mut sink.parts, group);
         } else if let Err(e) = downstream::check_stdout() {
             // Idle and nobody reads: commit what was written and end as `| head` does.
-            reader_gone = Some(e);
+            ended.reader_gone = Some(e);
             break;
+        } else {
+            broker.probe(consumer)?;
         }
         let check_end = std::mem::take(&mut sink.check_end);
-        if check_end && stop_at_end && all_done(&consumer, &sink.parts, group.is_some(), expected) {
+        if check_end && plan.stop_at_end && all_done(consumer, &sink.parts, group, expected) {
             break;
         }
-        if group.is_some() && stop_at_end && consumer.context().assigned.load(Ordering::Relaxed) {
+        if group && plan.stop_at_end && consumer.context().assigned.load(Ordering::Relaxed) {
             // A member that was given no partitions has nothing to read (kcat #313 hangs).
             if consumer.assignment().is_ok_and(|a| a.count() == 0) {
                 break;
             }
         }
     }
+    progress.finish();
+    Ok(ended)
+}
+
+/// A broker outage as a stream sees it (`--retry-for`): librdkafka reconnects by itself,
+/// so riding one out means not giving up, saying so once, and giving up after the budget.
+struct Broker {
+    service: Service,
+    /// When the brokers were last asked whether they are back.
+    probed: Instant,
+}
+
+impl Broker {
+    fn new(args: &Args) -> Broker {
+        Broker {
+            service: Service::new("Kafka", args.brokers.clone()),
+            probed: Instant::now(),
+        }
+    }
+
+    /// An error event: a transient one starts (or continues) an outage when retrying is
+    /// on; the rest are warnings, as before.
+    fn error(&mut self, code: Option<RDKafkaErrorCode>, e: &dyn std::fmt::Display) -> Result<()> {
+        if !code.is_some_and(is_transient) || retry::retry_for().is_zero() {
+            cli::warn(e);
+            return Ok(());
+        }
+        if retry::failed(&self.service, e) {
+            return Ok(());
+        }
+        anyhow::bail!(
+            "{} unreachable for longer than --retry-for {}: {e}",
+            self.service,
+            retry::show(retry::retry_for())
+        )
+    }
+
+    /// Messages arrived: the brokers serve.
+    fn up(&self) {
+        retry::succeeded(&self.service);
+    }
+
+    /// Idle during an outage: ask the brokers (once a second) whether they are back,
+    /// and give up once the outage outlasts --retry-for.
+    fn probe(&mut self, consumer: &BaseConsumer<GroupContext>) -> Result<()> {
+        if !retry::is_down(&self.service) || self.probed.elapsed() < Duration::from_secs(1) {
+            return Ok(());
+        }
+        self.probed = Instant::now();
+        match consumer.fetch_metadata(None, Duration::from_secs(1)) {
+            Ok(_) => {
+                self.up();
+                Ok(())
+            }
+            Err(e) => self.error(Some(RDKafkaErrorCode::BrokerTransportFailure), &e),
+        }
+    }
+}
+
+/// The error code of a consumer error, when it has one.
+fn kafka_code(e: &KafkaError) -> Option<RDKafkaErrorCode> {
+    match e {
+        KafkaError::Global(c)
+        | KafkaError::MessageConsumption(c)
+        | KafkaError::ConsumerCommit(c)
+        | KafkaError::MetadataFetch(c)
+        | KafkaError::OffsetFetch(c) => Some(*c),
+        _ => None,
+    }
+}
+
+/// Errors of a broker restarting or unreachable, which librdkafka recovers from by
+/// reconnecting: a stream waits them out. The one place kcat-lite classifies them.
+fn is_transient(code: RDKafkaErrorCode) -> bool {
+    use RDKafkaErrorCode::*;
+    matches!(
+        code,
+        BrokerTransportFailure
+            | AllBrokersDown
+            | Resolve
+            | MessageTimedOut
+            | OperationTimedOut
+            | RequestTimedOut
+            | NetworkException
+            | LeaderNotAvailable
+            | NotLeaderForPartition
+            | CoordinatorLoadInProgress
+            | CoordinatorNotAvailable
+            | NotCoordinator
+    )
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    let plan = Plan::check(args)?;
+    // Bad -f tokens are usage errors, before any broker is asked.
+    let fmt = make_formatter(args)?;
+    retry::set_retry_for(args.retry_for());
+    let cfg = consumer_config(args, &plan)?;
+    let context = GroupContext {
+        notify: args.group.clone().filter(|_| !args.quiet()),
+        resume: resume(args, &plan.range, args.timeout())?,
+        ..GroupContext::default()
+    };
+    let consumer: BaseConsumer<GroupContext> = config::create(&cfg, context, "consumer")?;
+    let assignment = assignment(args, &plan, &consumer)?;
+    let mut batch = Batch::new(&consumer, &consumer.context().router);
+    if plan.group.is_some() {
+        consumer
+            .subscribe(&plan.topics.iter().map(String::as_str).collect::<Vec<_>>())
+            .context("subscribing")?;
+    } else {
+        consumer.context().router.route(&consumer, &assignment);
+        consumer
+            .assign(&assignment)
+            .context("assigning partitions")?;
+    }
+    let mut sink = Sink {
+        fmt,
+        out: cli::stdout(),
+        stats: Stats::default(),
+        parts: Parts(Vec::new()),
+        written: 0,
+        bytes: 0,
+        end_ts: plan.range.end_ts,
+        check_end: false,
+    };
+    cli::install_interrupt_handler();
+    let ended = read_loop(
+        args,
+        &plan,
+        &consumer,
+        &mut batch,
+        &mut sink,
+        assignment.count(),
+    )?;
     sink.out.flush().context("writing to stdout")?;
-    store(&consumer, &mut sink.parts, group.is_some());
-    if group.is_some() {
+    store(&consumer, &mut sink.parts, plan.group.is_some());
+    if plan.group.is_some() {
         if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
             if !is_no_offset(&e) {
                 return Err(e).context("committing offsets");
@@ -484,7 +643,12 @@ pub fn run(args: &Args) -> Result<()> {
     }
     drop(batch); // its queue and messages live in the consumer
     drop(consumer); // leaves the group cleanly
-    if let Some(e) = reader_gone {
+    report(args, plan.group.is_some(), &sink, ended)
+}
+
+/// The run's last words: the reader's error, the lossy-UTF-8 warning, the summary.
+fn report(args: &Args, group: bool, sink: &Sink, ended: Ended) -> Result<()> {
+    if let Some(e) = ended.reader_gone {
         return Err(e).context("writing to stdout");
     }
     let written = sink.written;
@@ -494,9 +658,8 @@ pub fn run(args: &Args) -> Result<()> {
             sink.stats.lossy
         ));
     }
-    progress.finish();
-    if stopped_by_signal {
-        let what = if group.is_some() {
+    if ended.by_signal {
+        let what = if group {
             "; offsets committed for all of them"
         } else {
             ""
@@ -554,9 +717,9 @@ fn view<'a>(m: &'a BorrowedMessage, ts: Option<(TsType, i64)>) -> envelope::Mess
 
 /// An end-of-partition event names only the partition: resolve the topic from the
 /// assignment when several topics are read.
-fn mark_end(consumer: &BaseConsumer<GroupContext>, parts: &mut Parts, topics: &[&str], p: i32) {
+fn mark_end(consumer: &BaseConsumer<GroupContext>, parts: &mut Parts, topics: &[String], p: i32) {
     if topics.len() == 1 {
-        parts.get(topics[0], p).done = true;
+        parts.get(&topics[0], p).done = true;
         return;
     }
     let Ok(pos) = consumer.position() else { return };

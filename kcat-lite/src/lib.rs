@@ -109,6 +109,11 @@ pub struct Args {
     /// offsets on every assignment; partitions with nothing there start at -o
     #[arg(long, value_name = "LOCATION", help_heading = CONSUMER)]
     pub resume_from: Option<String>,
+    /// -G / --resume-from: ride out a broker (or HDFS) outage for up to DURATION (30s, 5m,
+    /// 1h), one warning when it starts and one when it ends; 0 fails at once
+    /// [default: 5m with -G or --resume-from, else 0]
+    #[arg(long, value_name = "DURATION", value_parser = lakepipe::retry::parse_duration, help_heading = CONSUMER)]
+    pub retry_for: Option<Duration>,
     /// -J: embed a payload that is valid JSON as JSON instead of a string
     #[arg(long, help_heading = CONSUMER)]
     pub payload_json: bool,
@@ -164,6 +169,17 @@ impl Args {
     /// `--timeout`: the bound on every broker request.
     pub fn timeout(&self) -> Duration {
         self.common.timeout
+    }
+
+    /// `--retry-for`, defaulting to [`lakepipe::retry::STREAM_DEFAULT`] for streams
+    /// (-G, --resume-from) and to 0 (fail fast) otherwise.
+    pub fn retry_for(&self) -> Duration {
+        let stream = self.group.is_some() || self.resume_from.is_some();
+        self.retry_for.unwrap_or(if stream {
+            lakepipe::retry::STREAM_DEFAULT
+        } else {
+            Duration::ZERO
+        })
     }
 
     /// `-q`: no informational messages on stderr.

@@ -36,6 +36,7 @@ pub mod partition;
 pub mod progress;
 #[cfg(feature = "parquet")]
 pub mod read;
+pub mod retry;
 pub mod storage;
 pub mod text;
 pub mod workers;

@@ -7,6 +7,8 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
+use crate::retry::{self, Service};
+
 #[derive(Debug, thiserror::Error)]
 pub enum MetastoreError {
     #[error("{0}: not a metastore URI (want thrift://host:port)")]
@@ -34,6 +36,29 @@ pub enum MetastoreError {
 }
 
 type Result<T> = std::result::Result<T, MetastoreError>;
+
+impl MetastoreError {
+    /// A metastore restarting or unreachable (refused, reset, timed out): a stream
+    /// waits it out. Its own answers (exceptions, bad replies) are never transient.
+    pub fn is_transient(&self) -> bool {
+        use std::io::ErrorKind::*;
+        match self {
+            MetastoreError::Connect { .. } => true,
+            MetastoreError::Io { error, .. } => matches!(
+                error.kind(),
+                ConnectionRefused
+                    | ConnectionReset
+                    | ConnectionAborted
+                    | BrokenPipe
+                    | UnexpectedEof
+                    | TimedOut
+                    | WouldBlock
+                    | NotConnected
+            ),
+            _ => false,
+        }
+    }
+}
 
 /// Thrift type ids (the compact table of the binary protocol's `TType`).
 mod ty {
@@ -283,19 +308,32 @@ const EXCEPTION: u32 = 3;
 /// [`Client::connect`].
 pub struct Client {
     uri: String,
+    service: Service,
+    timeout: Duration,
+    /// A call failed on the connection: the next one reconnects first.
+    broken: bool,
     reader: BufReader<TcpStream>,
     writer: BufWriter<TcpStream>,
     seq: i32,
 }
 
 impl Client {
-    /// Connect to `thrift://host:port`.
+    /// Connect to `thrift://host:port`; with `--retry-for` ([`crate::retry`]), a
+    /// metastore that refuses or drops connections is waited for.
     pub fn connect(uri: &str, timeout: Duration) -> Result<Client> {
         let addr = uri
             .strip_prefix("thrift://")
             .map(|a| a.trim_end_matches('/'))
             .filter(|a| a.contains(':') && !a.contains('/'))
             .ok_or_else(|| MetastoreError::Uri(uri.into()))?;
+        let service = Service::new("metastore", addr);
+        retry::call(&service, MetastoreError::is_transient, || {
+            Client::open(uri, addr, timeout)
+        })
+    }
+
+    /// One connection attempt.
+    fn open(uri: &str, addr: &str, timeout: Duration) -> Result<Client> {
         let connect_err = |error| MetastoreError::Connect {
             uri: uri.into(),
             error,
@@ -311,6 +349,9 @@ impl Client {
                     let w = s.try_clone().map_err(connect_err)?;
                     return Ok(Client {
                         uri: uri.into(),
+                        service: Service::new("metastore", addr),
+                        timeout,
+                        broken: false,
                         reader: BufReader::new(s),
                         writer: BufWriter::new(w),
                         seq: 0,
@@ -327,14 +368,33 @@ impl Client {
     }
 
     /// Call `name` with `args` (field id, value); the result's success value (None for a
-    /// void call), or the exception it threw.
+    /// void call), or the exception it threw. With `--retry-for`, a connection that
+    /// fails (a metastore restarting) is opened again and the call made again; a call
+    /// that creates something may then meet what its first try created (the caller
+    /// treats "already exists" as done).
     pub fn call(&mut self, name: &str, args: Vec<(i16, Value)>) -> Result<Option<Value>> {
+        let args = Value::Struct(args);
+        let service = self.service.clone();
+        retry::call(&service, MetastoreError::is_transient, || {
+            if self.broken {
+                let addr = self.service.address.clone();
+                *self = Client::open(&self.uri.clone(), &addr, self.timeout)?;
+            }
+            let r = self.call_once(name, &args);
+            if matches!(r, Err(MetastoreError::Io { .. })) {
+                self.broken = true;
+            }
+            r
+        })
+    }
+
+    fn call_once(&mut self, name: &str, args: &Value) -> Result<Option<Value>> {
         self.seq += 1;
         let mut buf = Vec::new();
         buf.extend((VERSION_1 | CALL).to_be_bytes());
         write_value(&mut buf, &Value::Str(name.into()));
         buf.extend(self.seq.to_be_bytes());
-        write_value(&mut buf, &Value::Struct(args));
+        write_value(&mut buf, args);
         let io = |error| MetastoreError::Io {
             uri: self.uri.clone(),
             call: name.into(),

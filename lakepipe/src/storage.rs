@@ -63,6 +63,12 @@ pub enum StorageError {
         namenode: String,
         msg: String,
     },
+    #[error("{loc}: HDFS {namenode} unavailable: {msg}")]
+    Unavailable {
+        loc: String,
+        namenode: String,
+        msg: String,
+    },
     #[error("{loc}: namenode {namenode} did not answer within {secs} s (--timeout)")]
     Timeout {
         loc: String,
@@ -79,6 +85,18 @@ impl StorageError {
     /// True for a missing file or folder.
     pub fn is_not_found(&self) -> bool {
         matches!(self, StorageError::NotFound(_))
+    }
+
+    /// True for an outage a stream rides out (`--retry-for`): a namenode or datanode
+    /// unreachable, restarting, in safe mode or standby, or too slow. Permission denied,
+    /// file exists and not found are never transient.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            StorageError::Unreachable { .. }
+                | StorageError::Unavailable { .. }
+                | StorageError::Timeout { .. }
+        )
     }
 
     fn io(loc: impl ToString, e: io::Error) -> StorageError {
@@ -528,10 +546,12 @@ mod hdfs {
     use std::sync::{Arc, Mutex, OnceLock};
 
     use bytes::Bytes;
+    use hdfs_native::file::FileWriter;
     use hdfs_native::{client::FileStatus, Client, ClientBuilder, HdfsError, WriteOptions};
 
     use super::{timeout, Result, Status, StorageError};
     use crate::location::Location;
+    use crate::retry::{self, Service};
 
     /// Bytes handed to hdfs-native per call when writing (and fetched per call by
     /// sequential reads): large enough to keep the datanode pipeline busy.
@@ -597,8 +617,13 @@ mod hdfs {
     }
 
     impl Conn {
-        /// Run one call on the runtime, bounded by the timeout.
-        fn run<T>(&self, loc: &str, fut: impl Future<Output = Result<T, HdfsError>>) -> Result<T> {
+        /// The service the retry warnings name.
+        fn service(&self) -> Service {
+            Service::new("HDFS", self.namenode.clone())
+        }
+
+        /// Run one call on the runtime, bounded by the timeout (no retry).
+        fn once<T>(&self, loc: &str, fut: impl Future<Output = Result<T, HdfsError>>) -> Result<T> {
             let limit = timeout();
             // The timer must be created inside the runtime.
             match runtime().block_on(async { tokio::time::timeout(limit, fut).await }) {
@@ -611,7 +636,23 @@ mod hdfs {
             }
         }
 
+        /// Run a call made by `make`, retrying transient failures for `--retry-for`.
+        fn run<T, F: Future<Output = Result<T, HdfsError>>>(
+            &self,
+            loc: &str,
+            make: impl Fn() -> F,
+        ) -> Result<T> {
+            retry::call(&self.service(), StorageError::is_transient, || {
+                self.once(loc, make())
+            })
+        }
+
         fn error(&self, loc: &str, e: HdfsError) -> StorageError {
+            let unavailable = |msg: String| StorageError::Unavailable {
+                loc: loc.to_string(),
+                namenode: self.namenode.clone(),
+                msg,
+            };
             match e {
                 HdfsError::FileNotFound(_) => StorageError::NotFound(loc.to_string()),
                 HdfsError::AlreadyExists(_) => StorageError::AlreadyExists(loc.to_string()),
@@ -626,6 +667,12 @@ mod hdfs {
                         "FileAlreadyExistsException" => {
                             StorageError::AlreadyExists(loc.to_string())
                         }
+                        // A namenode starting up, standing by or asking to be asked again.
+                        short @ ("SafeModeException"
+                        | "StandbyException"
+                        | "RetriableException"
+                        | "ObserverRetryOnActiveException"
+                        | "NotReplicatedYetException") => unavailable(format!("{short}: {msg}")),
                         short => StorageError::Other(loc.to_string(), format!("{short}: {msg}")),
                     }
                 }
@@ -634,6 +681,12 @@ mod hdfs {
                     namenode: self.namenode.clone(),
                     msg: io.to_string(),
                 },
+                // A datanode pipeline that broke (a datanode restarting) or a connection
+                // that closed under a call.
+                e @ (HdfsError::DataTransferError(_)
+                | HdfsError::ChecksumError
+                | HdfsError::IOError(_)
+                | HdfsError::BlocksNotFound(_)) => unavailable(e.to_string()),
                 other => StorageError::Other(
                     loc.to_string(),
                     format!("{other} (namenode {})", self.namenode),
@@ -660,8 +713,8 @@ mod hdfs {
         }
 
         pub fn stat(&self, loc: &Location) -> Result<Option<Status>> {
-            let l = loc.to_string();
-            match self.run(&l, self.client.get_file_info(path(loc)?)) {
+            let (l, p) = (loc.to_string(), path(loc)?);
+            match self.run(&l, || self.client.get_file_info(p)) {
                 Ok(f) => Ok(Some(self.status(f))),
                 Err(StorageError::NotFound(_)) => Ok(None),
                 Err(e) => Err(e),
@@ -669,34 +722,47 @@ mod hdfs {
         }
 
         pub fn list(&self, dir: &Location, recursive: bool) -> Result<Vec<Status>> {
-            let l = dir.to_string();
-            let iter = self.client.list_status_iter(path(dir)?, recursive);
-            let mut out = Vec::new();
-            // One timeout per page-sized step rather than for the whole listing, so a
-            // folder of millions of files is not cut short.
-            while let Some(next) = self.run(&l, async { Ok(iter.next().await) })? {
-                let f = next.map_err(|e| self.error(&l, e))?;
-                out.push(self.status(f));
-            }
-            Ok(out)
+            let (l, p) = (dir.to_string(), path(dir)?);
+            // A listing cut by an outage starts again from the first page.
+            retry::call(&self.service(), StorageError::is_transient, || {
+                let iter = self.client.list_status_iter(p, recursive);
+                let mut out = Vec::new();
+                // One timeout per page-sized step rather than for the whole listing, so
+                // a folder of millions of files is not cut short.
+                while let Some(next) = self.once(&l, async { Ok(iter.next().await) })? {
+                    let f = next.map_err(|e| self.error(&l, e))?;
+                    out.push(self.status(f));
+                }
+                Ok(out)
+            })
         }
 
         pub fn glob(&self, pattern: &Location) -> Result<Vec<Status>> {
-            let l = pattern.to_string();
-            let found = self.run(&l, self.client.glob_status(path(pattern)?))?;
+            let (l, p) = (pattern.to_string(), path(pattern)?);
+            let found = self.run(&l, || self.client.glob_status(p))?;
             Ok(found.into_iter().map(|f| self.status(f)).collect())
         }
 
         pub fn mkdirs(&self, loc: &Location) -> Result<()> {
-            self.run(
-                &loc.to_string(),
-                self.client.mkdirs(path(loc)?, 0o755, true),
-            )
+            let p = path(loc)?;
+            self.run(&loc.to_string(), || self.client.mkdirs(p, 0o755, true))
         }
 
         pub fn rename(&self, src: &Location, dst: &Location, overwrite: bool) -> Result<()> {
             let l = format!("renaming {src} to {dst}");
-            match self.run(&l, self.client.rename(path(src)?, path(dst)?, overwrite)) {
+            let (s, d) = (path(src)?, path(dst)?);
+            let mut tries = 0;
+            let r = retry::call(&self.service(), StorageError::is_transient, || {
+                tries += 1;
+                match self.once(&l, self.client.rename(s, d, overwrite)) {
+                    // The namenode renamed before an earlier try's answer was lost.
+                    Err(StorageError::NotFound(_)) if tries > 1 && self.stat(dst)?.is_some() => {
+                        Ok(())
+                    }
+                    r => r,
+                }
+            });
+            match r {
                 Err(StorageError::AlreadyExists(_)) => {
                     Err(StorageError::AlreadyExists(dst.to_string()))
                 }
@@ -706,7 +772,8 @@ mod hdfs {
         }
 
         pub fn delete(&self, loc: &Location, recursive: bool) -> Result<bool> {
-            self.run(&loc.to_string(), self.client.delete(path(loc)?, recursive))
+            let p = path(loc)?;
+            self.run(&loc.to_string(), || self.client.delete(p, recursive))
         }
 
         pub fn create(self: &Arc<Self>, loc: &Location, overwrite: bool) -> Result<HdfsWriter> {
@@ -715,22 +782,40 @@ mod hdfs {
             if let Some(parent) = loc.parent() {
                 self.mkdirs(&parent)?;
             }
+            let inner = self.create_file(loc, overwrite)?;
+            Ok(HdfsWriter {
+                conn: self.clone(),
+                loc: loc.clone(),
+                inner: Some(inner),
+                buf: Vec::new(),
+                written: 0,
+                // Retrying a broken write rewrites the file from its bytes (below).
+                kept: (!retry::retry_for().is_zero()).then(Vec::new),
+            })
+        }
+
+        fn create_file(&self, loc: &Location, overwrite: bool) -> Result<FileWriter> {
+            let (l, p) = (loc.to_string(), path(loc)?);
             let opts = WriteOptions::default()
                 .overwrite(overwrite)
                 .create_parent(false);
-            let inner = self.run(&loc.to_string(), self.client.create(path(loc)?, opts))?;
-            Ok(HdfsWriter {
-                conn: self.clone(),
-                loc: loc.to_string(),
-                inner,
-                buf: Vec::new(),
-                written: 0,
+            let mut tries = 0;
+            retry::call(&self.service(), StorageError::is_transient, || {
+                tries += 1;
+                match self.once(&l, self.client.create(p, opts.clone())) {
+                    // An earlier try created it before its answer was lost: ours.
+                    Err(StorageError::AlreadyExists(_)) if tries > 1 => {
+                        self.once(&l, self.client.delete(p, false))?;
+                        self.once(&l, self.client.create(p, opts.clone()))
+                    }
+                    r => r,
+                }
             })
         }
 
         pub fn open(self: &Arc<Self>, loc: &Location) -> Result<Arc<HdfsReader>> {
-            let l = loc.to_string();
-            let file = self.run(&l, self.client.read(path(loc)?))?;
+            let (l, p) = (loc.to_string(), path(loc)?);
+            let file = self.run(&l, || self.client.read(p))?;
             let len = file.file_length() as u64;
             Ok(Arc::new(HdfsReader {
                 conn: self.clone(),
@@ -752,6 +837,9 @@ mod hdfs {
             e.kind(),
             ConnectionRefused
                 | ConnectionReset
+                | ConnectionAborted
+                | BrokenPipe
+                | UnexpectedEof
                 | TimedOut
                 | NotConnected
                 | AddrNotAvailable
@@ -760,12 +848,19 @@ mod hdfs {
         ) || e.to_string().contains("failed to lookup address")
     }
 
+    /// A file being written to HDFS. With retrying on (`--retry-for`), it keeps the bytes
+    /// it has written until it is closed: a write or close that fails on a transient
+    /// error (a namenode or datanode restarting) deletes the half-written file, writes it
+    /// again from those bytes and goes on, so the caller sees no error and no byte is
+    /// lost or doubled. Memory: one open file's bytes, which a rolling stream keeps small.
     pub struct HdfsWriter {
         conn: Arc<Conn>,
-        loc: String,
-        inner: hdfs_native::file::FileWriter,
+        loc: Location,
+        /// None after a failure: the next try writes the file again.
+        inner: Option<FileWriter>,
         buf: Vec<u8>,
         written: u64,
+        kept: Option<Vec<Bytes>>,
     }
 
     impl HdfsWriter {
@@ -776,9 +871,41 @@ mod hdfs {
             }
             let data = Bytes::from(std::mem::take(&mut self.buf));
             let n = data.len() as u64;
-            let (conn, loc) = (self.conn.clone(), self.loc.clone());
-            conn.run(&loc, self.inner.write_bytes(data))?;
+            if let Some(kept) = &mut self.kept {
+                kept.push(data.clone());
+            }
+            let service = self.conn.service();
+            retry::call(&service, StorageError::is_transient, || {
+                if self.inner.is_none() {
+                    // the rewrite includes `data`
+                    return self.rewrite();
+                }
+                let (conn, l) = (self.conn.clone(), self.loc.to_string());
+                let w = self.inner.as_mut().expect("checked");
+                conn.once(&l, w.write_bytes(data.clone()))
+                    .map(|_| ())
+                    .inspect_err(|_| self.inner = None)
+            })?;
             self.written += n;
+            Ok(())
+        }
+
+        /// Delete the half-written file and write it again from the kept bytes.
+        fn rewrite(&mut self) -> Result<()> {
+            let Some(kept) = &self.kept else {
+                return Err(StorageError::Other(
+                    self.loc.to_string(),
+                    "cannot write again a file whose bytes were not kept".into(),
+                ));
+            };
+            let (conn, l, p) = (self.conn.clone(), self.loc.to_string(), path(&self.loc)?);
+            conn.once(&l, conn.client.delete(p, false))?;
+            let opts = WriteOptions::default().create_parent(false);
+            let mut w = conn.once(&l, conn.client.create(p, opts))?;
+            for chunk in kept {
+                conn.once(&l, w.write_bytes(chunk.clone()))?;
+            }
+            self.inner = Some(w);
             Ok(())
         }
 
@@ -799,8 +926,15 @@ mod hdfs {
 
         pub fn close(mut self) -> Result<u64> {
             self.push()?;
-            let (conn, loc) = (self.conn.clone(), self.loc.clone());
-            conn.run(&loc, self.inner.close())?;
+            let service = self.conn.service();
+            retry::call(&service, StorageError::is_transient, || {
+                if self.inner.is_none() {
+                    self.rewrite()?;
+                }
+                let (conn, l) = (self.conn.clone(), self.loc.to_string());
+                let w = self.inner.as_mut().expect("checked");
+                conn.once(&l, w.close()).inspect_err(|_| self.inner = None)
+            })?;
             Ok(self.written)
         }
     }
@@ -819,7 +953,7 @@ mod hdfs {
                 return Ok(Bytes::new());
             }
             self.conn
-                .run(&self.loc, self.file.read_range(start as usize, len))
+                .run(&self.loc, || self.file.read_range(start as usize, len))
         }
     }
 

@@ -127,6 +127,13 @@ pub struct Args {
     #[arg(long, requires = "envelope")]
     pub exactly_once: bool,
 
+    /// With --exactly-once: ride out an HDFS outage (namenode or datanode restart, safe
+    /// mode) for up to DURATION (30s, 5m, 1h): writing waits, stdin is not read, one warning
+    /// when it starts and one when it ends; 0 fails at once [default: 5m with
+    /// --exactly-once, else 0]
+    #[arg(long, value_name = "DURATION", value_parser = lakepipe::retry::parse_duration)]
+    pub retry_for: Option<Duration>,
+
     /// Replace an existing output file; in a folder, remove earlier part files once the run succeeds
     #[arg(long)]
     pub overwrite: bool,
@@ -173,6 +180,13 @@ pub fn run(args: Args) -> Result<()> {
     pipeline::pin_allocator();
     cli::install_interrupt_handler();
     storage::set_timeout(args.common.timeout);
+    // A stream waits out outages; a batch run fails fast as --timeout says.
+    let stream_default = if args.exactly_once {
+        lakepipe::retry::STREAM_DEFAULT
+    } else {
+        Duration::ZERO
+    };
+    lakepipe::retry::set_retry_for(args.retry_for.unwrap_or(stream_default));
     let policy = match args.bad_lines.as_str() {
         "error" => BadLines::Error,
         "skip" => BadLines::Skip,
