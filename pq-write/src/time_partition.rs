@@ -66,7 +66,7 @@ impl TimeBuckets {
             parts.push((key.to_string(), fmt.to_string()));
         }
         let field = match field {
-            Some(f) if f.is_empty() => return Err("--time-field needs a field name".into()),
+            Some("") => return Err("--time-field needs a field name".into()),
             Some(f) => f.to_string(),
             None if envelope => RECORD_TIME.to_string(),
             None => {
