@@ -7,7 +7,8 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use lakepipe::location::Location;
-use lakepipe::{cli, listing, partition};
+use lakepipe::register::{default_table_name, table_name_of_folder};
+use lakepipe::{cli, listing};
 
 use crate::Args;
 
@@ -82,23 +83,6 @@ pub fn specs(args: &Args) -> Result<Vec<Spec>> {
     Ok(out)
 }
 
-/// A table folder's name as a table name every engine and the metastore accept: Hive's
-/// `%XX` escapes undone, lower case (Hive and Trino fold it), and any character but
-/// ASCII letters, digits and `_` as `_` (the metastore's rule for table names).
-pub fn table_name_of_folder(folder: &str) -> String {
-    partition::unescape(folder)
-        .to_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
 /// The input folder as an absolute URL (a file's folder for a single file).
 fn default_location(input: &Location) -> Result<String> {
     match input {
@@ -112,57 +96,5 @@ fn default_location(input: &Location) -> Result<String> {
             Ok(format!("file://{}", dir.display()))
         }
         Location::Hdfs { .. } => Ok(input.to_string()),
-    }
-}
-
-/// The last folder name that is not a `k=v` partition folder.
-fn default_table_name(input: &Location) -> String {
-    let text = input.to_string();
-    let path = Path::new(&text);
-    let mut comps: Vec<String> = path
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    if path.extension().is_some_and(|e| e == "parquet") {
-        comps.pop();
-    }
-    while comps
-        .last()
-        .is_some_and(|c| lakepipe::partition::parse_folder(c).is_some())
-    {
-        comps.pop();
-    }
-    comps
-        .pop()
-        .filter(|c| c != "/" && c != ".")
-        .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn table_names_from_folders() {
-        let l = |s: &str| Location::parse(s).unwrap();
-        assert_eq!(default_table_name(&l("lake/events/")), "events");
-        assert_eq!(default_table_name(&l("lake/events/dt=1")), "events");
-        assert_eq!(default_table_name(&l("lake/x.parquet")), "lake");
-        assert_eq!(
-            default_table_name(&l("hdfs://nn:1/data/purchases")),
-            "purchases"
-        );
-    }
-
-    #[test]
-    fn table_folder_names_become_safe_table_names() {
-        assert_eq!(table_name_of_folder("purchase_sword"), "purchase_sword");
-        assert_eq!(table_name_of_folder("Join-Guild"), "join_guild");
-        assert_eq!(table_name_of_folder("a%2Fb%3Dc"), "a_b_c");
-        assert_eq!(
-            table_name_of_folder("x); DROP TABLE y; --"),
-            "x___drop_table_y____"
-        );
-        assert_eq!(table_name_of_folder("ключ"), "____");
     }
 }

@@ -8,6 +8,7 @@
 //! - [`progress`]: the progress line on stderr (rows, bytes, rate, elapsed);
 //! - [`ddl`]: the Hive/Spark DDL type syntax (parse and print) and its Arrow mapping;
 //! - [`read`]: Parquet inputs (files, folders, globs, `k=v` partitions);
+//! - [`register`]: tables and partitions in the Hive metastore (hive-ddl and pq-write);
 //! - [`storage`]: one file-system API over local paths and HDFS (feature `hdfs`);
 //! - [`listing`]: which files a folder or glob names, and the hidden-name rule;
 //! - [`partition`]: Hive `key=value` folder names (escape and unescape);
@@ -36,6 +37,8 @@ pub mod partition;
 pub mod progress;
 #[cfg(feature = "parquet")]
 pub mod read;
+#[cfg(feature = "parquet")]
+pub mod register;
 pub mod retry;
 pub mod storage;
 pub mod text;

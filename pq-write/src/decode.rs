@@ -776,7 +776,7 @@ fn parse_date(s: &str) -> Option<i32> {
 }
 
 /// ISO-8601 / RFC 3339 text -> value in `unit` (UTC; a naive time is taken as UTC).
-fn parse_timestamp(s: &str, unit: TimeUnit) -> Option<i64> {
+pub fn parse_timestamp(s: &str, unit: TimeUnit) -> Option<i64> {
     let s = s.trim();
     let dt = if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         t.naive_utc()

@@ -15,8 +15,10 @@ mod pipeline;
 mod shape;
 mod sink;
 mod tables;
+mod time_partition;
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -25,6 +27,7 @@ use arrow::record_batch::RecordBatch;
 use clap::{Parser, ValueEnum};
 use lakepipe::cli;
 use lakepipe::location::Location;
+use lakepipe::register::{default_table_name, Registry};
 use lakepipe::storage;
 use lakepipe::{lines, workers};
 use parquet::basic::{Compression, GzipLevel, ZstdLevel};
@@ -34,6 +37,7 @@ use lakepipe::lines::{Chunk, Chunker, Input};
 use pipeline::{BadLines, DecodeConfig};
 use sink::{Roll, Target};
 use tables::{LineFormat, SinkArgs, TableSchema, Tables};
+use time_partition::TimeBuckets;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -134,6 +138,41 @@ pub struct Args {
     #[arg(long, value_name = "DURATION", value_parser = lakepipe::retry::parse_duration)]
     pub retry_for: Option<Duration>,
 
+    /// Folders by a time bucket of each row, before --partition-by's: 'day' (dt=%Y-%m-%d),
+    /// 'hour' (dt=%Y-%m-%d/hour=%H) or a layout of key=FORMAT (strftime) folders such as
+    /// 'year=%Y/month=%m/day=%d' (Kafka Connect's path.format)
+    #[arg(long, value_name = "day|hour|LAYOUT")]
+    pub time_partition: Option<String>,
+
+    /// With --time-partition: the row field holding the time (ISO-8601 text or epoch
+    /// milliseconds), or _timestamp, the Kafka record time [default with --envelope kcat: _timestamp]
+    #[arg(long, value_name = "FIELD", requires = "time_partition")]
+    pub time_field: Option<String>,
+
+    /// With --time-partition: the time zone of the folders (an IANA name) [default: UTC]
+    #[arg(long, value_name = "TZ", requires = "time_partition")]
+    pub timezone: Option<String>,
+
+    /// Register the table(s) in this Hive metastore (thrift://host:port) before files
+    /// become visible: creates the database and table, adds partitions and new columns
+    /// (never retypes one); without URI, $HIVE_METASTORE
+    #[arg(long, value_name = "URI", num_args = 0..=1, default_missing_value = "")]
+    pub metastore: Option<String>,
+
+    /// With --metastore: the database of the table(s)
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "default",
+        requires = "metastore"
+    )]
+    pub database: String,
+
+    /// With --metastore: the table's name [default: OUTPUT's folder name]; with --split-by,
+    /// a prefix of each table's name (its folder's name, as hive-ddl names them)
+    #[arg(long, value_name = "NAME", requires = "metastore")]
+    pub table: Option<String>,
+
     /// Replace an existing output file; in a folder, remove earlier part files once the run succeeds
     #[arg(long)]
     pub overwrite: bool,
@@ -176,24 +215,25 @@ pub fn command() -> clap::Command {
     <Args as clap::CommandFactory>::command()
 }
 
-pub fn run(args: Args) -> Result<()> {
-    pipeline::pin_allocator();
-    cli::install_interrupt_handler();
-    storage::set_timeout(args.common.timeout);
-    // A stream waits out outages; a batch run fails fast as --timeout says.
-    let stream_default = if args.exactly_once {
-        lakepipe::retry::STREAM_DEFAULT
-    } else {
-        Duration::ZERO
-    };
-    lakepipe::retry::set_retry_for(args.retry_for.unwrap_or(stream_default));
+/// What the command line asks for, checked before any input is read.
+struct Options {
+    policy: BadLines,
+    target: Target,
+    roll_secs: Option<Duration>,
+    given_schema: Option<Schema>,
+    time: Option<Arc<TimeBuckets>>,
+    /// The sink's partition keys: the time buckets', then --partition-by's.
+    partition_by: Vec<String>,
+}
+
+fn options(args: &Args) -> Result<Options> {
     let policy = match args.bad_lines.as_str() {
         "error" => BadLines::Error,
         "skip" => BadLines::Skip,
         "" => return Err(cli::usage("--bad-lines needs error, skip or a file name")),
         f => BadLines::File(PathBuf::from(f)),
     };
-    let target = resolve_target(&args)?;
+    let target = resolve_target(args)?;
     if args.row_group_rows == 0 || args.roll_rows == Some(0) || args.roll_bytes == Some(0) {
         return Err(cli::usage(
             "--row-group-rows, --roll-rows and --roll-bytes must be at least 1",
@@ -209,6 +249,91 @@ pub fn run(args: Args) -> Result<()> {
         Some(s) => Some(load_schema(s)?),
         None => None,
     };
+    let time = match &args.time_partition {
+        Some(layout) => Some(Arc::new(
+            TimeBuckets::parse(
+                layout,
+                args.time_field.as_deref(),
+                args.timezone.as_deref(),
+                args.envelope.is_some(),
+            )
+            .map_err(cli::usage)?,
+        )),
+        None => None,
+    };
+    let mut partition_by = time.as_ref().map(|t| t.keys()).unwrap_or_default();
+    partition_by.extend(args.partition_by.iter().cloned());
+    Ok(Options {
+        policy,
+        target,
+        roll_secs,
+        given_schema,
+        time,
+        partition_by,
+    })
+}
+
+/// `--metastore`: the run's registry and the table name (or prefix); the metastore is
+/// called at the first file to commit.
+fn registration(args: &Args, target: &Target) -> Result<Option<(Arc<Mutex<Registry>>, String)>> {
+    let Some(given) = &args.metastore else {
+        return Ok(None);
+    };
+    let uri = match given.as_str() {
+        "" => match std::env::var("HIVE_METASTORE") {
+            Ok(uri) if !uri.is_empty() => uri,
+            _ => {
+                return Err(cli::usage(
+                    "--metastore needs a URI (thrift://host:port) or $HIVE_METASTORE",
+                ))
+            }
+        },
+        g if !g.contains("://") => {
+            return Err(cli::usage(format!(
+                "--metastore {g}: not a thrift://host:port URI (put --metastore after OUTPUT, or use --metastore=URI)"
+            )))
+        }
+        g => g.to_string(),
+    };
+    if matches!(target, Target::File(_)) {
+        return Err(cli::usage(
+            "--metastore registers a table: OUTPUT must be a folder (end it with '/')",
+        ));
+    }
+    let name = match (&args.table, &args.split_by) {
+        (Some(t), _) => t.clone(),
+        (None, Some(_)) => String::new(),
+        (None, None) => default_table_name(target.location()),
+    };
+    if name.is_empty() && args.split_by.is_none() {
+        return Err(cli::usage(
+            "cannot tell a table name from OUTPUT: give --table",
+        ));
+    }
+    let registry = Registry::new(&uri, &args.database, args.common.timeout);
+    Ok(Some((Arc::new(Mutex::new(registry)), name)))
+}
+
+pub fn run(args: Args) -> Result<()> {
+    pipeline::pin_allocator();
+    cli::install_interrupt_handler();
+    storage::set_timeout(args.common.timeout);
+    // A stream waits out outages; a batch run fails fast as --timeout says.
+    let stream_default = if args.exactly_once {
+        lakepipe::retry::STREAM_DEFAULT
+    } else {
+        Duration::ZERO
+    };
+    lakepipe::retry::set_retry_for(args.retry_for.unwrap_or(stream_default));
+    let Options {
+        policy,
+        target,
+        roll_secs,
+        given_schema,
+        time,
+        partition_by,
+    } = options(&args)?;
+    let register = registration(&args, &target)?;
 
     let (input, input_name) = open_input(&args.input)?;
     let mut chunker = Chunker::new(vec![input], pipeline::CUTTING);
@@ -219,6 +344,7 @@ pub fn run(args: Args) -> Result<()> {
         need_offsets: args.exactly_once,
         flatten: args.flatten.sep.clone(),
         split_by: args.split_by.clone(),
+        time,
     };
     // Folder output without --schema follows new fields (schema evolution).
     let evolve = given_schema.is_none() && matches!(target, Target::Folder(_));
@@ -257,7 +383,7 @@ pub fn run(args: Args) -> Result<()> {
     // dictionary sample; the writer takes them first and the pipeline starts after them.
     let (first, sample) = match (&args.split_by, initial.as_slice()) {
         (None, [(key, schema)]) => {
-            let schema = TableSchema::new(schema.clone(), format.kafka_meta);
+            let schema = TableSchema::of(schema.clone(), &format);
             cfg.schemas.set(key, schema);
             let first = match decoded.is_empty() {
                 true => pipeline::decode_first(&cfg, &buffered, key, SAMPLE_ROWS)?,
@@ -271,7 +397,7 @@ pub fn run(args: Args) -> Result<()> {
     let props = writer_props(&args, sample.as_ref());
     let sink_args = SinkArgs {
         target: target.clone(),
-        partition_by: args.partition_by.clone(),
+        partition_by,
         props,
         roll: Roll {
             rows: args.roll_rows,
@@ -281,6 +407,7 @@ pub fn run(args: Args) -> Result<()> {
         overwrite: args.overwrite,
         run_id: uuid::Uuid::new_v4().to_string(),
         exactly_once: exactly_once(&args, &target)?,
+        register,
     };
     let mut tables = Tables::new(format, evolve, given_schema, sink_args)?;
     for (key, schema) in initial {
@@ -533,6 +660,7 @@ fn resolve_target(args: &Args) -> Result<Target> {
     let existing = fs.stat(&loc)?;
     let folder = args.output.ends_with('/') || existing.as_ref().is_some_and(|s| s.is_dir);
     let needs_folder = !args.partition_by.is_empty()
+        || args.time_partition.is_some()
         || args.split_by.is_some()
         || args.roll_rows.is_some()
         || args.roll_bytes.is_some()
@@ -540,7 +668,7 @@ fn resolve_target(args: &Args) -> Result<Target> {
     if !folder {
         if needs_folder {
             return Err(cli::usage(format!(
-                "--split-by, --partition-by and --roll-* write several files: OUTPUT must be a folder (end it with '/'), not {}",
+                "--split-by, --partition-by, --time-partition and --roll-* write several files: OUTPUT must be a folder (end it with '/'), not {}",
                 args.output
             )));
         }

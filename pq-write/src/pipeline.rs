@@ -78,7 +78,7 @@ pub fn infer_schemas(
             schemas: Schemas::default(),
             ..cfg.clone()
         };
-        let row = TableSchema::new(schema.clone(), cfg.format.kafka_meta);
+        let row = TableSchema::of(schema.clone(), &cfg.format);
         cfg.schemas.set("", row);
         let (all, decoded) = decode_inferring(&cfg, chunks, limit, inf)?;
         let held = all.get("").is_some_and(|a| a.schema() == schema);
@@ -707,6 +707,7 @@ mod tests {
             need_offsets: false,
             flatten: None,
             split_by: None,
+            time: None,
         };
         DecodeConfig {
             format,

@@ -8,17 +8,18 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use arrow::array::{Array, ArrayRef, UInt32Array};
 use arrow::compute::{cast, take};
-use arrow::datatypes::{DataType, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use lakepipe::listing;
 use lakepipe::location::Location;
 use lakepipe::partition;
+use lakepipe::register::{self, Registry, TableDef};
 use lakepipe::storage::{self, Fs, StorageError};
 use parquet::file::properties::WriterProperties;
 
@@ -113,6 +114,17 @@ pub struct Sink {
     staged: BTreeMap<Tp, Vec<Staged>>,
     pub written: Vec<Location>,
     pub totals: Totals,
+    /// `--metastore`: the table files of this sink register in, and the partition keys'
+    /// columns (with their types) of the current layout.
+    registration: Option<Registration>,
+    key_fields: Vec<Field>,
+}
+
+/// `--metastore`: one run's registry (shared by the tables' sinks) and this table's name.
+#[derive(Clone)]
+pub struct Registration {
+    pub registry: Arc<Mutex<Registry>>,
+    pub table: String,
 }
 
 impl Sink {
@@ -128,6 +140,8 @@ impl Sink {
         let (partition_cols, data_cols, file_schema) = layout(schema, partition_by)?;
         let fs = storage::connect(target.location())?;
         Ok(Sink {
+            registration: None,
+            key_fields: key_fields(schema, &partition_cols),
             target,
             fs,
             run_id,
@@ -156,6 +170,52 @@ impl Sink {
         });
         self.place_meta(schema)?;
         Ok(self)
+    }
+
+    /// `--metastore`: register the table and each file's partition before the file
+    /// becomes visible (its rename, or its commit with --exactly-once).
+    pub fn with_registration(mut self, r: Registration) -> Sink {
+        self.registration = Some(r);
+        self
+    }
+
+    /// Make sure the table has the files' columns and the partitions of `dirs` (`k=v/`
+    /// folders below the table, "" without partitions) are registered; the registry
+    /// calls the metastore only for what is new.
+    fn register<'d>(&self, dirs: impl IntoIterator<Item = &'d str>) -> Result<()> {
+        let Some(r) = &self.registration else {
+            return Ok(());
+        };
+        let mut fields: Vec<Field> = self
+            .file_schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        fields.extend(self.key_fields.iter().cloned());
+        let schema = Schema::new(fields);
+        let keys: Vec<String> = self.key_fields.iter().map(|f| f.name().clone()).collect();
+        let location = table_url(self.target.location())?;
+        let origin = |_: &str| format!("the rows pq-write writes to {location}");
+        let def = TableDef {
+            database: "",
+            name: &r.table,
+            location: &location,
+            schema: &schema,
+            partition_keys: &keys,
+            origin: &origin,
+        };
+        let mut registry = r.registry.lock().unwrap_or_else(|p| p.into_inner());
+        for dir in dirs {
+            let part = (!keys.is_empty()).then(|| register::part_of_folder(dir));
+            let changes = registry
+                .ensure(&def, part)
+                .with_context(|| format!("registering table {} in the metastore", r.table))?;
+            for c in changes {
+                lakepipe::cli::info(false, c);
+            }
+        }
+        Ok(())
     }
 
     /// Find the metadata columns in `schema` (again after it widened).
@@ -326,9 +386,11 @@ impl Sink {
     /// Write the footer and make the file visible; with --exactly-once, stage it for its
     /// partition's commit.
     fn close(&mut self, key: &FileKey) -> Result<()> {
-        let Some(file) = self.open.remove(key) else {
+        if !self.open.contains_key(key) {
             return Ok(());
-        };
+        }
+        self.register([key.dir.as_str()])?;
+        let file = self.open.remove(key).expect("checked above");
         if let Some(tp) = &key.tp {
             let staged = stage(file)?;
             self.staged.entry(tp.clone()).or_default().push(staged);
@@ -373,6 +435,7 @@ impl Sink {
             .filter(|(k, f)| k.tp.as_ref() == Some(tp) && f.offsets.first() <= Some(&upto))
             .map(|(k, _)| k.clone())
             .collect();
+        self.register(keys.iter().map(|k| k.dir.as_str()))?;
         let files = keys
             .iter()
             .map(|k| self.open.remove(k).expect("listed above"));
@@ -385,6 +448,7 @@ impl Sink {
     fn close_all(&mut self, keys: Vec<FileKey>) -> Result<()> {
         let (eo, plain): (Vec<FileKey>, Vec<FileKey>) =
             keys.into_iter().partition(|k| k.tp.is_some());
+        self.register(eo.iter().map(|k| k.dir.as_str()))?;
         let (tps, files): (Vec<Tp>, Vec<OpenFile>) = eo
             .into_iter()
             .filter_map(|k| Some((k.tp.clone()?, self.open.remove(&k)?)))
@@ -412,6 +476,7 @@ impl Sink {
         let layout = layout(schema, partition_by)?;
         self.abort()?;
         (self.partition_cols, self.data_cols, self.file_schema) = layout;
+        self.key_fields = key_fields(schema, &self.partition_cols);
         self.place_meta(schema)
     }
 
@@ -491,6 +556,25 @@ fn finish_file(writer: ColumnWriter<storage::Writer>, tmp: &Location) -> Result<
         .into_inner()
         .with_context(|| format!("finishing {tmp}"))?;
     f.close().with_context(|| format!("closing {tmp}"))
+}
+
+/// The partition columns of the layout, as they are typed in the batches.
+fn key_fields(schema: &Schema, partition_cols: &[(usize, String)]) -> Vec<Field> {
+    partition_cols
+        .iter()
+        .map(|(i, _)| schema.field(*i).clone())
+        .collect()
+}
+
+/// A table folder as the absolute URL the metastore keeps (file:///... for a local one).
+fn table_url(root: &Location) -> Result<String> {
+    match root {
+        Location::Local(p) => {
+            let abs = std::fs::canonicalize(p).with_context(|| format!("{}", p.display()))?;
+            Ok(format!("file://{}", abs.display()))
+        }
+        Location::Hdfs { .. } => Ok(root.to_string().trim_end_matches('/').to_string()),
+    }
 }
 
 /// Partition columns (index, name), data column indices, and the schema of the files.

@@ -12,7 +12,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use crate::decode::{LineError, RowDecoder};
 use crate::infer::{SchemaInference, Shape};
@@ -22,13 +22,15 @@ use arrow::datatypes::{Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use lakepipe::envelope::Envelope;
 use lakepipe::partition;
+use lakepipe::register::{self, Registry};
 use parquet::file::properties::WriterProperties;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use crate::commit::Tp;
 use crate::exactly_once::ExactlyOnce;
 use crate::kafka_meta::{meta_fields, MetaColumns};
-use crate::sink::{Roll, Sink, Target, Totals};
+use crate::sink::{Registration, Roll, Sink, Target, Totals};
+use crate::time_partition::{TimeBuckets, TimeColumns};
 
 /// One table's schema at one moment; replaced, never changed, when the table widens.
 #[derive(Debug)]
@@ -40,11 +42,33 @@ pub struct TableSchema {
 }
 
 impl TableSchema {
+    /// With the `--kafka-meta` columns, then the `--time-partition` columns of `format`.
+    pub fn of(row: Schema, format: &LineFormat) -> Arc<TableSchema> {
+        let mut extra = Vec::new();
+        if format.kafka_meta {
+            extra.extend(meta_fields());
+        }
+        if let Some(t) = &format.time {
+            extra.extend(t.fields());
+        }
+        Self::with(row, &extra)
+    }
+
+    /// With the `--kafka-meta` columns only (no time columns).
+    #[cfg(test)]
     pub fn new(row: Schema, kafka_meta: bool) -> Arc<TableSchema> {
-        let full = if kafka_meta {
-            crate::decode::with_extra(&row, &meta_fields())
+        let extra = if kafka_meta {
+            meta_fields()
         } else {
-            row.clone()
+            Vec::new()
+        };
+        Self::with(row, &extra)
+    }
+
+    fn with(row: Schema, extra: &[arrow::datatypes::FieldRef]) -> Arc<TableSchema> {
+        let full = match extra.is_empty() {
+            true => row.clone(),
+            false => crate::decode::with_extra(&row, extra),
         };
         Arc::new(TableSchema {
             row: Arc::new(row),
@@ -83,6 +107,8 @@ pub struct LineFormat {
     pub need_offsets: bool,
     pub flatten: Option<String>,
     pub split_by: Option<String>,
+    /// `--time-partition`: the time bucket columns each row gets.
+    pub time: Option<Arc<TimeBuckets>>,
 }
 
 impl LineFormat {
@@ -137,12 +163,7 @@ impl LineFormat {
 /// The `--split-by` value of a row: a string as is, a number or boolean as its JSON
 /// text. Missing, null, an object or an array is a bad line naming the column.
 pub fn split_key(row: &[u8], col: &str) -> Result<String, LineError> {
-    let mut de = serde_json::Deserializer::from_slice(row);
-    let found = KeySeed(col)
-        .deserialize(&mut de)
-        .and_then(|v| de.end().map(|()| v))
-        .map_err(|e| LineError::Syntax(format!("not a JSON object: {e}")))?;
-    let why = match found {
+    let why = match top_field(row, col)? {
         Some(serde_json::Value::String(s)) => return Ok(s),
         Some(serde_json::Value::Number(n)) => return Ok(n.to_string()),
         Some(serde_json::Value::Bool(b)) => return Ok(b.to_string()),
@@ -154,6 +175,15 @@ pub fn split_key(row: &[u8], col: &str) -> Result<String, LineError> {
     Err(LineError::Type(format!(
         "--split-by column '{col}' {why} (it must be a string, number or boolean)"
     )))
+}
+
+/// One top-level field of a row (None when missing); not an object is a bad line.
+pub fn top_field(row: &[u8], col: &str) -> Result<Option<serde_json::Value>, LineError> {
+    let mut de = serde_json::Deserializer::from_slice(row);
+    KeySeed(col)
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(|e| LineError::Syntax(format!("not a JSON object: {e}")))
 }
 
 /// Reads one top-level field of an object, skipping the others.
@@ -190,6 +220,8 @@ pub struct TableDecoder {
     dec: RowDecoder,
     meta: MetaColumns,
     kafka_meta: bool,
+    time: Option<Arc<TimeBuckets>>,
+    times: TimeColumns,
     lines: Vec<u64>,
 }
 
@@ -207,29 +239,44 @@ impl TableDecoder {
             schema,
             meta: MetaColumns::default(),
             kafka_meta: format.kafka_meta,
+            time: format.time.clone(),
+            times: TimeColumns::default(),
             lines: Vec::new(),
         })
     }
 
+    /// The row's time buckets (`--time-partition`), taken before the row is decoded so
+    /// that a row without a usable time leaves no trace.
+    fn bucket(&self, row: &[u8], env: Option<&Envelope>) -> Result<Option<Vec<String>>, LineError> {
+        self.time.as_ref().map(|t| t.values(row, env)).transpose()
+    }
+
     pub fn push(&mut self, row: &[u8], env: Option<&Envelope>, line: u64) -> Result<(), LineError> {
+        let bucket = self.bucket(row, env)?;
         self.dec.push(row)?;
-        self.took(env, line);
+        self.took(env, line, bucket);
         Ok(())
     }
 
     /// [`push`](Self::push) by the decoder's fast path alone
     /// ([`RowDecoder::push_covered`]): false leaves no trace.
     pub fn push_covered(&mut self, row: &[u8], env: Option<&Envelope>, line: u64) -> bool {
+        let Ok(bucket) = self.bucket(row, env) else {
+            return false;
+        };
         let ok = self.dec.push_covered(row);
         if ok {
-            self.took(env, line);
+            self.took(env, line, bucket);
         }
         ok
     }
 
-    fn took(&mut self, env: Option<&Envelope>, line: u64) {
+    fn took(&mut self, env: Option<&Envelope>, line: u64, bucket: Option<Vec<String>>) {
         if let (true, Some(e)) = (self.kafka_meta, env) {
             self.meta.push(e);
+        }
+        if let Some(b) = bucket {
+            self.times.push(b);
         }
         self.lines.push(line);
     }
@@ -240,9 +287,12 @@ impl TableDecoder {
             return Ok(None);
         }
         let b = self.dec.finish()?;
-        let batch = if self.kafka_meta {
+        let batch = if self.kafka_meta || self.time.is_some() {
             let mut cols = b.columns().to_vec();
-            cols.extend(self.meta.finish());
+            if self.kafka_meta {
+                cols.extend(self.meta.finish());
+            }
+            cols.extend(self.times.finish());
             RecordBatch::try_new(self.schema.full.clone(), cols)?
         } else {
             b
@@ -266,6 +316,9 @@ pub struct SinkArgs {
     /// --exactly-once: keep the metadata columns in the files (`--kafka-meta`), and how
     /// long a foreign claim may stand (see commit.rs).
     pub exactly_once: Option<(bool, std::time::Duration)>,
+    /// `--metastore`: the run's registry, and the table's name (with `--split-by`, the
+    /// prefix of each table's name, as `hive-ddl --table` over a root of tables).
+    pub register: Option<(Arc<Mutex<Registry>>, String)>,
 }
 
 /// A column that schema evolution added, for the summary.
@@ -334,7 +387,7 @@ impl Tables {
     /// Add a table known before writing (inferred, or `--schema`); its Sink is made now,
     /// so a bad `--partition-by` is reported before any input is read.
     pub fn add(&mut self, key: &str, row: Schema) -> Result<()> {
-        let schema = TableSchema::new(row, self.format.kafka_meta);
+        let schema = TableSchema::of(row, &self.format);
         let sink = self.make_sink(key, &schema)?;
         self.schemas.set(key, schema.clone());
         self.tables.insert(
@@ -367,6 +420,19 @@ impl Tables {
         .and_then(|sink| match a.exactly_once {
             Some((keep_meta, _)) => sink.with_exactly_once(keep_meta, &schema.full),
             None => Ok(sink),
+        })
+        .map(|sink| match &a.register {
+            Some((registry, name)) => sink.with_registration(Registration {
+                registry: registry.clone(),
+                table: match &self.format.split_by {
+                    Some(_) => format!(
+                        "{name}{}",
+                        register::table_name_of_folder(&partition::table_folder(key))
+                    ),
+                    None => name.clone(),
+                },
+            }),
+            None => sink,
         });
         match &self.format.split_by {
             Some(col) => sink.map_err(|e| e.context(format!("table {col}={key}"))),
@@ -418,7 +484,7 @@ impl Tables {
         let current = self.tables.get(key).map(|t| t.schema.clone());
         let wider = self.wider(current.as_deref(), &row);
         let schema = match (&wider, &current) {
-            (Some(w), _) => TableSchema::new(w.clone(), self.format.kafka_meta),
+            (Some(w), _) => TableSchema::of(w.clone(), &self.format),
             (None, Some(c)) => c.clone(),
             (None, None) => return Ok(Err(LineError::Syntax("not a JSON object".into()))),
         };
