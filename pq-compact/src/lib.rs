@@ -129,6 +129,7 @@ pub fn run(args: Args) -> Result<()> {
             .unwrap_or_else(|| storage::timeout().max(Duration::from_secs(10))),
     };
     clean_leftovers(&fs, &root, &plan, now, swapper.stale)?;
+    swapper.finish_stale_claims(now)?;
     let progress = Progress::new(quiet, false);
     let mut done = Totals::default();
     let mut first_err = None;

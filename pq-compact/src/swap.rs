@@ -153,10 +153,12 @@ impl Swapper {
                                 seen = None;
                                 continue;
                             }
-                            _ => return Ok(Some(format!(
+                            _ => {
+                                return Ok(Some(format!(
                                 "{at} has stood for {} s: a writer's commit, left for it to finish",
                                 since.elapsed().as_secs()
-                            ))),
+                            )))
+                            }
                         }
                     }
                 }
@@ -164,6 +166,32 @@ impl Swapper {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Finish the claims of dead pq-compact runs (unchanged for `stale`): a run killed
+    /// after its rename leaves one that no later merge of the partition would take.
+    pub fn finish_stale_claims(&self, now_ms: u64) -> Result<()> {
+        let dir = self.root.join("_lakepipe/claims");
+        let list = match self.fs.list(&dir, false) {
+            Ok(l) => l,
+            Err(e) if e.is_not_found() => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        for st in list {
+            let old = now_ms.saturating_sub(st.modification_time) >= self.stale.as_millis() as u64;
+            if st.is_dir || lakepipe::listing::is_hidden(&st.name()) || !old {
+                continue;
+            }
+            let Ok(b) = self.fs.read_all(&st.location) else {
+                continue;
+            };
+            if let Ok(c) = serde_json::from_slice::<Claim>(&b) {
+                if c.writer.starts_with(WRITER_PREFIX) {
+                    self.finish_dead(&st.location, &c)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A dead pq-compact's claim: its hidden file goes (when not renamed yet, the inputs
