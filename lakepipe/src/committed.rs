@@ -131,7 +131,9 @@ pub fn scan(fs: &Fs, dir: &Location) -> Result<Vec<Found>> {
 /// range (never written), the one with the greater name wins. Files whose names carry
 /// no offsets are never covered.
 pub fn covered<'a>(files: impl IntoIterator<Item = &'a Location>) -> HashSet<Location> {
-    let mut groups: BTreeMap<(String, String, i32), Vec<(i64, i64, &Location)>> = BTreeMap::new();
+    // (folder, topic, partition) -> (first, last, file)
+    type Ranges<'a> = Vec<(i64, i64, &'a Location)>;
+    let mut groups: BTreeMap<(String, String, i32), Ranges> = BTreeMap::new();
     for loc in files {
         if let Some(r) = OffsetRange::parse(&loc.file_name()) {
             let dir = loc.parent().map(|p| p.to_string()).unwrap_or_default();
