@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 PREFIX ?= $(HOME)/.local
-TOOLS := kcat-lite jq-lite pq-write pq-cat hdfs-ls hive-ddl presto-q
+TOOLS := kcat-lite jq-lite pq-write pq-compact pq-cat hdfs-ls hive-ddl presto-q
 BIN := $(or $(CARGO_TARGET_DIR),target)/release
 SERVICES ?=
 

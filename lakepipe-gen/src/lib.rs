@@ -18,6 +18,7 @@ pub fn tools() -> Vec<Command> {
         kcat_lite::command(),
         jq_lite::command(),
         pq_write::command(),
+        pq_compact::command(),
         pq_cat::command(),
         hdfs_ls::command(),
         hive_ddl::command(),

@@ -7,7 +7,7 @@
 //! (`pq-cat --offsets`) list the folder once and open no file, so their cost grows with
 //! one listing, not with the data.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::location::Location;
 use crate::storage::{Fs, Result};
@@ -119,7 +119,50 @@ pub fn scan(fs: &Fs, dir: &Location) -> Result<Vec<Found>> {
         }
     }
     found.sort_by(|a, b| a.range.cmp(&b.range));
+    let covered = covered(found.iter().map(|f| &f.location));
+    found.retain(|f| !covered.contains(&f.location));
     Ok(found)
+}
+
+/// The files among `files` that another file of the same folder and topic-partition
+/// covers (its range holds theirs): the inputs of a merge (`pq-compact`) that are still
+/// there beside the merged file, for a moment or after a crash. Every reader drops them,
+/// so the covering file wins and each offset is read once. Of two files with the same
+/// range (never written), the one with the greater name wins. Files whose names carry
+/// no offsets are never covered.
+pub fn covered<'a>(files: impl IntoIterator<Item = &'a Location>) -> HashSet<Location> {
+    // (folder, topic, partition) -> (first, last, file)
+    type Ranges<'a> = Vec<(i64, i64, &'a Location)>;
+    let mut groups: BTreeMap<(String, String, i32), Ranges> = BTreeMap::new();
+    for loc in files {
+        if let Some(r) = OffsetRange::parse(&loc.file_name()) {
+            let dir = loc.parent().map(|p| p.to_string()).unwrap_or_default();
+            groups
+                .entry((dir, r.topic, r.partition))
+                .or_default()
+                .push((r.first, r.last, loc));
+        }
+    }
+    let mut out = HashSet::new();
+    for mut v in groups.into_values() {
+        // widest first among equal starts: a file is covered when an earlier one in
+        // this order reaches at least as far
+        v.sort_by_cached_key(|&(first, last, loc)| {
+            (
+                first,
+                std::cmp::Reverse(last),
+                std::cmp::Reverse(loc.to_string()),
+            )
+        });
+        let mut reach: Option<i64> = None;
+        for (_, last, loc) in v {
+            if reach.is_some_and(|r| r >= last) {
+                out.insert(loc.clone());
+            }
+            reach = reach.max(Some(last));
+        }
+    }
+    out
 }
 
 /// The last committed offset of each topic-partition.
@@ -313,6 +356,40 @@ mod tests {
     }
 
     #[test]
+    fn a_covering_file_wins_over_the_files_it_holds() {
+        let files: Vec<Location> = [
+            "a/t+0+0000000000+0000000009.parquet",
+            "a/t+0+0000000010+0000000019.parquet",
+            "a/t+0+0000000000+0000000019.parquet",
+            "a/t+0+0000000020+0000000029.parquet",
+            "a/t+1+0000000000+0000000009.parquet",
+            "b/t+0+0000000005+0000000006.parquet",
+            "a/part-00000-x.parquet",
+        ]
+        .iter()
+        .map(|n| Location::Local(format!("/lake/{n}").into()))
+        .collect();
+        let mut c: Vec<String> = covered(&files).iter().map(|l| l.to_string()).collect();
+        c.sort();
+        assert_eq!(
+            c,
+            [
+                "/lake/a/t+0+0000000000+0000000009.parquet",
+                "/lake/a/t+0+0000000010+0000000019.parquet"
+            ]
+        );
+        // two files of one range: exactly one of them is read
+        let twins: Vec<Location> = [
+            "/l/t+0+0000000000+0000000009.parquet",
+            "/l/t+0+0000000000+0000000009",
+        ]
+        .iter()
+        .map(|n| Location::Local(n.into()))
+        .collect();
+        assert_eq!(covered(&twins).len(), 1);
+    }
+
+    #[test]
     fn scan_lists_committed_files_and_skips_hidden_ones() {
         let dir = tempfile::tempdir().unwrap();
         let root = Location::Local(dir.path().to_path_buf());
@@ -322,6 +399,8 @@ mod tests {
             ".t+0+0000000005+0000000009.parquet.run.inprogress",
             "_tmp/t+0+0000000005+0000000009.parquet",
             "part-00000-x.parquet",
+            "t+0+0000000001+0000000003.parquet",
+            "t+0+0000000000+0000000003.parquet",
         ];
         crate::testing::touch(dir.path(), &files);
         let fs = crate::storage::connect(&root).unwrap();

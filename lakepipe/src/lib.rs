@@ -11,6 +11,7 @@
 //! - [`register`]: tables and partitions in the Hive metastore (hive-ddl and pq-write);
 //! - [`storage`]: one file-system API over local paths and HDFS (feature `hdfs`);
 //! - [`listing`]: which files a folder or glob names, and the hidden-name rule;
+//! - [`parquet_write`]: Parquet files with pq-write's encoding choices (pq-write, pq-compact);
 //! - [`partition`]: Hive `key=value` folder names (escape and unescape);
 //! - [`flatten`]: `--flatten` (jq-lite and pq-write);
 //! - [`envelope`]: kcat's `-J` envelope (kcat-lite writes and reads it, pq-write reads it).
@@ -33,6 +34,8 @@ pub mod lines;
 pub mod listing;
 pub mod location;
 pub mod metastore;
+#[cfg(feature = "parquet")]
+pub mod parquet_write;
 pub mod partition;
 pub mod progress;
 #[cfg(feature = "parquet")]

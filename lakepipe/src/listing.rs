@@ -2,7 +2,8 @@
 //! - a file named directly is read whatever its name;
 //! - a folder means every file below it, and a glob every file it matches (folders it
 //!   matches count as folders), skipping any path component below the folder or below
-//!   the glob's literal prefix that is hidden ([`is_hidden`]);
+//!   the glob's literal prefix that is hidden ([`is_hidden`]), and any committed file
+//!   that a merged one beside it covers ([`crate::committed::covered`]);
 //! - files come in path order, folder by folder, each with its path below that base
 //!   (where `k=v` partition folders are read).
 //!
@@ -74,6 +75,9 @@ pub fn files(input: &str, loc: &Location) -> anyhow::Result<Vec<Found>> {
     }
     found.sort_by(|a, b| a.below.cmp(&b.below));
     found.dedup_by(|a, b| a.status.location == b.status.location);
+    // a merged file and its inputs side by side: the merged one is read
+    let covered = crate::committed::covered(found.iter().map(|f| &f.status.location));
+    found.retain(|f| !covered.contains(&f.status.location));
     Ok(found)
 }
 
@@ -247,6 +251,24 @@ mod tests {
     fn a_file_named_directly_is_read_whatever_its_name() {
         let d = tree();
         assert_eq!(below(&d.path().join("_SUCCESS")).unwrap(), [""]);
+        // a merged file beside its inputs: only the merged one
+        let m = tempfile::tempdir().unwrap();
+        crate::testing::touch(
+            m.path(),
+            &[
+                "t+0+0000000000+0000000004.parquet",
+                "t+0+0000000005+0000000009.parquet",
+                "t+0+0000000000+0000000009.parquet",
+                "t+0+0000000010+0000000011.parquet",
+            ],
+        );
+        assert_eq!(
+            below(m.path()).unwrap(),
+            [
+                "t+0+0000000000+0000000009.parquet",
+                "t+0+0000000010+0000000011.parquet"
+            ]
+        );
         let err = below(&d.path().join("nope")).unwrap_err().to_string();
         assert!(err.ends_with("nope: No such file or directory"), "{err}");
         let err = below(&d.path().join("k=2")).unwrap_err().to_string();

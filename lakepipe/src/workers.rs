@@ -105,6 +105,37 @@ pub fn side_by_side<T: Send, R: Send>(
     out
 }
 
+/// `f` of every item, on up to 4 cores, the results in the order of `items`: CPU work done
+/// before a pipeline starts (inference, the dictionary test) would otherwise leave a core
+/// idle. A panic in `f` is an error naming `what`.
+pub fn each<I: Sync, T: Send>(
+    items: &[I],
+    what: &str,
+    f: impl Fn(&I) -> T + Sync,
+) -> anyhow::Result<Vec<T>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut parts: Vec<(usize, T)> = std::thread::scope(|s| {
+        let work = || {
+            let mut done = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(item) = items.get(i) else {
+                    return done;
+                };
+                done.push((i, f(item)));
+            }
+        };
+        let threads: Vec<_> = (0..cores().clamp(1, 4)).map(|_| s.spawn(work)).collect();
+        let parts = threads
+            .into_iter()
+            .map(|t| t.join().map_err(|p| panicked(what, p)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok::<_, anyhow::Error>(parts.into_iter().flatten().collect())
+    })?;
+    parts.sort_by_key(|(i, _)| *i);
+    Ok(parts.into_iter().map(|(_, p)| p).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

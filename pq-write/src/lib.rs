@@ -4,10 +4,8 @@
 //! kcat-lite -C -e -t events -J | pq-write --envelope kcat --kafka-meta --partition-by event_type out/
 //! ```
 
-mod column_writer;
 mod commit;
 mod decode;
-mod dictionary;
 mod exactly_once;
 mod infer;
 mod kafka_meta;
@@ -27,6 +25,7 @@ use arrow::record_batch::RecordBatch;
 use clap::{Parser, ValueEnum};
 use lakepipe::cli;
 use lakepipe::location::Location;
+use lakepipe::parquet_write::SAMPLE_ROWS;
 use lakepipe::register::{default_table_name, Registry};
 use lakepipe::storage;
 use lakepipe::{lines, workers};
@@ -206,9 +205,6 @@ impl Codec {
         }
     }
 }
-
-/// Rows of the first input decoded to choose the dictionary columns.
-const SAMPLE_ROWS: usize = 20_000;
 
 /// The clap definition of the command line, for man pages and shell completions.
 pub fn command() -> clap::Command {
@@ -569,14 +565,7 @@ fn summarize(
 /// Writer properties; dictionaries only where they pay, judged on the first rows of the
 /// one table (see dictionary.rs).
 fn writer_props(args: &Args, sample: Option<&RecordBatch>) -> WriterProperties {
-    let mut props = WriterProperties::builder()
-        .set_compression(args.compression.parquet())
-        .set_max_row_group_row_count(Some(args.row_group_rows))
-        .set_dictionary_enabled(true);
-    for col in sample.map(dictionary::plain_columns).unwrap_or_default() {
-        props = props.set_column_dictionary_enabled(col, false);
-    }
-    props.build()
+    lakepipe::parquet_write::properties(args.compression.parquet(), args.row_group_rows, sample)
 }
 
 /// The input: stdin, a local file (read, see [`Input::file`]), or an HDFS

@@ -90,34 +90,13 @@ pub fn infer_schemas(
     Ok((inf, Vec::new()))
 }
 
-/// `f` of every item, on every core, in order: the work done before the pipeline starts
-/// (inference, the dictionary sample and its test) would otherwise leave a core idle.
+/// `f` of every item, on every core, in order (see [`lakepipe::workers::each`]).
 pub fn each<I: Sync, T: Send>(
     items: &[I],
     what: &str,
     f: impl Fn(&I) -> T + Sync,
 ) -> Result<Vec<T>> {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut parts: Vec<(usize, T)> = std::thread::scope(|s| {
-        let work = || {
-            let mut done = Vec::new();
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(item) = items.get(i) else {
-                    return done;
-                };
-                done.push((i, f(item)));
-            }
-        };
-        let threads: Vec<_> = (0..workers()).map(|_| s.spawn(work)).collect();
-        let parts = threads
-            .into_iter()
-            .map(|t| t.join().map_err(|p| workers::panicked(what, p)))
-            .collect::<Result<Vec<_>>>()?;
-        Ok::<_, anyhow::Error>(parts.into_iter().flatten().collect())
-    })?;
-    parts.sort_by_key(|(i, _)| *i);
-    Ok(parts.into_iter().map(|(_, p)| p).collect())
+    lakepipe::workers::each(items, what, f)
 }
 
 /// What happens to a line that does not fit.

@@ -23,9 +23,9 @@ use lakepipe::register::{self, Registry, TableDef};
 use lakepipe::storage::{self, Fs, StorageError};
 use parquet::file::properties::WriterProperties;
 
-use crate::column_writer::ColumnWriter;
 use crate::commit::{Staged, Tp, AT_ONCE};
 use crate::kafka_meta::{self, TpColumns};
+use lakepipe::parquet_write::ColumnWriter;
 
 /// Rolling policy for folder targets (all optional).
 #[derive(Debug, Clone, Default)]

@@ -26,7 +26,7 @@ pub fn plain_columns(batch: &RecordBatch) -> Vec<ColumnPath> {
         }
     }
     let plain = |(path, a): &(Vec<String>, &dyn Array)| (!pays_for(*a)).then(|| path.clone());
-    let tested = crate::pipeline::each(&leaves, "the dictionary test", plain);
+    let tested = crate::workers::each(&leaves, "the dictionary test", plain);
     // A test that panicked keeps its dictionary (parquet-rs's default).
     let tested = tested.unwrap_or_default().into_iter().flatten();
     tested.map(ColumnPath::new).collect()
