@@ -263,6 +263,22 @@ fn overlaps(files: &[&Found]) -> Vec<(String, String)> {
     out
 }
 
+/// A claim file (`OUTPUT/_lakepipe/claims/<topic>+<partition>`): what a writer (pq-write
+/// committing, pq-compact swapping) is about to make visible, with enough for another
+/// writer to finish it after a crash (docs/design.md, "Exactly once").
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Claim {
+    pub writer: String,
+    pub topic: String,
+    pub partition: i32,
+    pub first: i64,
+    /// (hidden file, final name) pairs, as locations.
+    pub renames: Vec<(String, String)>,
+    /// pq-compact: the files the renamed one replaces, deleted once it is visible.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

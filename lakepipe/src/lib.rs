@@ -1,27 +1,28 @@
-//! Shared plumbing for the lakepipe tools.
+//! Shared plumbing for the lakepipe tools: the rules two or more tools share, each written
+//! once, in a module named after what it does. Each module, and the tools that use it:
 //!
-//! Every tool links this crate for the conventions in the README ("Conventions") and the
-//! rules several tools share, each written once:
-//! - [`cli`]: error printing, exit codes, stdout handling, interrupts;
-//! - [`committed`]: Kafka offsets committed in a folder, from Kafka Connect file names;
-//! - [`location`]: one parser for local, `file://` and `hdfs://` locations;
-//! - [`progress`]: the progress line on stderr (rows, bytes, rate, elapsed);
-//! - [`ddl`]: the Hive/Spark DDL type syntax (parse and print) and its Arrow mapping;
-//! - [`read`]: Parquet inputs (files, folders, globs, `k=v` partitions);
-//! - [`register`]: tables and partitions in the Hive metastore (hive-ddl and pq-write);
-//! - [`storage`]: one file-system API over local paths and HDFS (feature `hdfs`);
-//! - [`listing`]: which files a folder or glob names, and the hidden-name rule;
-//! - [`parquet_write`]: Parquet files with pq-write's encoding choices (pq-write, pq-compact);
-//! - [`partition`]: Hive `key=value` folder names (escape and unescape);
-//! - [`flatten`]: `--flatten` (jq-lite and pq-write);
-//! - [`envelope`]: kcat's `-J` envelope (kcat-lite writes and reads it, pq-write reads it).
-//! - [`text`]: CSV/TSV cells, JSON string escaping (one style per peer), and aligned,
-//!   vertical and markdown tables measured in display width; every tool's text goes here.
-//! - [`lines`]: the ordered parallel engine (inputs cut into numbered chunks, decoded on every
-//!   core, results in order).
-//! - [`workers`]: joining worker threads so a panic is an error (exit 1), and the test failpoint.
+//! | module | what it does | used by |
+//! | --- | --- | --- |
+//! | [`cli`] | error printing, exit codes, stdout handling, interrupts, `--timeout` | every tool |
+//! | [`committed`] | Kafka offsets committed in a folder, from Kafka Connect file names; the covering rule | kcat-lite, pq-cat, pq-compact, pq-write |
+//! | [`ddl`] | the Hive/Spark DDL type syntax (parse and print) and its Arrow mapping | hive-ddl, pq-cat, pq-write |
+//! | [`envelope`] | kcat's `-J` envelope | kcat-lite (writes, reads), pq-write (reads) |
+//! | [`flatten`] | `--flatten[=SEP]`: its one argument definition and its rule | jq-lite, pq-write |
+//! | [`lines`] | the ordered parallel engine: inputs cut into numbered chunks, results in order | jq-lite, pq-cat, pq-write |
+//! | [`listing`] | which files a folder or glob names; the hidden-name rule | hive-ddl, pq-compact, pq-write |
+//! | [`location`] | one parser for local, `file://` and `hdfs://` locations | hdfs-ls, hive-ddl, kcat-lite, pq-cat, pq-compact, pq-write |
+//! | [`metastore`] | a Hive metastore thrift client | through [`register`]: hive-ddl, pq-write |
+//! | [`parquet_write`] | Parquet files with pq-write's encoding choices | pq-compact, pq-write |
+//! | [`partition`] | Hive `key=value` folder names (escape, unescape, detect) | hive-ddl, pq-write |
+//! | [`progress`] | the progress line on stderr | jq-lite, kcat-lite, pq-cat, pq-compact, pq-write, presto-q |
+//! | [`read`] | Parquet inputs: files, folders, globs, `k=v` partitions, footers | hive-ddl, pq-cat, pq-compact |
+//! | [`register`] | tables, partitions and columns registered in a metastore | hive-ddl, pq-write |
+//! | [`retry`] | `--retry-for`: capped backoff and one warning per outage | kcat-lite, pq-write (and [`storage`], [`metastore`]) |
+//! | [`storage`] | one file-system API over local paths and HDFS | hdfs-ls, hive-ddl, kcat-lite, pq-cat, pq-compact, pq-write |
+//! | [`text`] | CSV/TSV cells, JSON string escaping, aligned/vertical/markdown tables | jq-lite, pq-cat, presto-q |
+//! | [`workers`] | worker threads whose panic is an error; the worker count; test failpoints | jq-lite, pq-cat, pq-compact, pq-write |
 //!
-//! Feature `parquet` brings Arrow and Parquet (`ddl`, `read`);
+//! Feature `parquet` brings Arrow and Parquet (`ddl`, `parquet_write`, `read`, `register`);
 //! tools that never touch Parquet leave it off and build in a fraction of the time.
 
 pub mod cli;

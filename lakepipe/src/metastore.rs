@@ -41,20 +41,9 @@ impl MetastoreError {
     /// A metastore restarting or unreachable (refused, reset, timed out): a stream
     /// waits it out. Its own answers (exceptions, bad replies) are never transient.
     pub fn is_transient(&self) -> bool {
-        use std::io::ErrorKind::*;
         match self {
             MetastoreError::Connect { .. } => true,
-            MetastoreError::Io { error, .. } => matches!(
-                error.kind(),
-                ConnectionRefused
-                    | ConnectionReset
-                    | ConnectionAborted
-                    | BrokenPipe
-                    | UnexpectedEof
-                    | TimedOut
-                    | WouldBlock
-                    | NotConnected
-            ),
+            MetastoreError::Io { error, .. } => crate::retry::is_transient_io(error),
             _ => false,
         }
     }

@@ -198,6 +198,26 @@ fn call_within<T, E: Display>(
     }
 }
 
+/// An I/O error a restarting or unreachable service gives (refused, reset, timed out):
+/// transient for every client (HDFS, the metastore).
+pub fn is_transient_io(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        ConnectionRefused
+            | ConnectionReset
+            | ConnectionAborted
+            | BrokenPipe
+            | UnexpectedEof
+            | TimedOut
+            | WouldBlock
+            | NotConnected
+            | AddrNotAvailable
+            | HostUnreachable
+            | NetworkUnreachable
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

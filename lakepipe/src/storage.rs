@@ -832,20 +832,7 @@ mod hdfs {
     }
 
     fn is_connect_error(e: &io::Error) -> bool {
-        use io::ErrorKind::*;
-        matches!(
-            e.kind(),
-            ConnectionRefused
-                | ConnectionReset
-                | ConnectionAborted
-                | BrokenPipe
-                | UnexpectedEof
-                | TimedOut
-                | NotConnected
-                | AddrNotAvailable
-                | HostUnreachable
-                | NetworkUnreachable
-        ) || e.to_string().contains("failed to lookup address")
+        crate::retry::is_transient_io(e) || e.to_string().contains("failed to lookup address")
     }
 
     /// A file being written to HDFS. With retrying on (`--retry-for`), it keeps the bytes

@@ -18,25 +18,12 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use lakepipe::committed::OffsetRange;
+use lakepipe::committed::{Claim, OffsetRange};
 use lakepipe::location::Location;
 use lakepipe::storage::{Fs, StorageError};
-use serde::{Deserialize, Serialize};
 
 /// Writer names of pq-compact's claims start with this.
 pub const WRITER_PREFIX: &str = "pq-compact-";
-
-/// A pq-write claim (same fields), plus the inputs for whoever reads it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Claim {
-    writer: String,
-    topic: String,
-    partition: i32,
-    first: i64,
-    renames: Vec<(String, String)>,
-    #[serde(default)]
-    inputs: Vec<String>,
-}
 
 /// How a swap ended.
 #[derive(Debug, PartialEq)]

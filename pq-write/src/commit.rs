@@ -24,13 +24,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use lakepipe::committed::{self, OffsetRange};
+use lakepipe::committed::{self, Claim, OffsetRange};
 use lakepipe::location::Location;
 use lakepipe::storage::{Fs, StorageError};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReaderBuilder, RowSelection, RowSelector};
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
-use serde::{Deserialize, Serialize};
 
 /// How many files close, or partitions commit, side by side.
 pub const AT_ONCE: usize = 16;
@@ -46,17 +45,6 @@ pub struct Staged {
     /// Each row's offset, in row order (increasing: one partition's messages in order).
     pub offsets: Vec<i64>,
     pub bytes: u64,
-}
-
-/// What a claim file holds: enough for another writer to finish the commit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Claim {
-    writer: String,
-    topic: String,
-    partition: i32,
-    first: i64,
-    /// (hidden file, final name) pairs, as locations.
-    renames: Vec<(String, String)>,
 }
 
 /// What one commit did, for the summary.
@@ -183,6 +171,7 @@ impl Committer {
                     .iter()
                     .map(|s| (s.tmp.to_string(), self.final_name(tp, s).to_string()))
                     .collect(),
+                inputs: Vec::new(),
             };
             let at = self.acquire(&claim)?;
             let theirs = match self.committed_elsewhere(&claim) {
@@ -601,6 +590,7 @@ mod tests {
                 root.join("%5Fevents+2+0000000000+0000000004.parquet")
                     .to_string(),
             )],
+            inputs: Vec::new(),
         };
         let mut c = Committer::open(
             fs.clone(),
@@ -651,6 +641,7 @@ mod tests {
                 (in_a.tmp.to_string(), dst_a.to_string()),
                 (in_b.tmp.to_string(), dst_b.to_string()),
             ],
+            inputs: Vec::new(),
         };
         fs.rename(&in_a.tmp, &dst_a, false).unwrap();
         let probe = Committer {

@@ -612,3 +612,47 @@ fn live_permission_denied_is_not_retried() {
         "retried a permanent error: {err}"
     );
 }
+
+/// The exactly-once pipeline over the broker's SASL_SSL listener (SCRAM-SHA-512, the CA
+/// services/ made, credentials in a kcat config file): every message lands once, and a
+/// second run resumes from the lake and adds nothing.
+#[test]
+#[ignore = "live: needs services/ (make test runs it)"]
+fn live_exactly_once_over_sasl_ssl() {
+    use std::os::unix::fs::PermissionsExt;
+    let (topic, group, lake, logs) = setup("eo-sasl");
+    let conf = logs.path().join("kcat.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "# a managed Kafka's settings\nsecurity.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\n\
+             sasl.username={}\nsasl.password={}\nssl.ca.location={}\n",
+            live_env("KAFKA_SASL_USER"),
+            live_env("KAFKA_SASL_PASSWORD"),
+            live_env("KAFKA_CA")
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (brokers, conf) = (live_env("KAFKA_SASL_BROKERS"), conf.display().to_string());
+    let sent = 3000;
+    let input: String = (0..sent)
+        .map(|seq| {
+            let t = TYPES[seq % TYPES.len()];
+            format!("{{\"seq\":{seq},\"event_type\":\"{t}\"}}\n")
+        })
+        .collect();
+    let file = logs.path().join("events.jsonl");
+    std::fs::write(&file, input).unwrap();
+    sh(&format!(
+        "kcat-lite -b {brokers} -F {conf} -P -t {topic} -q < {}",
+        file.display()
+    ));
+    for _ in 0..2 {
+        sh(&format!(
+            "kcat-lite -b {brokers} -F {conf} -G {group} -J --resume-from {lake} -e -q {topic} \
+             | pq-write --envelope kcat --kafka-meta --exactly-once -q {lake}"
+        ));
+    }
+    assert_exactly_once(&lake, sent as u64);
+}
