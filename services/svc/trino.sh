@@ -65,8 +65,25 @@ CONF
   echo "io.trino=INFO" >"$TRINO_ETC/log.properties"
 }
 
+# Ready only when it serves: a fresh Trino says "starting":false before its worker has
+# announced itself, and answers queries with "No nodes available to run query" until then.
 trino_healthy() {
-  curl -sf "http://127.0.0.1:$TRINO_PORT/v1/info" | grep -q '"starting":false'
+  curl -sf "http://127.0.0.1:$TRINO_PORT/v1/info" | grep -q '"starting":false' && trino_serves
+}
+
+# SELECT 1 through the client protocol, followed to its end: true when it finishes.
+trino_serves() {
+  local out next _
+  out=$(curl -sf -X POST -H 'X-Trino-User: lakepipe-health' --data 'SELECT 1' \
+    "http://127.0.0.1:$TRINO_PORT/v1/statement") || return 1
+  for _ in $(seq 100); do
+    grep -q '"error"' <<<"$out" && return 1
+    next=$(sed -n 's/.*"nextUri":"\([^"]*\)".*/\1/p' <<<"$out")
+    [[ -z $next ]] && { grep -q '"state":"FINISHED"' <<<"$out"; return; }
+    sleep 0.05
+    out=$(curl -sf "$next") || return 1
+  done
+  return 1
 }
 
 start_trino() {
