@@ -720,7 +720,8 @@ fn a_file_rewritten_while_it_is_read_is_an_error_or_valid_output() {
     let stderr = String::from_utf8_lossy(&res.stderr);
     assert!(rewrites > 0, "pq-write ended before the first rewrite");
     match res.status.code() {
-        Some(0) => assert!(!read_rows(&out).is_empty(), "exit 0 without rows"),
+        // the whole file valid (or none: the input was empty when it was read)
+        Some(0) => assert!(!out.exists() || read_rows(&out).len() <= 600_000),
         Some(1) => assert!(
             stderr.contains("line") && !stderr.contains("panicked"),
             "after {rewrites} rewrites: {stderr}"
