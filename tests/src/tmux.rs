@@ -12,13 +12,14 @@ pub struct Tmux {
 }
 
 impl Tmux {
-    /// Run `script` (sh) in a new 160x24 terminal; `tag` names it in `tmux ls`.
+    /// Run `script` (bash) in a new 160x24 terminal; `tag` names it in `tmux ls`.
     pub fn start(tag: &str, script: &str) -> Tmux {
         Tmux::start_sized(tag, script, 160, 24)
     }
 
-    /// Run `script` (sh) in a new terminal of `cols` x `rows`, UTF-8, without the user's
-    /// tmux configuration.
+    /// Run `script` (bash: after a Ctrl-C that the program handled, dash would stop the
+    /// script) in a new terminal of `cols` x `rows`, UTF-8, without the user's tmux
+    /// configuration.
     pub fn start_sized(tag: &str, script: &str, cols: u16, rows: u16) -> Tmux {
         static N: AtomicU32 = AtomicU32::new(0);
         let name = format!(
@@ -39,7 +40,7 @@ impl Tmux {
                 &tmux.name,
             ])
             .args(["-x", &cols, "-y", &rows])
-            .args(["sh", "-c", script])
+            .args(["bash", "-c", script])
             .status()
             .expect("tmux is needed for terminal tests (make test installs it)");
         assert!(ok.success(), "tmux new-session failed");

@@ -22,6 +22,18 @@ const PARTITIONS: usize = 3;
 /// The event types the producer cycles through (by `seq`), for `--split-by event_type`.
 const TYPES: [&str; 3] = ["purchase", "join_guild", "enter_arena"];
 
+/// The restart test stops the services every other test here uses: it runs alone (the
+/// test harness runs a binary's tests side by side), the others share.
+static SERVICES: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+fn services_shared() -> std::sync::RwLockReadGuard<'static, ()> {
+    SERVICES.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn services_alone() -> std::sync::RwLockWriteGuard<'static, ()> {
+    SERVICES.write().unwrap_or_else(|e| e.into_inner())
+}
+
 fn bin(name: &str) -> PathBuf {
     bin_dir().join(name)
 }
@@ -308,6 +320,7 @@ fn drain(topic: &str, group: &str, lake: &str, logs: &Path, pq_args: &[&str]) {
 #[test]
 #[ignore = "live: needs services/ (make test runs it)"]
 fn live_kills_and_restarts_lose_and_duplicate_nothing() {
+    let _services = services_shared();
     let (topic, group, lake, logs) = setup("eo-kill");
     let producer = Producer::start(&topic, 2000);
     // (which stage, signal, expected exit codes of kcat-lite and pq-write)
@@ -360,6 +373,7 @@ fn live_kills_and_restarts_lose_and_duplicate_nothing() {
 #[test]
 #[ignore = "live: needs services/ (make test runs it)"]
 fn live_a_frozen_pipeline_and_a_killed_one_still_write_exactly_once() {
+    let _services = services_shared();
     let (topic, group, lake, logs) = setup("eo-zombie");
     let producer = Producer::start(&topic, 2000);
     let mut a = Pipeline::start(&topic, &group, &lake, logs.path(), false, &[]);
@@ -439,6 +453,7 @@ fn live_a_frozen_pipeline_and_a_killed_one_still_write_exactly_once() {
 #[test]
 #[ignore = "live: needs services/ (make test runs it)"]
 fn live_split_tables_stay_exactly_once_through_a_kill() {
+    let _services = services_shared();
     let (topic, group, lake, logs) = setup("eo-split");
     let split = ["--split-by", "event_type"];
     let producer = Producer::start(&topic, 2000);
@@ -474,6 +489,7 @@ fn live_split_tables_stay_exactly_once_through_a_kill() {
 #[test]
 #[ignore = "live: needs services/ (make test runs it)"]
 fn live_an_unreachable_namenode_is_named_within_the_timeout() {
+    let _services = services_shared();
     let out = sh_output(
         "echo '{\"topic\":\"t\",\"partition\":0,\"offset\":0,\"payload\":\"{}\"}' \
          | pq-write --envelope kcat --exactly-once --timeout 2 --retry-for 0 hdfs://127.0.0.1:1/lake/",
@@ -517,6 +533,7 @@ fn lines_with(log: &Path, needle: &str) -> usize {
 #[test]
 #[ignore = "live: needs services/ (make test runs it); restarts kafka and hdfs"]
 fn live_broker_and_namenode_restarts_are_ridden_out() {
+    let _services = services_alone();
     let (topic, group, lake, logs) = setup("eo-restart");
     let producer = Producer::start(&topic, 2000);
     let mut p = Pipeline::start(&topic, &group, &lake, logs.path(), false, &[]);
@@ -567,6 +584,7 @@ fn live_broker_and_namenode_restarts_are_ridden_out() {
 #[test]
 #[ignore = "live: needs services/ (make test runs it)"]
 fn live_retry_for_expires_naming_the_service() {
+    let _services = services_shared();
     let err = lakepipe_tests::fails_within(Duration::from_secs(30), || {
         sh_output(
             "echo '{\"topic\":\"t\",\"partition\":0,\"offset\":0,\"payload\":\"{}\"}' \
@@ -590,6 +608,7 @@ fn live_retry_for_expires_naming_the_service() {
 #[test]
 #[ignore = "live: needs services/ (make test runs it)"]
 fn live_permission_denied_is_not_retried() {
+    let _services = services_shared();
     let (topic, _, lake, dir) = setup("eo-denied");
     // the folder belongs to the user the services run as, mode 755
     sh(&format!(
@@ -619,6 +638,7 @@ fn live_permission_denied_is_not_retried() {
 #[test]
 #[ignore = "live: needs services/ (make test runs it)"]
 fn live_exactly_once_over_sasl_ssl() {
+    let _services = services_shared();
     use std::os::unix::fs::PermissionsExt;
     let (topic, group, lake, logs) = setup("eo-sasl");
     let conf = logs.path().join("kcat.conf");
