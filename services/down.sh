@@ -8,8 +8,8 @@ source "$(dirname "$0")/lib.sh"
 lock_state
 
 rc=0
-# reverse start order: clients of HDFS (trino) go before it
-stop=(prestodb trino metastore kafka hdfs)
+# reverse start order: clients of HDFS (trino, spark) go before it
+stop=(spark prestodb trino metastore kafka hdfs)
 if (($#)); then
   for s in "$@"; do
     [[ " ${stop[*]} " == *" $s "* ]] || die "unknown service '$s' (known: ${stop[*]})"
@@ -19,7 +19,6 @@ fi
 for svc in "${stop[@]}"; do
   stop_service "$svc"
 done
-(($#)) || rm -f "$STATE/spark.ok"
 for svc in "${stop[@]}"; do
   for port in $(service_ports "$svc"); do
     if ! wait_port_free "$port" 30; then

@@ -256,7 +256,7 @@ service_address() {
     metastore) echo "thrift://127.0.0.1:$METASTORE_PORT" ;;
     trino) echo "http://127.0.0.1:$TRINO_PORT" ;;
     prestodb) echo "http://127.0.0.1:$PRESTO_PORT" ;;
-    spark) echo "services/bin/spark-sql" ;;
+    spark) echo "$SPARK_SOCKET" ;;
   esac
 }
 
@@ -271,15 +271,8 @@ service_ports() {
   esac
 }
 
-is_daemon() { [[ $1 != spark ]]; }
-
 service_running() {
-  local svc=$1
-  if is_daemon "$svc"; then
-    service_pid "$svc" >/dev/null && "${svc}_healthy"
-  else
-    [[ -f $STATE/spark.ok && -f $VENV/.done ]]
-  fi
+  service_pid "$1" >/dev/null && "${1}_healthy"
 }
 
 # ---- reference clients -------------------------------------------------------------

@@ -33,11 +33,7 @@ fi
 log "installed in $((SECONDS - t_all))s; starting: ${order[*]}"
 
 for svc in "${order[@]}"; do
-  if [[ $svc == spark ]] && service_running spark; then
-    log "spark already installed and checked"
-    continue
-  fi
-  if is_daemon "$svc" && pid=$(service_pid "$svc"); then
+  if pid=$(service_pid "$svc"); then
     if "${svc}_healthy"; then
       log "$svc already running (pid $pid)"
       continue
@@ -49,9 +45,7 @@ for svc in "${order[@]}"; do
     continue
   fi
   t0=$SECONDS
-  rm -f "$STATE/spark.ok"
   "start_$svc"
-  [[ $svc == spark ]] && touch "$STATE/spark.ok"
   echo "$(date -u +%FT%TZ) $svc started in $((SECONDS - t0))s" >>"$LOGS/starts.log"
 done
 write_env

@@ -14,7 +14,7 @@ const EDGE_LINES: &str = r#"{"event_type":"edge","Host":"ünïcödé.Example:80"
 "#;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    lakepipe_tests::root()
 }
 
 fn jq_available() {
@@ -104,8 +104,7 @@ fn corpus_output_equals_jq() {
     let dir = tempfile::tempdir().unwrap();
     let input = make_input(dir.path());
     let corpus =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus.txt"))
-            .unwrap();
+        std::fs::read_to_string(lakepipe_tests::root().join("jq-lite/tests/corpus.txt")).unwrap();
     let cases: Vec<Vec<String>> = corpus
         .lines()
         .map(str::trim)

@@ -310,9 +310,7 @@ fn live_plaintext_to_the_tls_listener_and_back_fail_clearly() {
 #[test]
 fn env_names_are_the_ones_services_write() {
     // services/lib.sh write_env: a rename there must show here
-    let lib =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../services/lib.sh"))
-            .unwrap();
+    let lib = std::fs::read_to_string(lakepipe_tests::root().join("services/lib.sh")).unwrap();
     for v in [
         "KAFKA_SASL_BROKERS",
         "KAFKA_CA",

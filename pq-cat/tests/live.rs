@@ -16,7 +16,7 @@ fn python() -> String {
 }
 
 fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/live/interop.py")
+    lakepipe_tests::root().join("pq-cat/tests/live/interop.py")
 }
 
 fn run_ok(cmd: &mut Command, what: &str) -> Vec<u8> {

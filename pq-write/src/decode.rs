@@ -409,6 +409,24 @@ impl Col {
         }
     }
 
+    /// Appends one map (this is a map column): `entries` pushes its keys and values, both
+    /// decoders' way.
+    fn push_map<E: de::Error>(
+        &mut self,
+        entries: impl FnOnce(&mut Col, &mut Col) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let Kind::Map {
+            offsets,
+            keys,
+            values,
+        } = &mut self.kind
+        else {
+            unreachable!("{}: not a map column", self.path)
+        };
+        entries(keys, values)?;
+        end_nested(offsets, &mut self.valid, keys.len(), "map too large")
+    }
+
     /// A `&str` only: `finish` relies on the text being UTF-8 at every offset.
     fn push_str(&mut self, s: &str) -> Result<(), String> {
         let Kind::Str { offsets, data } = &mut self.kind else {
@@ -955,17 +973,13 @@ impl<'de> Visitor<'de> for ColVisitor<'_> {
                 col.valid.push(true);
                 Ok(())
             }
-            Kind::Map {
-                offsets,
-                keys,
-                values,
-            } => {
+            Kind::Map { .. } => col.push_map(|keys, values| {
                 while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
                     push_text::<A::Error>(keys, &k)?;
                     map.next_value_seed(Seed(ColVisitor { col: values }))?;
                 }
-                end_nested(offsets, &mut col.valid, keys.len(), "map too large")
-            }
+                Ok(())
+            }),
             Kind::Str { .. } => push_json_text(col, de::value::MapAccessDeserializer::new(map)),
             _ => Err(col.mismatch("an object")),
         }

@@ -315,72 +315,68 @@ pub fn run(args: Args) -> Result<()> {
     cli::install_interrupt_handler();
     storage::set_timeout(args.common.timeout);
     // A stream waits out outages; a batch run fails fast as --timeout says.
-    let stream_default = if args.exactly_once {
-        lakepipe::retry::STREAM_DEFAULT
-    } else {
-        Duration::ZERO
+    let stream_default = match args.exactly_once {
+        true => lakepipe::retry::STREAM_DEFAULT,
+        false => Duration::ZERO,
     };
     lakepipe::retry::set_retry_for(args.retry_for.unwrap_or(stream_default));
-    let Options {
-        policy,
-        target,
-        roll_secs,
-        given_schema,
-        time,
-        partition_by,
-    } = options(&args)?;
-    let register = registration(&args, &target)?;
-
+    let opts = options(&args)?;
+    let register = registration(&args, &opts.target)?;
     let (input, input_name) = open_input(&args.input)?;
     let mut chunker = Chunker::new(vec![input], pipeline::CUTTING);
+    let mut start = start(&args, opts, register, &mut chunker)?;
+    // Rows written and input bytes read, on a terminal's stderr.
+    let progress = lakepipe::progress::Progress::new(args.common.quiet(), false);
+    let (end, report, err) = stream(&args, &mut start, chunker, &input_name, &progress);
+    finish(&args, start, end, &report, err, &input_name)
+}
 
+/// What the first lines settle before the pipeline starts: the schemas (given, or inferred
+/// from the first row group of lines), the tables they open, and the lines read so far.
+struct Start {
+    opts: Options,
+    cfg: DecodeConfig,
+    tables: Tables,
+    /// Lines read for inference or the dictionary sample, not yet written.
+    buffered: Vec<Chunk>,
+    /// The rows of the first `first.len()` chunks of `buffered`, already decoded.
+    first: Vec<Result<pipeline::Decoded>>,
+    /// False when the input held no object to take columns from: nothing to write.
+    have_columns: bool,
+}
+
+fn start(
+    args: &Args,
+    opts: Options,
+    register: Option<(Arc<Mutex<Registry>>, String)>,
+    chunker: &mut Chunker,
+) -> Result<Start> {
     let format = LineFormat {
         envelope: args.envelope.is_some(),
         kafka_meta: args.kafka_meta || args.exactly_once,
         need_offsets: args.exactly_once,
         flatten: args.flatten.sep.clone(),
         split_by: args.split_by.clone(),
-        time,
+        time: opts.time.clone(),
     };
     // Folder output without --schema follows new fields (schema evolution).
-    let evolve = given_schema.is_none() && matches!(target, Target::Folder(_));
+    let evolve = opts.given_schema.is_none() && matches!(opts.target, Target::Folder(_));
     let mut cfg = DecodeConfig {
         format: format.clone(),
         schemas: Default::default(),
         evolve,
-        stop_on_error: matches!(policy, BadLines::Error),
+        stop_on_error: matches!(opts.policy, BadLines::Error),
     };
-    // Schemas: given, or inferred per table from the first row group of lines (which
-    // inference may decode on the way: `decoded`).
     let mut buffered: Vec<Chunk> = Vec::new();
-    let mut decoded = Vec::new();
-    let deadline = roll_secs.map(|r| Instant::now() + r);
-    let initial: Vec<(String, Schema)> = match &given_schema {
-        Some(s) if args.split_by.is_none() => {
-            // Lines for the dictionary sample (writer_props), as inference has them.
-            buffer_lines(&mut chunker, &mut buffered, SAMPLE_ROWS as u64, deadline)?;
-            vec![(String::new(), s.clone())]
-        }
-        Some(_) => vec![],
-        None => {
-            let limit = args.infer_rows.unwrap_or(args.row_group_rows).max(1) as u64;
-            buffer_lines(&mut chunker, &mut buffered, limit, deadline)?;
-            let inf;
-            (inf, decoded) = pipeline::infer_schemas(&cfg, &buffered, limit)?;
-            inf.into_iter()
-                .map(|(k, i)| (k, i.schema()))
-                .filter(|(_, s)| !s.fields().is_empty())
-                .collect()
-        }
-    };
-    let have_columns = evolve || given_schema.is_some() || !initial.is_empty();
+    let (initial, decoded) = first_schemas(args, &opts, &cfg, chunker, &mut buffered)?;
+    let have_columns = evolve || opts.given_schema.is_some() || !initial.is_empty();
 
     // With one table, its first rows are decoded now (unless inference did), for the
     // dictionary sample; the writer takes them first and the pipeline starts after them.
     let (first, sample) = match (&args.split_by, initial.as_slice()) {
         (None, [(key, schema)]) => {
-            let schema = TableSchema::of(schema.clone(), &format);
-            cfg.schemas.set(key, schema);
+            cfg.schemas
+                .set(key, TableSchema::of(schema.clone(), &format));
             let first = match decoded.is_empty() {
                 true => pipeline::decode_first(&cfg, &buffered, key, SAMPLE_ROWS)?,
                 false => decoded,
@@ -390,45 +386,93 @@ pub fn run(args: Args) -> Result<()> {
         }
         _ => (vec![], None),
     };
-    let props = writer_props(&args, sample.as_ref());
     let sink_args = SinkArgs {
-        target: target.clone(),
-        partition_by,
-        props,
+        target: opts.target.clone(),
+        partition_by: opts.partition_by.clone(),
+        props: writer_props(args, sample.as_ref()),
         roll: Roll {
             rows: args.roll_rows,
             bytes: args.roll_bytes,
-            secs: roll_secs,
+            secs: opts.roll_secs,
         },
         overwrite: args.overwrite,
         run_id: uuid::Uuid::new_v4().to_string(),
-        exactly_once: exactly_once(&args, &target)?,
+        exactly_once: exactly_once(args, &opts.target)?,
         register,
     };
-    let mut tables = Tables::new(format, evolve, given_schema, sink_args)?;
+    let mut tables = Tables::new(format, evolve, opts.given_schema.clone(), sink_args)?;
     for (key, schema) in initial {
         tables.add(&key, schema)?;
     }
     cfg.schemas = tables.schemas.clone();
+    Ok(Start {
+        opts,
+        cfg,
+        tables,
+        buffered,
+        first,
+        have_columns,
+    })
+}
 
-    // Rows written and input bytes read, on a terminal's stderr.
-    let progress = lakepipe::progress::Progress::new(args.common.quiet(), false);
-    let decoded_first = first.len();
-    let (end, report, err) = std::thread::scope(|s| {
-        let (cfg, back) = (cfg.clone(), chunker.recycler());
+/// The schemas known before the pipeline starts, per table key: the given one, or those
+/// inferred from the first row group of lines (which inference may decode on the way).
+#[allow(clippy::type_complexity)]
+fn first_schemas(
+    args: &Args,
+    opts: &Options,
+    cfg: &DecodeConfig,
+    chunker: &mut Chunker,
+    buffered: &mut Vec<Chunk>,
+) -> Result<(Vec<(String, Schema)>, Vec<Result<pipeline::Decoded>>)> {
+    let deadline = opts.roll_secs.map(|r| Instant::now() + r);
+    match &opts.given_schema {
+        Some(s) if args.split_by.is_none() => {
+            // Lines for the dictionary sample (writer_props), as inference has them.
+            buffer_lines(chunker, buffered, SAMPLE_ROWS as u64, deadline)?;
+            Ok((vec![(String::new(), s.clone())], vec![]))
+        }
+        Some(_) => Ok((vec![], vec![])),
+        None => {
+            let limit = args.infer_rows.unwrap_or(args.row_group_rows).max(1) as u64;
+            buffer_lines(chunker, buffered, limit, deadline)?;
+            let (inf, decoded) = pipeline::infer_schemas(cfg, buffered, limit)?;
+            let schemas = inf
+                .into_iter()
+                .map(|(k, i)| (k, i.schema()))
+                .filter(|(_, s)| !s.fields().is_empty())
+                .collect();
+            Ok((schemas, decoded))
+        }
+    }
+}
+
+/// Feeds the rest of the input through the decoders to the writer, which takes the rows
+/// decoded at the start first; returns how the input ended and the writer's report.
+fn stream(
+    args: &Args,
+    start: &mut Start,
+    mut chunker: Chunker,
+    input_name: &str,
+    progress: &lakepipe::progress::Progress,
+) -> (pipeline::End, pipeline::Report, Option<anyhow::Error>) {
+    let decoded_first = start.first.len();
+    let first = std::mem::take(&mut start.first);
+    let (tables, opts, buffered) = (&mut start.tables, &start.opts, &mut start.buffered);
+    std::thread::scope(|s| {
+        let (cfg, back) = (start.cfg.clone(), chunker.recycler());
         let (threads, room) = (pipeline::workers(), pipeline::in_flight());
         let (mut feeder, decoded) = lines::ordered(threads, room, "a decoder", move || {
             pipeline::decoder(cfg.clone(), back.clone())
         });
-        let writer = s.spawn(|| match have_columns {
+        let writer = s.spawn(|| match start.have_columns {
             true => {
                 let quiet = args.common.quiet();
-                let (tables, policy, name) = (&mut tables, &policy, &input_name);
-                pipeline::write_loop(first, decoded, tables, policy, name, quiet, &progress)
+                let policy = &opts.policy;
+                pipeline::write_loop(first, decoded, tables, policy, input_name, quiet, progress)
             }
             false => (pipeline::Report::default(), None),
         });
-        let mut end = pipeline::End::Eof;
         let mut feed = |c: Chunk| {
             progress.add(0, c.data.len() as u64);
             feeder.send(c)
@@ -441,35 +485,42 @@ pub fn run(args: Args) -> Result<()> {
         while ok {
             match chunker.next_chunk() {
                 Ok(Some(c)) => ok = feed(c),
-                Ok(None) => {
-                    if cli::interrupted() {
-                        end = pipeline::End::Interrupted;
-                    }
-                    break;
-                }
+                Ok(None) => break,
                 Err(e) => {
                     drop(feeder);
                     let (report, werr) = joined(writer);
-                    return (end, report, Some(werr.unwrap_or(e)));
+                    return (pipeline::End::Eof, report, Some(werr.unwrap_or(e)));
                 }
             }
         }
-        if !ok {
-            end = pipeline::End::Downstream;
-        }
         drop(feeder);
+        let end = match (ok, cli::interrupted()) {
+            (false, _) => pipeline::End::Downstream,
+            (true, true) => pipeline::End::Interrupted,
+            (true, false) => pipeline::End::Eof,
+        };
         let (report, err) = joined(writer);
         (end, report, err)
-    });
+    })
+}
 
-    // Close files: completely on success, keeping earlier rows on errors/interrupts.
-    let close = if err.is_none() && end == pipeline::End::Eof {
-        tables.finish(args.schema.is_some())
-    } else {
-        tables.abort()
+/// Closes the files (completely on success, keeping earlier rows on errors and
+/// interrupts), prints the summary, and says how the run ended.
+fn finish(
+    args: &Args,
+    mut start: Start,
+    end: pipeline::End,
+    report: &pipeline::Report,
+    err: Option<anyhow::Error>,
+    input_name: &str,
+) -> Result<()> {
+    let tables = &mut start.tables;
+    let close = match err.is_none() && end == pipeline::End::Eof {
+        true => tables.finish(args.schema.is_some()),
+        false => tables.abort(),
     };
     let totals = tables.totals();
-    summarize(&args, &target, &report, &tables, &policy);
+    summarize(args, &start.opts.target, report, tables, &start.opts.policy);
     if let Some(e) = err {
         if cli::is_broken_pipe(&e) {
             return Err(e);

@@ -417,7 +417,7 @@ struct TlsTrino {
 impl TlsTrino {
     fn start() -> TlsTrino {
         let dir = tempfile::tempdir().unwrap();
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/tls-trino.sh");
+        let script = lakepipe_tests::root().join("presto-q/tests/tls-trino.sh");
         let out = Command::new("bash")
             .arg(&script)
             .arg("start")
@@ -443,7 +443,7 @@ impl TlsTrino {
 
 impl Drop for TlsTrino {
     fn drop(&mut self) {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/tls-trino.sh");
+        let script = lakepipe_tests::root().join("presto-q/tests/tls-trino.sh");
         let _ = Command::new("bash")
             .arg(script)
             .arg("stop")

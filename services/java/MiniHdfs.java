@@ -65,17 +65,26 @@ public class MiniHdfs {
     confDir.mkdirs();
     write(new File(confDir, "core-site.xml"), "fs.defaultFS", uri);
     write(new File(confDir, "hdfs-site.xml"), "dfs.replication", "1");
+    // the datanodes' HTTP ports, for tests that read their metrics (/jmx)
+    StringBuilder ports = new StringBuilder();
+    for (org.apache.hadoop.hdfs.server.datanode.DataNode dn : cluster.getDataNodes()) {
+      ports.append(dn.getInfoPort()).append('\n');
+    }
+    writeText(new File(confDir, "datanode-http-ports"), ports.toString());
     System.out.println("MiniHdfs READY " + uri + " datanodes=" + dataNodes + " formatted=" + fresh);
     System.out.flush();
     Thread.currentThread().join();
   }
 
   static void write(File f, String name, String value) throws Exception {
-    String xml = "<?xml version=\"1.0\"?>\n<configuration>\n  <property><name>" + name
-        + "</name><value>" + value + "</value></property>\n</configuration>\n";
+    writeText(f, "<?xml version=\"1.0\"?>\n<configuration>\n  <property><name>" + name
+        + "</name><value>" + value + "</value></property>\n</configuration>\n");
+  }
+
+  static void writeText(File f, String text) throws Exception {
     File tmp = new File(f.getPath() + ".tmp");
     try (OutputStream out = new FileOutputStream(tmp)) {
-      out.write(xml.getBytes(StandardCharsets.UTF_8));
+      out.write(text.getBytes(StandardCharsets.UTF_8));
     }
     if (!tmp.renameTo(f)) throw new IllegalStateException("cannot write " + f);
   }

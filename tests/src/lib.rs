@@ -25,10 +25,12 @@ pub fn bin_dir() -> PathBuf {
 
 /// The repository root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
+    // At run time first (cargo test and tests/live.sh set it): cargo shares a build between
+    // checkouts of the workspace, so the compile-time path can name another checkout.
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    dir.parent().expect("workspace root").to_path_buf()
 }
 
 /// Run a shell command with the binaries first on PATH; panics with stderr on failure.

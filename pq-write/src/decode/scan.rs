@@ -415,18 +415,13 @@ impl Scan<'_> {
                 col.valid.push(true);
                 Ok(())
             }
-            Kind::Map {
-                offsets,
-                keys,
-                values,
-            } => {
+            Kind::Map { .. } => col.push_map(|keys, values| {
                 self.items(b'}', |s| {
                     push_text(keys, s.key()?)?;
                     s.expect(b':')?;
                     s.value(values)
-                })?;
-                end_nested(offsets, &mut col.valid, keys.len(), "map too large")
-            }
+                })
+            }),
             _ => Err(Bail),
         }
     }
