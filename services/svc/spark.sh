@@ -33,3 +33,15 @@ start_spark() {
   spark_healthy || { tail -20 "$(logfile spark)" >&2; die "spark-sql does not work; see its log: $(logfile spark)"; }
   log "spark-sql works (checked in $((SECONDS - t0))s; log $(logfile spark))"
 }
+
+# spark_kafka_jars: the Kafka source's jars (fetched once into the cache), comma-separated
+spark_kafka_jars() {
+  local jars=() c
+  for c in "org.apache.spark:spark-sql-kafka-0-10_2.13:$SPARK_KAFKA_VERSION" \
+    "org.apache.spark:spark-token-provider-kafka-0-10_2.13:$SPARK_KAFKA_VERSION" \
+    "org.apache.kafka:kafka-clients:$SPARK_KAFKA_CLIENTS_VERSION" \
+    "org.apache.commons:commons-pool2:$SPARK_COMMONS_POOL2_VERSION"; do
+    jars+=("$(mvn_artifact "$c")")
+  done
+  (IFS=,; echo "${jars[*]}")
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""Tables (Markdown) from bench/stream_bench.py's output lines: stream_bench_table.py FILE"""
+import json
+import sys
+
+
+def main():
+    steps, summary = {}, {}
+    for line in open(sys.argv[1]):
+        parts = line.rstrip("\n").split("\t")
+        if len(parts) != 3:
+            continue
+        name, kind, data = parts
+        if kind == "step":
+            steps.setdefault(name, []).append(json.loads(data))
+        elif kind == "summary":
+            summary[name] = json.loads(data)
+    print("\n| pipeline | highest steady rate | start-up (to the first file) | at the first rate: latency p50 / p95 | CPU s per 1M events (pipeline; broker + HDFS) | peak RSS, all its processes |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name, s in summary.items():
+        first = steps[name][0]
+        print("| %s | %s | %.1f s | %.1f / %.1f s (%d/s) | %.1f; %.1f | %d MB (%s) |" % (
+            name, "%d/s" % s["max_rate"] if s["max_rate"] else "below %d/s" % first["rate"],
+            s["startup_s"], first["p50"], first["p95"], first["rate"], first["cpu_s_per_M"],
+            first["services_cpu_s_per_M"], s["peak_rss_mb"], s["processes"]))
+    print("\nEvery step (the rate held for the step; kept up = every event visible by the end and")
+    print("the median latency of the step's last third at most a few seconds above its middle third's):\n")
+    print("| pipeline | rate asked | achieved | kept up | latency p50 / p95 | growth | visible / sent | CPU s per 1M (pipeline; broker + HDFS) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for name, rows in steps.items():
+        for r in rows:
+            print("| %s | %d/s | %d/s | %s | %.1f / %.1f s | %+.1f s | %d / %d | %.1f; %.1f |" % (
+                name, r["rate"], r["achieved"], "yes" if r["kept_up"] else "**no**", r["p50"], r["p95"],
+                r["growth_s"], r["seen"], r["sent"], r["cpu_s_per_M"], r["services_cpu_s_per_M"]))
+
+
+if __name__ == "__main__":
+    main()
