@@ -19,19 +19,25 @@ def main():
     print("| --- | --- | --- | --- | --- | --- |")
     for name, s in summary.items():
         first = steps[name][0]
+        if not s["max_rate"]:
+            top = "below %d/s" % first["rate"]
+        else:
+            top = "%d/s%s" % (s["max_rate"], " (all the producer sent)" if s.get("producer_limited") else "")
         print("| %s | %s | %.1f s | %.1f / %.1f s (%d/s) | %.1f; %.1f | %d MB (%s) |" % (
-            name, "%d/s" % s["max_rate"] if s["max_rate"] else "below %d/s" % first["rate"],
+            name, top,
             s["startup_s"], first["p50"], first["p95"], first["rate"], first["cpu_s_per_M"],
             first["services_cpu_s_per_M"], s["peak_rss_mb"], s["processes"]))
     print("\nEvery step (the rate held for the step; kept up = every event visible by the end and")
     print("the median latency of the step's last third at most a few seconds above its middle third's):\n")
-    print("| pipeline | rate asked | achieved | kept up | latency p50 / p95 | growth | visible / sent | CPU s per 1M (pipeline; broker + HDFS) |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| pipeline | rate asked | sent | kept up | latency p50 / p95 | growth | visible / sent | CPU s per 1M (pipeline; broker + HDFS) | cores busy: pipeline by process; broker + HDFS; producer + poller |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, rows in steps.items():
         for r in rows:
-            print("| %s | %d/s | %d/s | %s | %.1f / %.1f s | %+.1f s | %d / %d | %.1f; %.1f |" % (
+            cores = ", ".join("%s %.2f" % (n, c) for n, c in sorted(r.get("cores", {}).items(), key=lambda x: -x[1]) if c >= 0.01)
+            print("| %s | %d/s | %d/s | %s | %.1f / %.1f s | %+.1f s | %d / %d | %.1f; %.1f | %s; %.2f; %.2f |" % (
                 name, r["rate"], r["achieved"], "yes" if r["kept_up"] else "**no**", r["p50"], r["p95"],
-                r["growth_s"], r["seen"], r["sent"], r["cpu_s_per_M"], r["services_cpu_s_per_M"]))
+                r["growth_s"], r["seen"], r["sent"], r["cpu_s_per_M"], r["services_cpu_s_per_M"],
+                cores, r.get("services_cores", 0), r.get("generator_cores", 0)))
 
 
 if __name__ == "__main__":
