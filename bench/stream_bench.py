@@ -14,8 +14,8 @@ clearly falls behind at; then the producer stops, the pipeline drains and is sto
 
 Afterwards it reads each file's send stamps and reports per step: the achieved rate, the
 produce-to-visible latency p50/p95, whether it kept up (every event visible by the end,
-and the median latency of the step's last third no more than STREAM_GROW_SECS above its
-middle third's), CPU seconds per million events; plus start-up (launch to the first file)
+the median latency of the step's last third no more than STREAM_GROW_SECS above its
+middle third's, and at the step's end at most two rolls and 10 s of events not yet visible), CPU seconds per million events; plus start-up (launch to the first file)
 and peak RSS. Lines go to stdout and RESULTS_TSV.
 Env: KAFKA_BROKERS, BIN (kcat-lite, pq-cat, hdfs-ls), STREAM_SERVICE_PIDS (broker, HDFS).
 """
@@ -274,7 +274,7 @@ def main():
     time.sleep(WARM)
     while producer.sent - watcher.rows > WARM_RATE * (2 * ROLL + 5) and time.monotonic() - t_warm < 180:
         time.sleep(0.5)
-    steps = []  # (rate, t0_ms, t1_ms, sent0, sent1, {name: cpu}, svc_cpu, gen_cpu)
+    steps = []  # (rate, t0_ms, t1_ms, sent0, sent1, {name: cpu}, svc_cpu, gen_cpu, behind, peak MB)
     for rate in RATES:
         by0, svc0, gen0 = sampler.totals()
         sent0, t0 = producer.sent, now_ms()
@@ -284,8 +284,10 @@ def main():
         sent1, t1 = producer.sent, now_ms()
         by = {n: round(c - by0.get(n, 0), 2) for n, c in by1.items() if c - by0.get(n, 0) > 0}
         cpu = sum(by.values())
-        steps.append((rate, t0, t1, sent0, sent1, by, svc1 - svc0, gen1 - gen0))
         lag = sent1 - watcher.rows
+        with sampler.lock:
+            rss = sum(h for _, h in sampler.hwm.values()) / 1024
+        steps.append((rate, t0, t1, sent0, sent1, by, svc1 - svc0, gen1 - gen0, lag, rss))
         log("%s: %d/s for %.0f s: %d sent (%.0f/s), %d visible, %d behind; cpu %.1f s"
             % (name, rate, STEP, sent1 - sent0, (sent1 - sent0) * 1000 / (t1 - t0), watcher.rows,
                lag, cpu))
@@ -326,7 +328,7 @@ def main():
     rss_mb = sum(h for _, h in peaks) / 1024
     procs = ", ".join("%s %d MB" % (n, h / 1024) for n, h in peaks if h > 4096)
     best = None
-    for i, (rate, t0, t1, s0, s1, by, svc, gen) in enumerate(steps):
+    for i, (rate, t0, t1, s0, s1, by, svc, gen, lag, rss) in enumerate(steps):
         cpu = sum(by.values())
         secs = (t1 - t0) / 1000
         mine = [(s, d) for s, d in lat if t0 <= s < t1]
@@ -337,13 +339,15 @@ def main():
         # the step's events are s0..s1 in send order; equal counts mean all were seen
         complete = len(mine) >= 0.99 * sent
         grow = (pct(end, 0.5) - pct(mid, 0.5)) / 1000 if mid and end else float("inf")
-        kept = complete and grow <= GROW
+        # and not clearly behind when the step ended (the rule that stops the ladder)
+        kept = complete and grow <= GROW and lag <= rate * (2 * ROLL + 10)
         if kept and (best is None or best == i - 1):
             best = i
         row = {
             "name": name, "rate": rate, "achieved": round(sent * 1000 / (t1 - t0)),
             "p50": pct([d for _, d in mine], 0.5) / 1000, "p95": pct([d for _, d in mine], 0.95) / 1000,
-            "kept_up": kept, "seen": len(mine), "sent": sent, "growth_s": grow,
+            "kept_up": kept, "seen": len(mine), "sent": sent, "growth_s": grow, "behind_at_end": lag,
+            "peak_rss_mb_so_far": round(rss),
             "cpu_s_per_M": cpu / max(sent, 1) * 1e6, "services_cpu_s_per_M": svc / max(sent, 1) * 1e6,
             # cores busy during the step: the pipeline's processes, broker + HDFS, generator
             "cores": {n: round(c / secs, 2) for n, c in by.items()},

@@ -29,15 +29,18 @@ def main():
             first["services_cpu_s_per_M"], s["peak_rss_mb"], s["processes"]))
     print("\nEvery step (the rate held for the step; kept up = every event visible by the end and")
     print("the median latency of the step's last third at most a few seconds above its middle third's):\n")
-    print("| pipeline | rate asked | sent | kept up | latency p50 / p95 | growth | visible / sent | CPU s per 1M (pipeline; broker + HDFS) | cores busy: pipeline by process; broker + HDFS; producer + poller |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| pipeline | rate asked | sent | kept up | latency p50 / p95 | growth | behind at the end | visible / sent | CPU s per 1M (pipeline; broker + HDFS) | cores busy: pipeline by process; broker + HDFS; producer + poller | peak RSS so far |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, rows in steps.items():
         for r in rows:
             cores = ", ".join("%s %.2f" % (n, c) for n, c in sorted(r.get("cores", {}).items(), key=lambda x: -x[1]) if c >= 0.01)
-            print("| %s | %d/s | %d/s | %s | %.1f / %.1f s | %+.1f s | %d / %d | %.1f; %.1f | %s; %.2f; %.2f |" % (
+            behind = r.get("behind_at_end")
+            print("| %s | %d/s | %d/s | %s | %.1f / %.1f s | %+.1f s | %s | %d / %d | %.1f; %.1f | %s; %.2f; %.2f | %s |" % (
                 name, r["rate"], r["achieved"], "yes" if r["kept_up"] else "**no**", r["p50"], r["p95"],
-                r["growth_s"], r["seen"], r["sent"], r["cpu_s_per_M"], r["services_cpu_s_per_M"],
-                cores, r.get("services_cores", 0), r.get("generator_cores", 0)))
+                r["growth_s"], "-" if behind is None else "%d (%.0f s)" % (behind, behind / max(r["achieved"], 1)),
+                r["seen"], r["sent"], r["cpu_s_per_M"], r["services_cpu_s_per_M"],
+                cores, r.get("services_cores", 0), r.get("generator_cores", 0),
+                "%d MB" % r["peak_rss_mb_so_far"] if "peak_rss_mb_so_far" in r else "-"))
 
 
 if __name__ == "__main__":
