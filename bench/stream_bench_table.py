@@ -27,8 +27,9 @@ def main():
             name, top,
             s["startup_s"], first["p50"], first["p95"], first["rate"], first["cpu_s_per_M"],
             first["services_cpu_s_per_M"], s["peak_rss_mb"], s["processes"]))
-    print("\nEvery step (the rate held for the step; kept up = every event visible by the end and")
-    print("the median latency of the step's last third at most a few seconds above its middle third's):\n")
+    print("\nEvery step (the rate held for the step; kept up = every event visible by the end, the")
+    print("median latency of the step's last third at most a few seconds above its middle third's,")
+    print("and at most two rolls and 10 s of events not yet visible when the step ended):\n")
     print("| pipeline | rate asked | sent | kept up | latency p50 / p95 | growth | behind at the end | visible / sent | CPU s per 1M (pipeline; broker + HDFS) | cores busy: pipeline by process; broker + HDFS; producer + poller | peak RSS so far |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, rows in steps.items():
