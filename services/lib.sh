@@ -19,6 +19,11 @@ PYSPARK_VERSION=4.3.0
 PYARROW_VERSION=26.0.1
 DUCKDB_VERSION=2.0.0
 POLARS_VERSION=2.1.0
+# Spark's Kafka source for bin/spark-py: 4.3.0 (pyspark's version) is not served by Maven
+# Central, 4.2.0 runs on pyspark 4.3.0; kafka-clients and commons-pool2 as its POM pins them
+SPARK_KAFKA_VERSION=4.2.0
+SPARK_KAFKA_CLIENTS_VERSION=3.9.2
+SPARK_COMMONS_POOL2_VERSION=2.13.1
 MVN_DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 
 # ---- ports (loopback only) ---------------------------------------------------------

@@ -15,7 +15,7 @@ use std::time::Duration;
 /// Chunks of 256 KiB, handed on without waiting when the input pauses.
 pub const CUTTING: Cutting = Cutting {
     chunk_bytes: 256 * 1024,
-    idle_flush: Duration::ZERO,
+    max_wait: Duration::ZERO,
 };
 
 /// Display names of the inputs: the path, or `<stdin>` for `-`.

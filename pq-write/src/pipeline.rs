@@ -18,11 +18,12 @@ use lakepipe::workers;
 
 use crate::tables::{LineFormat, SchemaMap, Schemas, TableDecoder, TableRows, TableSchema, Tables};
 
-/// Chunks of about 2 MiB (one decoded batch each), read in blocks of 1 MiB; a partial
-/// chunk waits at most 200 ms for more input before it is decoded anyway.
+/// Chunks of about 2 MiB (one decoded batch each), read in blocks of 1 MiB; the first
+/// line of a partial chunk waits at most 200 ms for more input before the chunk is
+/// decoded anyway, so a slow stream's rows reach their file at once (and its roll).
 pub const CUTTING: Cutting = Cutting {
     chunk_bytes: 2 << 20,
-    idle_flush: Duration::from_millis(200),
+    max_wait: Duration::from_millis(200),
 };
 
 /// Chunks between the chunker and the writer: the line engine's default (two per decoder
@@ -673,7 +674,7 @@ mod tests {
         let input = Input::open("t", Box::new(Cursor::new(text.into_bytes())));
         let cut = Cutting {
             chunk_bytes,
-            idle_flush: Duration::ZERO,
+            max_wait: Duration::ZERO,
         };
         let mut chunker = Chunker::new(vec![input], cut);
         std::iter::from_fn(|| chunker.next_chunk().unwrap()).collect()

@@ -48,3 +48,15 @@ start_spark() {
   launch spark "$VENV_PY" "$SERVICES_DIR/spark/spark_sql.py" --serve "$SPARK_SOCKET" >/dev/null
   wait_healthy spark 240 spark_healthy
 }
+
+# spark_kafka_jars: the Kafka source's jars (fetched once into the cache), comma-separated
+spark_kafka_jars() {
+  local jars=() c
+  for c in "org.apache.spark:spark-sql-kafka-0-10_2.13:$SPARK_KAFKA_VERSION" \
+    "org.apache.spark:spark-token-provider-kafka-0-10_2.13:$SPARK_KAFKA_VERSION" \
+    "org.apache.kafka:kafka-clients:$SPARK_KAFKA_CLIENTS_VERSION" \
+    "org.apache.commons:commons-pool2:$SPARK_COMMONS_POOL2_VERSION"; do
+    jars+=("$(mvn_artifact "$c")")
+  done
+  (IFS=,; echo "${jars[*]}")
+}

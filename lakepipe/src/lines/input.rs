@@ -31,9 +31,11 @@ const POLL: Duration = Duration::from_millis(50);
 pub struct Cutting {
     /// Target size of a chunk; one line longer than this makes a larger chunk.
     pub chunk_bytes: usize,
-    /// How long a partial chunk may wait for more input; zero: hand it on as soon as
-    /// nothing more is ready.
-    pub idle_flush: Duration,
+    /// How long the first line of a partial chunk may wait for more input before the
+    /// chunk is handed on (once nothing more is ready); zero: hand it on as soon as
+    /// nothing more is ready. Counted from the first line, not the last, so a steady
+    /// trickle (a consumer's pipe) is not held until a whole chunk has come.
+    pub max_wait: Duration,
 }
 
 impl Cutting {
@@ -151,8 +153,9 @@ pub fn spans(data: &[u8], first_line: u64) -> impl Iterator<Item = (u64, Range<u
 
 /// What the reader thread sends.
 enum Block {
-    /// Bytes of the current input.
-    Data(Vec<u8>),
+    /// Bytes of the current input: the first `.1` bytes of the buffer, which stays full
+    /// length so that it can be read into again without being zeroed again.
+    Data(Vec<u8>, usize),
     /// The current input is read; the next one (if any) follows.
     End,
     /// Opening or reading failed; nothing follows.
@@ -215,13 +218,14 @@ fn read_all(
     block_bytes: usize,
 ) -> std::io::Result<()> {
     loop {
+        // Only a new buffer is zeroed: a pipe's reads are small, and zeroing 1 MiB for
+        // each was a tenth of pq-write's CPU behind a paced kcat-lite.
         let mut buf = returned.try_recv().unwrap_or_default();
         buf.resize(block_bytes, 0);
         match r.read(&mut buf) {
             Ok(0) => return Ok(()),
             Ok(n) => {
-                buf.truncate(n);
-                if tx.send(Block::Data(buf)).is_err() {
+                if tx.send(Block::Data(buf, n)).is_err() {
                     return Ok(());
                 }
             }
@@ -292,7 +296,7 @@ impl Chunker {
     /// when there are none): a caller that must act on a clock (pq-write's inference
     /// under `--roll-secs`) is not held by a quiet input.
     pub fn next_chunk_before(&mut self, deadline: Option<Instant>) -> Result<Option<Chunk>> {
-        let mut waiting_since = Instant::now();
+        let mut since = (!self.cur.is_empty()).then(Instant::now);
         loop {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Ok((!self.cur.is_empty()).then(|| self.take()));
@@ -309,19 +313,22 @@ impl Chunker {
             if self.eof {
                 return Ok(None);
             }
-            let wait = if self.cur.is_empty() {
-                POLL
-            } else {
-                (self.cut.idle_flush.saturating_sub(waiting_since.elapsed())).min(POLL)
+            let wait = match since {
+                Some(t) if !self.cur.is_empty() => {
+                    self.cut.max_wait.saturating_sub(t.elapsed()).min(POLL)
+                }
+                _ => POLL,
             };
             let wait = deadline.map_or(wait, |d| {
                 wait.min(d.saturating_duration_since(Instant::now()))
             });
             match self.blocks.recv_timeout(wait) {
-                Ok(Block::Data(block)) => {
-                    self.add(&block);
+                Ok(Block::Data(block, n)) => {
+                    self.add(&block[..n]);
                     let _ = self.give_back.try_send(block);
-                    waiting_since = Instant::now();
+                    if since.is_none() && !self.cur.is_empty() {
+                        since = Some(Instant::now());
+                    }
                 }
                 Ok(Block::End) => self.end_input(),
                 Ok(Block::Failed(e)) => return Err(e),
@@ -332,7 +339,9 @@ impl Chunker {
                     self.eof = true;
                 }
                 Err(RecvTimeoutError::Timeout) => {
-                    if !self.cur.is_empty() && waiting_since.elapsed() >= self.cut.idle_flush {
+                    if !self.cur.is_empty()
+                        && since.is_some_and(|t| t.elapsed() >= self.cut.max_wait)
+                    {
                         return Ok(Some(self.take()));
                     }
                 }
@@ -420,7 +429,7 @@ mod tests {
 
     const BIG: Cutting = Cutting {
         chunk_bytes: 2 << 20,
-        idle_flush: Duration::from_millis(200),
+        max_wait: Duration::from_millis(200),
     };
 
     fn all_lines(mut chunker: Chunker) -> Vec<(usize, u64, String)> {
@@ -482,7 +491,7 @@ mod tests {
     fn each_input_numbers_its_own_lines_across_short_reads() {
         let eager = Cutting {
             chunk_bytes: 4,
-            idle_flush: Duration::ZERO,
+            max_wait: Duration::ZERO,
         };
         let inputs = vec![
             Input::open("a", Box::new(Slow(b"a\nbb\r\n\nccc\nlast".to_vec(), 0))),
@@ -547,12 +556,42 @@ mod tests {
         std::io::Write::write_all(&mut w, b"1\n2\n").unwrap();
         let cut = Cutting {
             chunk_bytes: 1 << 20,
-            idle_flush: Duration::from_millis(200),
+            max_wait: Duration::from_millis(200),
         };
         let mut chunker = Chunker::new(vec![Input::open("pipe", Box::new(r))], cut);
         let c = chunker.next_chunk().unwrap().unwrap();
         assert_eq!((c.first_line, c.last_line()), (1, 2));
         drop(w);
         assert!(chunker.next_chunk().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_trickling_input_is_handed_on_without_waiting_for_a_whole_chunk() {
+        // A line every 10 ms, never idle for max_wait: the first chunk must come while
+        // the writer is still writing (it stops on its own after 30 s, ending with "end").
+        let (r, mut w) = std::io::pipe().unwrap();
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = done.clone();
+        let writer = std::thread::spawn(move || {
+            let until = Instant::now() + Duration::from_secs(30);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < until {
+                std::io::Write::write_all(&mut w, b"line\n").unwrap();
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let _ = std::io::Write::write_all(&mut w, b"end\n");
+        });
+        let cut = Cutting {
+            chunk_bytes: 1 << 20,
+            max_wait: Duration::from_millis(200),
+        };
+        let mut chunker = Chunker::new(vec![Input::open("pipe", Box::new(r))], cut);
+        let c = chunker.next_chunk().unwrap().unwrap();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            c.lines().all(|(_, l)| l == b"line"),
+            "the first chunk waited for the end"
+        );
+        writer.join().unwrap();
+        while chunker.next_chunk().unwrap().is_some() {}
     }
 }
