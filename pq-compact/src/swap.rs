@@ -39,9 +39,15 @@ pub struct Swapper {
     pub writer: String,
     /// How long a claim may stand unchanged before it counts as left by a dead process.
     pub stale: Duration,
+    /// The longest time a merged file and its inputs stood side by side (measured).
+    pub window: std::cell::Cell<Option<Duration>>,
 }
 
 impl Swapper {
+    pub fn longest_window(&self) -> Option<Duration> {
+        self.window.get()
+    }
+
     fn claim_path(&self, range: &OffsetRange) -> Location {
         let name = range.file_name("");
         let name = name.rsplitn(3, '+').nth(2).expect("topic+partition+...");
@@ -74,7 +80,8 @@ impl Swapper {
         r
     }
 
-    fn swap_claimed(
+    /// Step 3 (under the claim, or for files no writer claims).
+    pub fn swap_claimed(
         &self,
         tmp: &Location,
         target: &Location,
@@ -96,6 +103,7 @@ impl Swapper {
                 return Err(anyhow::Error::from(e).context(format!("renaming {tmp} to {target}")))
             }
         }
+        let renamed = Instant::now();
         crate::failpoint("compact-renamed");
         for (n, i) in inputs.iter().enumerate() {
             if n == 1 {
@@ -105,6 +113,9 @@ impl Swapper {
                 .delete(i, false)
                 .with_context(|| format!("deleting {i}"))?;
         }
+        let took = renamed.elapsed();
+        self.window
+            .set(Some(self.window.get().map_or(took, |w| w.max(took))));
         Ok(Swapped::Done)
     }
 
