@@ -87,12 +87,12 @@ impl Swapper {
         target: &Location,
         inputs: &[Location],
     ) -> Result<Swapped> {
-        for i in inputs {
-            if self.fs.stat(i)?.is_none() {
-                return Ok(Swapped::Skipped(format!(
-                    "{i} is gone (merged by another run?)"
-                )));
-            }
+        let fs = &self.fs;
+        let gone = each(inputs, |i| Ok(fs.stat(i)?.is_none()))?;
+        if let Some((i, _)) = inputs.iter().zip(gone).find(|(_, g)| *g) {
+            return Ok(Swapped::Skipped(format!(
+                "{i} is gone (merged by another run?)"
+            )));
         }
         match self.fs.rename(tmp, target, false) {
             Ok(()) => {}
@@ -105,14 +105,16 @@ impl Swapper {
         }
         let renamed = Instant::now();
         crate::failpoint("compact-renamed");
-        for (n, i) in inputs.iter().enumerate() {
-            if n == 1 {
-                crate::failpoint("compact-deleting");
-            }
-            self.fs
-                .delete(i, false)
-                .with_context(|| format!("deleting {i}"))?;
-        }
+        // the first, then the others side by side: the window where a raw-folder reader
+        // sees both is as short as the namenode allows
+        let delete = |i: &Location| {
+            fs.delete(i, false)
+                .map(drop)
+                .with_context(|| format!("deleting {i}"))
+        };
+        delete(&inputs[0])?;
+        crate::failpoint("compact-deleting");
+        each(&inputs[1..], delete)?;
         let took = renamed.elapsed();
         self.window
             .set(Some(self.window.get().map_or(took, |w| w.max(took))));
@@ -228,4 +230,27 @@ impl Swapper {
             }
         }
     }
+}
+
+/// `f` of every item, by up to 8 threads (namenode calls are round trips); results in
+/// order, the first error wins.
+fn each<T: Send>(items: &[Location], f: impl Fn(&Location) -> Result<T> + Sync) -> Result<Vec<T>> {
+    let per = items.len().div_ceil(8).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(per)
+            .map(|chunk| {
+                let f = &f;
+                s.spawn(move || chunk.iter().map(f).collect::<Result<Vec<T>>>())
+            })
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for h in handles {
+            let got = h
+                .join()
+                .map_err(|p| lakepipe::workers::panicked("namenode calls", p))?;
+            out.extend(got?);
+        }
+        Ok(out)
+    })
 }
