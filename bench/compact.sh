@@ -43,10 +43,15 @@ PY
 "$PW" --envelope kcat --kafka-meta --exactly-once --roll-rows "$PER_FILE" --time-partition hour \
   -q "$WORK/lake/" <"$WORK/envelopes.jsonl"
 "$LAKEPIPE_HDFS_DFS" -mkdir -p "$LAKE"
+# three copies, one per compactor, registered by Spark SQL with the partition keys as
+# strings (as pq-write registers them): hive-ddl would type hour as BIGINT, and Trino's
+# optimize and Spark's partition overwrite then write to hour=0, not hour=00
 for t in pqc spark trino; do
   "$LAKEPIPE_HDFS_DFS" -put "$WORK/lake" "$LAKE/$t"
-  "$HD" --metastore "$HIVE_METASTORE" --table "${RUN}_$t" -q "$LAKE/$t/" >/dev/null
-done
+  "$HD" --table "${RUN}_$t" "$LAKE/$t/" 2>/dev/null | sed 's/`hour` BIGINT/`hour` STRING/'
+  echo
+done >"$WORK/tables.sql"
+"$LAKEPIPE_SPARK_SQL" -f "$WORK/tables.sql" >/dev/null
 echo "  $("$HL" -R -C "$LAKE/pqc" | grep -c '\.parquet$') files in $("$HL" -C "$LAKE/pqc" | grep -c 'dt=') day folders"
 "$KL" -b "$KAFKA_BROKERS" -q --create-topic "$TOPIC" --partitions 3
 head -n 30000 "$EV" | "$KL" -b "$KAFKA_BROKERS" -t "$TOPIC" -P -q
