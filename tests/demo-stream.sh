@@ -69,10 +69,13 @@ ROWS=$(count)
 echo "produced $N events; Trino counts $ROWS rows"
 [[ $ROWS == "$N" ]] || { echo "demo: streaming step lost or duplicated rows" >&2; exit 1; }
 
-step "pq-compact --min-age 0 $SLAKE   # the stream's small files merged, offsets kept"
-FILES_BEFORE=$(hdfs-ls -R -C "$SLAKE" | grep -c '\.parquet$')
-pq-compact --min-age 0 "$SLAKE"
-FILES_AFTER=$(hdfs-ls -R -C "$SLAKE" | grep -c '\.parquet$')
+# the stream is over, so every partition is closed (--lateness 0); three runs: each
+# partition moved to a merged copy, compacted in place and moved back, the copy deleted
+COMPACT=(pq-compact --metastore "$HIVE_METASTORE" --database lab --table "stream_${RUN}_" --lateness 0 --grace 0 --min-age 0 "$SLAKE")
+step "${COMPACT[*]}   # three times: the stream's small files merged, offsets kept, Trino never sees a swap"
+FILES_BEFORE=$(hdfs-ls -R -C "$SLAKE" | grep -v /_lakepipe/ | grep -c '\.parquet$')
+for _ in 1 2 3; do "${COMPACT[@]}"; echo "rows in Trino: $(count)"; done
+FILES_AFTER=$(hdfs-ls -R -C "$SLAKE" | grep -v /_lakepipe/ | grep -c '\.parquet$')
 ROWS=$(count)
 echo "files: $FILES_BEFORE -> $FILES_AFTER; Trino counts $ROWS rows"
 pq-cat --offsets "$SLAKE"

@@ -501,6 +501,31 @@ impl Client {
         self.call("add_partitions", vec![(1, Value::structs(partitions))])
             .map(drop)
     }
+
+    /// A partition by its values (in partition-key order), or None when there is none.
+    pub fn get_partition(
+        &mut self,
+        db: &str,
+        table: &str,
+        values: &[String],
+    ) -> Result<Option<Value>> {
+        let args = vec![
+            (1, Value::Str(db.into())),
+            (2, Value::Str(table.into())),
+            (3, Value::strings(values.iter().cloned())),
+        ];
+        self.call_found("get_partition", args, 2)
+    }
+
+    /// Replace a partition's definition (found by its values) with `partition`.
+    pub fn alter_partition(&mut self, db: &str, table: &str, partition: Value) -> Result<()> {
+        let args = vec![
+            (1, Value::Str(db.into())),
+            (2, Value::Str(table.into())),
+            (3, partition),
+        ];
+        self.call("alter_partition", args).map(drop)
+    }
 }
 
 #[cfg(test)]

@@ -6,8 +6,10 @@
 
 pub mod merge;
 pub mod plan;
+pub mod relocate;
 pub mod swap;
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -55,6 +57,33 @@ pub struct Args {
     /// dead process [default: --timeout, at least 10]
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub stale: Option<Duration>,
+    /// Compact the closed partitions of the table(s) registered in this Hive metastore
+    /// (thrift://host:port) by moving each partition to a merged copy and back, so Trino
+    /// and Spark SQL never see a folder mid-swap; partitions still written are left
+    /// alone; without URI, $HIVE_METASTORE
+    #[arg(long, value_name = "URI", num_args = 0..=1, default_missing_value = "")]
+    pub metastore: Option<String>,
+    /// With --metastore: the database of the table(s)
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "default",
+        requires = "metastore"
+    )]
+    pub database: String,
+    /// With --metastore: the table's name [default: DIR's folder name]; for a root of
+    /// `pq-write --split-by` tables, the prefix of each table's name (pq-write's --table)
+    #[arg(long, value_name = "NAME", requires = "metastore")]
+    pub table: Option<String>,
+    /// With --metastore: a partition whose newest file is older than this is closed (no
+    /// writer commits there any more) and may be compacted (seconds)
+    #[arg(long, value_name = "SECS", default_value = "3600", value_parser = parse_secs, requires = "metastore")]
+    pub lateness: Duration,
+    /// With --metastore: how long a query may run; files a query may have listed are
+    /// kept this long after the partition moved away from them (seconds; later runs
+    /// finish the steps)
+    #[arg(long, value_name = "SECS", default_value = "600", value_parser = parse_secs, requires = "metastore")]
+    pub grace: Duration,
     #[command(flatten)]
     pub common: cli::Common,
 }
@@ -127,25 +156,51 @@ pub fn run(args: Args) -> Result<()> {
         stale: args
             .stale
             .unwrap_or_else(|| storage::timeout().max(Duration::from_secs(10))),
+        window: Default::default(),
     };
-    clean_leftovers(&fs, &root, &plan, now, swapper.stale)?;
+    clean_hidden(&fs, &root, now, swapper.stale)?;
     swapper.finish_stale_claims(now)?;
     let progress = Progress::new(quiet, false);
+    let mut relocator = match &args.metastore {
+        Some(uri) => Some(relocator(&args, uri, &fs, &root, &run_id, now)?),
+        None => None,
+    };
     let mut done = Totals::default();
     let mut first_err = None;
-    for g in &plan.groups {
-        match compact(&swapper, g, &args, &run_id, &progress) {
-            Ok(Some(bytes)) => {
-                done.merged += 1;
-                done.inputs += g.inputs.len();
-                done.bytes_in += g.bytes();
-                done.bytes_out += bytes;
-            }
-            Ok(None) => {}
+    for (folder, files) in by_folder(&listing) {
+        let groups: Vec<&Group> = plan.groups.iter().filter(|g| g.folder == folder).collect();
+        let covered: Vec<Location> = plan
+            .covered
+            .iter()
+            .filter(|c| c.parent().as_ref() == Some(&folder))
+            .cloned()
+            .collect();
+        let step = match relocator.as_mut() {
+            Some(r) => r.step(&folder, &files, &groups, &covered, &progress),
+            None => Ok(relocate::Step::InPlace),
+        };
+        let step = match step {
+            Ok(s) => s,
             Err(e) => {
-                cli::warn(format!("{e:#}"));
+                progress.suspend(|| cli::warn(format!("{e:#}")));
                 first_err.get_or_insert(e);
+                continue;
             }
+        };
+        relocate::say(&progress, &step);
+        if matches!(step, relocate::Step::Done(_)) {
+            continue;
+        }
+        let r = in_place(
+            &swapper, &groups, &covered, &args, &run_id, &progress, &mut done,
+        )
+        .and_then(|()| match (&step, relocator.as_mut()) {
+            (relocate::Step::InPlaceThenBack, Some(r)) => r.back(&folder),
+            _ => Ok(()),
+        });
+        if let Err(e) = r {
+            progress.suspend(|| cli::warn(format!("{e:#}")));
+            first_err.get_or_insert(e);
         }
     }
     progress.finish();
@@ -164,6 +219,24 @@ pub fn run(args: Args) -> Result<()> {
             started.elapsed().as_secs_f64()
         ),
     );
+    if let Some(r) = &relocator {
+        cli::info(
+            quiet,
+            format!(
+                "partitions moved to merged copies: {}, moved back compacted: {}",
+                r.moved, r.returned
+            ),
+        );
+    }
+    if let Some(w) = swapper.longest_window() {
+        cli::info(
+            quiet,
+            format!(
+                "longest in-place swap (merged file and inputs both in a folder): {} ms",
+                w.as_millis()
+            ),
+        );
+    }
     first_err.map_or(Ok(()), Err)
 }
 
@@ -183,7 +256,7 @@ fn compact(
     run_id: &str,
     progress: &Progress,
 ) -> Result<Option<u64>> {
-    let target = g.target();
+    let target = g.target(run_id);
     let tmp = g
         .folder
         .join(&format!(".{}.{run_id}.compacting", target.file_name()));
@@ -196,7 +269,11 @@ fn compact(
         }
     };
     failpoint("compact-written");
-    let r = swapper.swap(&g.range(), &tmp, &target, &inputs);
+    let r = match g.parts {
+        // batch part files: no writer claims them
+        Some(_) => swapper.swap_claimed(&tmp, &target, &inputs),
+        None => swapper.swap(&g.range(), &tmp, &target, &inputs),
+    };
     match r {
         Ok(Swapped::Done) => Ok(Some(merged.bytes)),
         Ok(Swapped::Skipped(why)) => {
@@ -225,13 +302,8 @@ fn visible_files(fs: &Fs, root: &Location) -> Result<Vec<Status>> {
         .collect())
 }
 
-/// Inputs a crash left beside their merged file (readers skip them already), and hidden
-/// merged files of dead runs (older than `stale`).
-fn clean_leftovers(fs: &Fs, root: &Location, plan: &Plan, now: u64, stale: Duration) -> Result<()> {
-    for loc in &plan.covered {
-        fs.delete(loc, false)
-            .with_context(|| format!("deleting {loc}"))?;
-    }
+/// Hidden merged files of dead runs (older than `stale`).
+fn clean_hidden(fs: &Fs, root: &Location, now: u64, stale: Duration) -> Result<()> {
     for st in fs.list(root, true)? {
         let name = st.name();
         let old = now.saturating_sub(st.modification_time) > stale.as_millis() as u64;
@@ -240,6 +312,98 @@ fn clean_leftovers(fs: &Fs, root: &Location, plan: &Plan, now: u64, stale: Durat
         }
     }
     Ok(())
+}
+
+/// A folder compacted in place: inputs a crash left beside their merged file (readers
+/// skip them already) deleted, then each group merged and swapped in.
+fn in_place(
+    swapper: &Swapper,
+    groups: &[&Group],
+    covered: &[Location],
+    args: &Args,
+    run_id: &str,
+    progress: &Progress,
+    done: &mut Totals,
+) -> Result<()> {
+    for loc in covered {
+        swapper
+            .fs
+            .delete(loc, false)
+            .with_context(|| format!("deleting {loc}"))?;
+    }
+    let mut first_err = None;
+    for g in groups {
+        match compact(swapper, g, args, run_id, progress) {
+            Ok(Some(bytes)) => {
+                done.merged += 1;
+                done.inputs += g.inputs.len();
+                done.bytes_in += g.bytes();
+                done.bytes_out += bytes;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                progress.suspend(|| cli::warn(format!("{e:#}")));
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    first_err.map_or(Ok(()), Err)
+}
+
+/// The visible files of each folder.
+fn by_folder(listing: &[Status]) -> Vec<(Location, Vec<&Status>)> {
+    let mut out: BTreeMap<String, (Location, Vec<&Status>)> = BTreeMap::new();
+    for st in listing {
+        if let Some(folder) = st.location.parent() {
+            out.entry(folder.to_string())
+                .or_insert_with(|| (folder, Vec::new()))
+                .1
+                .push(st);
+        }
+    }
+    out.into_values().collect()
+}
+
+fn relocator(
+    args: &Args,
+    uri: &str,
+    fs: &Fs,
+    root: &Location,
+    run_id: &str,
+    now: u64,
+) -> Result<relocate::Relocator> {
+    let uri = match uri {
+        "" => std::env::var("HIVE_METASTORE")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| {
+                cli::usage("--metastore needs a URI (thrift://host:port) or $HIVE_METASTORE")
+            })?,
+        u => u.to_string(),
+    };
+    let client = lakepipe::metastore::Client::connect(&uri, storage::timeout())?;
+    Ok(relocate::Relocator {
+        fs: fs.clone(),
+        root: root.clone(),
+        client,
+        database: args.database.clone(),
+        table: args.table.clone(),
+        lateness: args.lateness,
+        grace: args.grace,
+        run_id: run_id.to_string(),
+        now_ms: now,
+        row_group_rows: args.row_group_rows,
+        moved: 0,
+        returned: 0,
+    })
+}
+
+/// Milliseconds since the epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 fn print_plan(plan: &Plan) -> Result<()> {
@@ -253,7 +417,7 @@ fn print_plan(plan: &Plan) -> Result<()> {
             "merge {} files ({} bytes) -> {}",
             g.inputs.len(),
             g.bytes(),
-            g.target()
+            g.target("RUN")
         )?;
     }
     let inputs: usize = plan.groups.iter().map(|g| g.inputs.len()).sum();

@@ -7,16 +7,20 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use arrow::array::{new_null_array, ArrayRef, RecordBatch};
 use arrow::datatypes::{Field, Schema, SchemaRef};
+use bytes::Bytes;
 use lakepipe::location::Location;
 use lakepipe::parquet_write::{self, ColumnWriter};
 use lakepipe::progress::Progress;
-use lakepipe::storage::{Fs, Reader};
+use lakepipe::storage::Fs;
 use parquet::arrow::arrow_reader::ArrowReaderOptions;
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
 use parquet::basic::Compression;
 
 /// Rows per batch read from an input.
 const BATCH_ROWS: usize = 8192;
+
+/// Threads fetching a group's inputs.
+const FETCHERS: usize = 8;
 
 /// What was written.
 pub struct Merged {
@@ -33,8 +37,7 @@ pub fn merge(
     progress: &Progress,
 ) -> Result<Merged> {
     let mut opened = Vec::new();
-    for loc in inputs {
-        let r = fs.open(loc).with_context(|| format!("opening {loc}"))?;
+    for (loc, r) in inputs.iter().zip(fetch(fs, inputs)?) {
         let meta = ArrowReaderMetadata::load(&r, ArrowReaderOptions::new())
             .with_context(|| format!("{loc}: not a valid Parquet file"))?;
         lakepipe::read::check_row_count(&loc.to_string(), meta.metadata())?;
@@ -84,10 +87,38 @@ pub fn merge(
     Ok(Merged { rows, bytes })
 }
 
+/// Every input whole in memory (a group is about --target-size), fetched by several
+/// threads: a stream's small files cost a few namenode and datanode round trips each,
+/// which one at a time dominate a merge.
+fn fetch(fs: &Fs, inputs: &[Location]) -> Result<Vec<Bytes>> {
+    let per = inputs.len().div_ceil(FETCHERS).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = inputs
+            .chunks(per)
+            .map(|chunk| {
+                s.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|loc| fs.read_all(loc).with_context(|| format!("reading {loc}")))
+                        .collect::<Result<Vec<_>>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(inputs.len());
+        for h in handles {
+            let got = h
+                .join()
+                .map_err(|p| lakepipe::workers::panicked("fetching inputs", p))?;
+            out.extend(got?);
+        }
+        Ok(out)
+    })
+}
+
 /// An input's batches, errors naming it.
 fn read(
     loc: &Location,
-    r: Reader,
+    r: Bytes,
     meta: ArrowReaderMetadata,
 ) -> Box<dyn Iterator<Item = Result<RecordBatch>>> {
     let name = loc.to_string();

@@ -26,11 +26,16 @@ pub struct File {
     pub modified: u64,
 }
 
-/// Files of one folder and topic-partition that become one.
+/// Files of one folder and topic-partition (or batch part files of one folder) that
+/// become one.
 #[derive(Debug, Clone)]
 pub struct Group {
     pub folder: Location,
     pub inputs: Vec<File>,
+    /// Batch runs' `part-*` files: no offsets, so merged under a part name
+    /// (`part-<n>-compacted-<run>.parquet`, n counting the folder's groups) and swapped
+    /// without a claim (batch writers take none).
+    pub parts: Option<usize>,
 }
 
 impl Group {
@@ -45,8 +50,15 @@ impl Group {
         }
     }
 
-    pub fn target(&self) -> Location {
-        self.folder.join(&self.range().file_name(".parquet"))
+    /// The merged file's place; `run` is the run's id (part names carry it).
+    pub fn target(&self, run: &str) -> Location {
+        match self.parts {
+            Some(n) => self.folder.join(&format!(
+                "part-{n:05}-compacted-{}.parquet",
+                &run[..run.len().min(12)]
+            )),
+            None => self.folder.join(&self.range().file_name(".parquet")),
+        }
     }
 
     pub fn bytes(&self) -> u64 {
@@ -74,8 +86,28 @@ pub fn plan(listing: &[Status], now: u64, min_age_ms: u64, target: u64) -> Plan 
     let covered = committed::covered(listing.iter().map(|s| &s.location));
     let mut by_tp: BTreeMap<(String, i32), Vec<File>> = BTreeMap::new();
     let mut folders = std::collections::BTreeSet::new();
+    let mut parts: BTreeMap<String, Vec<File>> = BTreeMap::new();
     for st in listing {
         let Some(range) = OffsetRange::parse(&st.name()) else {
+            if is_part(&st.name()) {
+                let folder = folder_of(&st.location);
+                folders.insert(folder.to_string());
+                out.files += 1;
+                out.bytes += st.length;
+                let files = parts.entry(folder.to_string()).or_default();
+                files.push(File {
+                    location: st.location.clone(),
+                    // no offsets: the name order, for the packing below
+                    range: OffsetRange {
+                        topic: String::new(),
+                        partition: 0,
+                        first: files.len() as i64,
+                        last: files.len() as i64,
+                    },
+                    bytes: st.length,
+                    modified: st.modification_time,
+                });
+            }
             continue;
         };
         if covered.contains(&st.location) {
@@ -96,6 +128,19 @@ pub fn plan(listing: &[Status], now: u64, min_age_ms: u64, target: u64) -> Plan 
             });
     }
     out.folders = folders.len();
+    for files in parts.into_values() {
+        // young part files may belong to a batch run still writing: they stay
+        let old: Vec<File> = files
+            .into_iter()
+            .filter(|f| now.saturating_sub(f.modified) >= min_age_ms)
+            .collect();
+        if old.len() > 1 {
+            for (n, mut g) in pack(old, target).into_iter().enumerate() {
+                g.parts = Some(n);
+                out.groups.push(g);
+            }
+        }
+    }
     for files in by_tp.into_values() {
         let held = held(&files);
         let mut by_folder: BTreeMap<String, Vec<File>> = BTreeMap::new();
@@ -118,6 +163,11 @@ pub fn plan(listing: &[Status], now: u64, min_age_ms: u64, target: u64) -> Plan 
         }
     }
     out
+}
+
+/// A batch run's file (`pq-write` names them `part-<n>-<run>.parquet`, as Spark does).
+fn is_part(name: &str) -> bool {
+    name.starts_with("part-") && name.ends_with(".parquet")
 }
 
 fn folder_of(loc: &Location) -> Location {
@@ -183,6 +233,7 @@ fn pack(run: Vec<File>, target: u64) -> Vec<Group> {
         .map(|inputs| Group {
             folder: folder.clone(),
             inputs,
+            parts: None,
         })
         .collect()
 }
@@ -246,7 +297,45 @@ mod tests {
                 ("/lake".to_string(), 40, 59, 2)
             ]
         );
-        assert_eq!((p.folders, p.files, p.bytes), (1, 6, 60));
+        assert_eq!((p.folders, p.files, p.bytes), (1, 7, 70));
+    }
+
+    #[test]
+    fn batch_part_files_merge_under_part_names() {
+        let mut l: Vec<Status> = (0..5)
+            .map(|i| st(&format!("d=1/part-{i:05}-r.parquet"), 30, 0))
+            .collect();
+        l.push(st("d=1/part-00009-young.parquet", 30, 900));
+        l.push(st("d=2/part-00000-alone.parquet", 30, 0));
+        // 100 bytes: 3 files a group, then 2; the young one and a lone one stay
+        let p = plan(&l, 1000, 500, 100);
+        let got: Vec<(String, usize, String)> = p
+            .groups
+            .iter()
+            .map(|g| {
+                (
+                    g.folder.to_string(),
+                    g.inputs.len(),
+                    g.target("abc").file_name(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "/lake/d=1".into(),
+                    3,
+                    "part-00000-compacted-abc.parquet".into()
+                ),
+                (
+                    "/lake/d=1".into(),
+                    2,
+                    "part-00001-compacted-abc.parquet".into()
+                )
+            ]
+        );
+        assert_eq!(p.files, 7);
     }
 
     #[test]

@@ -39,9 +39,15 @@ pub struct Swapper {
     pub writer: String,
     /// How long a claim may stand unchanged before it counts as left by a dead process.
     pub stale: Duration,
+    /// The longest time a merged file and its inputs stood side by side (measured).
+    pub window: std::cell::Cell<Option<Duration>>,
 }
 
 impl Swapper {
+    pub fn longest_window(&self) -> Option<Duration> {
+        self.window.get()
+    }
+
     fn claim_path(&self, range: &OffsetRange) -> Location {
         let name = range.file_name("");
         let name = name.rsplitn(3, '+').nth(2).expect("topic+partition+...");
@@ -74,18 +80,19 @@ impl Swapper {
         r
     }
 
-    fn swap_claimed(
+    /// Step 3 (under the claim, or for files no writer claims).
+    pub fn swap_claimed(
         &self,
         tmp: &Location,
         target: &Location,
         inputs: &[Location],
     ) -> Result<Swapped> {
-        for i in inputs {
-            if self.fs.stat(i)?.is_none() {
-                return Ok(Swapped::Skipped(format!(
-                    "{i} is gone (merged by another run?)"
-                )));
-            }
+        let fs = &self.fs;
+        let gone = each(inputs, |i| Ok(fs.stat(i)?.is_none()))?;
+        if let Some((i, _)) = inputs.iter().zip(gone).find(|(_, g)| *g) {
+            return Ok(Swapped::Skipped(format!(
+                "{i} is gone (merged by another run?)"
+            )));
         }
         match self.fs.rename(tmp, target, false) {
             Ok(()) => {}
@@ -96,15 +103,21 @@ impl Swapper {
                 return Err(anyhow::Error::from(e).context(format!("renaming {tmp} to {target}")))
             }
         }
+        let renamed = Instant::now();
         crate::failpoint("compact-renamed");
-        for (n, i) in inputs.iter().enumerate() {
-            if n == 1 {
-                crate::failpoint("compact-deleting");
-            }
-            self.fs
-                .delete(i, false)
-                .with_context(|| format!("deleting {i}"))?;
-        }
+        // the first, then the others side by side: the window where a raw-folder reader
+        // sees both is as short as the namenode allows
+        let delete = |i: &Location| {
+            fs.delete(i, false)
+                .map(drop)
+                .with_context(|| format!("deleting {i}"))
+        };
+        delete(&inputs[0])?;
+        crate::failpoint("compact-deleting");
+        each(&inputs[1..], delete)?;
+        let took = renamed.elapsed();
+        self.window
+            .set(Some(self.window.get().map_or(took, |w| w.max(took))));
         Ok(Swapped::Done)
     }
 
@@ -217,4 +230,27 @@ impl Swapper {
             }
         }
     }
+}
+
+/// `f` of every item, by up to 8 threads (namenode calls are round trips); results in
+/// order, the first error wins.
+fn each<T: Send>(items: &[Location], f: impl Fn(&Location) -> Result<T> + Sync) -> Result<Vec<T>> {
+    let per = items.len().div_ceil(8).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(per)
+            .map(|chunk| {
+                let f = &f;
+                s.spawn(move || chunk.iter().map(f).collect::<Result<Vec<T>>>())
+            })
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for h in handles {
+            let got = h
+                .join()
+                .map_err(|p| lakepipe::workers::panicked("namenode calls", p))?;
+            out.extend(got?);
+        }
+        Ok(out)
+    })
 }

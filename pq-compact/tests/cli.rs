@@ -198,3 +198,27 @@ fn kill_9_at_every_step_then_rerun_is_exact() {
         }
     }
 }
+
+/// Batch runs' `part-*` files merge too, under a part name, rows in name order; the
+/// stream's files beside them stay as they were planned.
+#[test]
+fn batch_part_files_merge_under_a_part_name() {
+    let d = lake();
+    let t = d.path().join("t");
+    for i in 0..3 {
+        file(&t, 1000 + i * 10, 1009 + i * 10, false);
+        let from = t.join(format!(
+            "ev+0+{:010}+{:010}.parquet",
+            1000 + i * 10,
+            1009 + i * 10
+        ));
+        std::fs::rename(from, t.join(format!("part-{i:05}-batch.parquet"))).unwrap();
+    }
+    compact(d.path()).assert().success();
+    let names = names(&t);
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names[1].starts_with("part-00000-compacted-"), "{names:?}");
+    let (rows, _) = seen(d.path());
+    let want: Vec<i64> = (0..600).chain(1000..1030).collect();
+    assert_eq!(rows, want);
+}
