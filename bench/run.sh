@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # make bench: lakepipe and its peers on the same generated data in the same run.
-# BENCH_ROWS (default 1000000) lab events; BENCH_ONLY="parquet jq kcat presto shell hdfs stream" to pick sections.
+# BENCH_ROWS (default 1000000) lab events; BENCH_ONLY="parquet jq kcat presto shell hdfs stream queryable" to pick sections.
 source "$(dirname "$0")/lib.sh"
 : >"$RESULTS"
-ONLY=${BENCH_ONLY:-parquet jq kcat presto shell hdfs stream}
+ONLY=${BENCH_ONLY:-parquet jq kcat presto shell hdfs stream queryable}
 for section in $ONLY; do
   bash "$BENCH_DIR/$section.sh"
 done

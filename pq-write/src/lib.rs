@@ -404,6 +404,7 @@ pub fn run(args: Args) -> Result<()> {
         run_id: uuid::Uuid::new_v4().to_string(),
         exactly_once: exactly_once(&args, &target)?,
         register,
+        quiet: args.common.quiet(),
     };
     let mut tables = Tables::new(format, evolve, given_schema, sink_args)?;
     for (key, schema) in initial {

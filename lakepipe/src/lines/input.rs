@@ -1,8 +1,8 @@
 //! The input half of the line engine: inputs read on a thread of their own and cut
 //! into chunks of complete, numbered lines for [`super::ordered`].
 //!
-//! A chunk is handed on when it is full, when the input has been quiet for the idle
-//! flush (a slow stream such as a Kafka topic is not held back), at the end of each
+//! A chunk is handed on when it is full, when its first line has waited the idle flush
+//! (a slow or paced stream such as a Kafka topic is not held back), at the end of each
 //! input (a chunk never spans two), or when SIGINT/SIGTERM arrived (see
 //! [`crate::cli::interrupted`]). The read blocks and the chunk buffers are recycled, so
 //! a long run reuses the same few buffers for its whole length.
@@ -31,8 +31,8 @@ const POLL: Duration = Duration::from_millis(50);
 pub struct Cutting {
     /// Target size of a chunk; one line longer than this makes a larger chunk.
     pub chunk_bytes: usize,
-    /// How long a partial chunk may wait for more input; zero: hand it on as soon as
-    /// nothing more is ready.
+    /// How long the first line of a partial chunk may wait for more input; zero: hand
+    /// it on as soon as nothing more is ready.
     pub idle_flush: Duration,
 }
 
@@ -292,7 +292,10 @@ impl Chunker {
     /// when there are none): a caller that must act on a clock (pq-write's inference
     /// under `--roll-secs`) is not held by a quiet input.
     pub fn next_chunk_before(&mut self, deadline: Option<Instant>) -> Result<Option<Chunk>> {
-        let mut waiting_since = Instant::now();
+        // When the oldest line of `cur` was read: a partial chunk is handed on once that
+        // line has waited the idle flush, so a steady trickle (a paced Kafka topic, a
+        // block every 100 ms) is not held until the chunk fills.
+        let mut oldest = (!self.cur.is_empty()).then(Instant::now);
         loop {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Ok((!self.cur.is_empty()).then(|| self.take()));
@@ -309,10 +312,11 @@ impl Chunker {
             if self.eof {
                 return Ok(None);
             }
+            let waited = oldest.map_or(Duration::ZERO, |t| t.elapsed());
             let wait = if self.cur.is_empty() {
                 POLL
             } else {
-                (self.cut.idle_flush.saturating_sub(waiting_since.elapsed())).min(POLL)
+                (self.cut.idle_flush.saturating_sub(waited)).min(POLL)
             };
             let wait = deadline.map_or(wait, |d| {
                 wait.min(d.saturating_duration_since(Instant::now()))
@@ -321,7 +325,14 @@ impl Chunker {
                 Ok(Block::Data(block)) => {
                     self.add(&block);
                     let _ = self.give_back.try_send(block);
-                    waiting_since = Instant::now();
+                    if self.cur.is_empty() {
+                        continue;
+                    }
+                    let since = *oldest.get_or_insert_with(Instant::now);
+                    // (a zero idle flush hands on only once nothing more is ready)
+                    if !self.cut.idle_flush.is_zero() && since.elapsed() >= self.cut.idle_flush {
+                        return Ok(Some(self.take()));
+                    }
                 }
                 Ok(Block::End) => self.end_input(),
                 Ok(Block::Failed(e)) => return Err(e),
@@ -332,7 +343,8 @@ impl Chunker {
                     self.eof = true;
                 }
                 Err(RecvTimeoutError::Timeout) => {
-                    if !self.cur.is_empty() && waiting_since.elapsed() >= self.cut.idle_flush {
+                    let waited = oldest.map_or(Duration::ZERO, |t| t.elapsed());
+                    if !self.cur.is_empty() && waited >= self.cut.idle_flush {
                         return Ok(Some(self.take()));
                     }
                 }
@@ -538,6 +550,30 @@ mod tests {
         want.push((0, 200_001, "end".into()));
         want.extend([(1, 1, "s1".into()), (1, 2, "s2".into())]);
         assert!(got == want, "lines differ");
+    }
+
+    #[test]
+    fn a_steady_trickle_is_handed_on_within_the_idle_time() {
+        // A line every 20 ms, never quiet for the idle flush: the first chunk still comes
+        // once its first line has waited the idle flush, not when the chunk is full.
+        let (r, mut w) = std::io::pipe().unwrap();
+        let writer = std::thread::spawn(move || {
+            for i in 0..60 {
+                if std::io::Write::write_all(&mut w, format!("{i}\n").as_bytes()).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        let cut = Cutting {
+            chunk_bytes: 1 << 20,
+            idle_flush: Duration::from_millis(200),
+        };
+        let mut chunker = Chunker::new(vec![Input::open("pipe", Box::new(r))], cut);
+        let c = chunker.next_chunk().unwrap().unwrap();
+        assert!(c.last_line() < 30, "held until line {}", c.last_line());
+        drop(chunker);
+        writer.join().unwrap();
     }
 
     #[test]
