@@ -8,8 +8,9 @@
 //! their clients). The outage clock belongs to the service, not to the call, so a
 //! stream that keeps calling gives up `--retry-for` after the outage began, and the
 //! warnings print once per outage however many calls wait on it. An outage ends only
-//! once the service has answered for [`SETTLE`] without failing again, so a service that
-//! fails once more just after it came back gives one warning pair, not two.
+//! once the service has answered for [`SETTLE`] without failing again and with no call
+//! to it still in progress, so a service that fails once more just after it came back
+//! gives one warning pair, not two.
 
 use std::collections::HashMap;
 use std::fmt::Display;
@@ -161,11 +162,50 @@ pub fn is_down(service: &Service) -> bool {
     lock().contains_key(service)
 }
 
-/// End the outages of the services that answered at least `settled` ago, with their
-/// warnings (`back after`: from the first failure to the first answer again).
+/// Calls to each service in progress (through [`call`]): an outage does not end while
+/// one is, since a slow first call after a restart (a metastore's first create_table)
+/// may still time out, and that belongs to the same outage.
+fn in_flight() -> &'static Mutex<HashMap<Service, usize>> {
+    static B: OnceLock<Mutex<HashMap<Service, usize>>> = OnceLock::new();
+    B.get_or_init(Default::default)
+}
+
+/// Counts one call to a service while it lives.
+struct Calling<'a>(&'a Service);
+
+impl<'a> Calling<'a> {
+    fn new(service: &'a Service) -> Calling<'a> {
+        let mut b = in_flight().lock().unwrap_or_else(|p| p.into_inner());
+        *b.entry(service.clone()).or_default() += 1;
+        Calling(service)
+    }
+}
+
+impl Drop for Calling<'_> {
+    fn drop(&mut self) {
+        let mut b = in_flight().lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = b.get_mut(self.0) {
+            *n -= 1;
+            if *n == 0 {
+                b.remove(self.0);
+            }
+        }
+    }
+}
+
+fn calling(service: &Service) -> bool {
+    in_flight()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains_key(service)
+}
+
+/// End the outages of the services that answered at least `settled` ago and have no
+/// call in progress, with their warnings (`back after`: from the first failure to the
+/// first answer again).
 fn end_outages(settled: Duration) {
     lock().retain(|service, outage| match outage.up_since {
-        Some(up) if up.elapsed() >= settled => {
+        Some(up) if up.elapsed() >= settled && !calling(service) => {
             let secs = up.duration_since(outage.began).as_secs();
             crate::cli::warn(format!("{service} back after {secs}s"));
             false
@@ -240,7 +280,11 @@ fn call_within<T, E: Display>(
 ) -> Result<T, E> {
     let mut backoff = Backoff::default();
     loop {
-        match op() {
+        let result = {
+            let _calling = Calling::new(service);
+            op()
+        };
+        match result {
             Ok(v) => {
                 succeeded(service);
                 return Ok(v);
