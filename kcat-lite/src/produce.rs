@@ -92,6 +92,14 @@ pub fn producer_config(args: &Args) -> Result<ClientConfig> {
 }
 
 pub fn run(args: &Args) -> Result<()> {
+    // A producer is not a stream: each message waits up to --timeout for its ack
+    // (message.timeout.ms). Accepting --retry-for and ignoring it would let a user
+    // believe a broker restart is ridden out when messages time out instead.
+    if args.retry_for.is_some() {
+        return Err(cli::usage(
+            "--retry-for applies to -C and -G; a producer waits up to --timeout for each message (raise --timeout to ride out a broker restart)",
+        ));
+    }
     let cfg = producer_config(args)?;
     let auto_create = cfg.get("allow.auto.create.topics") != Some("false");
     let producer: BaseProducer<Deliveries> =

@@ -63,6 +63,13 @@ fn bad_flags_exit_2() {
         .assert()
         .code(2);
     kcat_lite().args(["-G", "g"]).assert().code(2);
+    // a producer is not a stream: --retry-for is refused, not silently ignored
+    kcat_lite()
+        .args(["-b", "127.0.0.1:1", "-P", "-t", "x", "--retry-for", "5m"])
+        .write_stdin("a\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--retry-for applies to -C and -G"));
 }
 
 #[test]
@@ -72,6 +79,10 @@ fn unreachable_broker_fails_within_timeout_naming_it() {
         &["-P", "-t", "x"],
         &["-L"],
         &["--create-topic", "x"],
+        // a stream's first metadata fetch fails fast too: --retry-for is for outages
+        // after the stream reached its brokers once
+        &["-G", "g", "x"],
+        &["-C", "-t", "x", "--retry-for", "5m"],
     ] {
         let start = Instant::now();
         kcat_lite()

@@ -141,6 +141,8 @@ pub fn run_main<A: clap::Parser>(tool: &'static str, run: fn(A) -> anyhow::Resul
 /// Report the outcome of a run on stderr and map it to an exit code.
 pub fn finish(tool: &str, result: anyhow::Result<()>) -> ExitCode {
     crate::progress::clear();
+    // an outage whose service answers again ends with its warning, even mid-settle
+    crate::retry::settle();
     let err = match result {
         Ok(()) => return ExitCode::SUCCESS,
         Err(err) => err,

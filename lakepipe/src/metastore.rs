@@ -301,6 +301,9 @@ pub struct Client {
     timeout: Duration,
     /// A call failed on the connection: the next one reconnects first.
     broken: bool,
+    /// The connection has answered a call: if it fails now, the metastore most likely
+    /// closed it (a restart while we were idle), which a new connection may cure.
+    served: bool,
     reader: BufReader<TcpStream>,
     writer: BufWriter<TcpStream>,
     seq: i32,
@@ -341,6 +344,7 @@ impl Client {
                         service: Service::new("metastore", addr),
                         timeout,
                         broken: false,
+                        served: false,
                         reader: BufReader::new(s),
                         writer: BufWriter::new(w),
                         seq: 0,
@@ -363,18 +367,32 @@ impl Client {
     /// treats "already exists" as done).
     pub fn call(&mut self, name: &str, args: Vec<(i16, Value)>) -> Result<Option<Value>> {
         let args = Value::Struct(args);
+        if self.served && !retry::retry_for().is_zero() {
+            // One quiet try on a new connection before an outage is declared: a
+            // metastore that restarted while we were idle is up, and warrants no warning.
+            match self.call_tracked(name, &args) {
+                Err(MetastoreError::Io { .. }) => {}
+                r => return r,
+            }
+        }
         let service = self.service.clone();
         retry::call(&service, MetastoreError::is_transient, || {
-            if self.broken {
-                let addr = self.service.address.clone();
-                *self = Client::open(&self.uri.clone(), &addr, self.timeout)?;
-            }
-            let r = self.call_once(name, &args);
-            if matches!(r, Err(MetastoreError::Io { .. })) {
-                self.broken = true;
-            }
-            r
+            self.call_tracked(name, &args)
         })
+    }
+
+    /// One call, on a new connection if the last one failed.
+    fn call_tracked(&mut self, name: &str, args: &Value) -> Result<Option<Value>> {
+        if self.broken {
+            let addr = self.service.address.clone();
+            *self = Client::open(&self.uri.clone(), &addr, self.timeout)?;
+        }
+        let r = self.call_once(name, args);
+        match r {
+            Err(MetastoreError::Io { .. }) => self.broken = true,
+            _ => self.served = true,
+        }
+        r
     }
 
     fn call_once(&mut self, name: &str, args: &Value) -> Result<Option<Value>> {

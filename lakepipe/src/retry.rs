@@ -7,7 +7,10 @@
 //! [`crate::storage::StorageError::is_transient`], the metastore's and Kafka's next to
 //! their clients). The outage clock belongs to the service, not to the call, so a
 //! stream that keeps calling gives up `--retry-for` after the outage began, and the
-//! warnings print once per outage however many calls wait on it.
+//! warnings print once per outage however many calls wait on it. An outage ends only
+//! once the service has answered for [`SETTLE`] without failing again and with no call
+//! to it still in progress, so a service that fails once more just after it came back
+//! gives one warning pair, not two.
 
 use std::collections::HashMap;
 use std::fmt::Display;
@@ -93,14 +96,31 @@ impl Display for Service {
     }
 }
 
-/// When each service's current outage began.
-fn outages() -> &'static Mutex<HashMap<Service, Instant>> {
-    static O: OnceLock<Mutex<HashMap<Service, Instant>>> = OnceLock::new();
+/// How long a service must keep answering before its outage counts as over: a
+/// restarted service often fails once more just after its first answer (librdkafka
+/// reports the brokers down again while its other connections reconnect; a namenode
+/// answers before its datanode is back), and that is the same outage, not a new one.
+pub const SETTLE: Duration = Duration::from_secs(3);
+
+/// A service's current outage: when it began and, once a call succeeded, since when
+/// the service has answered (the outage ends [`SETTLE`] after that without a failure).
+struct Outage {
+    began: Instant,
+    up_since: Option<Instant>,
+}
+
+fn outages() -> &'static Mutex<HashMap<Service, Outage>> {
+    static O: OnceLock<Mutex<HashMap<Service, Outage>>> = OnceLock::new();
     O.get_or_init(Default::default)
 }
 
+fn lock() -> std::sync::MutexGuard<'static, HashMap<Service, Outage>> {
+    outages().lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// A call to `service` failed with a transient `err`: starts the outage (one warning)
-/// and says whether the budget allows another attempt.
+/// or continues it (a failure while it settles), and says whether the budget allows
+/// another attempt.
 pub fn failed(service: &Service, err: &dyn Display) -> bool {
     failed_within(retry_for(), service, err)
 }
@@ -109,37 +129,110 @@ fn failed_within(budget: Duration, service: &Service, err: &dyn Display) -> bool
     if budget.is_zero() {
         return false;
     }
-    let mut o = outages().lock().unwrap_or_else(|p| p.into_inner());
-    let began = *o.entry(service.clone()).or_insert_with(|| {
+    let mut o = lock();
+    let outage = o.entry(service.clone()).or_insert_with(|| {
         crate::cli::warn(format!(
             "{service} unreachable ({err}); retrying for up to {}",
             show(budget)
         ));
-        Instant::now()
+        Outage {
+            began: Instant::now(),
+            up_since: None,
+        }
     });
-    began.elapsed() < budget
+    outage.up_since = None;
+    outage.began.elapsed() < budget
 }
 
-/// A call to `service` succeeded: ends its outage, if any (one warning).
+/// A call to `service` succeeded: its outage, if any, ends once the service has kept
+/// answering for [`SETTLE`] (one warning, printed by a watcher thread, or by [`settle`]).
 pub fn succeeded(service: &Service) {
-    let mut o = outages().lock().unwrap_or_else(|p| p.into_inner());
+    let mut o = lock();
     if o.is_empty() {
         return;
     }
-    if let Some(began) = o.remove(service) {
-        crate::cli::warn(format!(
-            "{service} back after {}s",
-            began.elapsed().as_secs()
-        ));
+    if let Some(outage) = o.get_mut(service) {
+        outage.up_since.get_or_insert_with(Instant::now);
+        watch();
     }
 }
 
-/// Whether `service` is in an outage now.
+/// Whether `service` is in an outage now (settling included).
 pub fn is_down(service: &Service) -> bool {
-    outages()
+    lock().contains_key(service)
+}
+
+/// Calls to each service in progress (through [`call`]): an outage does not end while
+/// one is, since a slow first call after a restart (a metastore's first create_table)
+/// may still time out, and that belongs to the same outage.
+fn in_flight() -> &'static Mutex<HashMap<Service, usize>> {
+    static B: OnceLock<Mutex<HashMap<Service, usize>>> = OnceLock::new();
+    B.get_or_init(Default::default)
+}
+
+/// Counts one call to a service while it lives.
+struct Calling<'a>(&'a Service);
+
+impl<'a> Calling<'a> {
+    fn new(service: &'a Service) -> Calling<'a> {
+        let mut b = in_flight().lock().unwrap_or_else(|p| p.into_inner());
+        *b.entry(service.clone()).or_default() += 1;
+        Calling(service)
+    }
+}
+
+impl Drop for Calling<'_> {
+    fn drop(&mut self) {
+        let mut b = in_flight().lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = b.get_mut(self.0) {
+            *n -= 1;
+            if *n == 0 {
+                b.remove(self.0);
+            }
+        }
+    }
+}
+
+fn calling(service: &Service) -> bool {
+    in_flight()
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .contains_key(service)
+}
+
+/// End the outages of the services that answered at least `settled` ago and have no
+/// call in progress, with their warnings (`back after`: from the first failure to the
+/// first answer again).
+fn end_outages(settled: Duration) {
+    lock().retain(|service, outage| match outage.up_since {
+        Some(up) if up.elapsed() >= settled && !calling(service) => {
+            let secs = up.duration_since(outage.began).as_secs();
+            crate::cli::warn(format!("{service} back after {secs}s"));
+            false
+        }
+        _ => true,
+    });
+}
+
+/// Before a tool exits: end the outages of services that answer again now, without
+/// waiting for [`SETTLE`] (their warning pair stays whole).
+pub fn settle() {
+    end_outages(Duration::ZERO);
+}
+
+/// The thread that ends settled outages (started at the first answer after a failure).
+fn watch() {
+    static STARTED: OnceLock<()> = OnceLock::new();
+    STARTED.get_or_init(|| {
+        std::thread::Builder::new()
+            .name("lakepipe-outages".into())
+            .spawn(|| loop {
+                std::thread::sleep(Duration::from_millis(200));
+                end_outages(SETTLE);
+            })
+            .map(|_| ())
+            .unwrap_or_else(|e| crate::cli::warn(format!("cannot watch outages: {e}")))
+    });
 }
 
 /// Capped exponential backoff: the waits between attempts.
@@ -187,7 +280,11 @@ fn call_within<T, E: Display>(
 ) -> Result<T, E> {
     let mut backoff = Backoff::default();
     loop {
-        match op() {
+        let result = {
+            let _calling = Calling::new(service);
+            op()
+        };
+        match result {
             Ok(v) => {
                 succeeded(service);
                 return Ok(v);
@@ -277,7 +374,9 @@ mod tests {
             },
         );
         assert_eq!(r.unwrap(), 7);
-        assert!(!is_down(&svc), "the outage ended with the success");
+        assert!(is_down(&svc), "the outage settles before it ends");
+        settle();
+        assert!(!is_down(&svc), "settled: the outage ended");
 
         let mut n = 0;
         let r: Result<(), String> = call_within(

@@ -399,6 +399,7 @@ fn start(
         run_id: uuid::Uuid::new_v4().to_string(),
         exactly_once: exactly_once(args, &opts.target)?,
         register,
+        quiet: args.common.quiet(),
     };
     let mut tables = Tables::new(format, evolve, opts.given_schema.clone(), sink_args)?;
     for (key, schema) in initial {

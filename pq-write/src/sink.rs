@@ -125,6 +125,8 @@ pub struct Sink {
 pub struct Registration {
     pub registry: Arc<Mutex<Registry>>,
     pub table: String,
+    /// `-q`: the changes made are not printed.
+    pub quiet: bool,
 }
 
 impl Sink {
@@ -212,7 +214,7 @@ impl Sink {
                 .ensure(&def, part)
                 .with_context(|| format!("registering table {} in the metastore", r.table))?;
             for c in changes {
-                lakepipe::cli::info(false, c);
+                lakepipe::cli::info(r.quiet, c);
             }
         }
         Ok(())

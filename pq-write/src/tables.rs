@@ -319,6 +319,8 @@ pub struct SinkArgs {
     /// `--metastore`: the run's registry, and the table's name (with `--split-by`, the
     /// prefix of each table's name, as `hive-ddl --table` over a root of tables).
     pub register: Option<(Arc<Mutex<Registry>>, String)>,
+    /// `-q`: the registration's lines are not printed.
+    pub quiet: bool,
 }
 
 /// A column that schema evolution added, for the summary.
@@ -424,6 +426,7 @@ impl Tables {
         .map(|sink| match &a.register {
             Some((registry, name)) => sink.with_registration(Registration {
                 registry: registry.clone(),
+                quiet: a.quiet,
                 table: match &self.format.split_by {
                     Some(_) => format!(
                         "{name}{}",

@@ -1,8 +1,8 @@
 //! The input half of the line engine: inputs read on a thread of their own and cut
 //! into chunks of complete, numbered lines for [`super::ordered`].
 //!
-//! A chunk is handed on when it is full, when the input has been quiet for the idle
-//! flush (a slow stream such as a Kafka topic is not held back), at the end of each
+//! A chunk is handed on when it is full, when its first line has waited the idle flush
+//! (a slow or paced stream such as a Kafka topic is not held back), at the end of each
 //! input (a chunk never spans two), or when SIGINT/SIGTERM arrived (see
 //! [`crate::cli::interrupted`]). The read blocks and the chunk buffers are recycled, so
 //! a long run reuses the same few buffers for its whole length.
@@ -31,10 +31,9 @@ const POLL: Duration = Duration::from_millis(50);
 pub struct Cutting {
     /// Target size of a chunk; one line longer than this makes a larger chunk.
     pub chunk_bytes: usize,
-    /// How long the first line of a partial chunk may wait for more input before the
-    /// chunk is handed on (once nothing more is ready); zero: hand it on as soon as
-    /// nothing more is ready. Counted from the first line, not the last, so a steady
-    /// trickle (a consumer's pipe) is not held until a whole chunk has come.
+    /// How long the first line of a partial chunk may wait for more input; zero: hand
+    /// it on as soon as nothing more is ready. Counted from the first line, not the
+    /// last, so a steady trickle (a consumer's pipe) is not held until a chunk fills.
     pub max_wait: Duration,
 }
 
@@ -296,7 +295,10 @@ impl Chunker {
     /// when there are none): a caller that must act on a clock (pq-write's inference
     /// under `--roll-secs`) is not held by a quiet input.
     pub fn next_chunk_before(&mut self, deadline: Option<Instant>) -> Result<Option<Chunk>> {
-        let mut since = (!self.cur.is_empty()).then(Instant::now);
+        // When the oldest line of `cur` was read: a partial chunk is handed on once that
+        // line has waited the idle flush, so a steady trickle (a paced Kafka topic, a
+        // block every 100 ms) is not held until the chunk fills.
+        let mut oldest = (!self.cur.is_empty()).then(Instant::now);
         loop {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Ok((!self.cur.is_empty()).then(|| self.take()));
@@ -313,11 +315,11 @@ impl Chunker {
             if self.eof {
                 return Ok(None);
             }
-            let wait = match since {
-                Some(t) if !self.cur.is_empty() => {
-                    self.cut.max_wait.saturating_sub(t.elapsed()).min(POLL)
-                }
-                _ => POLL,
+            let waited = oldest.map_or(Duration::ZERO, |t| t.elapsed());
+            let wait = if self.cur.is_empty() {
+                POLL
+            } else {
+                (self.cut.max_wait.saturating_sub(waited)).min(POLL)
             };
             let wait = deadline.map_or(wait, |d| {
                 wait.min(d.saturating_duration_since(Instant::now()))
@@ -326,8 +328,13 @@ impl Chunker {
                 Ok(Block::Data(block, n)) => {
                     self.add(&block[..n]);
                     let _ = self.give_back.try_send(block);
-                    if since.is_none() && !self.cur.is_empty() {
-                        since = Some(Instant::now());
+                    if self.cur.is_empty() {
+                        continue;
+                    }
+                    let since = *oldest.get_or_insert_with(Instant::now);
+                    // (a zero idle flush hands on only once nothing more is ready)
+                    if !self.cut.max_wait.is_zero() && since.elapsed() >= self.cut.max_wait {
+                        return Ok(Some(self.take()));
                     }
                 }
                 Ok(Block::End) => self.end_input(),
@@ -339,9 +346,8 @@ impl Chunker {
                     self.eof = true;
                 }
                 Err(RecvTimeoutError::Timeout) => {
-                    if !self.cur.is_empty()
-                        && since.is_some_and(|t| t.elapsed() >= self.cut.max_wait)
-                    {
+                    let waited = oldest.map_or(Duration::ZERO, |t| t.elapsed());
+                    if !self.cur.is_empty() && waited >= self.cut.max_wait {
                         return Ok(Some(self.take()));
                     }
                 }
@@ -550,6 +556,30 @@ mod tests {
     }
 
     #[test]
+    fn a_steady_trickle_is_handed_on_within_the_idle_time() {
+        // A line every 20 ms, never quiet for the idle flush: the first chunk still comes
+        // once its first line has waited the idle flush, not when the chunk is full.
+        let (r, mut w) = std::io::pipe().unwrap();
+        let writer = std::thread::spawn(move || {
+            for i in 0..60 {
+                if std::io::Write::write_all(&mut w, format!("{i}\n").as_bytes()).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        let cut = Cutting {
+            chunk_bytes: 1 << 20,
+            max_wait: Duration::from_millis(200),
+        };
+        let mut chunker = Chunker::new(vec![Input::open("pipe", Box::new(r))], cut);
+        let c = chunker.next_chunk().unwrap().unwrap();
+        assert!(c.last_line() < 30, "held until line {}", c.last_line());
+        drop(chunker);
+        writer.join().unwrap();
+    }
+
+    #[test]
     fn a_quiet_input_is_flushed_after_the_idle_time() {
         // Two lines, then the writer waits until the first chunk was handed on.
         let (r, mut w) = std::io::pipe().unwrap();
@@ -563,35 +593,5 @@ mod tests {
         assert_eq!((c.first_line, c.last_line()), (1, 2));
         drop(w);
         assert!(chunker.next_chunk().unwrap().is_none());
-    }
-
-    #[test]
-    fn a_trickling_input_is_handed_on_without_waiting_for_a_whole_chunk() {
-        // A line every 10 ms, never idle for max_wait: the first chunk must come while
-        // the writer is still writing (it stops on its own after 30 s, ending with "end").
-        let (r, mut w) = std::io::pipe().unwrap();
-        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let stop = done.clone();
-        let writer = std::thread::spawn(move || {
-            let until = Instant::now() + Duration::from_secs(30);
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < until {
-                std::io::Write::write_all(&mut w, b"line\n").unwrap();
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            let _ = std::io::Write::write_all(&mut w, b"end\n");
-        });
-        let cut = Cutting {
-            chunk_bytes: 1 << 20,
-            max_wait: Duration::from_millis(200),
-        };
-        let mut chunker = Chunker::new(vec![Input::open("pipe", Box::new(r))], cut);
-        let c = chunker.next_chunk().unwrap().unwrap();
-        done.store(true, std::sync::atomic::Ordering::Relaxed);
-        assert!(
-            c.lines().all(|(_, l)| l == b"line"),
-            "the first chunk waited for the end"
-        );
-        writer.join().unwrap();
-        while chunker.next_chunk().unwrap().is_some() {}
     }
 }
