@@ -2,7 +2,7 @@
 //! must give the values pyarrow reads. Needs the services' Python (pyarrow, duckdb):
 //! `LAKEPIPE_PYTHON=... cargo test --profile ci -p pq-cat --test live -- --ignored`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 fn python() -> String {

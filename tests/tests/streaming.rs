@@ -1013,7 +1013,11 @@ fn live_compaction_beside_a_stream_keeps_trino_counts_exact() {
     );
     // a resume on the compacted folders: still exactly once, and Trino counts it
     let extra = logs.path().join("extra.jsonl");
-    std::fs::write(&extra, (sent..sent + 1000).map(message).collect::<String>()).unwrap();
+    std::fs::write(
+        &extra,
+        (sent..sent + 1000).map(|s| event(s, 0)).collect::<String>(),
+    )
+    .unwrap();
     sh(&format!(
         "kcat-lite -b {} -P -t {topic} -q < '{}'",
         live_env("KAFKA_BROKERS"),
