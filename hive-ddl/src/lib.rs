@@ -142,15 +142,7 @@ fn resolve_metastore(args: &mut Args) -> Result<Option<String>> {
         }
         g => g,
     };
-    if !given.is_empty() {
-        return Ok(Some(given));
-    }
-    match std::env::var("HIVE_METASTORE") {
-        Ok(uri) if !uri.is_empty() => Ok(Some(uri)),
-        _ => Err(cli::usage(
-            "--metastore needs a URI (thrift://host:port) or $HIVE_METASTORE",
-        )),
-    }
+    lakepipe::register::uri(&given).map(Some)
 }
 
 /// Make the metastore match one table's files; say what changed on stderr (what would

@@ -6,7 +6,9 @@
 //!
 //! Two users: `hive-ddl --metastore` (one [`sync`] of a folder's files) and `pq-write
 //! --metastore` (a [`Registry`] asked before each commit makes files visible, which
-//! calls the metastore only when a table, column or partition is new to it).
+//! calls the metastore only when a table, column or partition is new to it). The
+//! `--metastore [URI]` rule ([`uri`]) and `--database`/`--table` ([`TableArgs`]) are
+//! also pq-compact's.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -31,6 +33,41 @@ const TABLE_SD: i16 = 7;
 const TABLE_KEYS: i16 = 8;
 const SD_COLS: i16 = 1;
 const SD_LOCATION: i16 = 2;
+
+/// `--database` and `--table` of a tool with `--metastore` (pq-write, pq-compact).
+#[derive(clap::Args, Debug, Clone)]
+pub struct TableArgs {
+    /// With --metastore: the database of the table(s)
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "default",
+        requires = "metastore"
+    )]
+    pub database: String,
+
+    /// With --metastore: the table's name [default: the folder's name]; for a root of
+    /// `pq-write --split-by` tables, the prefix of each table's name (each then named
+    /// after its folder, as hive-ddl names them)
+    #[arg(long, value_name = "NAME", requires = "metastore")]
+    pub table: Option<String>,
+}
+
+/// The metastore of `--metastore [URI]`: the URI given, or `$HIVE_METASTORE` when none is.
+pub fn uri(given: &str) -> Result<String> {
+    match given {
+        "" => match std::env::var("HIVE_METASTORE") {
+            Ok(uri) if !uri.is_empty() => Ok(uri),
+            _ => Err(crate::cli::usage(
+                "--metastore needs a URI (thrift://host:port) or $HIVE_METASTORE",
+            )),
+        },
+        g if !g.contains("://") => Err(crate::cli::usage(format!(
+            "--metastore {g}: not a thrift://host:port URI (put --metastore after the folder, or use --metastore=URI)"
+        ))),
+        g => Ok(g.to_string()),
+    }
+}
 
 /// One table to make match.
 pub struct TableDef<'a> {

@@ -18,6 +18,7 @@ use clap::Parser;
 use lakepipe::cli;
 use lakepipe::location::Location;
 use lakepipe::progress::Progress;
+use lakepipe::register::TableArgs;
 use lakepipe::storage::{self, Fs, Status};
 
 use plan::{Group, Plan};
@@ -63,18 +64,8 @@ pub struct Args {
     /// alone; without URI, $HIVE_METASTORE
     #[arg(long, value_name = "URI", num_args = 0..=1, default_missing_value = "")]
     pub metastore: Option<String>,
-    /// With --metastore: the database of the table(s)
-    #[arg(
-        long,
-        value_name = "NAME",
-        default_value = "default",
-        requires = "metastore"
-    )]
-    pub database: String,
-    /// With --metastore: the table's name [default: DIR's folder name]; for a root of
-    /// `pq-write --split-by` tables, the prefix of each table's name (pq-write's --table)
-    #[arg(long, value_name = "NAME", requires = "metastore")]
-    pub table: Option<String>,
+    #[command(flatten)]
+    pub registered: TableArgs,
     /// With --metastore: a partition whose newest file is older than this is closed (no
     /// writer commits there any more) and may be compacted (seconds)
     #[arg(long, value_name = "SECS", default_value = "3600", value_parser = parse_secs, requires = "metastore")]
@@ -372,22 +363,14 @@ fn relocator(
     run_id: &str,
     now: u64,
 ) -> Result<relocate::Relocator> {
-    let uri = match uri {
-        "" => std::env::var("HIVE_METASTORE")
-            .ok()
-            .filter(|u| !u.is_empty())
-            .ok_or_else(|| {
-                cli::usage("--metastore needs a URI (thrift://host:port) or $HIVE_METASTORE")
-            })?,
-        u => u.to_string(),
-    };
+    let uri = lakepipe::register::uri(uri)?;
     let client = lakepipe::metastore::Client::connect(&uri, storage::timeout())?;
     Ok(relocate::Relocator {
         fs: fs.clone(),
         root: root.clone(),
         client,
-        database: args.database.clone(),
-        table: args.table.clone(),
+        database: args.registered.database.clone(),
+        table: args.registered.table.clone(),
         lateness: args.lateness,
         grace: args.grace,
         run_id: run_id.to_string(),

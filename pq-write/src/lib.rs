@@ -26,7 +26,7 @@ use clap::{Parser, ValueEnum};
 use lakepipe::cli;
 use lakepipe::location::Location;
 use lakepipe::parquet_write::SAMPLE_ROWS;
-use lakepipe::register::{default_table_name, Registry};
+use lakepipe::register::{self, default_table_name, Registry, TableArgs};
 use lakepipe::storage;
 use lakepipe::{lines, workers};
 use parquet::basic::{Compression, GzipLevel, ZstdLevel};
@@ -158,19 +158,8 @@ pub struct Args {
     #[arg(long, value_name = "URI", num_args = 0..=1, default_missing_value = "")]
     pub metastore: Option<String>,
 
-    /// With --metastore: the database of the table(s)
-    #[arg(
-        long,
-        value_name = "NAME",
-        default_value = "default",
-        requires = "metastore"
-    )]
-    pub database: String,
-
-    /// With --metastore: the table's name [default: OUTPUT's folder name]; with --split-by,
-    /// a prefix of each table's name (its folder's name, as hive-ddl names them)
-    #[arg(long, value_name = "NAME", requires = "metastore")]
-    pub table: Option<String>,
+    #[command(flatten)]
+    pub registered: TableArgs,
 
     /// Replace an existing output file; in a folder, remove earlier part files once the run succeeds
     #[arg(long)]
@@ -275,28 +264,13 @@ fn registration(args: &Args, target: &Target) -> Result<Option<(Arc<Mutex<Regist
     let Some(given) = &args.metastore else {
         return Ok(None);
     };
-    let uri = match given.as_str() {
-        "" => match std::env::var("HIVE_METASTORE") {
-            Ok(uri) if !uri.is_empty() => uri,
-            _ => {
-                return Err(cli::usage(
-                    "--metastore needs a URI (thrift://host:port) or $HIVE_METASTORE",
-                ))
-            }
-        },
-        g if !g.contains("://") => {
-            return Err(cli::usage(format!(
-                "--metastore {g}: not a thrift://host:port URI (put --metastore after OUTPUT, or use --metastore=URI)"
-            )))
-        }
-        g => g.to_string(),
-    };
+    let uri = register::uri(given)?;
     if matches!(target, Target::File(_)) {
         return Err(cli::usage(
             "--metastore registers a table: OUTPUT must be a folder (end it with '/')",
         ));
     }
-    let name = match (&args.table, &args.split_by) {
+    let name = match (&args.registered.table, &args.split_by) {
         (Some(t), _) => t.clone(),
         (None, Some(_)) => String::new(),
         (None, None) => default_table_name(target.location()),
@@ -306,7 +280,7 @@ fn registration(args: &Args, target: &Target) -> Result<Option<(Arc<Mutex<Regist
             "cannot tell a table name from OUTPUT: give --table",
         ));
     }
-    let registry = Registry::new(&uri, &args.database, args.common.timeout);
+    let registry = Registry::new(&uri, &args.registered.database, args.common.timeout);
     Ok(Some((Arc::new(Mutex::new(registry)), name)))
 }
 
