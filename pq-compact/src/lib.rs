@@ -167,7 +167,15 @@ pub fn run(args: Args) -> Result<()> {
             .cloned()
             .collect();
         let step = match relocator.as_mut() {
-            Some(r) => r.step(&folder, &files, &groups, &covered, &progress),
+            Some(r) => {
+                let f = relocate::Folder {
+                    path: &folder,
+                    files: &files,
+                    groups: &groups,
+                    covered: &covered,
+                };
+                r.step(f, &progress)
+            }
             None => Ok(relocate::Step::InPlace),
         };
         let step = match step {

@@ -49,6 +49,16 @@ struct Record {
     since_ms: u64,
 }
 
+/// One folder of the plan: its visible files, its merge groups and the inputs a crash
+/// left beside their merged files.
+#[derive(Clone, Copy)]
+pub struct Folder<'a> {
+    pub path: &'a Location,
+    pub files: &'a [&'a Status],
+    pub groups: &'a [&'a Group],
+    pub covered: &'a [Location],
+}
+
 /// What the caller does with a folder after [`Relocator::step`].
 #[derive(Debug, PartialEq)]
 pub enum Step {
@@ -145,15 +155,9 @@ impl Relocator {
         self.now_ms.saturating_sub(since_ms) >= d.as_millis() as u64
     }
 
-    /// The next step for `folder` (its visible files `files`, its merge `groups`).
-    pub fn step(
-        &mut self,
-        folder: &Location,
-        files: &[&Status],
-        groups: &[&Group],
-        covered: &[Location],
-        progress: &Progress,
-    ) -> Result<Step> {
+    /// The next step for a folder.
+    pub fn step(&mut self, f: Folder<'_>, progress: &Progress) -> Result<Step> {
+        let folder = f.path;
         let Some((table, values)) = self.table_of(folder) else {
             return Ok(Step::Done(format!(
                 "{folder}: not a partition of a table: left alone (an in-place swap would show engines both)"
@@ -200,14 +204,14 @@ impl Relocator {
                 // moved, killed before the alter: V was never read
                 self.fs.delete(&Location::parse(&r.moved_to)?, true)?;
                 self.delete_record(folder)?;
-                self.move_out(&mut part, &table, folder, files, groups, covered, progress)
+                self.move_out(&mut part, &table, f, progress)
             }
             Some(r) => Ok(Step::Done(format!(
                 "{folder}: the metastore's partition is at {at}, not at {} nor {}: left alone",
                 r.folder, r.moved_to
             ))),
             None if same_place(&at, &folder.to_string()) => {
-                self.move_out(&mut part, &table, folder, files, groups, covered, progress)
+                self.move_out(&mut part, &table, f, progress)
             }
             None => Ok(Step::Done(format!(
                 "{folder}: the metastore's partition is at {at}: left alone"
@@ -216,17 +220,19 @@ impl Relocator {
     }
 
     /// Step 1 for a closed folder with something to merge.
-    #[allow(clippy::too_many_arguments)]
     fn move_out(
         &mut self,
         part: &mut Value,
         table: &str,
-        folder: &Location,
-        files: &[&Status],
-        groups: &[&Group],
-        covered: &[Location],
+        f: Folder<'_>,
         progress: &Progress,
     ) -> Result<Step> {
+        let Folder {
+            path: folder,
+            files,
+            groups,
+            covered,
+        } = f;
         let newest = files.iter().map(|s| s.modification_time).max().unwrap_or(0);
         if groups.is_empty() || !self.older_than(newest, self.lateness) {
             return Ok(Step::Done(String::new()));

@@ -409,6 +409,34 @@ impl Col {
         }
     }
 
+    /// Appends one object (this is a struct column): `fields` reads its fields into the
+    /// children, both decoders' way.
+    fn push_struct<E>(
+        &mut self,
+        fields: impl FnOnce(&mut Object<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let row = self.len();
+        let Kind::Struct {
+            names,
+            children,
+            hint,
+        } = &mut self.kind
+        else {
+            unreachable!("{}: not a struct column", self.path)
+        };
+        *hint = 0;
+        let mut obj = Object {
+            names,
+            children,
+            hint,
+            row,
+            path: &self.path,
+        };
+        fields(&mut obj)?;
+        self.valid.push(true);
+        Ok(())
+    }
+
     /// Appends one map (this is a map column): `entries` pushes its keys and values, both
     /// decoders' way.
     fn push_map<E: de::Error>(
@@ -932,36 +960,30 @@ impl<'de> Visitor<'de> for ColVisitor<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let col = self.col;
-        let row = col.len();
         match &mut col.kind {
-            Kind::Struct {
-                names,
-                children,
-                hint,
-            } => {
-                *hint = 0;
-                while let Some(idx) = map.next_key_seed(KeySeed { names, hint })? {
+            Kind::Struct { .. } => col.push_struct(|obj| {
+                let path = obj.path;
+                while let Some(idx) = map.next_key_seed(KeySeed {
+                    names: obj.names,
+                    hint: obj.hint,
+                })? {
                     match idx {
                         Ok(i) => {
-                            if children[i].len() > row {
+                            let Some(child) = obj.child(i) else {
                                 return Err(de::Error::custom(format_args!(
                                     "duplicate key {}",
-                                    children[i].path
+                                    obj.children[i].path
                                 )));
-                            }
-                            children[i].fill_to(row);
-                            map.next_value_seed(Seed(ColVisitor {
-                                col: &mut children[i],
-                            }))?;
+                            };
+                            map.next_value_seed(Seed(ColVisitor { col: child }))?;
                         }
                         Err(name) => {
                             // A late field that is null loses nothing; any other value would.
                             let v: serde_json::Value = map.next_value()?;
                             if !v.is_null() {
-                                let path = if col.path.is_empty() {
-                                    name.clone()
-                                } else {
-                                    format!("{}.{name}", col.path)
+                                let path = match path.is_empty() {
+                                    true => name.clone(),
+                                    false => format!("{path}.{name}"),
                                 };
                                 let msg = format!("field {path} is not in the schema");
                                 UNKNOWN_FIELD.with(|u| *u.borrow_mut() = Some(path));
@@ -970,9 +992,8 @@ impl<'de> Visitor<'de> for ColVisitor<'_> {
                         }
                     }
                 }
-                col.valid.push(true);
                 Ok(())
-            }
+            }),
             Kind::Map { .. } => col.push_map(|keys, values| {
                 while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
                     push_text::<A::Error>(keys, &k)?;
@@ -1034,6 +1055,29 @@ fn end_nested<E: de::Error>(
     offsets.push(i32::try_from(len).map_err(|_| E::custom(too_big))?);
     valid.push(true);
     Ok(())
+}
+
+/// The object being read into a struct column's row `row`.
+struct Object<'a> {
+    names: &'a [String],
+    children: &'a mut [Col],
+    /// Where the next key is expected.
+    hint: &'a mut usize,
+    row: usize,
+    path: &'a str,
+}
+
+impl Object<'_> {
+    /// The child for field `i`, its earlier rows filled; None when the object already
+    /// gave that field (a duplicate key).
+    fn child(&mut self, i: usize) -> Option<&mut Col> {
+        let child = &mut self.children[i];
+        if child.len() > self.row {
+            return None;
+        }
+        child.fill_to(self.row);
+        Some(child)
+    }
 }
 
 /// An array or object in a string column: its JSON text.

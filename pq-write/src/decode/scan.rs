@@ -392,29 +392,18 @@ impl Scan<'_> {
     }
 
     fn object(&mut self, col: &mut Col) -> Res<()> {
-        let row = col.len();
         match &mut col.kind {
-            Kind::Struct {
-                names,
-                children,
-                hint,
-            } => {
-                *hint = 0;
+            Kind::Struct { .. } => col.push_struct(|obj| {
                 self.items(b'}', |s| {
-                    let i = match s.expected_key(names, hint) {
+                    let i = match s.expected_key(obj.names, obj.hint) {
                         Some(i) => i,
-                        None => find_key(names, hint, s.key()?).ok_or(Bail)?,
+                        None => find_key(obj.names, obj.hint, s.key()?).ok_or(Bail)?,
                     };
-                    if children[i].len() > row {
-                        return Err(Bail);
-                    }
-                    children[i].fill_to(row);
+                    let child = obj.child(i).ok_or(Bail)?;
                     s.expect(b':')?;
-                    s.value(&mut children[i])
-                })?;
-                col.valid.push(true);
-                Ok(())
-            }
+                    s.value(child)
+                })
+            }),
             Kind::Map { .. } => col.push_map(|keys, values| {
                 self.items(b'}', |s| {
                     push_text(keys, s.key()?)?;
