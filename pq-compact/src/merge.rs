@@ -19,9 +19,6 @@ use parquet::basic::Compression;
 /// Rows per batch read from an input.
 const BATCH_ROWS: usize = 8192;
 
-/// Threads fetching a group's inputs.
-const FETCHERS: usize = 8;
-
 /// What was written.
 pub struct Merged {
     pub rows: u64,
@@ -88,30 +85,10 @@ pub fn merge(
 }
 
 /// Every input whole in memory (a group is about --target-size), fetched by several
-/// threads: a stream's small files cost a few namenode and datanode round trips each,
-/// which one at a time dominate a merge.
+/// threads.
 fn fetch(fs: &Fs, inputs: &[Location]) -> Result<Vec<Bytes>> {
-    let per = inputs.len().div_ceil(FETCHERS).max(1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = inputs
-            .chunks(per)
-            .map(|chunk| {
-                s.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|loc| fs.read_all(loc).with_context(|| format!("reading {loc}")))
-                        .collect::<Result<Vec<_>>>()
-                })
-            })
-            .collect();
-        let mut out = Vec::with_capacity(inputs.len());
-        for h in handles {
-            let got = h
-                .join()
-                .map_err(|p| lakepipe::workers::panicked("fetching inputs", p))?;
-            out.extend(got?);
-        }
-        Ok(out)
+    crate::swap::each(inputs, |loc| {
+        fs.read_all(loc).with_context(|| format!("reading {loc}"))
     })
 }
 

@@ -232,9 +232,13 @@ impl Swapper {
     }
 }
 
-/// `f` of every item, by up to 8 threads (namenode calls are round trips); results in
-/// order, the first error wins.
-fn each<T: Send>(items: &[Location], f: impl Fn(&Location) -> Result<T> + Sync) -> Result<Vec<T>> {
+/// `f` of every item, by up to 8 threads (namenode and datanode calls are round trips,
+/// which one at a time dominate a stream's small files); results in order, the first
+/// error wins.
+pub(crate) fn each<T: Send>(
+    items: &[Location],
+    f: impl Fn(&Location) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
     let per = items.len().div_ceil(8).max(1);
     std::thread::scope(|s| {
         let handles: Vec<_> = items
@@ -248,7 +252,7 @@ fn each<T: Send>(items: &[Location], f: impl Fn(&Location) -> Result<T> + Sync) 
         for h in handles {
             let got = h
                 .join()
-                .map_err(|p| lakepipe::workers::panicked("namenode calls", p))?;
+                .map_err(|p| lakepipe::workers::panicked("HDFS calls", p))?;
             out.extend(got?);
         }
         Ok(out)
