@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Small files (issue 32): a table of BENCH_COMPACT_FILES (default 10,000) stream-sized
+# Small files: a table of BENCH_COMPACT_FILES (default 10,000) stream-sized
 # files, 10-second files of the lab events at 10 events/s per Kafka partition (100 rows
 # each, 3 partitions, hourly dt=/hour= folders, named by their offsets as the
 # exactly-once stream names them), registered in the metastore:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Produce to queryable in Trino (issue 31): a paced stream (one partition, BENCH_Q_RATE
+# Produce to queryable in Trino: a paced stream (one partition, BENCH_Q_RATE
 # events/s for BENCH_Q_SECS s) through `kcat-lite -G --resume-from | pq-write
 # --exactly-once --roll-secs 10 --metastore`, which registers as it commits (no
 # hive-ddl); Trino is polled every 0.5 s. Reports p50 and p95 of (first poll that counts

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The streaming leg against the lab's own tool (issue 34): on a paced topic (3 partitions,
+# The streaming leg against the lab's own tool: on a paced topic (3 partitions,
 # a fresh one per pipeline) and the same HDFS, in turns,
 # - lakepipe: kcat-lite -G -J --resume-from | pq-write --exactly-once --roll-secs 10
 #   (and with --split-by event_type);
