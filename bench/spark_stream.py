@@ -10,6 +10,10 @@ Runs until killed. Started by bin/... through PYSPARK_SUBMIT_ARGS (jars, driver 
 import os
 import sys
 
+# the services' SparkSession settings
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "services", "spark"))
+from spark_sql import local_builder  # noqa: E402
+
 # every field of bench/gen_events.py's events, plus the producer's send time
 SCHEMA = (
     "sent_ms BIGINT, event_type STRING, Host STRING, Accept STRING, `User-Agent` STRING, "
@@ -33,21 +37,9 @@ OWN = {
 def main():
     brokers, topic, out, checkpoint, mode = sys.argv[1:6]
     trigger = int(sys.argv[6]) if len(sys.argv) > 6 else 10
-    from pyspark.sql import SparkSession
     from pyspark.sql import functions as F
 
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .appName("lakepipe-bench-stream")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.hadoop.fs.defaultFS", os.environ["LAKEPIPE_SPARK_DEFAULTFS"])
-        .config("spark.hadoop.dfs.replication", "1")
-        .getOrCreate()
-    )
+    spark = local_builder("lakepipe-bench-stream").getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     raw = (
         spark.readStream.format("kafka")

@@ -11,12 +11,12 @@
 //! | [`lines`] | the ordered parallel engine: inputs cut into numbered chunks, results in order | jq-lite, pq-cat, pq-write |
 //! | [`listing`] | which files a folder or glob names; the hidden-name rule | hive-ddl, pq-compact, pq-write |
 //! | [`location`] | one parser for local, `file://` and `hdfs://` locations | hdfs-ls, hive-ddl, kcat-lite, pq-cat, pq-compact, pq-write |
-//! | [`metastore`] | a Hive metastore thrift client | through [`register`]: hive-ddl, pq-write |
+//! | [`metastore`] | a Hive metastore thrift client | hive-ddl, pq-compact (and pq-write through [`register`]) |
 //! | [`parquet_write`] | Parquet files with pq-write's encoding choices | pq-compact, pq-write |
-//! | [`partition`] | Hive `key=value` folder names (escape, unescape, detect) | hive-ddl, pq-write |
+//! | [`partition`] | Hive `key=value` folder names (escape, unescape, detect) | hive-ddl, pq-compact, pq-write |
 //! | [`progress`] | the progress line on stderr | jq-lite, kcat-lite, pq-cat, pq-compact, pq-write, presto-q |
 //! | [`read`] | Parquet inputs: files, folders, globs, `k=v` partitions, footers | hive-ddl, pq-cat, pq-compact |
-//! | [`register`] | tables, partitions and columns registered in a metastore | hive-ddl, pq-write |
+//! | [`register`] | tables, partitions and columns registered in a metastore; the `--metastore` URI rule | hive-ddl, pq-compact, pq-write |
 //! | [`retry`] | `--retry-for`: capped backoff and one warning per outage | kcat-lite, pq-write (and [`storage`], [`metastore`]) |
 //! | [`storage`] | one file-system API over local paths and HDFS | hdfs-ls, hive-ddl, kcat-lite, pq-cat, pq-compact, pq-write |
 //! | [`text`] | CSV/TSV cells, JSON string escaping, aligned/vertical/markdown tables | jq-lite, pq-cat, presto-q |

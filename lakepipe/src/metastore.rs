@@ -483,8 +483,7 @@ impl Client {
     /// A table, or None when there is none of that name. `get_table`, as Spark's Hive
     /// 2.3 client calls it: metastores up to Hive 3.x serve it (Hive 4 removed it).
     pub fn get_table(&mut self, db: &str, table: &str) -> Result<Option<Value>> {
-        let args = vec![(1, Value::Str(db.into())), (2, Value::Str(table.into()))];
-        self.call_found("get_table", args, 2)
+        self.call_found("get_table", table_args(db, table, None), 2)
     }
 
     pub fn create_table(&mut self, table: Value) -> Result<()> {
@@ -492,22 +491,14 @@ impl Client {
     }
 
     pub fn alter_table(&mut self, db: &str, name: &str, table: Value) -> Result<()> {
-        let args = vec![
-            (1, Value::Str(db.into())),
-            (2, Value::Str(name.into())),
-            (3, table),
-        ];
-        self.call("alter_table", args).map(drop)
+        self.call("alter_table", table_args(db, name, Some(table)))
+            .map(drop)
     }
 
     /// Every partition name of a table (`k=v/k2=v2`, values escaped as in folder names).
     pub fn partition_names(&mut self, db: &str, table: &str) -> Result<Vec<String>> {
-        let args = vec![
-            (1, Value::Str(db.into())),
-            (2, Value::Str(table.into())),
-            (3, Value::I16(-1)),
-        ];
-        let names = self.call("get_partition_names", args)?;
+        let all = Some(Value::I16(-1));
+        let names = self.call("get_partition_names", table_args(db, table, all))?;
         Ok(names
             .iter()
             .flat_map(Value::items)
@@ -527,23 +518,23 @@ impl Client {
         table: &str,
         values: &[String],
     ) -> Result<Option<Value>> {
-        let args = vec![
-            (1, Value::Str(db.into())),
-            (2, Value::Str(table.into())),
-            (3, Value::strings(values.iter().cloned())),
-        ];
-        self.call_found("get_partition", args, 2)
+        let values = Some(Value::strings(values.iter().cloned()));
+        self.call_found("get_partition", table_args(db, table, values), 2)
     }
 
     /// Replace a partition's definition (found by its values) with `partition`.
     pub fn alter_partition(&mut self, db: &str, table: &str, partition: Value) -> Result<()> {
-        let args = vec![
-            (1, Value::Str(db.into())),
-            (2, Value::Str(table.into())),
-            (3, partition),
-        ];
-        self.call("alter_partition", args).map(drop)
+        self.call("alter_partition", table_args(db, table, Some(partition)))
+            .map(drop)
     }
+}
+
+/// The arguments of a call about one table: its database and name (fields 1 and 2), then
+/// `third` (field 3) when there is one.
+fn table_args(db: &str, table: &str, third: Option<Value>) -> Vec<(i16, Value)> {
+    let mut args = vec![(1, Value::Str(db.into())), (2, Value::Str(table.into()))];
+    args.extend(third.map(|v| (3, v)));
+    args
 }
 
 #[cfg(test)]

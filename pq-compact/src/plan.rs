@@ -69,11 +69,12 @@ impl Group {
 /// What a run does.
 #[derive(Debug, Default)]
 pub struct Plan {
-    /// Folders holding committed files.
+    /// The merges to run: runs of contiguous files, each to become one file.
+    pub groups: Vec<Group>,
+    /// Folders holding committed files, how many files they hold and their bytes.
     pub folders: usize,
     pub files: usize,
     pub bytes: u64,
-    pub groups: Vec<Group>,
     /// Inputs of an earlier merge still beside the merged file (a crash, or a reader's
     /// grace): deleted.
     pub covered: Vec<Location>,

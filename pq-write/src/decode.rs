@@ -443,16 +443,17 @@ impl Col {
         &mut self,
         entries: impl FnOnce(&mut Col, &mut Col) -> Result<(), E>,
     ) -> Result<(), E> {
-        let Kind::Map {
-            offsets,
-            keys,
-            values,
-        } = &mut self.kind
-        else {
-            unreachable!("{}: not a map column", self.path)
-        };
-        entries(keys, values)?;
-        end_nested(offsets, &mut self.valid, keys.len(), "map too large")
+        match &mut self.kind {
+            Kind::Map {
+                offsets,
+                keys,
+                values,
+            } => {
+                entries(keys, values)?;
+                end_nested(offsets, &mut self.valid, keys.len(), "map too large")
+            }
+            _ => unreachable!("{}: not a map column", self.path),
+        }
     }
 
     /// A `&str` only: `finish` relies on the text being UTF-8 at every offset.

@@ -101,11 +101,15 @@ impl Schemas {
 /// How lines are read, shared by decoders and the writer.
 #[derive(Clone, Debug)]
 pub struct LineFormat {
+    /// `--envelope kcat`: each line is kcat's JSON envelope around the row.
     pub envelope: bool,
+    /// `--kafka-meta`: the envelope's topic, partition, offset and time become columns.
     pub kafka_meta: bool,
     /// --exactly-once: an envelope without topic, partition or offset is a bad line.
     pub need_offsets: bool,
+    /// `--flatten SEP`: nested objects become columns joined by SEP.
     pub flatten: Option<String>,
+    /// `--split-by FIELD`: one table per value of FIELD.
     pub split_by: Option<String>,
     /// `--time-partition`: the time bucket columns each row gets.
     pub time: Option<Arc<TimeBuckets>>,

@@ -71,26 +71,34 @@ def statements_of(a, stdin):
     return split_statements(stdin.read())
 
 
-def session(confs):
-    state = os.environ["LAKEPIPE_SPARK_STATE"]
-    import logging
-
+def local_builder(app):
+    """A SparkSession builder for these services: local[2] on loopback, no UI, the HDFS of
+    $LAKEPIPE_SPARK_DEFAULTFS with one replica (also bench/spark_stream.py's)."""
     from pyspark.sql import SparkSession
 
-    # pyspark 4 logs each failed query (JSON, with the Java stack) itself: we print the error
-    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL + 1)
-
-    b = (
+    return (
         SparkSession.builder.master("local[2]")
-        .appName("lakepipe-spark-sql")
+        .appName(app)
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.warehouse.dir", "file:" + os.path.join(state, "warehouse"))
         .config("spark.hadoop.fs.defaultFS", os.environ["LAKEPIPE_SPARK_DEFAULTFS"])
         .config("spark.hadoop.dfs.replication", "1")
+    )
+
+
+def session(confs):
+    state = os.environ["LAKEPIPE_SPARK_STATE"]
+    import logging
+
+    # pyspark 4 logs each failed query (JSON, with the Java stack) itself: we print the error
+    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL + 1)
+
+    b = (
+        local_builder("lakepipe-spark-sql")
+        .config("spark.sql.warehouse.dir", "file:" + os.path.join(state, "warehouse"))
         # the shared Hive metastore (services/svc/metastore.sh), also Trino's
         .config("spark.hadoop.hive.metastore.uris", os.environ["LAKEPIPE_SPARK_METASTORE"])
         .enableHiveSupport()
