@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # hdfs-ls against `hdfs dfs -ls` (JVM) and colinmarc's Go client, and pq-write to HDFS
-# against pq-write to local disk (issue 5). Needs the MiniDFSCluster (services/up.sh hdfs).
+# against pq-write to local disk. Needs the MiniDFSCluster (services/up.sh hdfs).
 source "$(dirname "$0")/lib.sh"
 needs_python
 if [[ -z ${HDFS_NAMENODE:-} ]]; then

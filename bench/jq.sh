@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# jq-lite against Debian's jq 1.6 and the jaq 3.1 CLI (issue 8) on the same generated lab
+# jq-lite against Debian's jq 1.6 and the jaq 3.1 CLI on the same generated lab
 # events, in one run: rows/s, ratios and peak RSS for a select, the identity and a projection.
 source "$(dirname "$0")/lib.sh"
 ROWS=${BENCH_ROWS:-1000000}

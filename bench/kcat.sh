@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# kcat-lite against kcat on the same broker and data (issue 4): produce 1M lab events
+# kcat-lite against kcat on the same broker and data: produce 1M lab events
 # (all acknowledged; each tool with its default codec and with the other's), then consume
 # them from the beginning to the end into /dev/null.
 source "$(dirname "$0")/lib.sh"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# pq-write and pq-cat against DuckDB, pyarrow and polars (issue 2).
+# pq-write and pq-cat against DuckDB, pyarrow and polars.
 source "$(dirname "$0")/lib.sh"
 needs_python
 ROWS=${BENCH_ROWS:-1000000}
@@ -8,7 +8,7 @@ PY=$LAKEPIPE_PYTHON
 W=$OUT/parquet
 rm -rf "$W" && mkdir -p "$W"
 echo "== JSON lines -> snappy Parquet: $ROWS events, $(du -m "$EV" | cut -f1) MB"
-# The two fastest take turns, medians of 5 (issue 17): one 2-second run here varies by 20%.
+# The two fastest take turns, medians of 5: one 2-second run here varies by 20%.
 measure_rr write 5 \
   pq-write "$BIN/pq-write -q --overwrite -i $EV $W/pq-write.parquet" \
   duckdb "$PY -c \"import duckdb; duckdb.sql(\\\"COPY (SELECT * FROM read_json_auto('$EV')) TO '$W/duckdb.parquet' (FORMAT parquet, COMPRESSION snappy)\\\")\""

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The exactly-once streaming pipeline (issue 13) on the real Kafka and HDFS:
+# The exactly-once streaming pipeline on the real Kafka and HDFS:
 # - end to end: a topic of BENCH_ROWS lab events (3 partitions) to committed files on HDFS,
 #   `kcat-lite -G -J --resume-from | pq-write --envelope kcat --exactly-once` (also with
 #   `--split-by event_type`: a table per type, a file per table and partition), against the
