@@ -9,8 +9,8 @@ producer writes RATE events a second for SECONDS (each with its send time) and a
 asks Trino (presto-q, $PRESTO_SERVER) every 0.5 s how many rows the table holds. The
 topic has one partition, so files commit in offset order: `count(*) > seq` means event
 `seq` is queryable. Prints `p50 p95 max events` of (first poll that saw it - sent),
-taking each poll at its end, then `p50 p95` taking it at its start: a count of Trino
-takes 0.3-3 s here, and the event became queryable somewhere in between.
+taking each poll at its end, then `p50 p95` taking it at its start: the event became
+queryable somewhere in between.
 """
 import json
 import os
