@@ -27,20 +27,8 @@ bash tests/build-deps.sh
 stamp "vendored crates: crates.io releases plus their patches"
 bash vendor/check.sh
 
-stamp "format and lints"
-cargo fmt --all --check
-cargo clippy --workspace --all-targets --locked -- -D warnings
-# layering: the tools that never touch Parquet must not build Arrow/Parquet (lakepipe's
-# `parquet` feature stays off for them)
-if cargo tree --locked -e normal -p kcat-lite -p presto-q -p jq-lite -p hdfs-ls | grep -E '^[^a-z]*(arrow|parquet)[a-z-]* v'; then
-  echo "kcat-lite, presto-q, jq-lite or hdfs-ls depends on Arrow/Parquet (above)" >&2
-  exit 1
-fi
-
-# The services download and start in the background while the tests build and the unit
-# tests run: they need nothing from the build, and their JVMs start while rustc waits on
-# the linker (about a minute saved on a warm machine).
-# On any exit: stop a start still under way (a failed build), then everything it started.
+# On any exit: stop a service download or start still under way (a failed build), then
+# everything that was started.
 cleanup() {
   if [[ -n ${up_pid:-} ]] && kill -0 "$up_pid" 2>/dev/null; then
     kill "$up_pid" 2>/dev/null || true
@@ -49,25 +37,49 @@ cleanup() {
   bash services/down.sh || true
 }
 trap cleanup EXIT
+# The services download while the lints and the build run (network and unpacking: little
+# CPU). They start only once every test binary is built, while the unit tests run: six
+# idle JVMs beside a cold build slowed it by minutes on two cores.
 UP_LOG="$(mktemp)"
-stamp "services: starting in the background (log: $UP_LOG)"
-bash services/up.sh ${TEST_SERVICES:-} >"$UP_LOG" 2>&1 &
+stamp "services: downloading in the background (log: $UP_LOG)"
+bash services/up.sh --install-only ${TEST_SERVICES:-} >"$UP_LOG" 2>&1 &
 up_pid=$!
+
+stamp "format and lints"
+cargo fmt --all --check
+# the ci profile, as the build below: build scripts (librdkafka's C build among them) and
+# proc-macros are then compiled once for both
+cargo clippy --profile "$PROFILE" --workspace --all-targets --locked -- -D warnings
+# layering: the tools that never touch Parquet must not build Arrow/Parquet (lakepipe's
+# `parquet` feature stays off for them)
+if cargo tree --locked -e normal -p kcat-lite -p presto-q -p jq-lite -p hdfs-ls | grep -E '^[^a-z]*(arrow|parquet)[a-z-]* v'; then
+  echo "kcat-lite, presto-q, jq-lite or hdfs-ls depends on Arrow/Parquet (above)" >&2
+  exit 1
+fi
 
 stamp "build (every test binary, once)"
 "${CARGO_TEST[@]}" --no-run
+
+# up.sh in the background: its output in $UP_LOG, its failure fatal
+wait_up() {
+  if ! wait "$up_pid"; then
+    cat "$UP_LOG"
+    echo "services/up.sh $* failed (above)" >&2
+    exit 1
+  fi
+  up_pid=
+  cat "$UP_LOG"
+}
+stamp "services: waiting for the downloads, then starting them in the background"
+wait_up --install-only
+bash services/up.sh ${TEST_SERVICES:-} >"$UP_LOG" 2>&1 &
+up_pid=$!
 
 stamp "unit and CLI tests"
 "${CARGO_TEST[@]}"
 
 stamp "services: waiting for up.sh"
-if ! wait "$up_pid"; then
-  cat "$UP_LOG"
-  echo "services/up.sh failed (above)" >&2
-  exit 1
-fi
-up_pid=
-cat "$UP_LOG"
+wait_up
 # shellcheck disable=SC1091
 source services/.state/env.sh
 

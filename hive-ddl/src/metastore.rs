@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use anyhow::Result;
-use arrow::datatypes::Schema;
+use arrow_schema::Schema;
 use lakepipe::metastore::Client;
 use lakepipe::partition::{self, NULL_VALUE};
 use lakepipe::read::Table;

@@ -2,7 +2,7 @@
 //! identifier quoted and every string literal escaped for the dialect.
 
 use anyhow::{bail, Result};
-use arrow::datatypes::{DataType, Fields, Schema};
+use arrow_schema::{DataType, Fields, Schema};
 use lakepipe::ddl::{format_type, quote_ident, Dialect as TypeDialect, Quote};
 use lakepipe::read::Table;
 

@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{Int64Array, RecordBatch};
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow_array::{Int64Array, RecordBatch};
+use arrow_schema::{DataType, Field, Schema};
 use assert_cmd::Command;
 use lakepipe_tests::corrupt::footer_saying_zero_rows;
 use parquet::arrow::ArrowWriter;

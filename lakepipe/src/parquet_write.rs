@@ -6,7 +6,7 @@
 pub mod column_writer;
 pub mod dictionary;
 
-use arrow::record_batch::RecordBatch;
+use arrow_array::RecordBatch;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 

@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use arrow::array::{new_null_array, ArrayRef, Int64Array, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow_array::{new_null_array, ArrayRef, Int64Array, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use bytes::Bytes;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
@@ -442,7 +442,7 @@ impl Batches {
             fields.push(Field::new(field.name(), array.data_type().clone(), true));
             arrays.push(array);
         }
-        let options = arrow::array::RecordBatchOptions::new().with_row_count(Some(n));
+        let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(n));
         RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), arrays, &options)
             .with_context(|| current.name.clone())
     }
@@ -510,8 +510,8 @@ mod tests {
     fn a_footer_is_read_without_the_data() {
         use std::sync::atomic::{AtomicU64, Ordering};
 
-        use arrow::array::{BinaryArray, Int64Array, RecordBatch};
-        use arrow::datatypes::{DataType, Field, Schema};
+        use arrow_array::{BinaryArray, Int64Array, RecordBatch};
+        use arrow_schema::{DataType, Field, Schema};
         use parquet::arrow::ArrowWriter;
         use parquet::file::properties::WriterProperties;
         use parquet::file::reader::Length;
@@ -558,7 +558,7 @@ mod tests {
         for chunk in 0..4 {
             let ids = Int64Array::from_iter_values((0..16).map(|i| chunk * 16 + i));
             let blobs = BinaryArray::from_iter_values((0..16).map(|_| blob.as_slice()));
-            let cols: Vec<arrow::array::ArrayRef> = vec![Arc::new(ids), Arc::new(blobs)];
+            let cols: Vec<arrow_array::ArrayRef> = vec![Arc::new(ids), Arc::new(blobs)];
             w.write(&RecordBatch::try_new(schema.clone(), cols).unwrap())
                 .unwrap();
             w.flush().unwrap(); // a row group each

@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use arrow::datatypes::Schema;
+use arrow_schema::Schema;
 
 use crate::ddl::{metastore_type, without_undeclarable_nested};
 use crate::location::Location;

@@ -14,12 +14,13 @@
 use std::io::Write;
 use std::str::FromStr;
 
-use arrow::array::timezone::Tz;
-use arrow::array::*;
-use arrow::buffer::{NullBuffer, OffsetBuffer};
-use arrow::datatypes::*;
-use arrow::record_batch::RecordBatch;
-use arrow::util::display::{ArrayFormatter, FormatOptions};
+use arrow_array::cast::*;
+use arrow_array::timezone::Tz;
+use arrow_array::types::*;
+use arrow_array::*;
+use arrow_buffer::{i256, ArrowNativeType, NullBuffer, OffsetBuffer};
+use arrow_cast::display::{ArrayFormatter, FormatOptions};
+use arrow_schema::*;
 use base64::Engine;
 use chrono::{Offset, TimeZone};
 
@@ -1132,7 +1133,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use arrow::buffer::{NullBuffer, OffsetBuffer};
+    use arrow_array::builder::*;
 
     fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
         RecordBatch::try_from_iter(columns).unwrap()

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
 use anyhow::Context;
-use arrow::record_batch::RecordBatch;
+use arrow_array::RecordBatch;
 use clap::Parser;
 use encode::Format;
 use lakepipe::ddl::{format_schema, Dialect, Quote};

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
 
-use arrow::array::*;
-use arrow::datatypes::Int32Type;
+use arrow_array::types::Int32Type;
+use arrow_array::*;
 use assert_cmd::Command;
 use parquet::arrow::ArrowWriter;
 use predicates::prelude::*;

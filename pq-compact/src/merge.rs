@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use arrow::array::{new_null_array, ArrayRef, RecordBatch};
-use arrow::datatypes::{Field, Schema, SchemaRef};
+use arrow_array::{new_null_array, ArrayRef, RecordBatch};
+use arrow_schema::{Field, Schema, SchemaRef};
 use bytes::Bytes;
 use lakepipe::location::Location;
 use lakepipe::parquet_write::{self, ColumnWriter};
@@ -60,7 +60,7 @@ pub fn merge(
         sampled += b.num_rows();
         head.push(b);
     }
-    let sample = arrow::compute::concat_batches(&schema, &head)?;
+    let sample = arrow_select::concat::concat_batches(&schema, &head)?;
     let props = parquet_write::properties(codec, row_group_rows, Some(&sample));
     let file = fs
         .create(out, false)

@@ -5,8 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use arrow::array::{Array, Int64Array, RecordBatch};
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow_array::{Array, Int64Array, RecordBatch};
+use arrow_schema::{DataType, Field, Schema};
 use assert_cmd::Command;
 use lakepipe::committed::{self, OffsetRange};
 use lakepipe::location::Location;
@@ -113,7 +113,7 @@ fn merges_a_run_keeping_rows_order_and_grown_schema() {
         .unwrap()
         .map(|b| b.unwrap())
         .collect();
-    let b = arrow::compute::concat_batches(&b[0].schema(), &b).unwrap();
+    let b = arrow_select::concat::concat_batches(&b[0].schema(), &b).unwrap();
     let extra = b.column_by_name("extra").unwrap();
     assert_eq!(extra.null_count(), 300);
     let extra = extra.as_any().downcast_ref::<Int64Array>().unwrap();

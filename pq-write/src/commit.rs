@@ -441,9 +441,9 @@ impl Committer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::Int64Array;
-    use arrow::datatypes::{DataType, Field, Schema};
-    use arrow::record_batch::RecordBatch;
+    use arrow_array::Int64Array;
+    use arrow_array::RecordBatch;
+    use arrow_schema::{DataType, Field, Schema};
 
     fn tp() -> Tp {
         (Arc::from("_events"), 2)

@@ -16,14 +16,14 @@ use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
 
-use arrow::array::{
+use arrow_array::{
     ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float32Array, Float64Array,
     Int16Array, Int32Array, Int64Array, Int8Array, ListArray, MapArray, StringArray, StructArray,
     TimestampMicrosecondArray, TimestampMillisecondArray, TimestampNanosecondArray,
     TimestampSecondArray,
 };
-use arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer};
-use arrow::record_batch::{RecordBatch, RecordBatchOptions};
+use arrow_array::{RecordBatch, RecordBatchOptions};
+use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer};
 use arrow_schema::{DataType, FieldRef, Fields, Schema, SchemaRef, TimeUnit};
 use base64::Engine;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -1240,7 +1240,7 @@ mod tests {
     }
 
     fn json_rows(batch: &RecordBatch) -> String {
-        let mut w = arrow::json::LineDelimitedWriter::new(Vec::new());
+        let mut w = arrow_json::LineDelimitedWriter::new(Vec::new());
         w.write(batch).unwrap();
         w.finish().unwrap();
         String::from_utf8(w.into_inner()).unwrap()
@@ -1384,8 +1384,8 @@ mod tests {
         let out = json_rows(&b);
         assert!(out.contains("\"s\":\"{\\\"x\\\":[1]}\""), "{out}");
         assert!(out.contains("\"s\":\"3.5\""), "{out}");
-        use arrow::array::AsArray;
-        use arrow::datatypes::{Decimal128Type, TimestampMicrosecondType};
+        use arrow_array::cast::AsArray;
+        use arrow_array::types::{Decimal128Type, TimestampMicrosecondType};
         let dec = b.column(0).as_primitive::<Decimal128Type>();
         assert_eq!(dec.value(0), 123450);
         assert_eq!(dec.value(1), 1225);

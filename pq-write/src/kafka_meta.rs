@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use arrow::array::{
-    ArrayRef, AsArray, Int32Array, Int64Array, StringArray, TimestampMillisecondArray,
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Int32Type, Int64Type};
+use arrow_array::{
+    ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
 };
-use arrow::datatypes::{DataType, Field, FieldRef, Int32Type, Int64Type, Schema, TimeUnit};
-use arrow::record_batch::RecordBatch;
+use arrow_schema::{DataType, Field, FieldRef, Schema, TimeUnit};
 use lakepipe::envelope::Envelope;
 
 use crate::commit::Tp;

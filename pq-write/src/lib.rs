@@ -20,8 +20,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use arrow::datatypes::Schema;
-use arrow::record_batch::RecordBatch;
+use arrow_array::RecordBatch;
+use arrow_schema::Schema;
 use clap::{Parser, ValueEnum};
 use lakepipe::cli;
 use lakepipe::location::Location;

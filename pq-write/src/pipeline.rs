@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::decode::LineError;
 use crate::infer::SchemaInference;
 use anyhow::{anyhow, Context, Result};
-use arrow::record_batch::RecordBatch;
+use arrow_array::RecordBatch;
 use lakepipe::lines::{Chunk, Cutting, Next, Ordered, Recycler};
 use lakepipe::workers;
 
@@ -281,7 +281,7 @@ pub fn sample(decoded: &[Result<Decoded>], key: &str, rows: usize) -> Option<Rec
         })
         .collect();
     let schema = batches.first()?.schema();
-    let all = arrow::compute::concat_batches(&schema, batches).ok()?;
+    let all = arrow_select::concat::concat_batches(&schema, batches).ok()?;
     Some(all.slice(0, all.num_rows().min(rows)))
 }
 

@@ -12,10 +12,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use arrow::array::{Array, ArrayRef, UInt32Array};
-use arrow::compute::{cast, take};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use arrow::record_batch::RecordBatch;
+use arrow_array::RecordBatch;
+use arrow_array::{Array, ArrayRef, UInt32Array};
+use arrow_cast::cast;
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use arrow_select::take::take;
 use lakepipe::listing;
 use lakepipe::location::Location;
 use lakepipe::partition;
@@ -304,7 +305,7 @@ impl Sink {
             .iter()
             .map(|(i, _)| cast(batch.column(*i).as_ref(), &DataType::Utf8))
             .collect::<Result<Vec<ArrayRef>, _>>()?;
-        let texts: Vec<&arrow::array::StringArray> = texts
+        let texts: Vec<&arrow_array::StringArray> = texts
             .iter()
             .map(|a| a.as_any().downcast_ref().expect("cast to Utf8"))
             .collect();

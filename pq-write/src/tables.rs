@@ -17,9 +17,9 @@ use std::sync::{Arc, Mutex, RwLock};
 use crate::decode::{LineError, RowDecoder};
 use crate::infer::{SchemaInference, Shape};
 use anyhow::Result;
-use arrow::array::{new_null_array, ArrayRef};
-use arrow::datatypes::{Field, Schema, SchemaRef};
-use arrow::record_batch::RecordBatch;
+use arrow_array::RecordBatch;
+use arrow_array::{new_null_array, ArrayRef};
+use arrow_schema::{Field, Schema, SchemaRef};
 use lakepipe::envelope::Envelope;
 use lakepipe::partition;
 use lakepipe::register::{self, Registry};
@@ -65,7 +65,7 @@ impl TableSchema {
         Self::with(row, &extra)
     }
 
-    fn with(row: Schema, extra: &[arrow::datatypes::FieldRef]) -> Arc<TableSchema> {
+    fn with(row: Schema, extra: &[arrow_schema::FieldRef]) -> Arc<TableSchema> {
         let full = match extra.is_empty() {
             true => row.clone(),
             false => crate::decode::with_extra(&row, extra),

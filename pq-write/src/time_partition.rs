@@ -10,8 +10,8 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, StringArray};
-use arrow::datatypes::{DataType, Field, FieldRef, TimeUnit};
+use arrow_array::{ArrayRef, StringArray};
+use arrow_schema::{DataType, Field, FieldRef, TimeUnit};
 use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

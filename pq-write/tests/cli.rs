@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use arrow::array::RecordBatch;
+use arrow_array::RecordBatch;
 use assert_cmd::prelude::*;
 use lakepipe_tests::wait_until;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -37,7 +37,7 @@ fn read_rows(path: &Path) -> Vec<serde_json::Value> {
         .build()
         .unwrap();
     let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
-    let mut w = arrow::json::LineDelimitedWriter::new(Vec::new());
+    let mut w = arrow_json::LineDelimitedWriter::new(Vec::new());
     for b in &batches {
         w.write(b).unwrap();
     }

@@ -264,7 +264,8 @@ fn kinds(first: i64, kinds: &[&str]) -> String {
 
 /// Each visible file below `dir` (relative path) with its rows' `n` column.
 fn n_by_file(dir: &Path) -> Vec<(String, Vec<i64>)> {
-    use arrow::array::{AsArray, Int64Array};
+    use arrow_array::cast::AsArray;
+    use arrow_array::Int64Array;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     files(dir)
         .into_iter()

@@ -25,7 +25,7 @@ fn read_file(path: &Path) -> (Vec<String>, Vec<Value>) {
         .iter()
         .map(|f| f.name().clone())
         .collect();
-    let mut w = arrow::json::LineDelimitedWriter::new(Vec::new());
+    let mut w = arrow_json::LineDelimitedWriter::new(Vec::new());
     for batch in b.build().unwrap() {
         w.write(&batch.unwrap()).unwrap();
     }

@@ -8,8 +8,8 @@ use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use arrow::array::RecordBatch;
-use arrow::datatypes::SchemaRef;
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
 use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnWriter, ArrowRowGroupWriterFactory};
 use parquet::arrow::ArrowWriter;
 use parquet::errors::Result;
@@ -179,8 +179,9 @@ fn on_two_threads(split: bool, work: impl Fn() -> Result<()> + Sync) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{ArrayRef, Int64Array, ListArray, StringArray, StructArray};
-    use arrow::datatypes::{DataType, Field, Int64Type};
+    use arrow_array::types::Int64Type;
+    use arrow_array::{ArrayRef, Int64Array, ListArray, StringArray, StructArray};
+    use arrow_schema::{DataType, Field};
     use parquet::basic::Compression;
     use std::sync::Arc;
 

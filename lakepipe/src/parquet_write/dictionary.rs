@@ -7,9 +7,10 @@
 
 use std::collections::HashSet;
 
-use arrow::array::{Array, AsArray};
-use arrow::datatypes::DataType;
-use arrow::record_batch::RecordBatch;
+use arrow_array::cast::AsArray;
+use arrow_array::Array;
+use arrow_array::RecordBatch;
+use arrow_schema::DataType;
 use parquet::schema::types::ColumnPath;
 
 /// A sample smaller than this keeps every dictionary (small inputs: nothing to gain).
@@ -99,8 +100,9 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
-    use arrow::array::{ArrayRef, Int64Array, ListArray, StringArray, StructArray};
-    use arrow::datatypes::{Field, Int64Type, Schema};
+    use arrow_array::types::Int64Type;
+    use arrow_array::{ArrayRef, Int64Array, ListArray, StringArray, StructArray};
+    use arrow_schema::{Field, Schema};
 
     #[test]
     fn unique_columns_go_plain_repeated_ones_keep_dictionaries() {

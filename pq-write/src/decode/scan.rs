@@ -715,7 +715,7 @@ mod tests {
         let col = |i: usize| {
             b.column(i)
                 .as_any()
-                .downcast_ref::<arrow::array::Int64Array>()
+                .downcast_ref::<arrow_array::Int64Array>()
                 .unwrap()
                 .values()
                 .to_vec()
