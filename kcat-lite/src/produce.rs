@@ -76,15 +76,6 @@ pub fn producer_config(args: &Args) -> Result<ClientConfig> {
     // (200-460 MB RSS instead of 70) and was slower, page faults costing more than it saved
     // (bench: 1M x 300 B lines).
     set_default(&mut cfg, args, "batch.num.messages", "100000");
-    // Idempotent, as Kafka's own producer since 3.0 (kcat keeps librdkafka's `false`): a
-    // batch retried across a broker restart is then stored once, not twice. Setting the
-    // property, or acks below all (which idempotence forbids), gives librdkafka's way.
-    let acks = (args.user_props.iter().rev())
-        .find(|(k, _)| k == "acks" || k == "request.required.acks")
-        .map(|(_, v)| v.as_str());
-    if matches!(acks, None | Some("all" | "-1")) {
-        set_default(&mut cfg, args, "enable.idempotence", "true");
-    }
     // lz4 unless told otherwise (kcat sends uncompressed; `-z none` does too): the broker
     // then stores and checks a quarter of the bytes of JSON lines and spends less than
     // half the CPU on them, which on a shared machine is the limit (see README).
@@ -338,36 +329,14 @@ mod tests {
     use super::*;
     use clap::Parser;
 
-    fn setting(argv: &[&str], prop: &str) -> Option<String> {
+    fn codec(argv: &[&str]) -> Option<String> {
         let mut args =
             Args::try_parse_from([&["kcat-lite", "-P", "-t", "x"], argv].concat()).unwrap();
         config::load(&mut args).unwrap();
         producer_config(&args)
             .unwrap()
-            .get(prop)
+            .get("compression.codec")
             .map(str::to_string)
-    }
-
-    fn codec(argv: &[&str]) -> Option<String> {
-        setting(argv, "compression.codec")
-    }
-
-    /// Idempotent by default; the user's own setting, or acks below all, turn it off.
-    #[test]
-    fn idempotent_unless_told_otherwise() {
-        let idem = |argv: &[&str]| setting(argv, "enable.idempotence");
-        assert_eq!(idem(&[]).as_deref(), Some("true"));
-        assert_eq!(idem(&["-X", "acks=all"]).as_deref(), Some("true"));
-        assert_eq!(
-            idem(&["-X", "enable.idempotence=false"]).as_deref(),
-            Some("false")
-        );
-        assert_eq!(idem(&["-X", "acks=1"]), None);
-        assert_eq!(
-            idem(&["-X", "acks=1", "-X", "acks=-1"]).as_deref(),
-            Some("true")
-        );
-        assert_eq!(idem(&["-X", "request.required.acks=0"]), None);
     }
 
     /// lz4 by default; `-z` and the user's own -X settings win (`compression.type` is

@@ -142,6 +142,9 @@ impl Producer {
             .args(["-b", &live_env("KAFKA_BROKERS"), "-P", "-t", topic, "-q"])
             // a broker restart (test below) holds messages back for longer than 30 s
             .args(["--timeout", "180"])
+            // and a batch resent across it would be stored twice at new offsets: the
+            // pipeline, not the producer, is under test
+            .args(["-X", "enable.idempotence=true"])
             .stdin(Stdio::piped())
             .spawn()
             .unwrap();
