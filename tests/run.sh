@@ -37,13 +37,28 @@ cleanup() {
   bash services/down.sh || true
 }
 trap cleanup EXIT
+# services/up.sh ARGS in the background, its output in $UP_LOG; wait_up makes its failure
+# fatal
+UP_LOG="$(mktemp)"
+up_in_background() {
+  up_args="$*"
+  bash services/up.sh "$@" ${TEST_SERVICES:-} >"$UP_LOG" 2>&1 &
+  up_pid=$!
+}
+wait_up() {
+  if ! wait "$up_pid"; then
+    cat "$UP_LOG"
+    echo "services/up.sh $up_args failed (above)" >&2
+    exit 1
+  fi
+  up_pid=
+  cat "$UP_LOG"
+}
 # The services download while the lints and the build run (network and unpacking: little
 # CPU). They start only once every test binary is built, while the unit tests run: six
 # idle JVMs beside a cold build slowed it by minutes on two cores.
-UP_LOG="$(mktemp)"
 stamp "services: downloading in the background (log: $UP_LOG)"
-bash services/up.sh --install-only ${TEST_SERVICES:-} >"$UP_LOG" 2>&1 &
-up_pid=$!
+up_in_background --install-only
 
 stamp "format and lints"
 cargo fmt --all --check
@@ -60,20 +75,9 @@ fi
 stamp "build (every test binary, once)"
 "${CARGO_TEST[@]}" --no-run
 
-# up.sh in the background: its output in $UP_LOG, its failure fatal
-wait_up() {
-  if ! wait "$up_pid"; then
-    cat "$UP_LOG"
-    echo "services/up.sh $* failed (above)" >&2
-    exit 1
-  fi
-  up_pid=
-  cat "$UP_LOG"
-}
 stamp "services: waiting for the downloads, then starting them in the background"
-wait_up --install-only
-bash services/up.sh ${TEST_SERVICES:-} >"$UP_LOG" 2>&1 &
-up_pid=$!
+wait_up
+up_in_background
 
 stamp "unit and CLI tests"
 "${CARGO_TEST[@]}"

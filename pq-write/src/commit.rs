@@ -441,8 +441,7 @@ impl Committer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow_array::Int64Array;
-    use arrow_array::RecordBatch;
+    use arrow_array::{Int64Array, RecordBatch};
     use arrow_schema::{DataType, Field, Schema};
 
     fn tp() -> Tp {

@@ -20,8 +20,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use anyhow::Result;
-use arrow_array::BooleanArray;
-use arrow_array::RecordBatch;
+use arrow_array::{BooleanArray, RecordBatch};
 use arrow_select::filter::filter_record_batch;
 use lakepipe::location::Location;
 use parquet::file::properties::WriterProperties;
